@@ -1,0 +1,59 @@
+"""Environment variable names (one place) and the deployment configuration they carry."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+SOURCE_BUCKET = "SOURCE_BUCKET"
+SITE_BUCKET = "SITE_BUCKET"
+TABLE_NAME = "TABLE_NAME"
+DISTRIBUTION_ID = "DISTRIBUTION_ID"
+POSTS_PREFIX = "POSTS_PREFIX"
+CONFIG_KEY = "CONFIG_KEY"
+MAX_POST_BYTES = "MAX_POST_BYTES"
+ROLLBACK_WINDOW_DAYS = "ROLLBACK_WINDOW_DAYS"
+REBUILD_QUEUE_URL = "REBUILD_QUEUE_URL"
+RENDER_FUNCTION_NAME = "RENDER_FUNCTION_NAME"
+
+DEFAULT_POSTS_PREFIX = "posts/"
+DEFAULT_CONFIG_KEY = "_config.yml"
+# Hexo posts are text; the largest corpus post is ~150 KB. 1 MiB leaves room for long
+# articles with inline base64 images while keeping a render well inside Lambda's memory.
+DEFAULT_MAX_POST_BYTES = 1024 * 1024
+DEFAULT_ROLLBACK_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where this stack's resources are; read from the environment the template sets."""
+
+    source_bucket: str
+    site_bucket: str
+    table_name: str
+    distribution_id: str = ""
+    posts_prefix: str = DEFAULT_POSTS_PREFIX
+    config_key: str = DEFAULT_CONFIG_KEY
+    max_post_bytes: int = DEFAULT_MAX_POST_BYTES
+    rollback_window_days: int = DEFAULT_ROLLBACK_WINDOW_DAYS
+    rebuild_queue_url: str = ""
+    render_function_name: str = ""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Deployment:
+        env = os.environ if environ is None else environ
+        return cls(
+            source_bucket=env.get(SOURCE_BUCKET, ""),
+            site_bucket=env.get(SITE_BUCKET, ""),
+            table_name=env.get(TABLE_NAME, ""),
+            distribution_id=env.get(DISTRIBUTION_ID, ""),
+            posts_prefix=env.get(POSTS_PREFIX) or DEFAULT_POSTS_PREFIX,
+            config_key=env.get(CONFIG_KEY) or DEFAULT_CONFIG_KEY,
+            max_post_bytes=int(env.get(MAX_POST_BYTES) or DEFAULT_MAX_POST_BYTES),
+            rollback_window_days=int(
+                env.get(ROLLBACK_WINDOW_DAYS) or DEFAULT_ROLLBACK_WINDOW_DAYS
+            ),
+            rebuild_queue_url=env.get(REBUILD_QUEUE_URL, ""),
+            render_function_name=env.get(RENDER_FUNCTION_NAME, ""),
+        )

@@ -1,0 +1,83 @@
+"""The exception families. Messages carry what a user needs to fix the input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class BlogpubError(Exception):
+    """Base of every error blogpub raises on purpose."""
+
+
+class PostError(BlogpubError):
+    """A source file that cannot be a post. Deterministic: retrying will not help.
+
+    ``source`` is the file (object key or path), ``key`` the front-matter key at fault
+    (or None for whole-file problems), ``value`` the offending value.
+    """
+
+    reason = "invalid-post"
+
+    def __init__(
+        self, problem: str, *, source: str = "", key: str | None = None, value: Any = None
+    ) -> None:
+        self.problem = problem
+        self.source = source
+        self.key = key
+        self.value = value
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        if self.key is None:
+            return f"{where}{self.problem}"
+        return f"{where}front-matter key {self.key!r} = {self.value!r}: {self.problem}"
+
+    def with_source(self, source: str) -> PostError:
+        """The same error, naming the file it came from."""
+        self.source = source
+        self.args = (self._message(),)
+        return self
+
+
+class EncodingError(PostError):
+    reason = "not-utf8"
+
+
+class FrontMatterError(PostError):
+    reason = "bad-front-matter"
+
+
+class DateError(PostError):
+    reason = "bad-date"
+
+
+class FieldTypeError(PostError):
+    reason = "bad-field-type"
+
+
+class PermalinkError(PostError):
+    reason = "bad-permalink"
+
+
+class TooLargeError(PostError):
+    reason = "too-large"
+
+
+class UrlConflictError(PostError):
+    """Another post already owns the URL this post would be published at."""
+
+    reason = "url-conflict"
+
+    def __init__(self, url: str, owner: str, *, source: str = "") -> None:
+        self.url = url
+        self.owner = owner
+        super().__init__(f"URL {url} is already owned by {owner}", source=source)
+
+
+class SettingsError(BlogpubError):
+    """A _config.yml that cannot be used."""
+
+
+class TransientError(BlogpubError):
+    """A failure worth retrying (throttling, 5xx, lost races)."""

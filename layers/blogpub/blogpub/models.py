@@ -1,0 +1,159 @@
+"""The domain shapes that flow between stages: post -> pages -> storage.
+
+Plain frozen dataclasses: no I/O, no validation beyond construction. The reader builds a
+``Post``; the renderer turns posts and listings into ``Page`` objects; the table stores
+``Entry`` rows and gives them back to the renderer for index pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+ListKind = Literal["site", "category", "tag"]
+
+
+@dataclass(frozen=True)
+class Post:
+    """One Hexo source file, read and validated; the body is still Markdown/HTML source."""
+
+    source_key: str  # object key, e.g. "posts/新媒体/a b.md"
+    name: str  # key below the posts prefix without extension: Hexo's :title
+    title: str
+    date: datetime  # timezone-aware
+    updated: datetime | None  # timezone-aware, or None when the post has none
+    categories: tuple[tuple[str, ...], ...]  # hierarchies of display names, root first
+    tags: tuple[str, ...]
+    permalink: str | None  # front-matter override, already checked to stay on the site
+    published: bool
+    comments: bool
+    lang: str | None
+    excerpt: str | None  # front-matter `excerpt`, overrides <!-- more -->
+    body: str  # Markdown with raw HTML, front-matter removed
+    extra: Mapping[str, Any] = field(default_factory=dict)  # every other key, JSON-safe
+
+    @property
+    def cover(self) -> str | None:
+        """The post's image, as the default theme picks it (headimg, thumbnail, cover)."""
+        for key in ("headimg", "thumbnail", "cover", "cover_image"):
+            value = self.extra.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return None
+
+    @property
+    def author(self) -> str | None:
+        value = self.extra.get("author")
+        return value if isinstance(value, str) and value else None
+
+
+@dataclass(frozen=True)
+class ListRef:
+    """A listing: the whole site, one category node (at any level) or one tag."""
+
+    kind: ListKind
+    slugs: tuple[str, ...] = ()  # slugized path segments ("xin-mei-ti" ... CJK kept)
+    names: tuple[str, ...] = ()  # display names, same length as slugs
+
+    @property
+    def list_id(self) -> str:
+        """Stable identifier, used as a table key: "site", "category:a/b", "tag:x"."""
+        if self.kind == "site":
+            return "site"
+        return f"{self.kind}:{'/'.join(self.slugs)}"
+
+    @property
+    def name(self) -> str:
+        return self.names[-1] if self.names else ""
+
+    def ancestors(self) -> tuple[ListRef, ...]:
+        """This category and every category above it, root first (itself for others)."""
+        if self.kind != "category":
+            return (self,)
+        return tuple(
+            ListRef("category", self.slugs[:depth], self.names[:depth])
+            for depth in range(1, len(self.slugs) + 1)
+        )
+
+
+SITE = ListRef("site")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What an index page shows of one post; stored once per listing the post is in."""
+
+    source_key: str
+    title: str
+    url: str  # site path, decoded, e.g. "/2022/02/05/x/"
+    date: datetime  # timezone-aware
+    updated: datetime | None = None
+    excerpt_html: str = ""  # sanitised
+    cover: str | None = None
+    author: str | None = None
+    content_html: str | None = None  # sanitised full body; only filled for feeds
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    year: int
+    month: int
+    count: int
+
+
+@dataclass(frozen=True)
+class ListSummary:
+    """A listing with its size, for the /categories/ and /tags/ overviews."""
+
+    ref: ListRef
+    count: int
+
+
+ContentType = str
+
+
+@dataclass(frozen=True)
+class Page:
+    """One file of the site. ``url`` is the decoded path readers request."""
+
+    url: str  # "/2022/02/05/x/", "/atom.xml", "/categories/a/"
+    body: bytes
+    content_type: ContentType
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+    @property
+    def object_key(self) -> str:
+        """Where the page lives in the site bucket: directories get index.html."""
+        path = self.url.lstrip("/")
+        if path == "" or path.endswith("/"):
+            return f"{path}index.html"
+        return path
+
+
+@dataclass(frozen=True)
+class RenderedPost:
+    """A post rendered: its page plus what listings and feeds need of it."""
+
+    post: Post
+    page: Page
+    body_html: str  # sanitised full body
+    excerpt_html: str  # sanitised; the part before <!-- more -->, or a summary
+
+    def entry(self, *, with_content: bool = False) -> Entry:
+        return Entry(
+            source_key=self.post.source_key,
+            title=self.post.title,
+            url=self.page.url,
+            date=self.post.date,
+            updated=self.post.updated,
+            excerpt_html=self.excerpt_html,
+            cover=self.post.cover,
+            author=self.post.author,
+            content_html=self.body_html if with_content else None,
+        )
