@@ -1,9 +1,17 @@
-"""RenderPostFunction: S3 object events -> post page + table records."""
+"""RenderPostFunction: S3 object events -> the post's page and its table records."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    raise NotImplementedError("render_post: being written")
+from blogpub.observability import logger, metrics, tracer
+from blogpub.service import render_post_event
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return render_post_event(event)

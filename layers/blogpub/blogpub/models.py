@@ -115,6 +115,12 @@ class ListSummary:
 ContentType = str
 
 
+def object_key_for(url: str) -> str:
+    """Where a page lives in the site bucket: directory URLs get index.html."""
+    path = url.lstrip("/")
+    return f"{path}index.html" if path == "" or path.endswith("/") else path
+
+
 @dataclass(frozen=True)
 class Page:
     """One file of the site. ``url`` is the decoded path readers request."""
@@ -129,11 +135,7 @@ class Page:
 
     @property
     def object_key(self) -> str:
-        """Where the page lives in the site bucket: directories get index.html."""
-        path = self.url.lstrip("/")
-        if path == "" or path.endswith("/"):
-            return f"{path}index.html"
-        return path
+        return object_key_for(self.url)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,166 @@
+"""Hexo's date rules: every form a front-matter ``date``/``updated`` takes, made tz-aware.
+
+Hexo reads dates with js-yaml timestamps and JavaScript's ``new Date(string)``, then puts
+every time written without an offset in the site timezone (``timezone`` in _config.yml).
+We accept the same forms and apply the same rule:
+
+- a YAML timestamp (PyYAML gives ``datetime`` or ``date``): naive ones are site-local;
+- ISO 8601 with or without an offset, ``T`` or a space between date and time, ``Z``;
+- ``YYYY-MM-DD HH:mm:ss``, ``YYYY-MM-DD``, ``YYYY/M/D H:mm`` (moment-style, site-local);
+- RFC 2822 (``Sat, 05 Feb 2022 11:13:23 GMT``), the RSS importers' form;
+- JavaScript's ``Date.toString()`` (``Sat Feb 05 2022 19:13:23 GMT+0800 (...)``).
+
+Numbers are refused although JavaScript would read them as epoch milliseconds: a bare
+number in front-matter is far more often a typo than a timestamp, and seconds versus
+milliseconds cannot be told apart.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from email.utils import parsedate_to_datetime
+
+from blogpub.errors import DateError
+
+# Four-digit years keep ISO strings (table sort keys) ordered, with a day of slack for
+# timezone shifts at either end.
+MIN_YEAR = 1000
+MAX_YEAR = 9998
+
+_LOOSE_DATE = re.compile(
+    r"(?P<year>\d{4})[-/.](?P<month>\d{1,2})[-/.](?P<day>\d{1,2})"
+    r"(?:[T ]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?)?"
+    r"\s*(?P<offset>Z|z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?"
+)
+_JS_DATE_STRING = re.compile(
+    r"[A-Za-z]{3} (?P<month>[A-Za-z]{3}) (?P<day>\d{1,2}) (?P<year>\d{4}) "
+    r"(?P<time>\d{1,2}:\d{2}:\d{2}) GMT(?P<offset>[+-]\d{4})(?: \(.*\))?"
+)
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
+
+
+def parse_date(value: object, tz: tzinfo, *, key: str = "date") -> datetime:
+    """A front-matter date as an aware datetime; times without an offset are in ``tz``.
+
+    Raises DateError (naming ``key`` and the value) for anything that is not a date.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        parsed = _parse_text(value.strip(), key=key)
+    else:
+        raise DateError(
+            f"expected a date such as 2022-02-05 11:13:23, got {type(value).__name__}",
+            key=key,
+            value=value,
+        )
+    aware = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
+    return _checked_range(aware, key=key, value=value)
+
+
+def _parse_text(text: str, *, key: str) -> datetime:
+    for parse in (_parse_iso, _parse_loose, _parse_rfc2822, _parse_js_date_string):
+        parsed = parse(text)
+        if parsed is not None:
+            return parsed
+    raise DateError(
+        "not a date Hexo understands (use YYYY-MM-DD HH:mm:ss, ISO 8601 or RFC 2822)",
+        key=key,
+        value=text,
+    )
+
+
+def _parse_iso(text: str) -> datetime | None:
+    # fromisoformat accepts "2022-02-05", "2022-02-05 11:13:23", "...T11:13:23.5+08:00", "Z"
+    if len(text) < 10 or not text[:4].isdigit():
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _parse_loose(text: str) -> datetime | None:
+    match = _LOOSE_DATE.fullmatch(text)
+    if match is None:
+        return None
+    fraction = (match["fraction"] or "0")[:6].ljust(6, "0")
+    try:
+        return datetime(
+            int(match["year"]),
+            int(match["month"]),
+            int(match["day"]),
+            int(match["hour"] or 0),
+            int(match["minute"] or 0),
+            int(match["second"] or 0),
+            int(fraction),
+            tzinfo=_offset(match["offset"]),
+        )
+    except ValueError:
+        return None
+
+
+def _offset(text: str | None) -> tzinfo | None:
+    if text is None:
+        return None
+    if text.upper() in ("Z", "UTC", "GMT"):
+        return UTC
+    digits = text[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:4] or 0)
+    sign = -1 if text[0] == "-" else 1
+    return timezone(timedelta(minutes=sign * minutes))
+
+
+def _parse_rfc2822(text: str) -> datetime | None:
+    if not any(ch.isalpha() for ch in text):
+        return None
+    try:
+        parsed = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed is None:  # some Python versions return None instead of raising
+        return None  # type: ignore[unreachable]
+    # RFC 5322 "-0000" means UTC with no local zone known; email.utils leaves it naive.
+    if parsed.tzinfo is None and re.search(r"[+-]0000\s*$", text):
+        return parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _parse_js_date_string(text: str) -> datetime | None:
+    match = _JS_DATE_STRING.fullmatch(text)
+    if match is None or match["month"].lower() not in _MONTHS:
+        return None
+    hour, minute, second = (int(part) for part in match["time"].split(":"))
+    try:
+        return datetime(
+            int(match["year"]),
+            _MONTHS[match["month"].lower()],
+            int(match["day"]),
+            hour,
+            minute,
+            second,
+            tzinfo=_offset(match["offset"]),
+        )
+    except ValueError:
+        return None
+
+
+def _checked_range(moment: datetime, *, key: str, value: object) -> datetime:
+    try:
+        in_utc = moment.astimezone(UTC)
+    except (OverflowError, ValueError) as error:
+        raise DateError("the date is out of range", key=key, value=value) from error
+    if not MIN_YEAR <= in_utc.year <= MAX_YEAR:
+        raise DateError(
+            f"the year must be between {MIN_YEAR} and {MAX_YEAR}", key=key, value=value
+        )
+    return moment

@@ -1,0 +1,150 @@
+"""Event decoding: S3 notifications (direct, in SQS, via EventBridge) and table streams.
+
+Handlers call these first, so the rest of the package sees plain values: decoded object
+keys, normalised sequencers and Python-typed stream images.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import unquote_plus
+
+ChangeKind = Literal["put", "delete_marker", "delete"]
+
+# AWS: sequencers of one key may differ in length; right-pad the shorter with zeros,
+# then compare as strings. Padding to a fixed width lets the table compare them too.
+SEQUENCER_WIDTH = 64
+
+
+def normalise_sequencer(sequencer: str) -> str:
+    return sequencer.upper().ljust(SEQUENCER_WIDTH, "0")
+
+
+@dataclass(frozen=True)
+class S3Change:
+    """One object change, as S3 reported it."""
+
+    bucket: str
+    key: str  # decoded
+    kind: ChangeKind
+    version_id: str | None
+    sequencer: str  # normalised; "" when the event had none
+    event_time: str = ""
+    etag: str = ""
+    size: int = 0
+    request_id: str = ""
+    force: bool = False  # a rebuild asks to re-render even an already-seen version
+
+    @property
+    def correlation_id(self) -> str:
+        return f"{self.key}@{self.version_id or 'null'}"
+
+
+class EventShapeError(ValueError):
+    """An event that is not one of the shapes blogpub accepts."""
+
+
+def _s3_notification_change(record: Mapping[str, Any]) -> S3Change:
+    s3 = record["s3"]
+    obj = s3["object"]
+    name = str(record.get("eventName", ""))
+    kind: ChangeKind = "put"
+    if name.startswith("ObjectRemoved:"):
+        kind = "delete_marker" if name.endswith("DeleteMarkerCreated") else "delete"
+    return S3Change(
+        bucket=s3["bucket"]["name"],
+        key=unquote_plus(obj["key"]),
+        kind=kind,
+        version_id=obj.get("versionId") or None,
+        sequencer=normalise_sequencer(obj.get("sequencer", "")),
+        event_time=str(record.get("eventTime", "")),
+        etag=str(obj.get("eTag", "")),
+        size=int(obj.get("size", 0) or 0),
+        request_id=str(record.get("responseElements", {}).get("x-amz-request-id", "")),
+        force=bool(record.get("blogpub", {}).get("force", False)),
+    )
+
+
+def _eventbridge_change(event: Mapping[str, Any]) -> S3Change:
+    detail = event["detail"]
+    obj = detail["object"]
+    detail_type = event.get("detail-type", "")
+    kind: ChangeKind = "put"
+    if detail_type == "Object Deleted":
+        kind = "delete_marker" if detail.get("deletion-type") == "Delete Marker Created" else "delete"
+    return S3Change(
+        bucket=detail["bucket"]["name"],
+        # EventBridge carries keys URL-encoded like S3 notifications do.
+        key=unquote_plus(obj["key"]),
+        kind=kind,
+        version_id=obj.get("version-id") or None,
+        sequencer=normalise_sequencer(obj.get("sequencer", "")),
+        event_time=str(event.get("time", "")),
+        etag=str(obj.get("etag", "")),
+        size=int(obj.get("size", 0) or 0),
+        request_id=str(detail.get("request-id", "")),
+    )
+
+
+def s3_changes(event: Mapping[str, Any]) -> Iterator[S3Change]:
+    """Every object change in an S3 notification, an SQS batch of them, or an EventBridge event."""
+    if event.get("source") == "aws.s3" and "detail" in event:
+        yield _eventbridge_change(event)
+        return
+    records = event.get("Records")
+    if not isinstance(records, list):
+        raise EventShapeError("expected an S3, SQS or EventBridge event with Records or detail")
+    for record in records:
+        source = record.get("eventSource") or record.get("EventSource")
+        if source == "aws:s3":
+            yield _s3_notification_change(record)
+        elif source == "aws:sqs":
+            body = json.loads(record["body"])
+            if body.get("Event") == "s3:TestEvent":
+                continue
+            yield from s3_changes(body)
+        else:
+            raise EventShapeError(f"unexpected event source {source!r}")
+
+
+@dataclass(frozen=True)
+class StreamChange:
+    """One table stream record with its images as Python values."""
+
+    event_name: Literal["INSERT", "MODIFY", "REMOVE"]
+    pk: str
+    sk: str
+    new_image: Mapping[str, Any] | None
+    old_image: Mapping[str, Any] | None
+    sequence_number: str
+
+
+def stream_changes(event: Mapping[str, Any]) -> list[StreamChange]:
+    """The records of a DynamoDB stream batch, decoded from DynamoDB JSON."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+
+    def image(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        if not raw:
+            return None
+        return {name: deserializer.deserialize(value) for name, value in raw.items()}
+
+    changes = []
+    for record in event.get("Records", []):
+        ddb = record["dynamodb"]
+        keys = image(ddb["Keys"]) or {}
+        changes.append(
+            StreamChange(
+                event_name=record["eventName"],
+                pk=str(keys["pk"]),
+                sk=str(keys["sk"]),
+                new_image=image(ddb.get("NewImage")),
+                old_image=image(ddb.get("OldImage")),
+                sequence_number=str(ddb["SequenceNumber"]),
+            )
+        )
+    return changes

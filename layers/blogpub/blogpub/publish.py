@@ -1,0 +1,281 @@
+"""RenderPostFunction's logic: one S3 change in, the post's page and table state out.
+
+The order is: decide (stale? bad input?) -> one conditional table transaction -> write the
+post page -> re-read the record and repair the page if a newer version committed meanwhile.
+The transaction's condition on the stored sequencer is what makes duplicate and
+out-of-order events harmless (DESIGN.md invariant 4); the re-read makes concurrent
+renders of one key converge (invariant 5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from blogpub import keys
+from blogpub.config import Deployment
+from blogpub.errors import PostError, TooLargeError, TransientError, UrlConflictError
+from blogpub.events import S3Change
+from blogpub.models import Page
+from blogpub.settings import Settings, load_settings
+from blogpub.site import SiteBucket
+from blogpub.table import (
+    ACTIVITY_TTL_SECONDS,
+    FAILURE_TTL_SECONDS,
+    MAX_STORED_BODY_BYTES,
+    ConcurrentChangeError,
+    PostRecord,
+    PostTable,
+    UrlTakenError,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from blogpub.render import Renderer
+
+ResultOutcome = Literal[
+    "published", "unpublished", "deleted", "rejected", "stale", "ignored", "settings"
+]
+POST_SUFFIXES = (".md", ".markdown")
+MAX_ATTEMPTS = 6
+MAX_RECONCILE_ROUNDS = 5
+
+
+@dataclass
+class PublishResult:
+    key: str
+    version_id: str | None
+    outcome: ResultOutcome
+    url: str | None = None
+    error: str | None = None
+    reason: str | None = None
+    pages_written: list[str] = field(default_factory=list)
+    pages_deleted: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "version_id": self.version_id,
+            "outcome": self.outcome,
+            "url": self.url,
+            "error": self.error,
+            "reason": self.reason,
+            "pages_written": self.pages_written,
+            "pages_deleted": self.pages_deleted,
+        }
+
+
+def is_post_key(key: str, posts_prefix: str) -> bool:
+    """Hexo renders Markdown files below the posts folder; hidden and _-prefixed names are not posts."""
+    if not key.startswith(posts_prefix) or not key.endswith(POST_SUFFIXES):
+        return False
+    name = key.rsplit("/", 1)[-1]
+    return not name.startswith((".", "_"))
+
+
+def load_site_settings(s3: S3Client, bucket: str, config_key: str) -> Settings:
+    """The site's _config.yml from the source bucket, or the defaults when there is none."""
+    try:
+        response = s3.get_object(Bucket=bucket, Key=config_key)
+    except s3.exceptions.NoSuchKey:
+        return Settings()
+    return load_settings(response["Body"].read())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Publisher:
+    s3: S3Client
+    table: PostTable
+    site: SiteBucket
+    deployment: Deployment
+    settings: Settings
+    renderer: Renderer
+    clock: Callable[[], datetime] = _now
+
+    def publish(self, change: S3Change) -> PublishResult:
+        if change.key == self.deployment.config_key:
+            return PublishResult(change.key, change.version_id, "settings")
+        if not is_post_key(change.key, self.deployment.posts_prefix):
+            return PublishResult(change.key, change.version_id, "ignored")
+        for _ in range(MAX_ATTEMPTS):
+            old = self.table.get_post(change.key)
+            if old is not None and not change.force and change.sequencer <= old.sequencer:
+                return PublishResult(change.key, change.version_id, "stale", url=old.url)
+            try:
+                return self._apply(change, old)
+            except ConcurrentChangeError:
+                continue  # another event for this key committed first: decide again
+        raise TransientError(f"{change.key}: gave up after {MAX_ATTEMPTS} concurrent changes")
+
+    # -- deciding -------------------------------------------------------------------------
+    def _apply(self, change: S3Change, old: PostRecord | None) -> PublishResult:
+        sequencer = max(change.sequencer, old.sequencer) if old else change.sequencer
+        processed_at = self.clock().isoformat(timespec="milliseconds")
+        base = PostRecord(
+            source_key=change.key,
+            sequencer=sequencer,
+            version_id=change.version_id,
+            last_version_id=change.version_id,
+            processed_at=processed_at,
+        )
+        page: Page | None = None
+        if change.kind != "put":
+            new = replace(base, status="deleted", last_outcome="deleted")
+        else:
+            try:
+                new, page = self._render_version(change, base)
+            except PostError as error:
+                return self._reject(change, old, sequencer, error.with_source(change.key))
+            except _VersionGoneError:
+                return PublishResult(change.key, change.version_id, "stale")
+        try:
+            self.table.commit(old, new, extra_items=[self._activity(new, processed_at)])
+        except UrlTakenError as taken:
+            owner = self.table.url_owner(taken.url) or "another post"
+            conflict = UrlConflictError(taken.url, owner, source=change.key)
+            return self._reject(change, old, sequencer, conflict)
+        result = PublishResult(
+            change.key, change.version_id, new.last_outcome or "published", url=new.url
+        )
+        self._sync_pages(old, new, page, result)
+        return result
+
+    def _render_version(self, change: S3Change, base: PostRecord) -> tuple[PostRecord, Page | None]:
+        raw = self._read_source(change.key, change.version_id)
+        return self.record_for(raw, base)
+
+    def record_for(self, raw: bytes, base: PostRecord) -> tuple[PostRecord, Page | None]:
+        """The record (and page) a source file's bytes produce; raises PostError."""
+        from blogpub import urls
+        from blogpub.reader import read_post
+
+        post = read_post(raw, base.source_key, self.settings, self.deployment.posts_prefix)
+        if not post.published:
+            return replace(base, status="unpublished", last_outcome="unpublished"), None
+        rendered = self.renderer.render_post(post)
+        body = rendered.body_html
+        record = replace(
+            base,
+            status="published",
+            last_outcome="published",
+            url=rendered.page.url,
+            sort_key=urls.local_date_key(post.date, self.settings),
+            lists=urls.lists_of(post, self.settings),
+            entry=rendered.entry(),
+            page_hash=rendered.page.content_hash,
+            body_html=body if len(body.encode("utf-8")) <= MAX_STORED_BODY_BYTES else None,
+        )
+        return record, rendered.page
+
+    def _read_source(self, key: str, version_id: str | None) -> bytes:
+        request: dict[str, Any] = {"Bucket": self.deployment.source_bucket, "Key": key}
+        if version_id:
+            request["VersionId"] = version_id
+        try:
+            response = self.s3.get_object(**request)
+        except self.s3.exceptions.ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in {"NoSuchKey", "NoSuchVersion", "404", "InvalidArgument"}:
+                raise _VersionGoneError(key) from error
+            raise
+        size = int(response.get("ContentLength", 0))
+        limit = self.deployment.max_post_bytes
+        if size > limit:
+            response["Body"].close()
+            raise TooLargeError(f"{size} bytes is over the {limit}-byte limit for one post")
+        data: bytes = response["Body"].read()
+        return data
+
+    def _reject(
+        self, change: S3Change, old: PostRecord | None, sequencer: str, error: PostError
+    ) -> PublishResult:
+        at = self.clock().isoformat(timespec="milliseconds")
+        base = old or PostRecord(source_key=change.key, sequencer="")
+        new = replace(
+            base,
+            sequencer=sequencer,
+            last_outcome="rejected",
+            last_version_id=change.version_id,
+            last_error=str(error),
+            last_error_reason=error.reason,
+            processed_at=at,
+        )
+        failure = {
+            keys.PK: keys.FAIL_PK,
+            keys.SK: keys.event_sk(at, change.key, change.version_id or "null"),
+            "source_key": change.key,
+            "version_id": change.version_id,
+            "reason": error.reason,
+            "error": str(error),
+            "request_id": change.request_id,
+            keys.TTL_ATTRIBUTE: self._expiry(FAILURE_TTL_SECONDS),
+        }
+        try:
+            self.table.commit(old, new, extra_items=[failure, self._activity(new, at)])
+        except ConcurrentChangeError:
+            raise  # publish() decides again against the newer record
+        return PublishResult(
+            change.key,
+            change.version_id,
+            "rejected",
+            url=base.url if base.status == "published" else None,
+            error=str(error),
+            reason=error.reason,
+        )
+
+    def _activity(self, record: PostRecord, at: str) -> dict[str, Any]:
+        return {
+            keys.PK: keys.ACTIVITY_PK,
+            keys.SK: keys.event_sk(at, record.source_key, record.last_version_id or "null"),
+            "source_key": record.source_key,
+            "version_id": record.last_version_id,
+            "outcome": record.last_outcome,
+            "url": record.url if record.status == "published" else None,
+            "error": record.last_error if record.last_outcome == "rejected" else None,
+            keys.TTL_ATTRIBUTE: self._expiry(ACTIVITY_TTL_SECONDS),
+        }
+
+    def _expiry(self, seconds: int) -> int:
+        return int(self.clock().timestamp()) + seconds
+
+    # -- writing --------------------------------------------------------------------------
+    def _sync_pages(
+        self, old: PostRecord | None, new: PostRecord, page: Page | None, result: PublishResult
+    ) -> None:
+        if old is not None and old.status == "published" and old.url and old.url != new.url:
+            self._remove_unclaimed(old.url, result)
+        record, current_page = new, page
+        for _ in range(MAX_RECONCILE_ROUNDS):
+            if record.status == "published" and record.url:
+                if self.site.sync(record.url, current_page) in ("created", "updated"):
+                    result.pages_written.append(record.url)
+            latest = self.table.get_post(record.source_key)
+            if latest is None or latest.sequencer == record.sequencer:
+                return
+            # A newer version committed while we wrote: make the page match it, not us.
+            if record.url and record.url != latest.url:
+                self._remove_unclaimed(record.url, result)
+            record, current_page = latest, self._page_of(latest)
+        raise TransientError(f"{new.source_key}: the page kept changing while it was written")
+
+    def _page_of(self, record: PostRecord) -> Page | None:
+        if record.status != "published" or not record.version_id:
+            return None
+        raw = self._read_source(record.source_key, record.version_id)
+        _, page = self.record_for(raw, record)
+        return page
+
+    def _remove_unclaimed(self, url: str, result: PublishResult) -> None:
+        if self.table.url_owner(url) is None and self.site.sync(url, None) == "deleted":
+            result.pages_deleted.append(url)
+
+
+class _VersionGoneError(Exception):
+    """The version an event names no longer exists (deleted for good since)."""

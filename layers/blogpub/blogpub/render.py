@@ -1,0 +1,755 @@
+"""Posts and listings to pages, with Jinja2 and the default theme in ``theme/``.
+
+Safety (DESIGN.md invariant 8): autoescape is on for every template whatever its extension;
+bodies arrive already sanitised by ``markup.render_body`` and are inserted as ``Markup``; a
+post's text is only ever template *data*, never template source.
+
+Post pages depend on their own post only (no previous/next links): publishing one post then
+re-renders one post page, never its neighbours (DESIGN.md invariant 2).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import jinja2
+from markupsafe import Markup
+
+from blogpub import urls
+from blogpub.errors import UrlConflictError
+from blogpub.markup import render_body
+from blogpub.models import (
+    SITE,
+    Entry,
+    ListRef,
+    ListSummary,
+    MonthCount,
+    Page,
+    Post,
+    RenderedPost,
+)
+from blogpub.settings import Settings
+
+THEME_DIR = Path(__file__).parent / "theme"
+
+HTML = "text/html; charset=utf-8"
+ATOM = "application/atom+xml; charset=utf-8"
+XML = "application/xml; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
+
+DESCRIPTION_LENGTH = 160
+# An empty feed still needs an <updated>; a fixed instant keeps the bytes deterministic.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+IndexKind = Literal[
+    "landing",
+    "month",
+    "feed",
+    "year",
+    "archives",
+    "category_overview",
+    "tag_overview",
+    "sitemap_index",
+    "sitemap_month",
+    "not_found",
+    "robots",
+]
+
+LABELS: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "home": "Home",
+        "archives": "Archives",
+        "categories": "Categories",
+        "tags": "Tags",
+        "feed": "Atom feed",
+        "category": "Category",
+        "tag": "Tag",
+        "by_month": "By month",
+        "latest": "Latest posts",
+        "updated": "Updated",
+        "comments": "Comments",
+        "no_posts": "Nothing here yet.",
+        "not_found": "Page not found",
+        "not_found_text": "The page you asked for is not here. It may have moved.",
+        "back_home": "Back to the home page",
+        "all_months": "All months",
+    },
+    "zh-CN": {
+        "home": "首页",
+        "archives": "归档",
+        "categories": "分类",
+        "tags": "标签",
+        "feed": "Atom 订阅",
+        "category": "分类",
+        "tag": "标签",
+        "by_month": "按月归档",
+        "latest": "最新文章",
+        "updated": "更新于",
+        "comments": "评论",
+        "no_posts": "这里还没有文章。",
+        "not_found": "页面不存在",
+        "not_found_text": "你要找的页面不在这里，可能已经移动。",
+        "back_home": "返回首页",
+        "all_months": "全部月份",
+    },
+    "zh-TW": {
+        "home": "首頁",
+        "archives": "歸檔",
+        "categories": "分類",
+        "tags": "標籤",
+        "feed": "Atom 訂閱",
+        "category": "分類",
+        "tag": "標籤",
+        "by_month": "按月歸檔",
+        "latest": "最新文章",
+        "updated": "更新於",
+        "comments": "留言",
+        "no_posts": "這裡還沒有文章。",
+        "not_found": "找不到頁面",
+        "not_found_text": "你要找的頁面不在這裡，可能已經移動。",
+        "back_home": "返回首頁",
+        "all_months": "全部月份",
+    },
+}
+
+
+def labels_for(language: str) -> Mapping[str, str]:
+    """The theme's words in the site language: zh-TW/zh-HK/zh-Hant get traditional Chinese,
+    other zh variants simplified, anything else English."""
+    tag = language.lower().replace("_", "-")
+    if tag.startswith("zh"):
+        traditional = any(part in tag for part in ("tw", "hk", "mo", "hant"))
+        return LABELS["zh-TW" if traditional else "zh-CN"]
+    return LABELS["en"]
+
+
+@dataclass(frozen=True)
+class IndexPage:
+    """One index page of the site, named by what it shows; its URL follows from urls.py."""
+
+    kind: IndexKind
+    ref: ListRef = SITE
+    year: int = 0
+    month: int = 0
+
+    @property
+    def url(self) -> str:
+        if self.kind == "landing":
+            return urls.landing_url(self.ref)
+        if self.kind == "month":
+            return urls.month_url(self.ref, self.year, self.month)
+        if self.kind == "feed":
+            return urls.feed_url(self.ref)
+        if self.kind == "year":
+            return urls.year_url(self.year)
+        if self.kind == "archives":
+            return urls.archives_url()
+        if self.kind == "category_overview":
+            return urls.overview_url("category")
+        if self.kind == "tag_overview":
+            return urls.overview_url("tag")
+        if self.kind == "sitemap_index":
+            return urls.sitemap_index_url()
+        if self.kind == "sitemap_month":
+            return urls.sitemap_month_url(self.year, self.month)
+        if self.kind == "not_found":
+            return urls.not_found_url()
+        return urls.robots_url()
+
+
+def has_feed(ref: ListRef) -> bool:
+    """The site and every category have an Atom feed; tags do not (as hexo-generator-feed)."""
+    return ref.kind in ("site", "category")
+
+
+def listing_pages(ref: ListRef, months: Iterable[tuple[int, int]]) -> list[IndexPage]:
+    """The pages of one listing: its landing page, one archive per month, maybe a feed."""
+    pages = [IndexPage("landing", ref)]
+    pages += [IndexPage("month", ref, year, month) for year, month in months]
+    if has_feed(ref):
+        pages.append(IndexPage("feed", ref))
+    return pages
+
+
+def site_wide_pages(site_months: Iterable[tuple[int, int]]) -> list[IndexPage]:
+    """Pages that exist once per site: overviews, archives by year, sitemaps, 404, robots."""
+    months = sorted(set(site_months))
+    pages = [
+        IndexPage("archives"),
+        IndexPage("category_overview"),
+        IndexPage("tag_overview"),
+        IndexPage("sitemap_index"),
+        IndexPage("not_found"),
+        IndexPage("robots"),
+    ]
+    pages += [IndexPage("year", year=year) for year in sorted({year for year, _ in months})]
+    pages += [IndexPage("sitemap_month", year=year, month=month) for year, month in months]
+    return pages
+
+
+def site_pages(months_by_list: Mapping[ListRef, Iterable[tuple[int, int]]]) -> list[IndexPage]:
+    """Every index page of a site, given the (year, month)s holding posts of each listing.
+
+    The site's own pages exist even with no posts; any other listing exists only while it
+    has a post. The pipeline answers "which pages exist" with this same function.
+    """
+    site_months = list(months_by_list.get(SITE, ()))
+    pages = listing_pages(SITE, site_months) + site_wide_pages(site_months)
+    for ref, months in months_by_list.items():
+        listed = list(months)
+        if ref != SITE and listed:
+            pages += listing_pages(ref, listed)
+    return pages
+
+
+class Listings(Protocol):
+    """What index pages read: the table in the pipeline, ``MemoryListings`` in a full render."""
+
+    def newest(self, ref: ListRef, limit: int) -> Sequence[Entry]:
+        """The ``limit`` newest entries of a listing, newest first."""
+        ...
+
+    def in_month(self, ref: ListRef, year: int, month: int) -> Sequence[Entry]:
+        """Every entry of a listing in a month (site timezone), newest first."""
+        ...
+
+    def months(self, ref: ListRef) -> Sequence[MonthCount]:
+        """The months of a listing that hold posts, newest first."""
+        ...
+
+    def summaries(self, kind: Literal["category", "tag"]) -> Sequence[ListSummary]:
+        """Every listing of a kind with its post count."""
+        ...
+
+
+def newest_first(entries: Iterable[Entry], settings: Settings) -> list[Entry]:
+    """Newest first by local date, then by source key: the order of the table's sort keys."""
+    return sorted(
+        entries,
+        key=lambda entry: (urls.local_date_key(entry.date, settings), entry.source_key),
+        reverse=True,
+    )
+
+
+@dataclass
+class MemoryListings:
+    """Listings built in memory from a set of rendered posts."""
+
+    settings: Settings
+    entries: dict[str, list[Entry]] = field(default_factory=dict)  # by list id, newest first
+    refs: dict[str, ListRef] = field(default_factory=dict)
+
+    @classmethod
+    def from_posts(cls, posts: Iterable[RenderedPost], settings: Settings) -> MemoryListings:
+        listings = cls(settings)
+        grouped: dict[str, list[Entry]] = defaultdict(list)
+        for rendered in sorted(posts, key=lambda item: item.post.source_key):
+            entry = rendered.entry(with_content=True)
+            for ref in urls.lists_of(rendered.post, settings):
+                listings.refs.setdefault(ref.list_id, ref)
+                grouped[ref.list_id].append(entry)
+        listings.refs.setdefault(SITE.list_id, SITE)
+        listings.entries = {key: newest_first(value, settings) for key, value in grouped.items()}
+        return listings
+
+    def _month_of(self, entry: Entry) -> tuple[int, int]:
+        local = urls.local_date(entry.date, self.settings)
+        return local.year, local.month
+
+    def newest(self, ref: ListRef, limit: int) -> Sequence[Entry]:
+        return self.entries.get(ref.list_id, [])[:limit]
+
+    def in_month(self, ref: ListRef, year: int, month: int) -> Sequence[Entry]:
+        return [
+            entry
+            for entry in self.entries.get(ref.list_id, [])
+            if self._month_of(entry) == (year, month)
+        ]
+
+    def months(self, ref: ListRef) -> Sequence[MonthCount]:
+        counts: dict[tuple[int, int], int] = defaultdict(int)
+        for entry in self.entries.get(ref.list_id, []):
+            counts[self._month_of(entry)] += 1
+        return [
+            MonthCount(year, month, count)
+            for (year, month), count in sorted(counts.items(), reverse=True)
+        ]
+
+    def summaries(self, kind: Literal["category", "tag"]) -> Sequence[ListSummary]:
+        return [
+            ListSummary(ref, len(self.entries.get(list_id, [])))
+            for list_id, ref in sorted(self.refs.items())
+            if ref.kind == kind
+        ]
+
+    def months_by_list(self) -> dict[ListRef, list[tuple[int, int]]]:
+        return {
+            ref: [(m.year, m.month) for m in self.months(ref)] for ref in self.refs.values()
+        }
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    text: str
+    count: int | None = None
+    depth: int = 0
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """An entry as a listing template shows it."""
+
+    title: str
+    href: str
+    datetime: str  # RFC 3339 in the site timezone
+    date: str  # YYYY-MM-DD in the site timezone
+    excerpt: Markup
+    cover: str | None
+    author: str | None
+
+
+def safe_image_url(url: str | None, settings: Settings) -> str | None:
+    """A front-matter image URL fit for src=: http(s), protocol-relative or a site path.
+
+    Other schemes (javascript:, data:) are dropped; a site path gets the root, as Hexo's
+    url_for does.
+    """
+    if not url:
+        return None
+    lowered = url.strip().lower()
+    if lowered.startswith(("http://", "https://", "//")):
+        return url.strip()
+    scheme = lowered.split("/", 1)[0]
+    if ":" in scheme:
+        return None
+    if lowered.startswith("/"):
+        return settings.root.rstrip("/") + url.strip()
+    return url.strip()
+
+
+def absolute_image_url(url: str | None, settings: Settings) -> str | None:
+    """An image URL as Open Graph and JSON-LD need it: absolute."""
+    if url is None:
+        return None
+    if url.startswith("//"):
+        return "https:" + url
+    if url.startswith("/"):
+        return settings.url + url
+    return url
+
+
+def plain_text(html: str, limit: int = DESCRIPTION_LENGTH) -> str:
+    """Sanitised HTML as a one-line description, cut at ``limit`` characters."""
+    text = Markup(html).striptags()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def json_for_script(data: Any) -> Markup:
+    """JSON safe inside <script>: "<", ">" and "&" escaped so "</script>" and "<!--" cannot
+    end or change the script element."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def rfc3339(moment: datetime, settings: Settings) -> str:
+    return urls.local_date(moment, settings).isoformat()
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    # autoescape=True (not select_autoescape): XML and text templates are escaped too.
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(THEME_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@cache
+def _stylesheet() -> Markup:
+    """The theme CSS, inlined in every page so each page stands alone (no extra request,
+    no stylesheet URL to invalidate)."""
+    return Markup((THEME_DIR / "style.css").read_text(encoding="utf-8").strip())
+
+
+class Renderer:
+    """Renders every kind of page of the site for one set of settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.environment = _environment()
+        self.labels = labels_for(settings.language)
+
+    def _href(self, path: str) -> str:
+        return urls.href(path, self.settings)
+
+    def _absolute(self, path: str) -> str:
+        return urls.absolute_url(path, self.settings)
+
+    def _nav(self) -> list[Link]:
+        return [
+            Link(self._href(urls.landing_url(SITE)), self.labels["home"]),
+            Link(self._href(urls.archives_url()), self.labels["archives"]),
+            Link(self._href(urls.overview_url("category")), self.labels["categories"]),
+            Link(self._href(urls.overview_url("tag")), self.labels["tags"]),
+        ]
+
+    def _render(self, template: str, url: str, content_type: str, **context: Any) -> Page:
+        body = self.environment.get_template(template).render(
+            site=self.settings,
+            t=self.labels,
+            **context,
+        )
+        return Page(url=url, body=body.encode("utf-8"), content_type=content_type)
+
+    def _html(
+        self,
+        template: str,
+        url: str,
+        *,
+        title: str,
+        description: str = "",
+        lang: str | None = None,
+        **context: Any,
+    ) -> Page:
+        return self._render(
+            template,
+            url,
+            HTML,
+            page_title=title,
+            description=description or self.settings.description,
+            lang=lang or self.settings.language,
+            canonical=self._absolute(url),
+            nav=self._nav(),
+            home_href=self._href(urls.landing_url(SITE)),
+            feed_href=self._href(urls.feed_url(SITE)),
+            stylesheet=_stylesheet(),
+            **context,
+        )
+
+    def _entry_view(self, entry: Entry) -> EntryView:
+        local = urls.local_date(entry.date, self.settings)
+        return EntryView(
+            title=entry.title,
+            href=self._href(entry.url),
+            datetime=local.isoformat(),
+            date=local.date().isoformat(),
+            excerpt=Markup(entry.excerpt_html),
+            cover=safe_image_url(entry.cover, self.settings),
+            author=entry.author,
+        )
+
+    def _month_links(self, ref: ListRef, months: Sequence[MonthCount]) -> list[Link]:
+        return [
+            Link(
+                self._href(urls.month_url(ref, m.year, m.month)),
+                f"{m.year:04d}-{m.month:02d}",
+                m.count,
+            )
+            for m in months
+        ]
+
+    def _listing_title(self, ref: ListRef) -> str:
+        if ref.kind == "site":
+            return self.settings.title
+        label = self.labels["category"] if ref.kind == "category" else self.labels["tag"]
+        return f"{label}: {' › '.join(ref.names)}"
+
+    def _breadcrumb(self, ref: ListRef) -> list[Link]:
+        return [
+            Link(self._href(urls.landing_url(node)), node.name) for node in ref.ancestors()
+        ]
+
+    def render_post(self, post: Post) -> RenderedPost:
+        """The post's page at ``urls.post_url(post)``, with what listings need of it."""
+        url = urls.post_url(post, self.settings)
+        body_html, excerpt_html = render_body(post.body, post.excerpt)
+        local = urls.local_date(post.date, self.settings)
+        updated = urls.local_date(post.updated, self.settings) if post.updated else None
+        cover = safe_image_url(post.cover, self.settings)
+        description = plain_text(excerpt_html or body_html)
+        hierarchies = urls.category_hierarchies(post, self.settings)
+        tags = [
+            Link(self._href(urls.landing_url(ref)), ref.name)
+            for ref in urls.tag_refs(post, self.settings)
+        ]
+        page = self._html(
+            "post.html",
+            url,
+            title=post.title,
+            description=description,
+            lang=post.lang,
+            post=post,
+            body=Markup(body_html),
+            cover=cover,
+            og_image=absolute_image_url(cover, self.settings),
+            published=local,
+            updated=updated,
+            breadcrumbs=[
+                [Link(self._href(urls.landing_url(ref)), ref.name) for ref in chain]
+                for chain in hierarchies
+            ],
+            tags=tags,
+            json_ld=json_for_script(
+                self._blog_posting(post, url, description, cover, hierarchies)
+            ),
+        )
+        return RenderedPost(post=post, page=page, body_html=body_html, excerpt_html=excerpt_html)
+
+    def _blog_posting(
+        self,
+        post: Post,
+        url: str,
+        description: str,
+        cover: str | None,
+        hierarchies: Sequence[Sequence[ListRef]],
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "@context": "https://schema.org",
+            "@type": "BlogPosting",
+            "headline": post.title,
+            "url": self._absolute(url),
+            "mainEntityOfPage": self._absolute(url),
+            "datePublished": rfc3339(post.date, self.settings),
+            "dateModified": rfc3339(post.updated or post.date, self.settings),
+            "inLanguage": post.lang or self.settings.language,
+        }
+        if description:
+            data["description"] = description
+        author = post.author or self.settings.author
+        if author:
+            data["author"] = {"@type": "Person", "name": author}
+        image = absolute_image_url(cover, self.settings)
+        if image:
+            data["image"] = image
+        if hierarchies:
+            data["articleSection"] = [" > ".join(chain[-1].names) for chain in hierarchies]
+        if post.tags:
+            data["keywords"] = list(post.tags)
+        return data
+
+    def landing(self, ref: ListRef, entries: Sequence[Entry], months: Sequence[MonthCount]) -> Page:
+        """The listing's newest ``per_page`` entries (given newest first) and its months."""
+        url = urls.landing_url(ref)
+        return self._html(
+            "landing.html",
+            url,
+            title=self._listing_title(ref),
+            description=self.settings.description if ref.kind == "site" else "",
+            ref=ref,
+            heading=self._listing_title(ref),
+            breadcrumb=self._breadcrumb(ref) if ref.kind == "category" else [],
+            entries=[self._entry_view(e) for e in entries[: self.settings.per_page]],
+            months=self._month_links(ref, months),
+            listing_feed=self._href(urls.feed_url(ref)) if has_feed(ref) else None,
+        )
+
+    def month_archive(
+        self, ref: ListRef, year: int, month: int, entries: Sequence[Entry]
+    ) -> Page:
+        """Every entry of the listing in one month (site timezone)."""
+        url = urls.month_url(ref, year, month)
+        name = f"{year:04d}-{month:02d}"
+        listing = self.labels["archives"] if ref.kind == "site" else self._listing_title(ref)
+        up = (
+            Link(self._href(urls.year_url(year)), f"{year:04d}")
+            if ref.kind == "site"
+            else Link(self._href(urls.landing_url(ref)), self._listing_title(ref))
+        )
+        return self._html(
+            "month.html",
+            url,
+            title=f"{listing} · {name} | {self.settings.title}",
+            heading=f"{listing} · {name}",
+            up=up,
+            entries=[self._entry_view(e) for e in entries],
+        )
+
+    def year_archive(self, year: int, months: Sequence[MonthCount]) -> Page:
+        """The months of one year with their counts ("/archives/2022/")."""
+        in_year = [m for m in months if m.year == year]
+        return self._html(
+            "year.html",
+            urls.year_url(year),
+            title=f"{self.labels['archives']} · {year:04d} | {self.settings.title}",
+            heading=f"{self.labels['archives']} · {year:04d}",
+            months=self._month_links(SITE, in_year),
+            total=sum(m.count for m in in_year),
+        )
+
+    def archives_index(self, months: Sequence[MonthCount]) -> Page:
+        """Every year and month of the site with counts ("/archives/")."""
+        years: dict[int, list[MonthCount]] = defaultdict(list)
+        for m in sorted(months, key=lambda m: (m.year, m.month), reverse=True):
+            years[m.year].append(m)
+        return self._html(
+            "archives.html",
+            urls.archives_url(),
+            title=f"{self.labels['archives']} | {self.settings.title}",
+            heading=self.labels["archives"],
+            years=[
+                (
+                    Link(self._href(urls.year_url(y)), f"{y:04d}", sum(m.count for m in ms)),
+                    self._month_links(SITE, ms),
+                )
+                for y, ms in years.items()
+            ],
+        )
+
+    def overview(self, kind: Literal["category", "tag"], lists: Sequence[ListSummary]) -> Page:
+        """"/categories/" as a tree with counts, "/tags/" as a list with counts."""
+        ordered = sorted(
+            (s for s in lists if s.ref.kind == kind), key=lambda s: (s.ref.slugs, s.ref.names)
+        )
+        heading = self.labels["categories"] if kind == "category" else self.labels["tags"]
+        return self._html(
+            "overview.html",
+            urls.overview_url(kind),
+            title=f"{heading} | {self.settings.title}",
+            heading=heading,
+            kind=kind,
+            items=[
+                Link(
+                    self._href(urls.landing_url(s.ref)),
+                    s.ref.name,
+                    s.count,
+                    depth=len(s.ref.slugs) - 1,
+                )
+                for s in ordered
+            ],
+        )
+
+    def feed(self, ref: ListRef, entries: Sequence[Entry]) -> Page:
+        """Atom feed of the newest ``feed_limit`` entries (given newest first)."""
+        shown = list(entries[: self.settings.feed_limit])
+        stamps = [e.updated or e.date for e in shown]
+        url = urls.feed_url(ref)
+        title = (
+            self.settings.title
+            if ref.kind == "site"
+            else f"{self._listing_title(ref)} | {self.settings.title}"
+        )
+        return self._render(
+            "feed.xml",
+            url,
+            ATOM,
+            title=title,
+            self_url=self._absolute(url),
+            alternate_url=self._absolute(urls.landing_url(ref)),
+            updated=rfc3339(max(stamps) if stamps else EPOCH, self.settings),
+            entries=[self._feed_entry(e) for e in shown],
+        )
+
+    def _feed_entry(self, entry: Entry) -> dict[str, Any]:
+        full = self.settings.feed_content == "full" and entry.content_html is not None
+        return {
+            "title": entry.title,
+            "url": self._absolute(entry.url),
+            "published": rfc3339(entry.date, self.settings),
+            "updated": rfc3339(entry.updated or entry.date, self.settings),
+            "author": entry.author or self.settings.author,
+            "summary": entry.excerpt_html,
+            "content": entry.content_html if full else None,
+        }
+
+    def sitemap_month(self, year: int, month: int, entries: Sequence[Entry]) -> Page:
+        """The post URLs of one month ("/sitemaps/2022-02.xml")."""
+        return self._render(
+            "sitemap_month.xml",
+            urls.sitemap_month_url(year, month),
+            XML,
+            entries=[
+                {
+                    "loc": self._absolute(e.url),
+                    "lastmod": rfc3339(e.updated or e.date, self.settings),
+                }
+                for e in entries
+            ],
+        )
+
+    def sitemap_index(self, months: Sequence[MonthCount]) -> Page:
+        """"/sitemap.xml": the home page's sitemap index of month sitemaps."""
+        ordered = sorted({(m.year, m.month) for m in months})
+        return self._render(
+            "sitemap_index.xml",
+            urls.sitemap_index_url(),
+            XML,
+            sitemaps=[self._absolute(urls.sitemap_month_url(y, m)) for y, m in ordered],
+        )
+
+    def not_found(self) -> Page:
+        return self._html(
+            "404.html",
+            urls.not_found_url(),
+            title=f"{self.labels['not_found']} | {self.settings.title}",
+        )
+
+    def robots(self) -> Page:
+        return self._render(
+            "robots.txt",
+            urls.robots_url(),
+            TEXT,
+            sitemap_url=self._absolute(urls.sitemap_index_url()),
+        )
+
+    def index_page(self, page: IndexPage, listings: Listings) -> Page:
+        """Render one index page from its listings: the one dispatch both a full render and
+        the pipeline use."""
+        if page.kind == "landing":
+            entries = listings.newest(page.ref, self.settings.per_page)
+            return self.landing(page.ref, entries, listings.months(page.ref))
+        if page.kind == "month":
+            entries = listings.in_month(page.ref, page.year, page.month)
+            return self.month_archive(page.ref, page.year, page.month, entries)
+        if page.kind == "feed":
+            return self.feed(page.ref, listings.newest(page.ref, self.settings.feed_limit))
+        if page.kind == "year":
+            return self.year_archive(page.year, listings.months(SITE))
+        if page.kind == "archives":
+            return self.archives_index(listings.months(SITE))
+        if page.kind == "category_overview":
+            return self.overview("category", listings.summaries("category"))
+        if page.kind == "tag_overview":
+            return self.overview("tag", listings.summaries("tag"))
+        if page.kind == "sitemap_index":
+            return self.sitemap_index(listings.months(SITE))
+        if page.kind == "sitemap_month":
+            return self.sitemap_month(
+                page.year, page.month, listings.in_month(SITE, page.year, page.month)
+            )
+        if page.kind == "not_found":
+            return self.not_found()
+        return self.robots()
+
+    def site(self, posts: Sequence[RenderedPost]) -> list[Page]:
+        """The whole site in memory: every published post's page and every index page,
+        sorted by URL. Two posts at one URL raise ``UrlConflictError``."""
+        published = sorted(
+            (rendered for rendered in posts if rendered.post.published),
+            key=lambda rendered: rendered.post.source_key,
+        )
+        owners: dict[str, str] = {}
+        for rendered in published:
+            owner = owners.setdefault(rendered.page.url, rendered.post.source_key)
+            if owner != rendered.post.source_key:
+                raise UrlConflictError(
+                    rendered.page.url, owner, source=rendered.post.source_key
+                )
+        listings = MemoryListings.from_posts(published, self.settings)
+        pages = [rendered.page for rendered in published]
+        pages += [
+            self.index_page(page, listings) for page in site_pages(listings.months_by_list())
+        ]
+        return sorted(pages, key=lambda page: page.url)

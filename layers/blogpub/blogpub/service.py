@@ -1,0 +1,154 @@
+"""Wiring for the handlers: clients from the environment, then the stage that does the work.
+
+Handlers stay thin: they decorate, call one function here and return its result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from blogpub.config import Deployment
+from blogpub.errors import TransientError
+from blogpub.events import s3_changes, stream_changes
+from blogpub.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudfront import CloudFrontClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+
+    from blogpub.publish import Publisher
+    from blogpub.settings import Settings
+
+_CLIENT_CONFIG: dict[str, Any] = {
+    # Throttling and 5xx are retried by botocore with backoff before we ever see them.
+    "retries": {"mode": "standard", "max_attempts": 8},
+}
+
+
+@dataclass
+class Runtime:
+    """AWS clients and resource names, made once per Lambda execution environment."""
+
+    deployment: Deployment
+
+    def _client(self, service: str) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(service, config=Config(**_CLIENT_CONFIG))  # type: ignore[call-overload]
+
+    @cached_property
+    def s3(self) -> S3Client:
+        client: S3Client = self._client("s3")
+        return client
+
+    @cached_property
+    def dynamodb(self) -> DynamoDBClient:
+        client: DynamoDBClient = self._client("dynamodb")
+        return client
+
+    @cached_property
+    def cloudfront(self) -> CloudFrontClient:
+        client: CloudFrontClient = self._client("cloudfront")
+        return client
+
+    def settings(self) -> Settings:
+        from blogpub.publish import load_site_settings
+
+        return load_site_settings(
+            self.s3, self.deployment.source_bucket, self.deployment.config_key
+        )
+
+    def publisher(self, settings: Settings) -> Publisher:
+        from blogpub.publish import Publisher
+        from blogpub.render import Renderer
+        from blogpub.site import SiteBucket
+        from blogpub.table import PostTable
+
+        return Publisher(
+            s3=self.s3,
+            table=PostTable(self.dynamodb, self.deployment.table_name),
+            site=SiteBucket(self.s3, self.deployment.site_bucket),
+            deployment=self.deployment,
+            settings=settings,
+            renderer=Renderer(settings),
+        )
+
+
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    """The process-wide runtime; rebuilt when the environment names other resources."""
+    global _runtime  # noqa: PLW0603 - one per execution environment, like the clients in it
+    deployment = Deployment.from_env()
+    if _runtime is None or _runtime.deployment != deployment:
+        _runtime = Runtime(deployment)
+    return _runtime
+
+
+def render_post_event(event: dict[str, Any]) -> dict[str, Any]:
+    """RenderPostFunction: every S3 change in the event, each published or rejected."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    rt = runtime()
+    publisher = rt.publisher(rt.settings())
+    results: list[dict[str, Any]] = []
+    failures: list[BaseException] = []
+    for change in s3_changes(event):
+        logger.set_correlation_id(change.correlation_id)
+        try:
+            result = publisher.publish(change)
+        except Exception as error:  # noqa: BLE001 - reported below, then re-raised for a retry
+            logger.exception("publish failed; the event will be retried", key=change.key)
+            failures.append(error)
+            continue
+        metrics.add_metric(name=result.outcome.capitalize(), unit=MetricUnit.Count, value=1)
+        if result.pages_written:
+            metrics.add_metric(
+                name="PagesWritten", unit=MetricUnit.Count, value=len(result.pages_written)
+            )
+        log = logger.warning if result.outcome in ("rejected", "stale") else logger.info
+        log(f"post {result.outcome}", **result.as_dict())
+        results.append(result.as_dict())
+    if failures:
+        raise TransientError(f"{len(failures)} change(s) failed: {failures[0]!r}") from failures[0]
+    return {"results": results}
+
+
+def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
+    """BuildIndexesFunction: one stream batch -> changed index pages + one invalidation."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from blogpub.cdn import Invalidator
+    from blogpub.indexes import IndexBuilder
+    from blogpub.render import Renderer
+    from blogpub.site import SiteBucket
+    from blogpub.table import PostTable
+
+    rt = runtime()
+    settings = rt.settings()
+    changes = stream_changes(event)
+    if changes:
+        logger.set_correlation_id(changes[0].sequence_number)
+    invalidator = (
+        Invalidator(rt.cloudfront, rt.deployment.distribution_id)
+        if rt.deployment.distribution_id
+        else None
+    )
+    builder = IndexBuilder(
+        table=PostTable(rt.dynamodb, rt.deployment.table_name),
+        site=SiteBucket(rt.s3, rt.deployment.site_bucket),
+        settings=settings,
+        renderer=Renderer(settings),
+        invalidator=invalidator,
+    )
+    report = builder.build(changes)
+    metrics.add_metric(name="PagesWritten", unit=MetricUnit.Count, value=len(report.pages_written))
+    paths = len(report.invalidation["paths"]) if report.invalidation else 0  # type: ignore[arg-type]
+    metrics.add_metric(name="InvalidationPaths", unit=MetricUnit.Count, value=paths)
+    logger.info("indexes built", records=len(changes), **report.as_dict())
+    return {"batchItemFailures": [], **report.as_dict()}

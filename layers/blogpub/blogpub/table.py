@@ -1,0 +1,494 @@
+"""DynamoDB data access: post records, URL claims, list memberships and list registries.
+
+Only this module knows item shapes (keys come from keys.py). A publish is one transaction
+that moves a post's memberships and counts from its old state to its new one, guarded by
+the post's stored S3 sequencer, so concurrent or repeated events cannot both apply.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+
+from blogpub import keys
+from blogpub.models import Entry, ListKind, ListRef, ListSummary, MonthCount
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+PostStatus = Literal["published", "unpublished", "deleted", "absent"]
+Outcome = Literal["published", "unpublished", "deleted", "rejected"]
+
+MAX_TRANSACTION_ITEMS = 100
+# Feed entries need full bodies; keep them on the post record while they fit in an item.
+MAX_STORED_BODY_BYTES = 300 * 1024
+FAILURE_TTL_SECONDS = 90 * 24 * 3600
+ACTIVITY_TTL_SECONDS = 30 * 24 * 3600
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Binary):
+        return bytes(value.value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, set):
+        return {_plain(v) for v in value}
+    return value
+
+
+def list_ref_from_id(list_id: str, names: Sequence[str] = ()) -> ListRef:
+    """The ListRef a list id names ("site", "category:a/b", "tag:x")."""
+    if list_id == "site":
+        return ListRef("site")
+    kind, _, path = list_id.partition(":")
+    if kind not in ("category", "tag"):
+        raise ValueError(f"not a list id: {list_id!r}")
+    slugs = tuple(path.split("/"))
+    list_kind: ListKind = "category" if kind == "category" else "tag"
+    return ListRef(list_kind, slugs, tuple(names) or slugs)
+
+
+def month_of(sort_key: str) -> tuple[int, int]:
+    """(year, month) of a membership sort key or local date key."""
+    return int(sort_key[0:4]), int(sort_key[5:7])
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """The table's view of one source key: what is published for it and what was seen last."""
+
+    source_key: str
+    sequencer: str  # last processed S3 sequencer, normalised
+    status: PostStatus = "absent"
+    last_outcome: Outcome | None = None
+    version_id: str | None = None  # the source version the published state comes from
+    last_version_id: str | None = None  # the newest version processed (maybe rejected)
+    last_error: str | None = None
+    last_error_reason: str | None = None
+    url: str | None = None
+    sort_key: str | None = None  # local date key: "2022-02-05T19:13:23"
+    lists: tuple[ListRef, ...] = ()
+    entry: Entry | None = None
+    page_hash: str | None = None
+    body_html: str | None = None  # for full-content feeds; None when too large
+    processed_at: str = ""
+
+    def to_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            keys.PK: keys.post_pk(self.source_key),
+            keys.SK: keys.POST_SK,
+            "source_key": self.source_key,
+            "sequencer": self.sequencer,
+            "status": self.status,
+            "last_outcome": self.last_outcome,
+            "version_id": self.version_id,
+            "last_version_id": self.last_version_id,
+            "last_error": self.last_error,
+            "last_error_reason": self.last_error_reason,
+            "url": self.url,
+            "sort_key": self.sort_key,
+            "lists": [ref.list_id for ref in self.lists] or None,
+            "list_names": [list(ref.names) for ref in self.lists] or None,
+            "page_hash": self.page_hash,
+            "processed_at": self.processed_at or None,
+        }
+        if self.entry is not None:
+            values.update(_entry_values(self.entry))
+        if self.body_html is not None:
+            values["body_gz"] = zlib.compress(self.body_html.encode("utf-8"))
+        return values
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> PostRecord:
+        list_ids = values.get("lists") or []
+        list_names = values.get("list_names") or [[] for _ in list_ids]
+        body = values.get("body_gz")
+        return cls(
+            source_key=values["source_key"],
+            sequencer=values.get("sequencer", ""),
+            status=values.get("status", "absent"),
+            last_outcome=values.get("last_outcome"),
+            version_id=values.get("version_id"),
+            last_version_id=values.get("last_version_id"),
+            last_error=values.get("last_error"),
+            last_error_reason=values.get("last_error_reason"),
+            url=values.get("url"),
+            sort_key=values.get("sort_key"),
+            lists=tuple(
+                list_ref_from_id(list_id, names)
+                for list_id, names in zip(list_ids, list_names, strict=True)
+            ),
+            entry=_entry_from_values(values) if values.get("title") is not None else None,
+            page_hash=values.get("page_hash"),
+            body_html=zlib.decompress(body).decode("utf-8") if body else None,
+            processed_at=values.get("processed_at", ""),
+        )
+
+
+def _entry_values(entry: Entry) -> dict[str, Any]:
+    return {
+        "source_key": entry.source_key,
+        "title": entry.title,
+        "url": entry.url,
+        "date": entry.date.isoformat(),
+        "updated": entry.updated.isoformat() if entry.updated else None,
+        "excerpt_html": entry.excerpt_html,
+        "cover": entry.cover,
+        "author": entry.author,
+    }
+
+
+def _entry_from_values(values: Mapping[str, Any]) -> Entry:
+    updated = values.get("updated")
+    return Entry(
+        source_key=values["source_key"],
+        title=values["title"],
+        url=values["url"],
+        date=datetime.fromisoformat(values["date"]),
+        updated=datetime.fromisoformat(updated) if updated else None,
+        excerpt_html=values.get("excerpt_html", ""),
+        cover=values.get("cover"),
+        author=values.get("author"),
+    )
+
+
+@dataclass(frozen=True)
+class ListRecord:
+    ref: ListRef
+    count: int
+    months: tuple[MonthCount, ...]  # newest first, only months with posts
+
+
+@dataclass
+class TransactionPlan:
+    """The items of one publish transaction, and what the builder will see change."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, operation: str, body: dict[str, Any]) -> None:
+        self.items.append({operation: body})
+
+
+class ConcurrentChangeError(Exception):
+    """The post record changed between reading it and writing it."""
+
+
+class UrlTakenError(Exception):
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+@dataclass
+class PostTable:
+    client: DynamoDBClient
+    name: str
+
+    # -- post records ----------------------------------------------------------------------
+    def get_post(self, source_key: str) -> PostRecord | None:
+        response = self.client.get_item(
+            TableName=self.name,
+            Key=to_item({keys.PK: keys.post_pk(source_key), keys.SK: keys.POST_SK}),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return PostRecord.from_values(from_item(item)) if item else None
+
+    def url_owner(self, url: str) -> str | None:
+        response = self.client.get_item(
+            TableName=self.name,
+            Key=to_item({keys.PK: keys.url_pk(url), keys.SK: keys.URL_SK}),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return str(from_item(item)["owner"]) if item else None
+
+    def commit(
+        self,
+        old: PostRecord | None,
+        new: PostRecord,
+        *,
+        extra_items: Iterable[Mapping[str, Any]] = (),
+    ) -> None:
+        """Move the post from ``old`` to ``new`` in one transaction.
+
+        Raises ConcurrentChangeError when the stored record is no longer ``old`` and
+        UrlTakenError when another post owns ``new.url``.
+        """
+        plan = plan_transaction(self.name, old, new)
+        for values in extra_items:
+            plan.add("Put", {"TableName": self.name, "Item": to_item(values)})
+        if len(plan.items) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"{new.source_key}: {len(plan.items)} table items in one publish")
+        try:
+            self.client.transact_write_items(TransactItems=plan.items)  # type: ignore[arg-type]
+        except self.client.exceptions.TransactionCanceledException as error:
+            reasons = [r.get("Code", "") for r in error.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise ConcurrentChangeError(new.source_key) from error
+            if "ConditionalCheckFailed" in reasons and new.url:
+                raise UrlTakenError(new.url) from error
+            raise
+
+    def put_items(self, items: Iterable[Mapping[str, Any]]) -> None:
+        for values in items:
+            self.client.put_item(TableName=self.name, Item=to_item(values))
+
+    # -- listings --------------------------------------------------------------------------
+    def newest_entries(self, list_id: str, limit: int) -> list[Entry]:
+        response = self.client.query(
+            TableName=self.name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_item({":pk": keys.list_pk(list_id)}),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [_entry_from_values(from_item(item)) for item in response.get("Items", [])]
+
+    def month_entries(self, list_id: str, year: int, month: int) -> list[Entry]:
+        """Every entry of one month of a listing, newest first."""
+        return [
+            _entry_from_values(values)
+            for values in self._query_all(
+                "pk = :pk AND begins_with(sk, :month)",
+                {":pk": keys.list_pk(list_id), ":month": keys.month_prefix(year, month)},
+                newest_first=True,
+            )
+        ]
+
+    def list_record(self, ref: ListRef) -> ListRecord:
+        response = self.client.get_item(
+            TableName=self.name,
+            Key=to_item({keys.PK: keys.registry_pk(ref.kind), keys.SK: ref.list_id}),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if not item:
+            return ListRecord(ref, 0, ())
+        return _list_record(from_item(item))
+
+    def list_records(self, kind: ListKind) -> list[ListRecord]:
+        records = [
+            _list_record(values)
+            for values in self._query_all("pk = :pk", {":pk": keys.registry_pk(kind)})
+        ]
+        return [record for record in records if record.count > 0]
+
+    def list_summaries(self, kind: ListKind) -> list[ListSummary]:
+        return [ListSummary(record.ref, record.count) for record in self.list_records(kind)]
+
+    def bodies(self, source_keys: Sequence[str]) -> dict[str, str]:
+        """Stored full bodies of posts, for full-content feeds (one request per 100 keys)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(source_keys), 100):
+            request_keys = [
+                to_item({keys.PK: keys.post_pk(key), keys.SK: keys.POST_SK})
+                for key in source_keys[start : start + 100]
+            ]
+            pending: dict[str, Any] = {
+                self.name: {"Keys": request_keys, "ProjectionExpression": "source_key, body_gz"}
+            }
+            while pending:
+                response = self.client.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.name, []):
+                    values = from_item(item)
+                    if values.get("body_gz"):
+                        found[values["source_key"]] = zlib.decompress(values["body_gz"]).decode()
+                pending = dict(response.get("UnprocessedKeys") or {})
+        return found
+
+    def recent(self, partition: str, limit: int) -> list[dict[str, Any]]:
+        """Newest failure or activity records (partition keys.FAIL_PK / keys.ACTIVITY_PK)."""
+        response = self.client.query(
+            TableName=self.name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_item({":pk": partition}),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [from_item(item) for item in response.get("Items", [])]
+
+    def _query_all(
+        self, condition: str, values: Mapping[str, Any], *, newest_first: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": to_item(values),
+            "ScanIndexForward": not newest_first,
+        }
+        while True:
+            response = self.client.query(**request)
+            for item in response.get("Items", []):
+                yield from_item(item)
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _list_record(values: Mapping[str, Any]) -> ListRecord:
+    ref = list_ref_from_id(values[keys.SK], values.get("names") or ())
+    months = sorted(
+        (
+            MonthCount(int(name[1:5]), int(name[6:8]), int(count))
+            for name, count in values.items()
+            if name.startswith("m") and len(name) == 8 and name[5] == "-" and int(count) > 0
+        ),
+        key=lambda m: (m.year, m.month),
+        reverse=True,
+    )
+    return ListRecord(ref, int(values.get("n", 0)), tuple(months))
+
+
+def membership_values(ref: ListRef, sort_key: str, entry: Entry) -> dict[str, Any]:
+    return {
+        keys.PK: keys.list_pk(ref.list_id),
+        keys.SK: keys.membership_sk(sort_key, entry.source_key),
+        "list_id": ref.list_id,
+        "list_names": list(ref.names) or None,
+        **_entry_values(entry),
+    }
+
+
+def plan_transaction(table: str, old: PostRecord | None, new: PostRecord) -> TransactionPlan:
+    """The transaction that moves a post's table state from ``old`` to ``new``.
+
+    The post record goes first, so a failed condition at index 0 means a concurrent change.
+    """
+    plan = TransactionPlan()
+    post_put: dict[str, Any] = {"TableName": table, "Item": to_item(new.to_values())}
+    if old is None:
+        post_put["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        post_put["ConditionExpression"] = "sequencer = :seq"
+        post_put["ExpressionAttributeValues"] = to_item({":seq": old.sequencer})
+    plan.add("Put", post_put)
+
+    old_published = old is not None and old.status == "published"
+    old_url = old.url if old_published and old else None
+    new_url = new.url if new.status == "published" else None
+    if new_url and new_url != old_url:
+        plan.add(
+            "Put",
+            {
+                "TableName": table,
+                "Item": to_item(
+                    {keys.PK: keys.url_pk(new_url), keys.SK: keys.URL_SK, "owner": new.source_key}
+                ),
+                "ConditionExpression": "attribute_not_exists(pk) OR #owner = :owner",
+                "ExpressionAttributeNames": {"#owner": "owner"},
+                "ExpressionAttributeValues": to_item({":owner": new.source_key}),
+            },
+        )
+    if old_url and old_url != new_url:
+        plan.add(
+            "Delete",
+            {
+                "TableName": table,
+                "Key": to_item({keys.PK: keys.url_pk(old_url), keys.SK: keys.URL_SK}),
+                "ConditionExpression": "#owner = :owner",
+                "ExpressionAttributeNames": {"#owner": "owner"},
+                "ExpressionAttributeValues": to_item({":owner": new.source_key}),
+            },
+        )
+
+    old_members = _memberships(old) if old_published and old else {}
+    new_members = _memberships(new) if new.status == "published" else {}
+    count_deltas: dict[str, int] = {}
+    month_deltas: dict[str, dict[str, int]] = {}
+    refs: dict[str, ListRef] = {}
+
+    def shift(ref: ListRef, sort_key: str, delta: int, *, counts: bool) -> None:
+        refs[ref.list_id] = ref
+        if counts:
+            count_deltas[ref.list_id] = count_deltas.get(ref.list_id, 0) + delta
+        year, month = month_of(sort_key)
+        months = month_deltas.setdefault(ref.list_id, {})
+        attribute = keys.month_attribute(year, month)
+        months[attribute] = months.get(attribute, 0) + delta
+
+    for list_id, (ref, sort_key, entry) in old_members.items():
+        kept = new_members.get(list_id)
+        if kept is not None and kept[1] == sort_key:
+            continue
+        plan.add(
+            "Delete",
+            {
+                "TableName": table,
+                "Key": to_item(
+                    {
+                        keys.PK: keys.list_pk(list_id),
+                        keys.SK: keys.membership_sk(sort_key, entry.source_key),
+                    }
+                ),
+            },
+        )
+        shift(ref, sort_key, -1, counts=kept is None)
+    for list_id, (ref, sort_key, entry) in new_members.items():
+        previous = old_members.get(list_id)
+        if previous is not None and previous[1] == sort_key and previous[2] == entry:
+            continue  # nothing a listing shows has changed
+        plan.add(
+            "Put", {"TableName": table, "Item": to_item(membership_values(ref, sort_key, entry))}
+        )
+        if previous is None or previous[1] != sort_key:
+            shift(ref, sort_key, +1, counts=previous is None)
+    for list_id, months in month_deltas.items():
+        changes = {attribute: delta for attribute, delta in months.items() if delta}
+        total = count_deltas.get(list_id, 0)
+        if not changes and not total:
+            continue
+        ref = refs[list_id]
+        names = {f"#m{i}": attribute for i, attribute in enumerate(sorted(changes))}
+        values: dict[str, Any] = {f":d{i}": changes[a] for i, a in enumerate(sorted(changes))}
+        additions = [f"{placeholder} :d{i}" for i, placeholder in enumerate(names)]
+        if total:
+            additions.append("n :dn")
+            values[":dn"] = total
+        expression = "ADD " + ", ".join(additions)
+        if ref.names:
+            expression += " SET names = :names"
+            values[":names"] = list(ref.names)
+        update: dict[str, Any] = {
+            "TableName": table,
+            "Key": to_item({keys.PK: keys.registry_pk(ref.kind), keys.SK: list_id}),
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": to_item(values),
+        }
+        if names:
+            update["ExpressionAttributeNames"] = names
+        plan.add("Update", update)
+    return plan
+
+
+def _memberships(record: PostRecord) -> dict[str, tuple[ListRef, str, Entry]]:
+    if record.entry is None or record.sort_key is None:
+        return {}
+    return {ref.list_id: (ref, record.sort_key, record.entry) for ref in record.lists}
+
+
+def rejected(old: PostRecord | None, source_key: str, **changes: Any) -> PostRecord:
+    """``old`` with a rejection recorded; the published state is kept as it was."""
+    base = old or PostRecord(source_key=source_key, sequencer="")
+    return replace(base, last_outcome="rejected", **changes)

@@ -1,0 +1,329 @@
+"""Every URL rule of the site, in one place.
+
+Post URLs follow Hexo's permalink tokens; index URLs are ours and stay stable as the site
+grows (DESIGN.md invariant 2): a landing page per listing plus one archive per month, never
+Hexo's newest-first ``page/N`` pagination. Paths are handled decoded ("/tags/中文/") and
+percent-encoded only at the edges: ``href`` for links, ``encode_path`` for the wire and for
+CloudFront invalidations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime
+from typing import Literal
+from urllib.parse import quote
+
+from blogpub.errors import PermalinkError
+from blogpub.models import SITE, ListRef, Post
+from blogpub.settings import Settings
+
+OverviewKind = Literal["category", "tag"]
+
+# Hexo's default_category: what `:category` becomes for a post without categories.
+DEFAULT_CATEGORY = "uncategorized"
+
+ARCHIVES_DIR = "archives"
+CATEGORIES_DIR = "categories"
+TAGS_DIR = "tags"
+SITEMAPS_DIR = "sitemaps"
+FEED_NAME = "atom.xml"
+SITEMAP_INDEX_PATH = "/sitemap.xml"
+NOT_FOUND_PATH = "/404.html"
+ROBOTS_PATH = "/robots.txt"
+HOME_PATH = "/"
+
+# Index pages live here; a post URL inside them would overwrite an index page.
+_RESERVED_DIRS = (ARCHIVES_DIR, CATEGORIES_DIR, TAGS_DIR, SITEMAPS_DIR)
+_RESERVED_FILES = (f"/{FEED_NAME}", SITEMAP_INDEX_PATH, NOT_FOUND_PATH, ROBOTS_PATH)
+
+# hexo-util Permalink: a token is ":" + word characters not ending in "_" (ASCII \w, as in JS).
+_TOKEN = re.compile(r":([A-Za-z0-9_]*[A-Za-z0-9])")
+# hexo-util slugize: control characters go, runs of whitespace and specials become "-".
+_CONTROL = re.compile(r"[\u0000-\u001f]")
+_SPECIAL = re.compile(r"""[\s\ufeff~`!@#$%^&*()\-_+=\[\]{}|\\;:"'<>,.?/]+""")
+
+# Latin letters without a Unicode decomposition that hexo-util's diacritic table still folds.
+_FOLDED_LETTERS = {
+    "Æ": "AE",
+    "æ": "ae",
+    "Ø": "O",
+    "ø": "o",
+    "Œ": "OE",
+    "œ": "oe",
+    "Đ": "D",
+    "đ": "d",
+    "Ł": "L",
+    "ł": "l",
+    "Ħ": "H",
+    "ħ": "h",
+    "Ŧ": "T",
+    "ŧ": "t",
+    "ß": "s",
+    "ẞ": "S",
+    "ı": "i",
+}
+
+
+def _is_foldable_latin(char: str) -> bool:
+    """Latin (and full-width/circled Latin) letters: the scripts hexo-util's table covers.
+
+    Folding is limited to them on purpose: a general NFKD would also strip the dakuten of
+    Japanese kana and split Hangul syllables, which Hexo keeps.
+    """
+    code = ord(char)
+    return (
+        0x00C0 <= code <= 0x024F
+        or 0x1E00 <= code <= 0x1EFF
+        or 0x24B6 <= code <= 0x24E9
+        or 0xFF21 <= code <= 0xFF3A
+        or 0xFF41 <= code <= 0xFF5A
+    )
+
+
+def _fold_diacritic(char: str) -> str:
+    if char in _FOLDED_LETTERS:
+        return _FOLDED_LETTERS[char]
+    if not _is_foldable_latin(char):
+        return char
+    decomposed = unicodedata.normalize("NFKD", char)
+    base = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return base if base.isascii() and base.isalpha() else char
+
+
+def slugize(text: str, *, lower: bool = False) -> str:
+    """hexo-util's slugize: diacritics folded, CJK kept, whitespace and specials to "-"."""
+    folded = "".join(_fold_diacritic(c) if not c.isascii() else c for c in text)
+    slug = _SPECIAL.sub("-", _CONTROL.sub("", folded)).strip("-")
+    return slug.lower() if lower else slug
+
+
+def _segment_slug(name: str, mapping: dict[str, str] | None) -> str:
+    """One category/tag segment; the map applies first, as Hexo's category_map/tag_map do.
+
+    A name made only of specials ("+++") slugizes to nothing, which would give the URL
+    "/tags//"; a short digest of the name keeps such a listing addressable and stable.
+    """
+    mapped = (mapping or {}).get(name, name)
+    slug = slugize(mapped)
+    if slug:
+        return slug
+    return "x" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+
+
+def category_hierarchies(post: Post, settings: Settings) -> tuple[tuple[ListRef, ...], ...]:
+    """Each category hierarchy of the post as its chain of nodes, root first (A, A/B, A/B/C)."""
+    mapping = dict(settings.category_map)
+    chains = []
+    for hierarchy in post.categories:
+        if not hierarchy:
+            continue
+        slugs = tuple(_segment_slug(name, mapping) for name in hierarchy)
+        chains.append(ListRef("category", slugs, tuple(hierarchy)).ancestors())
+    return tuple(chains)
+
+
+def category_refs(post: Post, settings: Settings) -> tuple[ListRef, ...]:
+    """Every category node the post is listed on, root first, each once."""
+    seen: dict[str, ListRef] = {}
+    for chain in category_hierarchies(post, settings):
+        for ref in chain:
+            seen.setdefault(ref.list_id, ref)
+    return tuple(seen.values())
+
+
+def tag_refs(post: Post, settings: Settings) -> tuple[ListRef, ...]:
+    mapping = dict(settings.tag_map)
+    seen: dict[str, ListRef] = {}
+    for name in post.tags:
+        ref = ListRef("tag", (_segment_slug(name, mapping),), (name,))
+        seen.setdefault(ref.list_id, ref)
+    return tuple(seen.values())
+
+
+def lists_of(post: Post, settings: Settings) -> tuple[ListRef, ...]:
+    """Every listing the post appears on: the site, its category nodes, its tags."""
+    return (SITE, *category_refs(post, settings), *tag_refs(post, settings))
+
+
+def local_date(moment: datetime, settings: Settings) -> datetime:
+    """The moment in the site timezone (what Hexo shows and builds permalinks from)."""
+    return moment.astimezone(settings.tz)
+
+
+def local_date_key(moment: datetime, settings: Settings) -> str:
+    """"YYYY-MM-DDTHH:MM:SS" in the site timezone: sorts like the dates it stands for."""
+    local = local_date(moment, settings)
+    return (
+        f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
+        f"T{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+    )
+
+
+def _permalink_values(post: Post, settings: Settings) -> dict[str, str]:
+    local = local_date(post.date, settings)
+    chains = category_hierarchies(post, settings)
+    # Hexo's :category is the slug of the post's last category, which includes its parents.
+    category = "/".join(chains[0][-1].slugs) if chains else DEFAULT_CATEGORY
+    # Hexo hashes the slug followed by the date as Unix seconds.
+    digest_input = f"{post.name}{int(post.date.timestamp())}"
+    values = {
+        key: str(value)
+        for key, value in post.extra.items()
+        if isinstance(value, str | int) and not isinstance(value, bool)
+    }
+    if post.lang:
+        values["lang"] = post.lang
+    values.update(
+        year=f"{local.year:04d}",
+        month=f"{local.month:02d}",
+        day=f"{local.day:02d}",
+        i_month=str(local.month),
+        i_day=str(local.day),
+        hour=f"{local.hour:02d}",
+        minute=f"{local.minute:02d}",
+        second=f"{local.second:02d}",
+        timestamp=str(int(post.date.timestamp())),
+        title=post.name,
+        name=post.name.rsplit("/", 1)[-1],
+        post_title=slugize(post.title, lower=True),
+        category=category,
+        hash=hashlib.sha1(digest_input.encode("utf-8")).hexdigest()[:12],
+    )
+    return values
+
+
+def expand_permalink(rule: str, post: Post, settings: Settings) -> str:
+    """The site permalink rule with the post's values substituted (no leading "/")."""
+    values = _permalink_values(post, settings)
+
+    def substitute(match: re.Match[str]) -> str:
+        token = match.group(1)
+        if token not in values:
+            raise PermalinkError(
+                f"the site permalink {rule!r} uses :{token}, which this post does not set",
+                source=post.source_key,
+                key=token,
+                value=None,
+            )
+        return values[token]
+
+    return _TOKEN.sub(substitute, rule)
+
+
+def _as_site_path(path: str) -> str:
+    """Hexo's rule, with post_asset_folder's ending: a path that ends in neither "/" nor
+    ".html" gets a "/", so it is served as a directory index with an HTML content type
+    instead of an extension-less file.
+    """
+    path = "/" + path.lstrip("/")
+    if not (path.endswith("/") or path.endswith(".html") or path.endswith(".htm")):
+        path += "/"
+    return path
+
+
+def is_reserved(path: str) -> bool:
+    """Whether a site path belongs to the index pages (home, archives, feeds, sitemaps)."""
+    if path == HOME_PATH or path in _RESERVED_FILES:
+        return True
+    first = path.lstrip("/").split("/", 1)[0]
+    return first in _RESERVED_DIRS
+
+
+def post_url(post: Post, settings: Settings) -> str:
+    """The decoded site path of a post page, e.g. "/2022/02/05/000_d87f2d6de0cb2939/"."""
+    if post.permalink:
+        path = _as_site_path(post.permalink)
+        origin = "permalink"
+    else:
+        path = _as_site_path(expand_permalink(settings.permalink, post, settings))
+        origin = "the site permalink"
+    segments = path.strip("/").split("/")
+    if any(segment in ("", ".", "..") for segment in segments):
+        raise PermalinkError(
+            f"{origin} gives {path!r}, which has an empty, '.' or '..' segment",
+            source=post.source_key,
+            key="permalink",
+            value=post.permalink,
+        )
+    if is_reserved(path):
+        raise PermalinkError(
+            f"{origin} gives {path!r}, which is reserved for index pages "
+            "(/, /archives/, /categories/, /tags/, /sitemaps/, feeds, robots, 404)",
+            source=post.source_key,
+            key="permalink",
+            value=post.permalink,
+        )
+    return path
+
+
+def _listing_dir(ref: ListRef) -> str:
+    if ref.kind == "site":
+        return "/"
+    directory = CATEGORIES_DIR if ref.kind == "category" else TAGS_DIR
+    return f"/{directory}/{'/'.join(ref.slugs)}/"
+
+
+def landing_url(ref: ListRef) -> str:
+    """"/" for the site, "/categories/a/b/", "/tags/x/"."""
+    return _listing_dir(ref)
+
+
+def month_url(ref: ListRef, year: int, month: int) -> str:
+    """"/archives/2022/02/", "/categories/a/b/2022/02/", "/tags/x/2022/02/"."""
+    base = f"/{ARCHIVES_DIR}/" if ref.kind == "site" else _listing_dir(ref)
+    return f"{base}{year:04d}/{month:02d}/"
+
+
+def year_url(year: int) -> str:
+    return f"/{ARCHIVES_DIR}/{year:04d}/"
+
+
+def archives_url() -> str:
+    return f"/{ARCHIVES_DIR}/"
+
+
+def overview_url(kind: OverviewKind) -> str:
+    return f"/{CATEGORIES_DIR}/" if kind == "category" else f"/{TAGS_DIR}/"
+
+
+def feed_url(ref: ListRef) -> str:
+    """"/atom.xml" for the site, "/categories/a/b/atom.xml" for a category."""
+    return f"{_listing_dir(ref)}{FEED_NAME}"
+
+
+def sitemap_month_url(year: int, month: int) -> str:
+    return f"/{SITEMAPS_DIR}/{year:04d}-{month:02d}.xml"
+
+
+def sitemap_index_url() -> str:
+    return SITEMAP_INDEX_PATH
+
+
+def not_found_url() -> str:
+    return NOT_FOUND_PATH
+
+
+def robots_url() -> str:
+    return ROBOTS_PATH
+
+
+def encode_path(path: str) -> str:
+    """The path as it goes on the wire and into CloudFront invalidations.
+
+    RFC 3986 unreserved characters and "/" stay; everything else, CJK included, is
+    percent-encoded as UTF-8.
+    """
+    return quote(path, safe="/")
+
+
+def href(path: str, settings: Settings) -> str:
+    """A link to a site path: root-prefixed and percent-encoded."""
+    return encode_path(settings.root.rstrip("/") + path)
+
+
+def absolute_url(path: str, settings: Settings) -> str:
+    """The absolute URL of a site path (canonical links, feeds, sitemaps)."""
+    return settings.url + href(path, settings)
