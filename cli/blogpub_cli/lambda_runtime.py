@@ -8,6 +8,7 @@ variables for the length of its invocation.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 import threading
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from blogpub_cli.template import FunctionSpec
 
 Handler = Callable[[Any, Any], Any]
 
@@ -137,3 +140,67 @@ class InvocationResult:
     @property
     def failed(self) -> bool:
         return self.error is not None
+
+
+class LocalFunction:
+    """A template function loaded in this process, invoked the way Lambda invokes it."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        gate: EnvironmentGate,
+        *,
+        region: str,
+        account_id: str,
+        handler: Handler | None = None,
+    ) -> None:
+        self.spec = spec
+        self.gate = gate
+        self.region = region
+        self.account_id = account_id
+        self._handler = handler
+        self._load_lock = threading.Lock()
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.spec.function_name}"
+
+    def handler(self) -> Handler:
+        with self._load_lock:
+            if self._handler is None:
+                unique_name = f"blogpub_local_{self.spec.logical_id}_{self.spec.handler_module}"
+                with self.gate.applied(self.spec.environment):
+                    self._handler = load_handler(
+                        self.spec.code_dir,
+                        self.spec.handler_module,
+                        self.spec.handler_function,
+                        unique_name.replace(".", "_"),
+                    )
+            return self._handler
+
+    def invoke(self, event: Any) -> InvocationResult:
+        """Run the handler on a JSON copy of ``event``; errors become Lambda's error payload."""
+        handler = self.handler()
+        context = LambdaContext.for_invocation(
+            self.spec.function_name,
+            self.spec.memory_mb,
+            self.spec.timeout_seconds,
+            self.region,
+            self.account_id,
+        )
+        payload_in = json.loads(json.dumps(event))
+        started = time.monotonic()
+        with self.gate.applied(self.spec.environment):
+            try:
+                payload = handler(payload_in, context)
+                error: BaseException | None = None
+                payload = json.loads(json.dumps(payload, default=str))
+            except Exception as raised:
+                error = raised
+                payload = error_payload(raised) | {"requestId": context.aws_request_id}
+        return InvocationResult(
+            payload=payload,
+            error=error,
+            duration_ms=(time.monotonic() - started) * 1000,
+            request_id=context.aws_request_id,
+        )

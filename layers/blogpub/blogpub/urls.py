@@ -226,7 +226,7 @@ def _as_site_path(path: str) -> str:
 
 def is_reserved(path: str) -> bool:
     """Whether a site path belongs to the index pages (home, archives, feeds, sitemaps)."""
-    if path == HOME_PATH or path in _RESERVED_FILES:
+    if path == HOME_PATH or path.rstrip("/") in _RESERVED_FILES:
         return True
     first = path.lstrip("/").split("/", 1)[0]
     return first in _RESERVED_DIRS
@@ -240,18 +240,18 @@ def post_url(post: Post, settings: Settings) -> str:
     else:
         path = _as_site_path(expand_permalink(settings.permalink, post, settings))
         origin = "the site permalink"
-    segments = path.strip("/").split("/")
-    if any(segment in ("", ".", "..") for segment in segments):
-        raise PermalinkError(
-            f"{origin} gives {path!r}, which has an empty, '.' or '..' segment",
-            source=post.source_key,
-            key="permalink",
-            value=post.permalink,
-        )
     if is_reserved(path):
         raise PermalinkError(
             f"{origin} gives {path!r}, which is reserved for index pages "
             "(/, /archives/, /categories/, /tags/, /sitemaps/, feeds, robots, 404)",
+            source=post.source_key,
+            key="permalink",
+            value=post.permalink,
+        )
+    segments = path.strip("/").split("/")
+    if any(segment in ("", ".", "..") for segment in segments):
+        raise PermalinkError(
+            f"{origin} gives {path!r}, which has an empty, '.' or '..' segment",
             source=post.source_key,
             key="permalink",
             value=post.permalink,

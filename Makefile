@@ -1,0 +1,63 @@
+# The commands a person types. `make demo` and `make test` do all their own set-up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+SITE_DIR ?= _site
+PORT ?= 8000
+
+.PHONY: help install demo serve test lint format typecheck template-lint unit golden bench clean
+
+help:
+	@echo "make demo     build the example site on the embedded local stack into $(SITE_DIR)/"
+	@echo "make serve    serve $(SITE_DIR)/ on http://127.0.0.1:$(PORT)/"
+	@echo "make test     lint, type-check, validate template.yaml and run every test"
+	@echo "make bench    run the benchmarks (bench/README.md)"
+	@echo "make golden   regenerate the golden pages after an intended theme change"
+
+$(STAMP): pyproject.toml scripts/bootstrap-venv.sh
+	PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(VENV)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	rm -rf $(SITE_DIR)
+	$(BIN)/blogpub local run examples/posts --out $(SITE_DIR) --report $(SITE_DIR)/report.json
+	@echo
+	@echo "The site is in $(SITE_DIR)/ (report: $(SITE_DIR)/report.json)."
+	@echo "Browse it:  make serve   then open http://127.0.0.1:$(PORT)/"
+	@echo "Or run the live stack:  $(BIN)/blogpub local up   (see README: The local stack)"
+
+serve:
+	$(PYTHON) -m http.server --bind 127.0.0.1 --directory $(SITE_DIR) $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy layers/blogpub/blogpub cli/blogpub_cli
+	for handler in functions/*/app.py; do $(BIN)/mypy $$handler || exit 1; done
+
+template-lint: $(STAMP)
+	scripts/lint-template.sh
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck template-lint unit
+
+golden: $(STAMP)
+	BLOGPUB_UPDATE_GOLDEN=1 $(BIN)/pytest tests/golden -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .venv-sam $(SITE_DIR) .mypy_cache .ruff_cache .pytest_cache .aws-sam

@@ -1,0 +1,461 @@
+"""Bytes of a Hexo source file -> a validated ``Post``.
+
+Hexo's own reader (hexo/lib/plugins/processor/post.ts, hexo-front-matter, and
+``Post.setCategories``) is the specification; where we differ it is said below, and why.
+Anything that cannot be a post raises a ``PostError`` subclass naming the file, the key
+and the value; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import date, datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import yaml
+
+from blogpub.dates import parse_date
+from blogpub.errors import (
+    DateError,
+    EncodingError,
+    FieldTypeError,
+    FrontMatterError,
+    PermalinkError,
+    PostError,
+    TooLargeError,
+)
+from blogpub.models import Post
+from blogpub.settings import Settings
+
+if TYPE_CHECKING:
+    from frontmatter.default_handlers import YAMLHandler
+
+# Each category node and tag is one membership row written in the post's table
+# transaction (DynamoDB allows 100 items per transaction); these keep it small.
+MAX_CATEGORY_NODES = 10
+MAX_TAGS = 10
+MAX_SOURCE_BYTES = 4 * 1024 * 1024
+MAX_EXTRA_JSON_BYTES = 64 * 1024  # the post record also carries `extra` to the templates
+MAX_EXTRA_NODES = 5_000  # YAML aliases can make a small file expand into a huge value
+MAX_EXTRA_DEPTH = 32
+
+DRAFTS_FOLDER = "_drafts/"  # Hexo's source/_drafts: never published
+
+# Site paths the index builder owns; a permalink override may not take them.
+RESERVED_FOLDERS = frozenset({"archives", "categories", "tags", "sitemaps"})
+RESERVED_FILES = frozenset({"atom.xml", "sitemap.xml", "404.html", "robots.txt", "index.html"})
+
+_TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
+_FALSE_WORDS = frozenset({"false", "no", "off", "0"})
+
+_OPENING_FENCE = re.compile(r"-{3,}[ \t]*(?:\n|$)")
+_LEADING_TABS = re.compile(r"\n(\t+)")
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+_KNOWN_KEYS = frozenset(
+    {
+        "title",
+        "date",
+        "updated",
+        "categories",
+        "category",
+        "tags",
+        "tag",
+        "permalink",
+        "published",
+        "draft",
+        "comments",
+        "lang",
+        "excerpt",
+    }
+)
+
+
+def read_post(
+    raw: bytes, source_key: str, settings: Settings, posts_prefix: str = "posts/"
+) -> Post:
+    """Read one Hexo source file. Raises a PostError subclass for anything not a post."""
+    try:
+        return _read(raw, source_key, settings, posts_prefix)
+    except PostError as error:
+        error.with_source(source_key)
+        raise
+
+
+def post_name(source_key: str, posts_prefix: str = "posts/") -> str:
+    """Hexo's ``:title``: the key below the posts prefix, without its extension."""
+    if not source_key.startswith(posts_prefix):
+        raise PostError(f"the object key is not under {posts_prefix!r}")
+    relative = source_key[len(posts_prefix) :]
+    folder, _, file_name = relative.rpartition("/")
+    stem = file_name.rsplit(".", 1)[0] if "." in file_name.lstrip(".") else file_name
+    if not stem.strip():
+        raise PostError("the file name is empty")
+    return f"{folder}/{stem}" if folder else stem
+
+
+def _read(raw: bytes, source_key: str, settings: Settings, posts_prefix: str) -> Post:
+    name = post_name(source_key, posts_prefix)
+    text = _decode(raw)
+    front_matter, body = _split_front_matter(text)
+    if not isinstance(front_matter, dict):
+        raise FrontMatterError(
+            "the front-matter must be a mapping of `key: value` lines, "
+            f"not a {type(front_matter).__name__}"
+        )
+    fields: dict[str, Any] = {str(key): value for key, value in front_matter.items()}
+    tz = settings.tz
+    published = _published(fields, name)
+    excerpt = _optional_text(fields, "excerpt")
+    return Post(
+        source_key=source_key,
+        name=name,
+        title=_optional_text(fields, "title") or name.rpartition("/")[2],
+        date=_date(fields, tz),
+        updated=(
+            None
+            if fields.get("updated") in (None, "")
+            else parse_date(fields["updated"], tz, key="updated")
+        ),
+        categories=_categories(*_aliased(fields, "categories", "category")),
+        tags=_tags(*_aliased(fields, "tags", "tag")),
+        permalink=_permalink(fields.get("permalink")),
+        published=published,
+        comments=_flag(fields, "comments", default=True),
+        lang=_optional_text(fields, "lang"),
+        excerpt=excerpt if excerpt and excerpt.strip() else None,
+        body=body,
+        extra=_extra(fields),
+    )
+
+
+def _decode(raw: bytes) -> str:
+    if len(raw) > MAX_SOURCE_BYTES:
+        raise TooLargeError(f"the file is {len(raw)} bytes; the limit is {MAX_SOURCE_BYTES}")
+    if b"\x00" in raw:
+        raise EncodingError(f"binary file: NUL byte at offset {raw.index(0)}")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise EncodingError(
+            f"not UTF-8: byte {raw[error.start : error.start + 1]!r} at offset {error.start}"
+        ) from error
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise FrontMatterError("the file is empty")
+    return text
+
+
+def _split_front_matter(text: str) -> tuple[object, str]:
+    """(front-matter, body), the way hexo-front-matter splits a file.
+
+    Leading blank lines are skipped, as Hexo's second pattern does: the seed post starts
+    with one. A file not starting with a fence may still have "new style" front-matter
+    (YAML, then a `---` line) when that part reads as a mapping.
+    """
+    start = text.lstrip()
+    if start.startswith(";;;"):
+        raise FrontMatterError("JSON front-matter (;;;) is not supported; use YAML between ---")
+    handler = _yaml_handler()
+    if _OPENING_FENCE.match(start):
+        try:
+            yaml_text, body = handler.split(start)
+        except ValueError as error:
+            raise FrontMatterError(
+                "the front-matter has no closing `---` line (add one after the last key)"
+            ) from error
+        return _load_yaml(yaml_text), body.lstrip("\n")
+    return _new_style_front_matter(text)
+
+
+def _new_style_front_matter(text: str) -> tuple[object, str]:
+    handler = _yaml_handler()
+    match = handler.FM_BOUNDARY.search(text) if handler.FM_BOUNDARY else None
+    if match is None:
+        return {}, text
+    try:
+        front_matter = _load_yaml(text[: match.start()])
+    except FrontMatterError:
+        return {}, text
+    if not isinstance(front_matter, dict):
+        return {}, text
+    return front_matter, text[match.end() :].lstrip("\n")
+
+
+def _load_yaml(yaml_text: str) -> object:
+    # Hexo turns leading tabs into two spaces each; YAML itself forbids tab indentation.
+    spaced = _LEADING_TABS.sub(lambda tabs: "\n" + "  " * len(tabs[1]), yaml_text)
+    try:
+        return _yaml_handler().load(spaced, Loader=_hexo_yaml_loader())
+    except yaml.YAMLError as error:
+        raise FrontMatterError(f"the front-matter is not valid YAML: {error}") from error
+    except (ValueError, TypeError, RecursionError, OverflowError) as error:
+        raise FrontMatterError(f"the front-matter cannot be read: {error}") from error
+
+
+@cache
+def _yaml_handler() -> YAMLHandler:
+    from frontmatter.default_handlers import YAMLHandler  # noqa: PLC0415 (cold start)
+
+    return YAMLHandler()
+
+
+@cache
+def _hexo_yaml_loader() -> type[yaml.SafeLoader]:
+    """PyYAML's safe loader, made to read scalars the way Hexo's YAML 1.2 parser does.
+
+    YAML 1.1 reads `yes`/`no`/`on`/`off` as booleans; Hexo keeps them as text, so a tag
+    named `on` stays a tag. Impossible timestamps (2022-02-30) stay text, so the date
+    rules report them against their key instead of failing the whole file.
+    """
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+
+    class HexoYamlLoader(base):  # type: ignore[valid-type,misc]
+        yaml_implicit_resolvers = {
+            first: [rule for rule in rules if rule[0] != "tag:yaml.org,2002:bool"]
+            for first, rules in base.yaml_implicit_resolvers.items()
+        }
+
+        def construct_lenient_timestamp(self, node: yaml.ScalarNode) -> object:
+            try:
+                return self.construct_yaml_timestamp(node)
+            except (ValueError, OverflowError):
+                return self.construct_scalar(node)
+
+    HexoYamlLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
+    HexoYamlLoader.add_constructor(
+        "tag:yaml.org,2002:timestamp", HexoYamlLoader.construct_lenient_timestamp
+    )
+    return HexoYamlLoader
+
+
+def _date(fields: Mapping[str, Any], tz: Any) -> datetime:
+    value = fields.get("date")
+    if value is None or value == "":
+        # Hexo falls back to the file's birth time; S3 has no such thing and an object's
+        # LastModified changes on every re-upload and rollback, which would move the post
+        # between month archives. A post must say when it was written.
+        raise DateError(
+            "the post has no date; add e.g. `date: 2022-02-05 11:13:23`", key="date", value=value
+        )
+    return parse_date(value, tz, key="date")
+
+
+def _aliased(fields: Mapping[str, Any], key: str, alias: str) -> tuple[object, str]:
+    # Hexo uses the alias only when the plural key is absent (or empty).
+    if fields.get(key) in (None, "", []) and fields.get(alias) not in (None, ""):
+        return fields[alias], alias
+    return fields.get(key), key
+
+
+def _name(value: object, key: str, what: str) -> str:
+    """A category or tag name; Hexo stringifies numbers (`2022` is the name "2022")."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value).strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return str(int(value)) if value.is_integer() else str(value)
+    hint = " (quote it)" if isinstance(value, (date, bool)) else ""
+    raise FieldTypeError(
+        f"each {what} must be a name (text or a number), not a {type(value).__name__}{hint}",
+        key=key,
+        value=value,
+    )
+
+
+def _categories(value: object, key: str) -> tuple[tuple[str, ...], ...]:
+    """Hexo's setCategories: a flat list is ONE hierarchy; a list holding a list makes
+    every item its own hierarchy (a plain string item is a one-level hierarchy)."""
+    if value is None or value == "":
+        return ()
+    items = [item for item in (value if isinstance(value, list) else [value]) if item != ""]
+    items = [item for item in items if item is not None]
+    if any(isinstance(item, list) for item in items):
+        candidates = [_hierarchy(item, key) for item in items]
+    else:
+        candidates = [_hierarchy(items, key)]
+    hierarchies = tuple(dict.fromkeys(h for h in candidates if h))
+    nodes = {hierarchy[:depth] for hierarchy in hierarchies for depth in range(1, len(hierarchy) + 1)}
+    if len(nodes) > MAX_CATEGORY_NODES:
+        raise FieldTypeError(
+            f"{len(nodes)} category levels in all; at most {MAX_CATEGORY_NODES} are allowed",
+            key=key,
+            value=value,
+        )
+    return hierarchies
+
+
+def _hierarchy(value: object, key: str) -> tuple[str, ...]:
+    levels = value if isinstance(value, list) else [value]
+    names = (_name(level, key, "category") for level in levels if level not in (None, ""))
+    return tuple(name for name in names if name)
+
+
+def _tags(value: object, key: str) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    items = value if isinstance(value, list) else [value]
+    names = (_name(item, key, "tag") for item in items if item not in (None, ""))
+    tags = tuple(dict.fromkeys(name for name in names if name))
+    if len(tags) > MAX_TAGS:
+        raise FieldTypeError(
+            f"{len(tags)} tags; at most {MAX_TAGS} are allowed", key=key, value=value
+        )
+    return tags
+
+
+def _optional_text(fields: Mapping[str, Any], key: str) -> str | None:
+    value = fields.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _name(value, key, key)
+    if isinstance(value, date):  # `title: 2022-02-05` reads as a date; it was meant as text
+        return value.isoformat()
+    raise FieldTypeError(
+        f"expected text, not a {type(value).__name__}", key=key, value=value
+    )
+
+
+def _flag(fields: Mapping[str, Any], key: str, *, default: bool) -> bool:
+    value = fields.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    # Our YAML keeps yes/no as text (like Hexo); Hexo would then read "no" as true, which
+    # is never what an author means.
+    word = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise FieldTypeError("expected true or false", key=key, value=value)
+
+
+def _published(fields: Mapping[str, Any], name: str) -> bool:
+    # Hexo: files in source/_drafts are drafts; front-matter `published` decides otherwise.
+    # Hexo ignores a `draft:` key, but Hugo and Jekyll users write `draft: true` meaning
+    # "not yet": publishing it by surprise is the worse mistake, so we honour it.
+    if name.startswith(DRAFTS_FOLDER):
+        return False
+    if fields.get("published") is not None:
+        return _flag(fields, "published", default=True)
+    return not _flag(fields, "draft", default=False)
+
+
+def _permalink(value: object) -> str | None:
+    """The override, relative to the site root, checked to stay on this site.
+
+    Token rules (``:title`` ...) belong to urls.py; here only safety is checked.
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise PermalinkError(
+            f"expected a path such as my-post/, not a {type(value).__name__}",
+            key="permalink",
+            value=value,
+        )
+    problem = _permalink_problem(value.strip())
+    if problem:
+        raise PermalinkError(problem, key="permalink", value=value)
+    return value.strip().lstrip("/")
+
+
+def _permalink_problem(permalink: str) -> str | None:
+    decoded = unquote(permalink)
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in decoded):
+        return "contains control characters"
+    if "\\" in decoded:
+        return "contains a backslash"
+    if decoded.startswith("//") or _URL_SCHEME.match(decoded):
+        return "must be a path on this site, not an absolute URL"
+    if "?" in decoded or "#" in decoded:
+        return "must not contain ? or #"
+    relative = decoded.lstrip("/")
+    segments = relative.split("/")
+    if any(segment in (".", "..") for segment in segments):
+        return "must not contain . or .. segments"
+    if "" in segments[:-1]:
+        return "must not contain empty segments (//)"
+    if relative == "" or relative in RESERVED_FILES or segments[0] in RESERVED_FOLDERS:
+        return f"{relative or '/'} is reserved for the site's own pages"
+    return None
+
+
+def _extra(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Every other key, as JSON-safe values the templates and the table can hold."""
+    budget = _NodeBudget()
+    extra = {
+        key: _json_safe(value, key, budget, depth=0)
+        for key, value in fields.items()
+        if key not in _KNOWN_KEYS
+    }
+    for alias, key in (("category", "categories"), ("tag", "tags")):
+        if alias in fields and fields.get(key) not in (None, "", []):
+            extra[alias] = _json_safe(fields[alias], alias, budget, depth=0)
+    sizes = {key: len(json.dumps(value, ensure_ascii=False)) for key, value in extra.items()}
+    if sum(sizes.values()) > MAX_EXTRA_JSON_BYTES:
+        largest = max(sizes, key=sizes.__getitem__)
+        raise TooLargeError(
+            f"the extra front-matter is over {MAX_EXTRA_JSON_BYTES} bytes "
+            f"({largest!r} alone is {sizes[largest]})",
+            key=largest,
+            value=f"<{sizes[largest]} bytes>",
+        )
+    return extra
+
+
+class _NodeBudget:
+    def __init__(self) -> None:
+        self.remaining = MAX_EXTRA_NODES
+
+    def spend(self, key: str) -> None:
+        self.remaining -= 1
+        if self.remaining < 0:
+            raise TooLargeError(
+                f"the front-matter has more than {MAX_EXTRA_NODES} values (YAML aliases?)",
+                key=key,
+                value="<too many values>",
+            )
+
+
+def _json_safe(value: object, key: str, budget: _NodeBudget, *, depth: int) -> Any:
+    budget.spend(key)
+    if depth > MAX_EXTRA_DEPTH:
+        raise FieldTypeError(
+            f"nested more than {MAX_EXTRA_DEPTH} levels deep", key=key, value="<nested>"
+        )
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, bytes):  # YAML !!binary
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {
+            str(inner_key): _json_safe(inner, key, budget, depth=depth + 1)
+            for inner_key, inner in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item, key, budget, depth=depth + 1) for item in value]
+    if isinstance(value, (set, frozenset)):  # YAML !!set
+        return sorted(str(item) for item in value)
+    return str(value)

@@ -1,0 +1,195 @@
+"""The pipeline against moto: what a publish, an update and a delete do to the site."""
+
+from __future__ import annotations
+
+from blogpub import keys
+from blogpub.models import object_key_for
+from blogpub.reader import read_post
+from blogpub.render import Renderer
+from blogpub.settings import Settings
+from blogpub.table import PostTable
+from tests.conftest import SEED_POST
+from tests.integration.harness import SITE, TABLE, Pipeline
+
+SEED_KEY = "posts/000_d87f2d6de0cb2939.md"
+SEED_URL = "/2022/02/05/000_d87f2d6de0cb2939/"
+CATEGORY_PAGES = [
+    "categories/新媒体/index.html",
+    "categories/新媒体/趣头条/index.html",
+    "categories/新媒体/趣头条/分类/index.html",
+    "categories/新媒体/2022/02/index.html",
+    "categories/新媒体/趣头条/2022/02/index.html",
+    "categories/新媒体/趣头条/分类/2022/02/index.html",
+]
+
+
+def expected_site(sources: dict[str, bytes], settings: Settings | None = None) -> dict[str, bytes]:
+    """The whole site rendered in memory from the source files: what the bucket must hold."""
+    settings = settings or Settings()
+    renderer = Renderer(settings)
+    posts = [read_post(raw, key, settings) for key, raw in sources.items()]
+    rendered = [renderer.render_post(post) for post in posts if post.published]
+    return {page.object_key: page.body for page in renderer.site(rendered)}
+
+
+def paths_of(object_keys: set[str]) -> set[str]:
+    """Invalidation paths for changed objects: the URL, and index.html for directories."""
+    from urllib.parse import quote
+
+    paths = set()
+    for key in object_keys:
+        path = "/" + quote(key, safe="/-._~")
+        paths.add(path)
+        if path.endswith("/index.html"):
+            paths.add(path.removesuffix("index.html"))
+    return paths
+
+
+def table_keys(pipeline: Pipeline) -> set[tuple[str, str]]:
+    items = pipeline.dynamodb.scan(TableName=TABLE)["Items"]
+    return {(item["pk"]["S"], item["sk"]["S"]) for item in items}
+
+
+def test_seed_upload_builds_its_pages_without_invalidating(pipeline: Pipeline) -> None:
+    seed = SEED_POST.read_bytes()
+
+    pipeline.put(SEED_KEY, seed)
+    pipeline.build()
+
+    site = pipeline.site_objects()
+    assert object_key_for(SEED_URL) in site
+    for page in [
+        *CATEGORY_PAGES,
+        "index.html",
+        "atom.xml",
+        "categories/新媒体/atom.xml",
+        "sitemap.xml",
+        "sitemaps/2022-02.xml",
+        "archives/index.html",
+        "archives/2022/index.html",
+        "archives/2022/02/index.html",
+        "categories/index.html",
+        "tags/index.html",
+        "404.html",
+        "robots.txt",
+    ]:
+        assert page in site, page
+    assert site == expected_site({SEED_KEY: seed})
+    assert pipeline.invalidations() == []  # every URL was new
+    stored = table_keys(pipeline)
+    for item in [
+        (keys.post_pk(SEED_KEY), keys.POST_SK),
+        (keys.url_pk(SEED_URL), keys.URL_SK),
+        (keys.list_pk("site"), f"2022-02-05T11:13:23#{SEED_KEY}"),
+        (keys.list_pk("category:新媒体/趣头条/分类"), f"2022-02-05T11:13:23#{SEED_KEY}"),
+        (keys.registry_pk("category"), "category:新媒体"),
+        (keys.registry_pk("category"), "category:新媒体/趣头条"),
+        (keys.registry_pk("site"), "site"),
+    ]:
+        assert item in stored, item
+    record = PostTable(pipeline.dynamodb, TABLE).get_post(SEED_KEY)
+    assert record is not None
+    assert record.status == "published"
+    assert record.url == SEED_URL
+    assert [ref.list_id for ref in record.lists][:4] == [
+        "site",
+        "category:新媒体",
+        "category:新媒体/趣头条",
+        "category:新媒体/趣头条/分类",
+    ]
+
+
+def test_update_invalidates_exactly_the_pages_that_changed(pipeline: Pipeline) -> None:
+    seed = SEED_POST.read_text(encoding="utf-8")
+    other = seed.replace("title: '李文艺", "title: '另一篇 李文艺").replace("11:13:23", "08:00:00")
+    pipeline.put(SEED_KEY, seed)
+    pipeline.put("posts/other.md", other)
+    pipeline.build()
+    before = pipeline.site_objects()
+
+    updated = seed.replace("李文艺主持召开", "李文艺再次主持召开", 1)
+    pipeline.put(SEED_KEY, updated)
+    pipeline.build()
+    after = pipeline.site_objects()
+
+    changed = {key for key in before if key in after and before[key] != after[key]}
+    assert object_key_for(SEED_URL) in changed
+    assert "index.html" in changed
+    assert after == expected_site({SEED_KEY: updated.encode(), "posts/other.md": other.encode()})
+    invalidations = pipeline.invalidations()
+    assert len(invalidations) == 1  # one per stream batch
+    assert set(invalidations[0]) == paths_of(changed)
+
+
+def test_delete_removes_the_page_and_every_listing(pipeline: Pipeline) -> None:
+    seed = SEED_POST.read_text(encoding="utf-8")
+    sibling = seed.replace("title: '李文艺", "title: '同类 李文艺")
+    pipeline.put(SEED_KEY, seed)
+    pipeline.put("posts/sibling.md", sibling)
+    pipeline.build()
+    overview_before = pipeline.site_objects()["categories/index.html"].decode()
+
+    pipeline.delete(SEED_KEY)
+    pipeline.build()
+
+    site = pipeline.site_objects()
+    assert object_key_for(SEED_URL) not in site
+    assert site == expected_site({"posts/sibling.md": sibling.encode()})
+    for page, body in site.items():
+        assert SEED_URL not in body.decode("utf-8", "replace"), page
+    overview_after = site["categories/index.html"].decode()
+    assert overview_before != overview_after
+    assert ">2<" in overview_before.replace(" ", "") or "(2)" in overview_before
+    record = PostTable(pipeline.dynamodb, TABLE).get_post(SEED_KEY)
+    assert record is not None and record.status == "deleted"
+    # The post page existed and is gone: it is invalidated with the listings that changed.
+    assert any(SEED_URL.replace("/", "/") in path for path in pipeline.invalidations()[-1])
+
+
+def test_deleting_the_last_post_of_a_category_removes_its_pages(pipeline: Pipeline) -> None:
+    seed = SEED_POST.read_bytes()
+    pipeline.put(SEED_KEY, seed)
+    pipeline.build()
+
+    pipeline.delete(SEED_KEY)
+    pipeline.build()
+
+    site = pipeline.site_objects()
+    for page in CATEGORY_PAGES:
+        assert page not in site
+    assert site == expected_site({})
+
+
+def test_unpublished_post_is_taken_off_the_site(pipeline: Pipeline) -> None:
+    seed = SEED_POST.read_text(encoding="utf-8")
+    pipeline.put(SEED_KEY, seed)
+    pipeline.build()
+
+    pipeline.put(SEED_KEY, seed.replace("comments: false", "comments: false\npublished: false"))
+    pipeline.build()
+
+    assert object_key_for(SEED_URL) not in pipeline.site_objects()
+    record = PostTable(pipeline.dynamodb, TABLE).get_post(SEED_KEY)
+    assert record is not None and record.status == "unpublished"
+
+
+def test_keys_outside_the_posts_prefix_are_ignored(pipeline: Pipeline) -> None:
+    pipeline.put("drafts/x.md", SEED_POST.read_bytes())
+    pipeline.put("posts/notes.txt", b"not a post")
+
+    outcomes = [r["outcome"] for result in pipeline.render_results for r in result["results"]]
+
+    assert outcomes == ["ignored", "ignored"]
+    assert pipeline.site_objects() == {}
+
+
+def test_site_bucket_object_metadata(pipeline: Pipeline) -> None:
+    pipeline.put(SEED_KEY, SEED_POST.read_bytes())
+    pipeline.build()
+
+    head = pipeline.s3.head_object(Bucket=SITE, Key=object_key_for(SEED_URL))
+    feed = pipeline.s3.head_object(Bucket=SITE, Key="atom.xml")
+
+    assert head["ContentType"] == "text/html; charset=utf-8"
+    assert "s-maxage" in head["CacheControl"]
+    assert feed["ContentType"].startswith("application/atom+xml")

@@ -1,0 +1,279 @@
+"""URL rules: Hexo permalink tokens, slugize, listing URLs, encoding."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from urllib.parse import unquote
+
+import pytest
+
+from blogpub import urls
+from blogpub.errors import PermalinkError
+from blogpub.models import SITE, ListRef, Post
+from blogpub.settings import Settings
+
+SHANGHAI = Settings(timezone="Asia/Shanghai", url="https://blog.example.com")
+
+
+def make_post(**overrides: object) -> Post:
+    fields: dict[str, object] = {
+        "source_key": "posts/000_d87f2d6de0cb2939.md",
+        "name": "000_d87f2d6de0cb2939",
+        "title": "李文艺主持召开疫情防控视频调度会议",
+        "date": datetime(2022, 2, 5, 11, 13, 23, tzinfo=UTC),
+        "updated": None,
+        "categories": (("新媒体", "趣头条", "分类"),),
+        "tags": (),
+        "permalink": None,
+        "published": True,
+        "comments": False,
+        "lang": None,
+        "excerpt": None,
+        "body": "<p>x</p>",
+    }
+    fields.update(overrides)
+    return Post(**fields)  # type: ignore[arg-type]
+
+
+def url_with(rule: str, post: Post | None = None, **settings: object) -> str:
+    chosen = replace(SHANGHAI, permalink=rule, **settings)  # type: ignore[arg-type]
+    return urls.post_url(post or make_post(), chosen)
+
+
+# --- post URLs -------------------------------------------------------------------------
+
+
+def test_default_permalink_uses_the_site_timezone_and_the_key_below_the_prefix() -> None:
+    assert urls.post_url(make_post(), SHANGHAI) == "/2022/02/05/000_d87f2d6de0cb2939/"
+
+
+def test_date_tokens_follow_the_site_timezone_across_midnight() -> None:
+    late_utc = make_post(date=datetime(2022, 1, 31, 20, 30, tzinfo=UTC))
+    assert url_with(":year/:month/:day/:hour/:minute/:second/", late_utc) == (
+        "/2022/02/01/04/30/00/"
+    )
+    assert urls.post_url(late_utc, replace(SHANGHAI, timezone="UTC")).startswith("/2022/01/31/")
+
+
+def test_unpadded_month_and_day_tokens() -> None:
+    post = make_post(date=datetime(2022, 3, 7, 0, 0, tzinfo=timezone(timedelta(hours=8))))
+    assert url_with(":year/:i_month/:i_day/:title/", post) == "/2022/3/7/000_d87f2d6de0cb2939/"
+
+
+def test_title_keeps_folders_and_name_takes_the_last_segment() -> None:
+    post = make_post(name="新媒体/趣头条/a b")
+    assert url_with(":title/", post) == "/新媒体/趣头条/a b/"
+    assert url_with(":title/:name", post) == "/新媒体/趣头条/a b/a b/"
+
+
+def test_post_title_is_the_lower_case_slug_of_the_title() -> None:
+    post = make_post(title="My New Post")
+    assert url_with(":year/:month/:day/:post_title/", post) == "/2022/02/05/my-new-post/"
+
+
+def test_category_is_the_slug_path_of_the_deepest_category() -> None:
+    post = make_post(categories=(("Foo Bar", "baz"), ("other",)))
+    assert url_with(":category/:title/", post) == "/Foo-Bar/baz/000_d87f2d6de0cb2939/"
+
+
+def test_category_without_categories_is_hexos_default() -> None:
+    assert url_with(":category/:title/", make_post(categories=())) == (
+        "/uncategorized/000_d87f2d6de0cb2939/"
+    )
+
+
+def test_category_map_applies_before_slugize() -> None:
+    post = make_post(categories=(("新媒体",),))
+    assert url_with(":category/:title/", post, category_map={"新媒体": "new media"}) == (
+        "/new-media/000_d87f2d6de0cb2939/"
+    )
+
+
+def test_hash_is_sha1_of_name_and_unix_seconds() -> None:
+    post = make_post()
+    expected = hashlib.sha1(b"000_d87f2d6de0cb2939" + b"1644059603").hexdigest()[:12]
+    assert url_with(":hash/", post) == f"/{expected}/"
+
+
+def test_timestamp_token_is_unix_seconds() -> None:
+    assert url_with("p/:timestamp/") == "/p/1644059603/"
+
+
+def test_front_matter_values_fill_other_tokens_and_unknown_ones_are_errors() -> None:
+    post = make_post(extra={"layout": "post"}, lang="fr")
+    assert url_with(":layout/:lang/:title/", post) == "/post/fr/000_d87f2d6de0cb2939/"
+    with pytest.raises(PermalinkError, match=":nothing"):
+        url_with(":nothing/:title/", post)
+
+
+def test_token_does_not_swallow_a_trailing_underscore() -> None:
+    assert url_with(":year_:month/") == "/2022_02/"
+
+
+def test_html_permalinks_keep_their_extension_and_others_become_directories() -> None:
+    assert url_with("article/:title.html") == "/article/000_d87f2d6de0cb2939.html"
+    assert url_with(":title") == "/000_d87f2d6de0cb2939/"
+
+
+def test_front_matter_permalink_overrides_relative_to_root() -> None:
+    assert urls.post_url(make_post(permalink="about/"), SHANGHAI) == "/about/"
+    assert urls.post_url(make_post(permalink="/notes/colophon.html"), SHANGHAI) == (
+        "/notes/colophon.html"
+    )
+    assert urls.post_url(make_post(permalink="about"), SHANGHAI) == "/about/"
+
+
+@pytest.mark.parametrize(
+    "permalink",
+    ["archives/2022/02/", "categories/x/", "tags/y/", "sitemaps/2022-01.xml", "atom.xml",
+     "sitemap.xml", "404.html", "robots.txt", "/"],
+)
+def test_index_page_paths_are_reserved(permalink: str) -> None:
+    with pytest.raises(PermalinkError, match="reserved"):
+        urls.post_url(make_post(permalink=permalink), SHANGHAI)
+
+
+@pytest.mark.parametrize("name", ["../escape", "a//b", "a/./b"])
+def test_dot_and_empty_segments_are_rejected(name: str) -> None:
+    with pytest.raises(PermalinkError, match="segment"):
+        url_with(":title/", make_post(name=name))
+
+
+def test_is_reserved_leaves_ordinary_posts_alone() -> None:
+    assert not urls.is_reserved("/2022/02/05/x/")
+    assert not urls.is_reserved("/archive/x/")
+    assert urls.is_reserved("/tags/")
+
+
+# --- slugize: hexo-util's own cases plus CJK ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("Hello World", "Hello-World"),
+        ("Hell\u00f2 w\u00f2rld", "Hello-world"),
+        ("Hello  World", "Hello-World"),
+        ("~Hello World~", "Hello-World"),
+        ("Hello ~`!@#$%^&*()-_+=[]{}|\\;:\"'<>,.?/World", "Hello-World"),
+        ("遊戲", "遊戲"),
+        ("新媒体", "新媒体"),
+        ("IT 鐵人賽", "IT-鐵人賽"),
+        ("中文\u3000空格", "中文-空格"),
+        ("C++", "C"),
+        ("a\x00b", "ab"),
+        ("Ærøskøbing Straße", "AEroskobing-Strase"),
+        ("が", "が"),  # kana keep their dakuten: only Latin letters are folded
+        ("한국어", "한국어"),
+        ("Ｆｕｌｌ", "Full"),
+    ],
+)
+def test_slugize(text: str, slug: str) -> None:
+    assert urls.slugize(text) == slug
+
+
+def test_slugize_lower() -> None:
+    assert urls.slugize("Hello World", lower=True) == "hello-world"
+
+
+# --- listings -----------------------------------------------------------------------------
+
+
+def test_category_refs_list_every_node_of_every_hierarchy_once_root_first() -> None:
+    post = make_post(categories=(("A", "B", "C"), ("A", "D"), ("新 媒体",)))
+    refs = urls.category_refs(post, SHANGHAI)
+    assert [r.slugs for r in refs] == [
+        ("A",), ("A", "B"), ("A", "B", "C"), ("A", "D"), ("新-媒体",)
+    ]
+    assert refs[2].names == ("A", "B", "C")
+    assert all(r.kind == "category" for r in refs)
+
+
+def test_tag_refs_use_tag_map_and_deduplicate_by_slug() -> None:
+    post = make_post(tags=("Vue.js", "vue js", "IT 鐵人賽"))
+    refs = urls.tag_refs(post, replace(SHANGHAI, tag_map={"IT 鐵人賽": "ironman"}))
+    assert [(r.slugs, r.names) for r in refs] == [
+        (("Vue-js",), ("Vue.js",)),
+        (("vue-js",), ("vue js",)),
+        (("ironman",), ("IT 鐵人賽",)),
+    ]
+
+
+def test_a_name_without_slug_characters_still_gets_a_stable_segment() -> None:
+    refs = urls.tag_refs(make_post(tags=("+++",)), SHANGHAI)
+    assert refs[0].slugs[0] and refs[0].slugs == urls.tag_refs(make_post(tags=("+++",)), SHANGHAI)[0].slugs
+    assert "/" not in refs[0].slugs[0]
+
+
+def test_lists_of_starts_with_the_site() -> None:
+    post = make_post(tags=("x",))
+    lists = urls.lists_of(post, SHANGHAI)
+    assert lists[0] == SITE
+    assert [r.list_id for r in lists[1:]] == [
+        "category:新媒体", "category:新媒体/趣头条", "category:新媒体/趣头条/分类", "tag:x"
+    ]
+
+
+# --- index URLs -----------------------------------------------------------------------------
+
+CATEGORY = ListRef("category", ("a", "b"), ("A", "B"))
+TAG = ListRef("tag", ("x",), ("X",))
+
+
+def test_landing_urls() -> None:
+    assert urls.landing_url(SITE) == "/"
+    assert urls.landing_url(CATEGORY) == "/categories/a/b/"
+    assert urls.landing_url(TAG) == "/tags/x/"
+
+
+def test_month_urls() -> None:
+    assert urls.month_url(SITE, 2022, 2) == "/archives/2022/02/"
+    assert urls.month_url(CATEGORY, 2022, 2) == "/categories/a/b/2022/02/"
+    assert urls.month_url(TAG, 2022, 12) == "/tags/x/2022/12/"
+
+
+def test_site_wide_urls() -> None:
+    assert urls.year_url(2022) == "/archives/2022/"
+    assert urls.archives_url() == "/archives/"
+    assert urls.overview_url("category") == "/categories/"
+    assert urls.overview_url("tag") == "/tags/"
+    assert urls.feed_url(SITE) == "/atom.xml"
+    assert urls.feed_url(CATEGORY) == "/categories/a/b/atom.xml"
+    assert urls.sitemap_month_url(2022, 2) == "/sitemaps/2022-02.xml"
+    assert urls.sitemap_index_url() == "/sitemap.xml"
+    assert urls.not_found_url() == "/404.html"
+    assert urls.robots_url() == "/robots.txt"
+
+
+def test_index_urls_are_reserved_so_no_post_can_take_them() -> None:
+    for path in (
+        urls.month_url(CATEGORY, 2022, 2), urls.feed_url(SITE), urls.sitemap_month_url(2022, 2),
+        urls.landing_url(TAG), urls.year_url(2022), urls.not_found_url(), urls.robots_url(),
+    ):
+        assert urls.is_reserved(path), path
+
+
+# --- dates and encoding -----------------------------------------------------------------------
+
+
+def test_local_date_and_key() -> None:
+    moment = datetime(2022, 1, 31, 20, 30, 5, tzinfo=UTC)
+    assert urls.local_date(moment, SHANGHAI).isoformat() == "2022-02-01T04:30:05+08:00"
+    assert urls.local_date_key(moment, SHANGHAI) == "2022-02-01T04:30:05"
+
+
+def test_encode_path_percent_encodes_cjk_and_spaces_as_utf8_keeping_unreserved() -> None:
+    path = "/categories/新媒体/a b/x~y_z-1.2/"
+    encoded = urls.encode_path(path)
+    assert encoded == "/categories/%E6%96%B0%E5%AA%92%E4%BD%93/a%20b/x~y_z-1.2/"
+    assert unquote(encoded) == path
+    assert urls.encode_path("/a*b?c#d") == "/a%2Ab%3Fc%23d"
+
+
+def test_href_adds_the_root_and_absolute_url_the_site() -> None:
+    settings = replace(SHANGHAI, root="/blog/")
+    assert urls.href("/tags/中文/", settings) == "/blog/tags/%E4%B8%AD%E6%96%87/"
+    assert urls.href("/", SHANGHAI) == "/"
+    assert urls.absolute_url("/a b/", settings) == "https://blog.example.com/blog/a%20b/"
