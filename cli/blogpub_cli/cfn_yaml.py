@@ -46,7 +46,9 @@ def _node_value(loader: TemplateLoader, node: yaml.Node) -> Any:
         return loader.construct_sequence(node, deep=True)
     if isinstance(node, yaml.MappingNode):
         return loader.construct_mapping(node, deep=True)
-    raise yaml.constructor.ConstructorError(None, None, f"unexpected node {node!r}", node.start_mark)
+    raise yaml.constructor.ConstructorError(
+        None, None, f"unexpected node {node!r}", node.start_mark
+    )
 
 
 def _construct_ref(loader: TemplateLoader, node: yaml.Node) -> dict[str, Any]:
@@ -89,7 +91,7 @@ TemplateLoader.yaml_implicit_resolvers = {
 
 def loads_template(text: str) -> dict[str, Any]:
     """Parse a CloudFormation/SAM template (YAML or JSON) into its JSON shape."""
-    document = yaml.load(text, Loader=TemplateLoader)  # noqa: S506 - SafeLoader subclass
+    document = yaml.load(text, Loader=TemplateLoader)
     if not isinstance(document, dict):
         raise ValueError("template: expected a mapping at the top level")
     return document

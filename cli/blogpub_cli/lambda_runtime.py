@@ -1,8 +1,7 @@
 """Running a Lambda handler in this process: loading, context, environment, errors.
 
 Handlers run in threads of one process, so ``os.environ`` is shared: ``EnvironmentGate``
-lets invocations overlap only when the variables they set agree, and applies a function's
-variables for the length of its invocation.
+gives each invocation's thread its own function's variables for the length of the call.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,38 +95,77 @@ def error_payload(error: BaseException) -> dict[str, Any]:
     }
 
 
+class ThreadOverlayEnviron(os._Environ):  # type: ignore[type-arg]
+    """``os.environ`` with per-thread overlays: each invocation sees its own function's variables.
+
+    Handlers of different functions run concurrently in one process and their Environment
+    differs (POWERTOOLS_SERVICE_NAME, RENDER_FUNCTION_NAME); a lock instead would deadlock a
+    function that synchronously invokes another one.
+    """
+
+    def __init__(self, base: Any) -> None:
+        super().__init__(
+            base._data, base.encodekey, base.decodekey, base.encodevalue, base.decodevalue
+        )
+        self._local = threading.local()
+
+    def overlay(self) -> dict[str, str]:
+        values: dict[str, str] = getattr(self._local, "values", {})
+        return values
+
+    def set_overlay(self, values: dict[str, str]) -> None:
+        self._local.values = values
+
+    def __getitem__(self, key: str) -> str:
+        overlay = self.overlay()
+        if key in overlay:
+            return overlay[key]
+        value: str = super().__getitem__(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        overlay = self.overlay()
+        yield from overlay
+        yield from (key for key in super().__iter__() if key not in overlay)
+
+    def __len__(self) -> int:
+        return len(set(self.overlay()) | set(super().__iter__()))
+
+
+def shared_variables(environments: Iterable[Mapping[str, str]]) -> dict[str, str]:
+    """Variables every function that sets them agrees on: safe in the process environment."""
+    shared: dict[str, str] = {}
+    conflicting: set[str] = set()
+    for environment in environments:
+        for name, value in environment.items():
+            if shared.get(name, value) != value:
+                conflicting.add(name)
+            shared[name] = value
+    return {name: value for name, value in shared.items() if name not in conflicting}
+
+
 class EnvironmentGate:
-    """Serialises invocations whose environment variables conflict; applies them to os.environ."""
+    """Applies a function's variables to os.environ for the thread running its invocation.
+
+    ``base`` goes into the process environment (credentials, endpoint, and the variables
+    all functions share, so threads a handler starts see them too).
+    """
 
     def __init__(self, base: Mapping[str, str] | None = None) -> None:
-        self._condition = threading.Condition()
-        self._active: dict[str, str] = {}
-        self._holders: dict[str, int] = {}  # variable -> invocations relying on it
+        if not isinstance(os.environ, ThreadOverlayEnviron):
+            os.environ = ThreadOverlayEnviron(os.environ)  # noqa: B003 - same data, overlays added
+        self.environ: ThreadOverlayEnviron = os.environ
         if base:
-            os.environ.update(base)
-
-    def _compatible(self, variables: Mapping[str, str]) -> bool:
-        return all(
-            self._active.get(name, value) == value
-            for name, value in variables.items()
-            if self._holders.get(name)
-        )
+            self.environ.update(base)
 
     @contextmanager
     def applied(self, variables: Mapping[str, str]) -> Iterator[None]:
-        with self._condition:
-            self._condition.wait_for(lambda: self._compatible(variables))
-            for name, value in variables.items():
-                self._active[name] = value
-                self._holders[name] = self._holders.get(name, 0) + 1
-                os.environ[name] = value
+        previous = self.environ.overlay()
+        self.environ.set_overlay(previous | dict(variables))
         try:
             yield
         finally:
-            with self._condition:
-                for name in variables:
-                    self._holders[name] -= 1
-                self._condition.notify_all()
+            self.environ.set_overlay(previous)
 
 
 @dataclass(frozen=True)

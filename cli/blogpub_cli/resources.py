@@ -49,7 +49,9 @@ def physical_name(stack_name: str, logical_id: str, *, lower: bool = False) -> s
 def _create_bucket(
     logical_id: str, properties: Mapping[str, Any], resolver: IntrinsicResolver, clients: Clients
 ) -> str:
-    name = str(properties.get("BucketName") or physical_name(resolver.stack_name, logical_id, lower=True))
+    name = str(
+        properties.get("BucketName") or physical_name(resolver.stack_name, logical_id, lower=True)
+    )
     if resolver.region == "us-east-1":
         clients.s3.create_bucket(Bucket=name)
     else:
@@ -94,7 +96,11 @@ def _table_request(name: str, properties: Mapping[str, Any]) -> dict[str, Any]:
     indexes = properties.get("GlobalSecondaryIndexes")
     if indexes:
         request["GlobalSecondaryIndexes"] = [
-            {key: value for key, value in index.items() if key != "ContributorInsightsSpecification"}
+            {
+                key: value
+                for key, value in index.items()
+                if key != "ContributorInsightsSpecification"
+            }
             for index in indexes
         ]
     return request
@@ -104,7 +110,9 @@ def _create_table(
     logical_id: str, properties: Mapping[str, Any], resolver: IntrinsicResolver, clients: Clients
 ) -> str:
     name = str(properties.get("TableName") or physical_name(resolver.stack_name, logical_id))
-    description = clients.dynamodb.create_table(**_table_request(name, properties))["TableDescription"]
+    description = clients.dynamodb.create_table(**_table_request(name, properties))[
+        "TableDescription"
+    ]
     ttl = properties.get("TimeToLiveSpecification")
     if ttl and ttl.get("Enabled"):
         clients.dynamodb.update_time_to_live(
@@ -134,16 +142,18 @@ def _create_queue(
 ) -> tuple[str, str]:
     name = str(properties.get("QueueName") or physical_name(resolver.stack_name, logical_id))
     attributes = {
-        key: str(properties[key]).lower() if isinstance(properties[key], bool) else str(properties[key])
+        key: str(properties[key]).lower()
+        if isinstance(properties[key], bool)
+        else str(properties[key])
         for key in QUEUE_ATTRIBUTES
         if key in properties
     }
     if properties.get("RedrivePolicy"):
         attributes["RedrivePolicy"] = json.dumps(properties["RedrivePolicy"])
     url = str(clients.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
-    arn = clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    arn = clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     resolver.refs[logical_id] = url
     resolver.attributes[(logical_id, "Arn")] = arn
     resolver.attributes[(logical_id, "QueueName")] = name
@@ -230,6 +240,7 @@ def create_resources(
         else:
             _placeholder(logical_id, resource, resolver)
             created.placeholders.append(logical_id)
+            resolver.placeholders.add(logical_id)
     while pending:
         progressed = False
         for logical_id, resource in list(pending.items()):
@@ -245,15 +256,21 @@ def create_resources(
     return created
 
 
-def _bucket(lid: str, props: Any, resolver: IntrinsicResolver, clients: Clients, out: CreatedResources) -> None:
+def _bucket(
+    lid: str, props: Any, resolver: IntrinsicResolver, clients: Clients, out: CreatedResources
+) -> None:
     out.buckets[lid] = _create_bucket(lid, props, resolver, clients)
 
 
-def _table(lid: str, props: Any, resolver: IntrinsicResolver, clients: Clients, out: CreatedResources) -> None:
+def _table(
+    lid: str, props: Any, resolver: IntrinsicResolver, clients: Clients, out: CreatedResources
+) -> None:
     out.tables[lid] = _create_table(lid, props, resolver, clients)
 
 
-def _queue(lid: str, props: Any, resolver: IntrinsicResolver, clients: Clients, out: CreatedResources) -> None:
+def _queue(
+    lid: str, props: Any, resolver: IntrinsicResolver, clients: Clients, out: CreatedResources
+) -> None:
     url, arn = _create_queue(lid, props, resolver, clients)
     out.queue_urls[lid] = url
     out.queue_urls_by_arn[arn] = url

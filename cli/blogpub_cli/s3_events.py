@@ -12,12 +12,12 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote_plus, unquote, urlsplit
+from xml.etree import ElementTree
 
 S3_XML_NAMESPACE = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 # Query parameters botocore adds that do not make a request a sub-resource call.
@@ -63,7 +63,9 @@ class ObservedWrite:
 
 
 def iso_event_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def s3_event_record(
@@ -170,10 +172,14 @@ def classify_write(request: S3Request, outcome: WriteOutcome) -> list[tuple[str,
     if not 200 <= outcome.status < 300:
         return []
     if request.method == "PUT" and request.is_plain_object_call:
-        name = "ObjectCreated:Copy" if "x-amz-copy-source" in request.headers else "ObjectCreated:Put"
+        name = (
+            "ObjectCreated:Copy" if "x-amz-copy-source" in request.headers else "ObjectCreated:Put"
+        )
         return [(name, request.key, _version_from(outcome.headers))]
     if request.method == "POST" and request.key and set(request.query) >= {"uploadId"}:
-        return [("ObjectCreated:CompleteMultipartUpload", request.key, _version_from(outcome.headers))]
+        return [
+            ("ObjectCreated:CompleteMultipartUpload", request.key, _version_from(outcome.headers))
+        ]
     if request.method == "DELETE" and request.is_plain_object_call:
         return [_removal(request.key, request.query.get("versionId", [None])[0], outcome.headers)]
     if request.method == "POST" and not request.key and "delete" in request.query:
@@ -181,7 +187,9 @@ def classify_write(request: S3Request, outcome: WriteOutcome) -> list[tuple[str,
     return []
 
 
-def _removal(key: str, requested_version: str | None, headers: Mapping[str, str]) -> tuple[str, str, str | None]:
+def _removal(
+    key: str, requested_version: str | None, headers: Mapping[str, str]
+) -> tuple[str, str, str | None]:
     if requested_version is None and headers.get("x-amz-delete-marker") == "true":
         return ("ObjectRemoved:DeleteMarkerCreated", key, _version_from(headers))
     return ("ObjectRemoved:Delete", key, requested_version or _version_from(headers))
@@ -195,13 +203,16 @@ def _batch_removals(body: bytes) -> list[tuple[str, str, str | None]]:
         return []
     removals = []
     for deleted in root.iter(f"{S3_XML_NAMESPACE}Deleted"):
+
         def text(tag: str, element: ElementTree.Element = deleted) -> str | None:
             found = element.find(f"{S3_XML_NAMESPACE}{tag}")
             return found.text if found is not None else None
 
         key = text("Key") or ""
         if text("DeleteMarker") == "true" and text("VersionId") is None:
-            removals.append(("ObjectRemoved:DeleteMarkerCreated", key, text("DeleteMarkerVersionId")))
+            removals.append(
+                ("ObjectRemoved:DeleteMarkerCreated", key, text("DeleteMarkerVersionId"))
+            )
         else:
             removals.append(("ObjectRemoved:Delete", key, text("VersionId")))
     return removals
@@ -239,8 +250,10 @@ class S3WriteObserver:
         try:
             captured: dict[str, Any] = {}
 
-            def capturing_start_response(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
-                captured["status"] = int(status.split()[0])
+            def capturing_start_response(
+                status: str, headers: list[tuple[str, str]], *rest: Any
+            ) -> Any:
+                captured["status"] = int(status.split(maxsplit=1)[0])
                 captured["headers"] = {name.lower(): value for name, value in headers}
                 return start_response(status, headers, *rest)
 

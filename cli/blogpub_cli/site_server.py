@@ -101,7 +101,7 @@ class SiteServer:
                 if with_body:
                     self.wfile.write(body)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the stack's stderr is for function logs."""
 
         return SiteRequestHandler

@@ -47,7 +47,9 @@ def succeeded_messages(
         return []
     payload = result.payload if isinstance(result.payload, dict) else {}
     failures = payload.get("batchItemFailures") or [] if report_item_failures else []
-    failed_ids = {failure.get("itemIdentifier") for failure in failures if isinstance(failure, dict)}
+    failed_ids = {
+        failure.get("itemIdentifier") for failure in failures if isinstance(failure, dict)
+    }
     return [record for record in records if record["messageId"] not in failed_ids]
 
 

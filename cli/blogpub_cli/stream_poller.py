@@ -87,6 +87,7 @@ def stream_failure_record(
     function: LocalFunction,
     records: Sequence[StreamRecord],
     result: InvocationResult,
+    *,
     invoke_count: int,
     shard_id: str,
     stream_arn: str,
@@ -162,7 +163,9 @@ class StreamPoller:
         self._shard_id = shard["ShardId"]
         iterator_type = "LATEST" if self.source.starting_position == "LATEST" else "TRIM_HORIZON"
         self._iterator = self.client.get_shard_iterator(
-            StreamArn=self.source.stream_arn, ShardId=self._shard_id, ShardIteratorType=iterator_type
+            StreamArn=self.source.stream_arn,
+            ShardId=self._shard_id,
+            ShardIteratorType=iterator_type,
         )["ShardIterator"]
         self._thread.start()
 
@@ -240,6 +243,11 @@ class StreamPoller:
     def _give_up(self, records: list[StreamRecord], result: InvocationResult, count: int) -> None:
         if self.source.on_failure_arn:
             record = stream_failure_record(
-                self.function, records, result, count, self._shard_id, self.source.stream_arn
+                self.function,
+                records,
+                result,
+                invoke_count=count,
+                shard_id=self._shard_id,
+                stream_arn=self.source.stream_arn,
             )
             self.send_failure(self.source.on_failure_arn, record)

@@ -7,7 +7,9 @@ physical names the caller supplies; ``function_specs`` merges SAM ``Globals`` in
 
 from __future__ import annotations
 
+import base64
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,14 +56,22 @@ class IntrinsicResolver:
     condition_definitions: Mapping[str, Any] = field(default_factory=dict)
     mappings: Mapping[str, Any] = field(default_factory=dict)
 
+    placeholders: set[str] = field(default_factory=set)  # ids whose every attribute is made up
+
+    @property
+    def stack_id(self) -> str:
+        stack_uuid = uuid.uuid5(uuid.NAMESPACE_URL, f"{self.account_id}/{self.stack_name}")
+        return (
+            f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/"
+            f"{self.stack_name}/{stack_uuid}"
+        )
+
     def pseudo_parameter(self, name: str) -> Any:
         pseudo: dict[str, Any] = {
             "AWS::Region": self.region,
             "AWS::AccountId": self.account_id,
             "AWS::StackName": self.stack_name,
-            "AWS::StackId": (
-                f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}/local"
-            ),
+            "AWS::StackId": self.stack_id,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NoValue": NO_VALUE,
@@ -83,6 +93,8 @@ class IntrinsicResolver:
     def get_att(self, logical_id: str, attribute: str) -> Any:
         if (logical_id, attribute) in self.attributes:
             return self.attributes[(logical_id, attribute)]
+        if logical_id in self.placeholders:
+            return f"{self.refs[logical_id]}/{attribute}"
         raise UnresolvedReferenceError(f"{logical_id}.{attribute}")
 
     def condition(self, name: str) -> bool:
@@ -158,8 +170,6 @@ class IntrinsicResolver:
 
     @staticmethod
     def _base64(text: str) -> str:
-        import base64
-
         return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
@@ -194,7 +204,7 @@ def merge_globals(global_properties: Mapping[str, Any], own: Mapping[str, Any]) 
 
 
 def _is_intrinsic(value: Mapping[str, Any]) -> bool:
-    return len(value) == 1 and next(iter(value)) in ("Ref", "Condition") or any(
+    return (len(value) == 1 and next(iter(value)) in ("Ref", "Condition")) or any(
         key.startswith("Fn::") for key in value
     )
 
@@ -374,9 +384,7 @@ def function_spec(
         environment={str(name): _env_text(value) for name, value in variables.items()},
         layers=_as_tuple(resolved.get("Layers")),
         event_sources=tuple(sources),
-        async_retry_attempts=int(
-            invoke_config.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRIES)
-        ),
+        async_retry_attempts=int(invoke_config.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRIES)),
         async_on_failure_arn=_on_failure(invoke_config.get("DestinationConfig")),
     )
 

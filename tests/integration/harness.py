@@ -143,7 +143,13 @@ class Pipeline:
         self.dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.cloudfront = boto3.client("cloudfront", region_name=REGION)
         self._sequencer = itertools.count(0x1000)
-        streams = boto3.client("dynamodbstreams", region_name=REGION)
+        # botocore now omits the path's "/" for this service, which moto's in-process
+        # router requires; naming the endpoint with it keeps both happy.
+        streams = boto3.client(
+            "dynamodbstreams",
+            region_name=REGION,
+            endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com/",
+        )
         self._streams = streams
         arn = self.dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
         shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]

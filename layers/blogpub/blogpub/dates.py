@@ -30,7 +30,8 @@ MAX_YEAR = 9998
 
 _LOOSE_DATE = re.compile(
     r"(?P<year>\d{4})[-/.](?P<month>\d{1,2})[-/.](?P<day>\d{1,2})"
-    r"(?:[T ]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?)?"
+    r"(?:[T ]+(?P<hour>\d{1,2}):(?P<minute>\d{2})"
+    r"(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?)?"
     r"\s*(?P<offset>Z|z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?"
 )
 _JS_DATE_STRING = re.compile(
@@ -68,7 +69,7 @@ def parse_date(value: object, tz: tzinfo, *, key: str = "date") -> datetime:
 
 
 def _parse_text(text: str, *, key: str) -> datetime:
-    for parse in (_parse_iso, _parse_loose, _parse_rfc2822, _parse_js_date_string):
+    for parse in (_parse_iso, _parse_loose, _parse_js_date_string, _parse_rfc2822):
         parsed = parse(text)
         if parsed is not None:
             return parsed
@@ -127,8 +128,6 @@ def _parse_rfc2822(text: str) -> datetime | None:
         parsed = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if parsed is None:  # some Python versions return None instead of raising
-        return None  # type: ignore[unreachable]
     # RFC 5322 "-0000" means UTC with no local zone known; email.utils leaves it naive.
     if parsed.tzinfo is None and re.search(r"[+-]0000\s*$", text):
         return parsed.replace(tzinfo=UTC)
@@ -160,7 +159,5 @@ def _checked_range(moment: datetime, *, key: str, value: object) -> datetime:
     except (OverflowError, ValueError) as error:
         raise DateError("the date is out of range", key=key, value=value) from error
     if not MIN_YEAR <= in_utc.year <= MAX_YEAR:
-        raise DateError(
-            f"the year must be between {MIN_YEAR} and {MAX_YEAR}", key=key, value=value
-        )
+        raise DateError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}", key=key, value=value)
     return moment

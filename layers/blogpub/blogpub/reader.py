@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote
 
 import yaml
@@ -215,10 +215,10 @@ def _hexo_yaml_loader() -> type[yaml.SafeLoader]:
     named `on` stays a tag. Impossible timestamps (2022-02-30) stay text, so the date
     rules report them against their key instead of failing the whole file.
     """
-    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
     class HexoYamlLoader(base):  # type: ignore[valid-type,misc]
-        yaml_implicit_resolvers = {
+        yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, re.Pattern[str]]]]] = {
             first: [rule for rule in rules if rule[0] != "tag:yaml.org,2002:bool"]
             for first, rules in base.yaml_implicit_resolvers.items()
         }
@@ -287,7 +287,9 @@ def _categories(value: object, key: str) -> tuple[tuple[str, ...], ...]:
     else:
         candidates = [_hierarchy(items, key)]
     hierarchies = tuple(dict.fromkeys(h for h in candidates if h))
-    nodes = {hierarchy[:depth] for hierarchy in hierarchies for depth in range(1, len(hierarchy) + 1)}
+    nodes = {
+        hierarchy[:depth] for hierarchy in hierarchies for depth in range(1, len(hierarchy) + 1)
+    }
     if len(nodes) > MAX_CATEGORY_NODES:
         raise FieldTypeError(
             f"{len(nodes)} category levels in all; at most {MAX_CATEGORY_NODES} are allowed",
@@ -326,9 +328,7 @@ def _optional_text(fields: Mapping[str, Any], key: str) -> str | None:
         return _name(value, key, key)
     if isinstance(value, date):  # `title: 2022-02-05` reads as a date; it was meant as text
         return value.isoformat()
-    raise FieldTypeError(
-        f"expected text, not a {type(value).__name__}", key=key, value=value
-    )
+    raise FieldTypeError(f"expected text, not a {type(value).__name__}", key=key, value=value)
 
 
 def _flag(fields: Mapping[str, Any], key: str, *, default: bool) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -39,16 +40,61 @@ class Settings:
 
     def absolute(self, path: str) -> str:
         """The absolute URL of a site path such as "/2022/02/05/x/" (already encoded)."""
-        return self.url + self.root.rstrip("/") + path
+        # Hexo's docs put a subdirectory in both `url` and `root`; count it once.
+        subdirectory = self.root.rstrip("/")
+        if urlsplit(self.url).path.rstrip("/").endswith(subdirectory):
+            return self.url + path
+        return self.url + subdirectory + path
 
 
 def _text(config: Mapping[str, Any], key: str, default: str) -> str:
     value = config.get(key)
     if value is None or value == "":
         return default
-    if isinstance(value, list):  # Hexo allows `language: [zh-CN, en]`; the first wins
+    if isinstance(value, list) and key == "language":  # `language: [zh-CN, en]`: first wins
         value = value[0] if value else default
+    if isinstance(value, (dict, list)):
+        raise SettingsError(f"_config.yml: {key} = {value!r}: expected text")
     return str(value)
+
+
+def _site_url(config: Mapping[str, Any], default: str) -> str:
+    url = _text(config, "url", default).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError(
+            f"_config.yml: url = {url!r}: expected the site's address, e.g. https://example.com"
+        )
+    return url
+
+
+def _per_page(config: Mapping[str, Any], default: int) -> int:
+    # Hexo's `per_page: 0` means one page with every post; a landing page must stay
+    # bounded (invariant 2) and month archives already list every post, so 0 is the default.
+    if config.get("per_page") == 0 and not isinstance(config.get("per_page"), bool):
+        return default
+    return _positive_int(config, "per_page", default)
+
+
+def _feed_limit(feed: Mapping[str, Any], default: int) -> int:
+    # hexo-generator-feed reads `limit: 0` or `false` as "every post"; a feed is rebuilt on
+    # every publish, so it keeps the default length instead.
+    if feed.get("limit") in (0, False, None):
+        return default
+    return _positive_int(feed, "limit", default)
+
+
+def _feed_content(feed: Mapping[str, Any]) -> FeedContent:
+    # hexo-generator-feed defaults `content` to true, but a `content:` key left empty
+    # (as in its README's sample) or false means summaries only.
+    if "content" not in feed:
+        return "full"
+    value = feed["content"]
+    if value is True or value == "full":
+        return "full"
+    if value in (False, None, "", "summary"):
+        return "summary"
+    raise SettingsError(f"_config.yml: feed.content = {value!r}: expected true or false")
 
 
 def _positive_int(config: Mapping[str, Any], key: str, default: int) -> int:
@@ -62,7 +108,9 @@ def _positive_int(config: Mapping[str, Any], key: str, default: int) -> int:
 
 def _string_map(config: Mapping[str, Any], key: str) -> dict[str, str]:
     value = config.get(key) or {}
-    if not isinstance(value, dict):
+    if not isinstance(value, dict) or any(
+        slug is None or isinstance(slug, (dict, list)) for slug in value.values()
+    ):
         raise SettingsError(f"_config.yml: {key} = {value!r}: expected a mapping of name: slug")
     return {str(k): str(v) for k, v in value.items()}
 
@@ -77,12 +125,8 @@ def settings_from_mapping(config: Mapping[str, Any]) -> Settings:
         raise SettingsError(f"_config.yml: timezone = {timezone!r}: unknown time zone") from error
     root = "/" + _text(config, "root", "/").strip("/") + "/"
     root = "/" if root == "//" else root
-    feed = config.get("feed") if isinstance(config.get("feed"), dict) else {}
-    assert isinstance(feed, dict)
-    feed_limit = _positive_int(feed, "limit", base.feed_limit) if feed.get("limit") else 20
-    feed_content: FeedContent = "summary" if feed.get("content") is False else "full"
-    if feed.get("content") == "summary":
-        feed_content = "summary"
+    feed_config = config.get("feed")
+    feed: Mapping[str, Any] = feed_config if isinstance(feed_config, dict) else {}
     permalink = _text(config, "permalink", DEFAULT_PERMALINK).lstrip("/")
     return replace(
         base,
@@ -92,14 +136,14 @@ def settings_from_mapping(config: Mapping[str, Any]) -> Settings:
         author=_text(config, "author", ""),
         language=_text(config, "language", base.language),
         timezone=timezone,
-        url=_text(config, "url", base.url).rstrip("/"),
+        url=_site_url(config, base.url),
         root=root,
         permalink=permalink,
-        per_page=_positive_int(config, "per_page", base.per_page),
+        per_page=_per_page(config, base.per_page),
         category_map=_string_map(config, "category_map"),
         tag_map=_string_map(config, "tag_map"),
-        feed_limit=feed_limit,
-        feed_content=feed_content,
+        feed_limit=_feed_limit(feed, base.feed_limit),
+        feed_content=_feed_content(feed),
     )
 
 

@@ -384,21 +384,35 @@ def plan_transaction(table: str, old: PostRecord | None, new: PostRecord) -> Tra
         post_put["ConditionExpression"] = "sequencer = :seq"
         post_put["ExpressionAttributeValues"] = to_item({":seq": old.sequencer})
     plan.add("Put", post_put)
+    old_published = old if old is not None and old.status == "published" else None
+    new_published = new if new.status == "published" else None
+    _plan_url_claims(plan, table, old_published, new_published, new.source_key)
+    _plan_memberships(plan, table, _memberships(old_published), _memberships(new_published))
+    return plan
 
-    old_published = old is not None and old.status == "published"
-    old_url = old.url if old_published and old else None
-    new_url = new.url if new.status == "published" else None
+
+def _plan_url_claims(
+    plan: TransactionPlan,
+    table: str,
+    old: PostRecord | None,
+    new: PostRecord | None,
+    source_key: str,
+) -> None:
+    old_url = old.url if old else None
+    new_url = new.url if new else None
+    owner_is_us: dict[str, Any] = {
+        "ExpressionAttributeNames": {"#owner": "owner"},
+        "ExpressionAttributeValues": to_item({":owner": source_key}),
+    }
     if new_url and new_url != old_url:
+        claim = {keys.PK: keys.url_pk(new_url), keys.SK: keys.URL_SK, "owner": source_key}
         plan.add(
             "Put",
             {
                 "TableName": table,
-                "Item": to_item(
-                    {keys.PK: keys.url_pk(new_url), keys.SK: keys.URL_SK, "owner": new.source_key}
-                ),
+                "Item": to_item(claim),
                 "ConditionExpression": "attribute_not_exists(pk) OR #owner = :owner",
-                "ExpressionAttributeNames": {"#owner": "owner"},
-                "ExpressionAttributeValues": to_item({":owner": new.source_key}),
+                **owner_is_us,
             },
         )
     if old_url and old_url != new_url:
@@ -408,82 +422,89 @@ def plan_transaction(table: str, old: PostRecord | None, new: PostRecord) -> Tra
                 "TableName": table,
                 "Key": to_item({keys.PK: keys.url_pk(old_url), keys.SK: keys.URL_SK}),
                 "ConditionExpression": "#owner = :owner",
-                "ExpressionAttributeNames": {"#owner": "owner"},
-                "ExpressionAttributeValues": to_item({":owner": new.source_key}),
+                **owner_is_us,
             },
         )
 
-    old_members = _memberships(old) if old_published and old else {}
-    new_members = _memberships(new) if new.status == "published" else {}
-    count_deltas: dict[str, int] = {}
-    month_deltas: dict[str, dict[str, int]] = {}
-    refs: dict[str, ListRef] = {}
 
-    def shift(ref: ListRef, sort_key: str, delta: int, *, counts: bool) -> None:
-        refs[ref.list_id] = ref
-        if counts:
-            count_deltas[ref.list_id] = count_deltas.get(ref.list_id, 0) + delta
-        year, month = month_of(sort_key)
-        months = month_deltas.setdefault(ref.list_id, {})
-        attribute = keys.month_attribute(year, month)
+Membership = tuple[ListRef, str, Entry]  # the listing, the sort key, what it shows
+
+
+@dataclass
+class _RegistryDeltas:
+    """How each listing's total and per-month counts move in one publish."""
+
+    refs: dict[str, ListRef] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
+    months: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def shift(self, ref: ListRef, sort_key: str, delta: int, *, total: bool) -> None:
+        self.refs[ref.list_id] = ref
+        if total:
+            self.totals[ref.list_id] = self.totals.get(ref.list_id, 0) + delta
+        attribute = keys.month_attribute(*month_of(sort_key))
+        months = self.months.setdefault(ref.list_id, {})
         months[attribute] = months.get(attribute, 0) + delta
 
+    def updates(self, table: str) -> Iterator[dict[str, Any]]:
+        for list_id, months in self.months.items():
+            changes = sorted((a, d) for a, d in months.items() if d)
+            total = self.totals.get(list_id, 0)
+            if not changes and not total:
+                continue
+            ref = self.refs[list_id]
+            names = {f"#m{i}": attribute for i, (attribute, _) in enumerate(changes)}
+            values: dict[str, Any] = {f":d{i}": delta for i, (_, delta) in enumerate(changes)}
+            additions = [f"#m{i} :d{i}" for i in range(len(changes))]
+            if total:
+                additions.append("#n :dn")
+                names["#n"] = "n"
+                values[":dn"] = total
+            expression = "ADD " + ", ".join(additions)
+            if ref.names:
+                expression += " SET #names = :names"
+                names["#names"] = "names"
+                values[":names"] = list(ref.names)
+            yield {
+                "TableName": table,
+                "Key": to_item({keys.PK: keys.registry_pk(ref.kind), keys.SK: list_id}),
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": to_item(values),
+            }
+
+
+def _plan_memberships(
+    plan: TransactionPlan,
+    table: str,
+    old_members: Mapping[str, Membership],
+    new_members: Mapping[str, Membership],
+) -> None:
+    deltas = _RegistryDeltas()
     for list_id, (ref, sort_key, entry) in old_members.items():
         kept = new_members.get(list_id)
         if kept is not None and kept[1] == sort_key:
             continue
-        plan.add(
-            "Delete",
-            {
-                "TableName": table,
-                "Key": to_item(
-                    {
-                        keys.PK: keys.list_pk(list_id),
-                        keys.SK: keys.membership_sk(sort_key, entry.source_key),
-                    }
-                ),
-            },
-        )
-        shift(ref, sort_key, -1, counts=kept is None)
+        membership_key = {
+            keys.PK: keys.list_pk(list_id),
+            keys.SK: keys.membership_sk(sort_key, entry.source_key),
+        }
+        plan.add("Delete", {"TableName": table, "Key": to_item(membership_key)})
+        deltas.shift(ref, sort_key, -1, total=kept is None)
     for list_id, (ref, sort_key, entry) in new_members.items():
         previous = old_members.get(list_id)
         if previous is not None and previous[1] == sort_key and previous[2] == entry:
             continue  # nothing a listing shows has changed
-        plan.add(
-            "Put", {"TableName": table, "Item": to_item(membership_values(ref, sort_key, entry))}
-        )
+        item = to_item(membership_values(ref, sort_key, entry))
+        plan.add("Put", {"TableName": table, "Item": item})
         if previous is None or previous[1] != sort_key:
-            shift(ref, sort_key, +1, counts=previous is None)
-    for list_id, months in month_deltas.items():
-        changes = {attribute: delta for attribute, delta in months.items() if delta}
-        total = count_deltas.get(list_id, 0)
-        if not changes and not total:
-            continue
-        ref = refs[list_id]
-        names = {f"#m{i}": attribute for i, attribute in enumerate(sorted(changes))}
-        values: dict[str, Any] = {f":d{i}": changes[a] for i, a in enumerate(sorted(changes))}
-        additions = [f"{placeholder} :d{i}" for i, placeholder in enumerate(names)]
-        if total:
-            additions.append("n :dn")
-            values[":dn"] = total
-        expression = "ADD " + ", ".join(additions)
-        if ref.names:
-            expression += " SET names = :names"
-            values[":names"] = list(ref.names)
-        update: dict[str, Any] = {
-            "TableName": table,
-            "Key": to_item({keys.PK: keys.registry_pk(ref.kind), keys.SK: list_id}),
-            "UpdateExpression": expression,
-            "ExpressionAttributeValues": to_item(values),
-        }
-        if names:
-            update["ExpressionAttributeNames"] = names
+            deltas.shift(ref, sort_key, +1, total=previous is None)
+    for update in deltas.updates(table):
         plan.add("Update", update)
-    return plan
 
 
-def _memberships(record: PostRecord) -> dict[str, tuple[ListRef, str, Entry]]:
-    if record.entry is None or record.sort_key is None:
+def _memberships(record: PostRecord | None) -> dict[str, Membership]:
+    if record is None or record.entry is None or record.sort_key is None:
         return {}
     return {ref.list_id: (ref, record.sort_key, record.entry) for ref in record.lists}
 

@@ -1,0 +1,424 @@
+"""The embedded local stack: moto as S3/DynamoDB/CloudFront/SQS, built from template.yaml.
+
+``LocalStack.start()`` creates the template's resources, loads its functions, wires their
+event sources (S3 writes -> async invokes, the table stream, SQS queues), serves the site
+bucket as CloudFront would, and answers "are you idle?" on ``/_blogpub/idle``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import boto3
+from blogpub_cli import cfn_yaml
+from blogpub_cli.delivery import AsyncInvoker
+from blogpub_cli.lambda_runtime import EnvironmentGate, Handler, LocalFunction, shared_variables
+from blogpub_cli.resources import Clients, CreatedResources, create_resources
+from blogpub_cli.s3_events import ObservedWrite, S3WriteObserver, s3_event, s3_event_record
+from blogpub_cli.site_server import SiteServer
+from blogpub_cli.sqs_poller import SqsPoller
+from blogpub_cli.state import IDLE_PATH, StackInfo, write_state
+from blogpub_cli.stream_poller import StreamPoller
+from blogpub_cli.template import (
+    ACCOUNT_ID,
+    STACK_NAME,
+    IntrinsicResolver,
+    S3EventSource,
+    SqsEventSource,
+    StreamEventSource,
+    function_spec,
+    resolver_for,
+    serverless_functions,
+)
+from botocore.config import Config
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+DEFAULT_REGION = "us-east-1"
+LAMBDA_INVOKE_PATH = re.compile(r"/2015-03-31/functions/([^/]+)/invocations")
+# The variables every local function sees, beyond the template's own.
+LAMBDA_BASE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+}
+
+
+class QuietRequestHandler(MotoRequestHandler):
+    """moto's request handler without a log line per request: stderr is for function logs."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Not logged."""
+
+
+class StackStartError(Exception):
+    """The local stack could not start; the message says what to fix."""
+
+
+def lambda_environment(endpoint: str, region: str) -> dict[str, str]:
+    return LAMBDA_BASE_ENVIRONMENT | {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+    }
+
+
+def aws_clients(endpoint: str, region: str) -> dict[str, Any]:
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+    )
+    config = Config(retries={"max_attempts": 2, "mode": "standard"})
+    return {
+        name: session.client(name, endpoint_url=endpoint, config=config)
+        for name in ("s3", "dynamodb", "dynamodbstreams", "sqs", "cloudfront")
+    }
+
+
+def find_env_value(functions: Mapping[str, LocalFunction], name: str) -> str:
+    """A variable every function that sets it agrees on (SOURCE_BUCKET, TABLE_NAME, ...)."""
+    for function in functions.values():
+        value = function.spec.environment.get(name)
+        if value:
+            return value
+    return ""
+
+
+@dataclass
+class S3Subscription:
+    function: LocalFunction
+    source: S3EventSource
+
+
+@dataclass
+class StackOptions:
+    template_path: Path
+    port: int = 0
+    site_port: int = 0
+    host: str = "127.0.0.1"
+    region: str = DEFAULT_REGION
+    stack_name: str = STACK_NAME
+    state_file: Path | None = None
+    handler_overrides: Mapping[str, Handler] = field(default_factory=dict)
+
+
+class LocalStack:
+    """The whole blogpub stack in this process. Use as a context manager or start()/stop()."""
+
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.template = cfn_yaml.load_template(options.template_path)
+        self.region = options.region
+        self.resolver: IntrinsicResolver = resolver_for(
+            self.template, options.region, options.stack_name
+        )
+        self.functions: dict[str, LocalFunction] = {}
+        self.created = CreatedResources()
+        self.s3_subscriptions: list[S3Subscription] = []
+        self.stream_pollers: list[StreamPoller] = []
+        self.sqs_pollers: list[SqsPoller] = []
+        self.writes: queue.Queue[ObservedWrite] = queue.Queue()
+        self.delivered_records: list[dict[str, Any]] = []  # every S3 record produced, in order
+        self.invoker = AsyncInvoker(self._send_failure)
+        self._observer: S3WriteObserver | None = None
+        self._moto_server: Any = None
+        self._moto_thread: threading.Thread | None = None
+        self._site: SiteServer | None = None
+        self._dispatcher = threading.Thread(target=self._dispatch_writes, daemon=True)
+        self._stopping = threading.Event()
+        self.clients: dict[str, Any] = {}
+        self.info: StackInfo | None = None
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._moto_server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> StackInfo:
+        self._start_moto()
+        endpoint = self.endpoint
+        os.environ.pop("AWS_PROFILE", None)
+        self.clients = aws_clients(endpoint, self.region)
+        self.created = create_resources(
+            self.template,
+            self.resolver,
+            Clients(
+                s3=self.clients["s3"],
+                dynamodb=self.clients["dynamodb"],
+                sqs=self.clients["sqs"],
+                cloudfront=self.clients["cloudfront"],
+            ),
+        )
+        self._load_functions(lambda_environment(endpoint, self.region))
+        assert self._observer is not None
+        self._observer.buckets = frozenset(s.source.bucket for s in self.s3_subscriptions)
+        self._dispatcher.start()
+        for poller in self._pollers():
+            poller.start()
+        self.info = self._start_site()
+        if self.options.state_file is not None:
+            write_state(self.info, self.options.state_file)
+        return self.info
+
+    def _pollers(self) -> list[StreamPoller | SqsPoller]:
+        return [*self.stream_pollers, *self.sqs_pollers]
+
+    def _start_moto(self) -> None:
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        self._observer = S3WriteObserver(moto_app, (), self.writes.put)
+        try:
+            self._moto_server = make_server(
+                self.options.host,
+                self.options.port,
+                self._control_app(self._observer),
+                threaded=True,
+                request_handler=QuietRequestHandler,
+            )
+        except OSError as error:
+            raise StackStartError(
+                f"cannot listen on {self.options.host}:{self.options.port}: {error}"
+                " (choose another --port, or 0 for any free port)"
+            ) from error
+        self._moto_thread = threading.Thread(
+            target=self._moto_server.serve_forever, name="moto", daemon=True
+        )
+        self._moto_thread.start()
+
+    def _control_app(self, moto_app: Any) -> Callable[..., Iterator[bytes]]:
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+            path = str(environ.get("PATH_INFO", ""))
+            if path == IDLE_PATH:
+                body = json.dumps(self.idle_report()).encode()
+                start_response("200 OK", [("Content-Type", "application/json")])
+                return iter([body])
+            invocation = LAMBDA_INVOKE_PATH.fullmatch(path)
+            if invocation and environ.get("REQUEST_METHOD") == "POST":
+                return self._lambda_invoke(unquote(invocation.group(1)), environ, start_response)
+            return moto_app(environ, start_response)  # type: ignore[no-any-return]
+
+        return app
+
+    def function_named(self, name_or_arn: str) -> LocalFunction | None:
+        """A function by logical id, name, or (partial) ARN, as Lambda's Invoke accepts."""
+        for logical_id, function in self.functions.items():
+            if name_or_arn in (logical_id, function.spec.function_name, function.arn):
+                return function
+            if name_or_arn.startswith(function.arn + ":"):  # qualified ARN
+                return function
+        return None
+
+    def _lambda_invoke(
+        self, name: str, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterator[bytes]:
+        """Lambda's Invoke API for the local functions (RollbackFunction invokes RenderPost)."""
+        function = self.function_named(name)
+        if function is None:
+            message = json.dumps({"Type": "User", "Message": f"Function not found: {name}"})
+            start_response(
+                "404 Not Found",
+                [
+                    ("Content-Type", "application/json"),
+                    ("x-amzn-ErrorType", "ResourceNotFoundException"),
+                ],
+            )
+            return iter([message.encode()])
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        event = json.loads(raw) if raw else {}
+        invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
+        if invocation_type == "Event":
+            self.invoker.submit(function, event)
+            start_response("202 Accepted", [("Content-Length", "0")])
+            return iter([b""])
+        if invocation_type == "DryRun":
+            start_response("204 No Content", [("Content-Length", "0")])
+            return iter([b""])
+        result = function.invoke(event)
+        headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
+        if result.failed:
+            headers.append(("X-Amz-Function-Error", "Unhandled"))
+        start_response("200 OK", headers)
+        return iter([json.dumps(result.payload).encode()])
+
+    def _load_functions(self, base_environment: Mapping[str, str]) -> None:
+        template_dir = self.options.template_path.resolve().parent
+        specs = [
+            function_spec(logical_id, properties, self.resolver, template_dir)
+            for logical_id, properties in serverless_functions(self.template).items()
+        ]
+        shared = shared_variables(spec.environment for spec in specs)
+        gate = EnvironmentGate(dict(base_environment) | shared)
+        for spec in specs:
+            logical_id = spec.logical_id
+            function = LocalFunction(
+                spec,
+                gate,
+                region=self.region,
+                account_id=ACCOUNT_ID,
+                handler=self.options.handler_overrides.get(logical_id),
+            )
+            function.handler()  # import now: errors surface at start, loggers bind stdout now
+            self.functions[logical_id] = function
+            for source in spec.event_sources:
+                self._wire(function, source)
+
+    def _wire(
+        self, function: LocalFunction, source: S3EventSource | StreamEventSource | SqsEventSource
+    ) -> None:
+        if isinstance(source, S3EventSource):
+            self.s3_subscriptions.append(S3Subscription(function, source))
+        elif isinstance(source, StreamEventSource):
+            self.stream_pollers.append(
+                StreamPoller(
+                    function,
+                    source,
+                    self.clients["dynamodbstreams"],
+                    self._send_failure,
+                    region=self.region,
+                )
+            )
+        else:
+            queue_url = self.created.queue_urls_by_arn.get(source.queue_arn)
+            if queue_url is None:
+                raise StackStartError(
+                    f"{function.spec.logical_id}: no queue for {source.queue_arn}"
+                )
+            self.sqs_pollers.append(
+                SqsPoller(function, source, queue_url, self.clients["sqs"], region=self.region)
+            )
+
+    def _start_site(self) -> StackInfo:
+        source_bucket = find_env_value(self.functions, "SOURCE_BUCKET")
+        site_bucket = find_env_value(self.functions, "SITE_BUCKET")
+        if not site_bucket:
+            raise StackStartError("no function has SITE_BUCKET in its Environment")
+        self._site = SiteServer(
+            self.clients["s3"], site_bucket, host=self.options.host, port=self.options.site_port
+        )
+        self._site.start()
+        attributes = {
+            f"{lid}.{attr}": value for (lid, attr), value in self.resolver.attributes.items()
+        }
+        return StackInfo(
+            endpoint=self.endpoint,
+            site_url=self._site.url,
+            source_bucket=source_bucket,
+            site_bucket=site_bucket,
+            table=find_env_value(self.functions, "TABLE_NAME"),
+            distribution_id=find_env_value(self.functions, "DISTRIBUTION_ID"),
+            region=self.region,
+            control_url=self.endpoint,
+            state_file=str(self.options.state_file or ""),
+            pid=os.getpid(),
+            functions={lid: f.spec.function_name for lid, f in self.functions.items()},
+            queues=dict(self.created.queue_urls),
+            refs={lid: str(value) for lid, value in self.resolver.refs.items()},
+            attributes=attributes,
+        )
+
+    def _send_failure(self, destination_arn: str, record: dict[str, Any]) -> None:
+        queue_url = self.created.queue_urls_by_arn.get(destination_arn)
+        if queue_url is None:
+            return  # SNS/Lambda/EventBridge destinations are not run locally
+        self.clients["sqs"].send_message(QueueUrl=queue_url, MessageBody=json.dumps(record))
+
+    def _dispatch_writes(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                write = self.writes.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            try:
+                self._deliver_write(write)
+            finally:
+                self.writes.task_done()
+
+    def _with_object_facts(self, write: ObservedWrite) -> ObservedWrite:
+        """Size and ETag of a created version, as the notification carries them."""
+        if not write.is_creation:
+            return write
+        arguments = {"Bucket": write.bucket, "Key": write.key}
+        if write.version_id:
+            arguments["VersionId"] = write.version_id
+        try:
+            head = self.clients["s3"].head_object(**arguments)
+        except self.clients["s3"].exceptions.ClientError:
+            return replace(write, size=0)  # the version was removed before delivery
+        return replace(write, size=int(head["ContentLength"]), etag=head["ETag"].strip('"'))
+
+    def _deliver_write(self, write: ObservedWrite) -> None:
+        matching = [
+            s
+            for s in self.s3_subscriptions
+            if s.source.bucket == write.bucket and s.source.accepts(write.event_name, write.key)
+        ]
+        if not matching:
+            return
+        record = s3_event_record(self._with_object_facts(write), region=self.region)
+        self.delivered_records.append(record)
+        for subscription in matching:
+            self.invoker.submit(subscription.function, s3_event([record]))
+
+    def idle_report(self) -> dict[str, Any]:
+        """Whether anything is left to do; pollers are asked with a fresh poll."""
+        assert self._observer is not None
+        busy = {
+            "s3_writes_in_flight": self._observer.writes_in_flight,
+            "s3_events_undelivered": self.writes.unfinished_tasks,
+            "async_invocations": self.invoker.in_flight.count,
+            "stream_pending": sum(p.has_pending() for p in self.stream_pollers),
+            "sqs_pending": sum(p.has_pending() for p in self.sqs_pollers),
+        }
+        # A stream batch may have started an upload or an async invoke meanwhile.
+        busy["s3_events_undelivered"] += self.writes.unfinished_tasks
+        busy["async_invocations"] += self.invoker.in_flight.count
+        return {"idle": not any(busy.values()), **busy}
+
+    def is_idle(self) -> bool:
+        return bool(self.idle_report()["idle"])
+
+    def wait_until_idle(self, timeout: float = 60.0, interval: float = 0.05) -> bool:
+        deadline = time.monotonic() + timeout
+        consecutive = 0
+        while time.monotonic() < deadline:
+            consecutive = consecutive + 1 if self.is_idle() else 0
+            if consecutive >= 2:
+                return True
+            time.sleep(interval)
+        return False
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for poller in self._pollers():
+            poller.stop()
+        self.invoker.shutdown()
+        if self._site is not None:
+            self._site.stop()
+        if self._moto_server is not None:
+            self._moto_server.shutdown()
+            self._moto_server.server_close()
+        if self.options.state_file is not None:
+            self.options.state_file.unlink(missing_ok=True)

@@ -1,0 +1,393 @@
+"""A post body (Markdown with raw HTML) -> safe HTML, plus its excerpt.
+
+cmark-gfm renders the Markdown with raw HTML allowed; nh3 then sanitises everything with
+the one allow-list below (``sanitize``). The body is never evaluated as a template:
+``{{ x }}`` and ``{% x %}`` come out as text.
+
+Decisions, each with its reason:
+
+- **Feed bodies.** A body that is one ``<div>...</div>`` around everything is what RSS
+  importers write; it is taken as HTML, not Markdown. Through Markdown its indented lines
+  after a blank line would turn into code blocks, which is never what the feed meant.
+- **Excerpt.** A front-matter ``excerpt`` wins (as in Hexo), rendered as Markdown; else the
+  part before ``<!-- more -->``; else a plain-text summary of the first
+  ``SUMMARY_CHARACTERS`` characters, escaped, in one ``<p>``: listings then stay short
+  and never cut an element in half.
+- **Allowed.** Text structure, links (http, https, mailto, tel, relative), images (plus
+  ``data:image/*`` in ``img src``: importers inline small images that way and an image
+  cannot run script), ``referrerpolicy`` (hot-linked images need ``no-referrer``),
+  ``alt``/``title``/``width``/``height``/``srcset``, ``id`` on headings only (anchors;
+  ids elsewhere could clobber the theme's DOM names), ``class`` only for syntax
+  highlighting (``hljs*``, ``language-*`` on pre/code/span: a class could otherwise
+  borrow the theme's look, e.g. to fake its navigation), task-list checkboxes (forced
+  to ``type=checkbox disabled``).
+- **Removed with their content.** script, style, iframe, object, embed, template, svg,
+  math, form controls that hold text. No ``style`` attribute, no ``on*`` handler.
+- **Images.** Every ``img`` gets ``loading="lazy"``. Lazy-loading attributes importers
+  copy (``data-src``, ``data-original``, ``data-actualsrc``, ``data-lazy-src``) become
+  the ``src`` when the ``src`` is missing or a placeholder; a real ``src`` is kept.
+- **Links.** Absolute http(s) links to another host get ``rel="noopener noreferrer"``;
+  ``nofollow``/``ugc``/``sponsored`` from the source are kept.
+- **Code.** Importers unescape JSX and Vue inside ``<pre>``/``<code>``; every ``<`` there
+  that does not start a highlighter tag (span, br, ...) is escaped, so ``<Suspense>`` and
+  ``<common-checkbox :checked=...>`` show as code instead of vanishing as unknown tags.
+- **Headings** get ids as hexo-renderer-marked gives them: the heading text slugged
+  (case kept), repeats suffixed ``-1``, ``-2``; ids the source already has are kept.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+SUMMARY_CHARACTERS = 200
+MORE_ANCHOR = '<span id="more"></span>'
+
+_MORE_MARKER = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
+_MORE_PLACEHOLDER = "blogpubmoremarker9f2c"
+_WRAPPED_IN_DIV = re.compile(r"\A\s*<div\b[^>]*>.*</div>\s*\Z", re.IGNORECASE | re.DOTALL)
+
+_CMARK_EXTENSIONS = ("table", "strikethrough", "autolink", "tasklist")
+
+_ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "article", "aside", "b", "bdi", "bdo", "blockquote", "br", "caption",
+        "center", "cite", "code", "col", "colgroup", "data", "dd", "del", "details", "dfn",
+        "div", "dl", "dt", "em", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4",
+        "h5", "h6", "header", "hgroup", "hr", "i", "img", "input", "ins", "kbd", "li", "mark",
+        "nav", "ol", "p", "picture", "pre", "q", "rp", "rt", "rtc", "ruby", "s", "samp",
+        "section", "small", "span", "strike", "strong", "sub", "summary", "sup", "table",
+        "tbody", "td", "tfoot", "th", "thead", "time", "tr", "tt", "u", "ul", "var", "wbr",
+    }
+)  # fmt: skip
+_DROPPED_WITH_CONTENT = frozenset(
+    {
+        "script", "style", "iframe", "object", "embed", "applet", "noscript", "template",
+        "textarea", "select", "title", "xmp", "noembed", "noframes", "frameset", "frame",
+        "svg", "math", "audio", "video",
+    }
+)  # fmt: skip
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_TABLE_CELL = {"align", "colspan", "rowspan", "headers", "scope", "valign"}
+_ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "*": {"title", "lang", "dir"},
+    "a": {"href", "hreflang", "rel"},
+    "img": {"src", "alt", "width", "height", "srcset", "sizes", "align"},
+    "code": {"class"},
+    "pre": {"class"},
+    "span": {"class"},
+    "input": {"checked"},
+    "ol": {"start", "reversed", "type"},
+    "li": {"value"},
+    "td": _TABLE_CELL,
+    "th": _TABLE_CELL,
+    "col": {"span", "align", "width"},
+    "colgroup": {"span", "align", "width"},
+    "table": {"align", "summary"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "del": {"cite", "datetime"},
+    "ins": {"cite", "datetime"},
+    "time": {"datetime"},
+    "data": {"value"},
+    "details": {"open"},
+    "abbr": {"title"},
+    **{heading: {"id"} for heading in _HEADINGS},
+}
+_REFERRER_POLICIES = {
+    "no-referrer",
+    "no-referrer-when-downgrade",
+    "origin",
+    "origin-when-cross-origin",
+    "same-origin",
+    "strict-origin",
+    "strict-origin-when-cross-origin",
+    "unsafe-url",
+}
+_RESTRICTED_VALUES = {
+    "a": {"target": {"_blank"}, "referrerpolicy": _REFERRER_POLICIES},
+    "img": {"referrerpolicy": _REFERRER_POLICIES},
+}
+_FORCED_VALUES = {
+    "img": {"loading": "lazy"},
+    "input": {"type": "checkbox", "disabled": ""},
+}
+_URL_SCHEMES = {"http", "https", "mailto", "tel", "data"}
+_KEPT_REL = ("nofollow", "ugc", "sponsored", "noopener", "noreferrer")
+_EXTERNAL_REL = ("noopener", "noreferrer")
+_HIGHLIGHT_CLASS = re.compile(r"hljs[\w-]*|language-[\w+#.-]+|lang-[\w+#.-]+")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_URL_NOISE = re.compile(r"[\t\n\r]")
+_URL_LEADING_JUNK = "".join(chr(code) for code in range(0x21))  # controls and space
+
+_LAZY_SOURCES = ("data-src", "data-original", "data-actualsrc", "data-lazy-src")
+_PLACEHOLDER_IMAGE = re.compile(
+    r"placeholder|(?:loading|lazy|blank|spacer|pixel|transparent|grey|gray)\.(?:gif|png|svg|jpe?g)",
+    re.IGNORECASE,
+)
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
+_CODE_REGION = re.compile(r"(<(pre|code)\b[^>]*>)(.*?)(</\2\s*>)", re.IGNORECASE | re.DOTALL)
+_NOT_A_HIGHLIGHTER_TAG = re.compile(
+    r"<(?!/?(?:span|br|code|b|strong|i|em|mark|p)\b)", re.IGNORECASE
+)
+
+_ANCHOR_TAG = re.compile(r"<a\s[^>]*>")
+_HREF = re.compile(r'\shref="([^"]*)"')
+_REL = re.compile(r'\srel="([^"]*)"')
+_HEADING = re.compile(r"<(h[1-6])((?:\s[^>]*)?)>(.*?)</\1>", re.DOTALL)
+_ID = re.compile(r'\sid="([^"]*)"')
+_TAG = re.compile(r"<[^>]*>")
+_SLUG_SPECIAL = re.compile(r"""[\s~`!@#$%^&*()\-_+=\[\]{}|\\;:"'<>,.?/]+""")
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+def render_body(
+    body: str, excerpt: str | None = None, *, site_url: str | None = None
+) -> tuple[str, str]:
+    """(body_html, excerpt_html), both sanitised.
+
+    ``excerpt`` is the front-matter excerpt; ``site_url`` (``settings.url``) tells which
+    absolute links are to this site and so need no ``rel``.
+    """
+    rendered = to_html(body)
+    marker = _MORE_MARKER.search(rendered)
+    if marker is None:
+        body_html = _finish(rendered, site_url)
+    else:
+        with_placeholder = _MORE_MARKER.sub(_MORE_PLACEHOLDER, rendered, count=1)
+        body_html = _finish(with_placeholder, site_url).replace(_MORE_PLACEHOLDER, MORE_ANCHOR)
+    if excerpt is not None and excerpt.strip():
+        excerpt_html = _finish(to_html(excerpt), site_url)
+    elif marker is not None:
+        excerpt_html = _finish(rendered[: marker.start()], site_url)
+    else:
+        excerpt_html = summary_html(body_html)
+    return body_html, excerpt_html
+
+
+def to_html(markdown: str) -> str:
+    """Markdown (GFM, Hexo's `breaks: true`) with raw HTML kept: NOT yet safe."""
+    if _WRAPPED_IN_DIV.match(markdown):
+        return markdown
+    import cmarkgfm  # noqa: PLC0415 (cold start: only renders need it)
+    from cmarkgfm.cmark import Options  # noqa: PLC0415
+
+    options = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_HARDBREAKS
+    html_text: str = cmarkgfm.markdown_to_html_with_extensions(
+        markdown, options=options, extensions=list(_CMARK_EXTENSIONS)
+    )
+    return html_text
+
+
+def sanitize(untrusted_html: str, *, site_url: str | None = None) -> str:
+    """The one sanitising policy: untrusted HTML in, HTML safe to serve out."""
+    prepared = _escape_markup_in_code(_promote_lazy_images(untrusted_html))
+    cleaned: str = _cleaner()(prepared)
+    return _mark_external_links(cleaned, _host(site_url))
+
+
+def summary_html(body_html: str, limit: int = SUMMARY_CHARACTERS) -> str:
+    """The first ``limit`` characters of the text of sanitised HTML, as one escaped <p>."""
+    text = " ".join(html.unescape(_TAG.sub(" ", body_html)).split())
+    if not text:
+        return ""
+    if len(text) > limit:
+        cut = text[:limit]
+        space = cut.rfind(" ")
+        text = (cut[:space] if space > limit * 0.8 else cut).rstrip() + "…"
+    return f"<p>{html.escape(text, quote=False)}</p>"
+
+
+def heading_anchor(text: str) -> str:
+    """Hexo's heading id (hexo-util slugize, case kept): "Hello, World!" -> "Hello-World"."""
+    plain = "".join(_without_diacritic(ch) for ch in text)
+    slug = _SLUG_SPECIAL.sub("-", _CONTROL.sub("", plain))
+    return re.sub(r"-{2,}", "-", slug).strip("-")
+
+
+def _finish(rendered: str, site_url: str | None) -> str:
+    return _add_heading_ids(sanitize(rendered, site_url=site_url))
+
+
+@cache
+def _cleaner() -> Any:
+    import nh3  # noqa: PLC0415 (cold start: only renders need it)
+
+    cleaner = nh3.Cleaner(
+        tags=set(_ALLOWED_TAGS),
+        clean_content_tags=set(_DROPPED_WITH_CONTENT),
+        attributes=_ALLOWED_ATTRIBUTES,
+        attribute_filter=_filter_attribute,
+        link_rel=None,
+        tag_attribute_values=_RESTRICTED_VALUES,
+        set_tag_attribute_values=_FORCED_VALUES,
+        url_schemes=set(_URL_SCHEMES),
+        strip_comments=True,
+    )
+    return cleaner.clean
+
+
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """Per-value rules the allow-list cannot say (nh3 calls this for kept attributes)."""
+    if attribute == "class":
+        kept = [name for name in value.split() if _HIGHLIGHT_CLASS.fullmatch(name)]
+        return " ".join(kept) or None
+    if attribute == "rel":
+        tokens = [token for token in value.lower().split() if token in _KEPT_REL]
+        return " ".join(dict.fromkeys(tokens)) or None
+    if attribute == "srcset":
+        return value if all(_is_web_url(part) for part in value.split(",")) else None
+    if _scheme(value) == "data":
+        return value if (tag, attribute) == ("img", "src") and _is_data_image(value) else None
+    return value
+
+
+def _scheme(url: str) -> str | None:
+    # Browsers drop tabs and newlines anywhere in a URL and spaces/controls around it.
+    match = _SCHEME.match(_URL_NOISE.sub("", url).lstrip(_URL_LEADING_JUNK))
+    return match.group(1).lower() if match else None
+
+
+def _is_data_image(url: str) -> bool:
+    return _URL_NOISE.sub("", url).strip().lower().startswith("data:image/")
+
+
+def _is_web_url(candidate: str) -> bool:
+    url = candidate.strip().split(" ", 1)[0]
+    return _scheme(url) in (None, "http", "https")
+
+
+def _promote_lazy_images(untrusted_html: str) -> str:
+    if "data-" not in untrusted_html:
+        return untrusted_html
+    return _IMG_TAG.sub(_promote_lazy_image, untrusted_html)
+
+
+def _promote_lazy_image(match: re.Match[str]) -> str:
+    tag = match.group(0)
+    attributes = _parse_attributes(tag[4:].rstrip(">").rstrip("/"))
+    names = {name.lower() for name, _ in attributes}
+    lazy_source = next(
+        (value for name, value in attributes if name.lower() in _LAZY_SOURCES and value.strip()),
+        None,
+    )
+    if lazy_source is None:
+        return tag
+    src = next((value for name, value in attributes if name.lower() == "src"), "")
+    if "src" in names and not _is_placeholder(src):
+        return tag
+    kept = [(name, value) for name, value in attributes if name.lower() != "src"]
+    return (
+        "<img"
+        + "".join(_attribute(name, value) for name, value in kept)
+        + _attribute("src", lazy_source)
+        + ">"
+    )
+
+
+def _parse_attributes(text: str) -> list[tuple[str, str]]:
+    return [
+        (name, double if double else single if single else bare)
+        for name, double, single, bare in _ATTRIBUTE.findall(text)
+    ]
+
+
+def _attribute(name: str, raw_value: str) -> str:
+    quote = "'" if '"' in raw_value else '"'
+    return f" {name}={quote}{raw_value}{quote}"
+
+
+def _is_placeholder(src: str) -> bool:
+    value = src.strip()
+    return (
+        not value
+        or _scheme(value) in ("data", "about", "javascript")
+        or bool(_PLACEHOLDER_IMAGE.search(value))
+    )
+
+
+def _escape_markup_in_code(untrusted_html: str) -> str:
+    if "<pre" not in untrusted_html and "<code" not in untrusted_html:
+        return untrusted_html
+    return _CODE_REGION.sub(
+        lambda region: region[1] + _NOT_A_HIGHLIGHTER_TAG.sub("&lt;", region[3]) + region[4],
+        untrusted_html,
+    )
+
+
+def _host(site_url: str | None) -> str | None:
+    if not site_url:
+        return None
+    try:
+        return urlsplit(site_url).hostname
+    except ValueError:
+        return None
+
+
+def _mark_external_links(clean_html: str, site_host: str | None) -> str:
+    """rel="noopener noreferrer" on links to other hosts (input: nh3's canonical output)."""
+
+    def mark(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        href = _HREF.search(tag)
+        if href is None or not _is_external(html.unescape(href.group(1)), site_host):
+            return tag
+        rel = _REL.search(tag)
+        existing = rel.group(1).split() if rel else []
+        tokens = " ".join(dict.fromkeys([*existing, *_EXTERNAL_REL]))
+        if rel is None:
+            return tag[:-1] + f' rel="{tokens}">'
+        return tag[: rel.start()] + f' rel="{tokens}"' + tag[rel.end() :]
+
+    return _ANCHOR_TAG.sub(mark, clean_html)
+
+
+def _is_external(href: str, site_host: str | None) -> bool:
+    url = href.strip()
+    if _scheme(url) not in ("http", "https") and not url.startswith("//"):
+        return False
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return True
+    return site_host is None or host != site_host.lower()
+
+
+def _add_heading_ids(clean_html: str) -> str:
+    if "<h" not in clean_html:
+        return clean_html
+    taken: set[str] = {
+        html.unescape(found)
+        for heading in _HEADING.finditer(clean_html)
+        for found in _ID.findall(heading.group(2))
+    }
+    repeats: dict[str, int] = {}
+
+    def add_id(match: re.Match[str]) -> str:
+        tag, attributes, inner = match.group(1), match.group(2), match.group(3)
+        if _ID.search(attributes):
+            return match.group(0)
+        anchor = heading_anchor(html.unescape(_TAG.sub("", inner)))
+        if not anchor:
+            return match.group(0)
+        unique = anchor
+        while unique in taken:
+            repeats[anchor] = repeats.get(anchor, 0) + 1
+            unique = f"{anchor}-{repeats[anchor]}"
+        taken.add(unique)
+        return f'<{tag}{attributes} id="{html.escape(unique)}">{inner}</{tag}>'
+
+    return _HEADING.sub(add_id, clean_html)
+
+
+def _without_diacritic(character: str) -> str:
+    # hexo-util maps accented Latin letters to plain ones; other scripts stay as written.
+    if character.isascii():
+        return character
+    base = unicodedata.normalize("NFD", character)[0]
+    return base if base.isascii() and base.isalpha() else character
