@@ -161,7 +161,9 @@ def _create_queue(
     return url, arn
 
 
-def distribution_config(logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+def distribution_config(
+    logical_id: str, properties: Mapping[str, Any], stack_name: str
+) -> dict[str, Any]:
     """A DistributionConfig moto accepts, keeping the template's origins and comment."""
     config = properties.get("DistributionConfig") or {}
     origins = [
@@ -175,7 +177,7 @@ def distribution_config(logical_id: str, properties: Mapping[str, Any]) -> dict[
     ]
     default_behavior = config.get("DefaultCacheBehavior") or {}
     return {
-        "CallerReference": f"blogpub-local-{logical_id}",
+        "CallerReference": f"{stack_name}-{logical_id}",
         "Comment": str(config.get("Comment", logical_id)),
         "Enabled": bool(config.get("Enabled", True)),
         "DefaultRootObject": str(config.get("DefaultRootObject", "index.html")),
@@ -196,7 +198,7 @@ def _create_distribution(
     logical_id: str, properties: Mapping[str, Any], resolver: IntrinsicResolver, clients: Clients
 ) -> str:
     created = clients.cloudfront.create_distribution(
-        DistributionConfig=distribution_config(logical_id, properties)
+        DistributionConfig=distribution_config(logical_id, properties, resolver.stack_name)
     )["Distribution"]
     resolver.refs[logical_id] = created["Id"]
     resolver.attributes[(logical_id, "Id")] = created["Id"]
@@ -204,26 +206,45 @@ def _create_distribution(
     return str(created["Id"])
 
 
+NAME_PROPERTIES = ("BucketName", "TableName", "QueueName", "FunctionName", "TopicName", "Name")
+
+
+def _declared_name(properties: Mapping[str, Any], resolver: IntrinsicResolver) -> str | None:
+    for name_property in NAME_PROPERTIES:
+        if name_property in properties:
+            try:
+                return str(resolver.resolve(properties[name_property]))
+            except UnresolvedReferenceError:
+                return None
+    return None
+
+
 def _placeholder(logical_id: str, resource: Mapping[str, Any], resolver: IntrinsicResolver) -> None:
     """Names for resources the local stack does not run (roles, alarms, layers, ...)."""
     resource_type = str(resource.get("Type", ""))
-    properties = resource.get("Properties") or {}
     service = resource_type.split("::")[1].lower() if "::" in resource_type else "local"
-    name = physical_name(resolver.stack_name, logical_id)
+    name = _declared_name(resource.get("Properties") or {}, resolver) or physical_name(
+        resolver.stack_name, logical_id, lower=service == "s3"
+    )
+    region, account = resolver.region, resolver.account_id
     if resource_type == "AWS::Serverless::Function":
-        function_name = properties.get("FunctionName")
-        name = function_name if isinstance(function_name, str) else name
-        arn = f"arn:aws:lambda:{resolver.region}:{resolver.account_id}:function:{name}"
+        arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
         resolver.refs[logical_id] = name
     elif resource_type in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"):
-        arn = f"arn:aws:lambda:{resolver.region}:{resolver.account_id}:layer:{name}:1"
+        arn = f"arn:aws:lambda:{region}:{account}:layer:{name}:1"
         resolver.refs[logical_id] = arn
+    elif service == "sqs":
+        arn = f"arn:aws:sqs:{region}:{account}:{name}"
+        resolver.refs[logical_id] = f"https://sqs.{region}.amazonaws.com/{account}/{name}"
+    elif service == "s3":
+        arn = f"arn:aws:s3:::{name}"
+        resolver.refs[logical_id] = name
     else:
-        arn = f"arn:aws:{service}:{resolver.region}:{resolver.account_id}:{name}"
+        arn = f"arn:aws:{service}:{region}:{account}:{name}"
         resolver.refs[logical_id] = arn if service in ("sns", "iam") else name
-    resolver.attributes[(logical_id, "Arn")] = arn
-    resolver.attributes[(logical_id, "Id")] = name
-    resolver.attributes[(logical_id, "Name")] = name
+    resolver.attributes.setdefault((logical_id, "Arn"), arn)
+    resolver.attributes.setdefault((logical_id, "Id"), name)
+    resolver.attributes.setdefault((logical_id, "Name"), name)
 
 
 def create_resources(
@@ -288,3 +309,10 @@ CREATORS = {
     "AWS::SQS::Queue": _queue,
     "AWS::CloudFront::Distribution": _distribution,
 }
+
+
+def placeholder_names(template: Mapping[str, Any], resolver: IntrinsicResolver) -> None:
+    """Names for every resource without creating any (for `blogpub invoke` without a stack)."""
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        _placeholder(logical_id, resource, resolver)
+        resolver.placeholders.add(logical_id)

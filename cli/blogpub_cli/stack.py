@@ -142,6 +142,7 @@ class LocalStack:
         self._site: SiteServer | None = None
         self._dispatcher = threading.Thread(target=self._dispatch_writes, daemon=True)
         self._stopping = threading.Event()
+        self._moto_lock = threading.Lock()
         self.clients: dict[str, Any] = {}
         self.info: StackInfo | None = None
 
@@ -217,7 +218,10 @@ class LocalStack:
             invocation = LAMBDA_INVOKE_PATH.fullmatch(path)
             if invocation and environ.get("REQUEST_METHOD") == "POST":
                 return self._lambda_invoke(unquote(invocation.group(1)), environ, start_response)
-            return moto_app(environ, start_response)  # type: ignore[no-any-return]
+            # moto's backends are not thread-safe (a transaction deep-copies a table that
+            # another request is changing): one request at a time, as a real service appears.
+            with self._moto_lock:
+                return iter(list(moto_app(environ, start_response)))
 
         return app
 
@@ -265,9 +269,13 @@ class LocalStack:
 
     def _load_functions(self, base_environment: Mapping[str, str]) -> None:
         template_dir = self.options.template_path.resolve().parent
+        # Each invocation also carries this stack's endpoint: several stacks may share a process.
         specs = [
-            function_spec(logical_id, properties, self.resolver, template_dir)
-            for logical_id, properties in serverless_functions(self.template).items()
+            replace(spec, environment=dict(base_environment) | dict(spec.environment))
+            for spec in (
+                function_spec(logical_id, properties, self.resolver, template_dir)
+                for logical_id, properties in serverless_functions(self.template).items()
+            )
         ]
         shared = shared_variables(spec.environment for spec in specs)
         gate = EnvironmentGate(dict(base_environment) | shared)
@@ -331,6 +339,8 @@ class LocalStack:
             distribution_id=find_env_value(self.functions, "DISTRIBUTION_ID"),
             region=self.region,
             control_url=self.endpoint,
+            stack_name=self.options.stack_name,
+            posts_prefix=find_env_value(self.functions, "POSTS_PREFIX") or "posts/",
             state_file=str(self.options.state_file or ""),
             pid=os.getpid(),
             functions={lid: f.spec.function_name for lid, f in self.functions.items()},

@@ -42,6 +42,8 @@ class StackInfo:
     distribution_id: str
     region: str
     control_url: str
+    stack_name: str = "blogpub-local"
+    posts_prefix: str = "posts/"
     state_file: str = ""
     pid: int = 0
     functions: dict[str, str] = field(default_factory=dict)  # logical id -> function name
@@ -51,6 +53,11 @@ class StackInfo:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+    def ready_line(self) -> str:
+        """The one line `local up` prints: the addresses, without every resource's name."""
+        summary = {k: v for k, v in asdict(self).items() if k not in ("refs", "attributes")}
+        return json.dumps(summary, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> StackInfo:

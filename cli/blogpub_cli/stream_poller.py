@@ -146,6 +146,7 @@ class StreamPoller:
         self.window_seconds = min(source.batching_window_seconds, max_batching_window_seconds)
         self.in_flight = InFlight()
         self.results: list[InvocationResult] = []
+        self.abandoned_batches: list[dict[str, Any]] = []  # what went to OnFailure
         self._stop = threading.Event()
         self._lock = threading.Lock()  # guards the iterator between the poll loop and has_pending
         self._shard_id = ""
@@ -241,13 +242,15 @@ class StreamPoller:
             time.sleep(RETRY_DELAY_SECONDS)
 
     def _give_up(self, records: list[StreamRecord], result: InvocationResult, count: int) -> None:
+        record = stream_failure_record(
+            self.function,
+            records,
+            result,
+            invoke_count=count,
+            shard_id=self._shard_id,
+            stream_arn=self.source.stream_arn,
+        )
+        error = result.payload.get("errorMessage") if isinstance(result.payload, dict) else None
+        self.abandoned_batches.append(record | {"errorMessage": str(error or "item failures")})
         if self.source.on_failure_arn:
-            record = stream_failure_record(
-                self.function,
-                records,
-                result,
-                invoke_count=count,
-                shard_id=self._shard_id,
-                stream_arn=self.source.stream_arn,
-            )
             self.send_failure(self.source.on_failure_arn, record)

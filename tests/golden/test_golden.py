@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from blogpub.models import Page
 from blogpub.reader import read_post
 from blogpub.render import Renderer
@@ -88,8 +87,10 @@ def assert_matches(pages: list[Page], *, every_file: bool) -> None:
         elif expected[key] != body:
             problems.append(diff(key, expected[key], body))
     if every_file:
-        problems += [f"expected file no page renders: expected/{key}"
-                     for key in sorted(set(expected) - set(rendered))]
+        problems += [
+            f"expected file no page renders: expected/{key}"
+            for key in sorted(set(expected) - set(rendered))
+        ]
     if problems:
         pytest.fail(
             "rendered output differs from tests/golden/expected "

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import feedparser
 import pytest
-
 from blogpub import urls
 from blogpub.models import SITE, Entry, ListRef, MonthCount
 from blogpub.reader import read_post
@@ -31,8 +30,7 @@ def site(settings: Settings) -> dict[str, bytes]:
     renderer = Renderer(settings)
     rendered = [
         renderer.render_post(
-            read_post(path.read_bytes(), "posts/" + path.relative_to(EXAMPLES).as_posix(),
-                      settings)
+            read_post(path.read_bytes(), "posts/" + path.relative_to(EXAMPLES).as_posix(), settings)
         )
         for path in sorted(EXAMPLES.rglob("*.md"))
     ]
@@ -84,10 +82,12 @@ def test_hostile_titles_and_html_content_round_trip(settings: Settings) -> None:
 
 
 def test_full_content_only_when_the_settings_ask_for_it(settings: Settings) -> None:
-    full = feedparser.parse(Renderer(replace(settings, feed_content="full")).feed(
-        SITE, [entry(5)]).body)
-    summary = feedparser.parse(Renderer(replace(settings, feed_content="summary")).feed(
-        SITE, [entry(5)]).body)
+    full = feedparser.parse(
+        Renderer(replace(settings, feed_content="full")).feed(SITE, [entry(5)]).body
+    )
+    summary = feedparser.parse(
+        Renderer(replace(settings, feed_content="summary")).feed(SITE, [entry(5)]).body
+    )
     assert full.entries[0].content[0].value == "<p>full</p>"
     assert "content" not in summary.entries[0]
     assert summary.entries[0].summary == "<p>short</p>"
@@ -143,9 +143,9 @@ def test_month_sitemaps_list_every_post_of_their_month(
 
 
 def test_sitemaps_escape_ampersands(settings: Settings) -> None:
-    page = Renderer(settings).sitemap_month(2022, 2, [
-        Entry("posts/a.md", "a", "/a&b/", datetime(2022, 2, 1, tzinfo=UTC))
-    ])
+    page = Renderer(settings).sitemap_month(
+        2022, 2, [Entry("posts/a.md", "a", "/a&b/", datetime(2022, 2, 1, tzinfo=UTC))]
+    )
     assert page.content_type == XML
     root = ET.fromstring(page.body)
     assert root.findtext(f"{SITEMAP_NS}url/{SITEMAP_NS}loc") == "https://blog.example.com/a%26b/"

@@ -6,13 +6,12 @@ import json
 from datetime import date, datetime
 
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from blogpub.errors import PostError
 from blogpub.models import Post
 from blogpub.reader import read_post
 from blogpub.settings import Settings
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 SITE = Settings(timezone="Europe/Berlin")
 KEY = "posts/prop/test.md"
@@ -40,7 +39,9 @@ SCALARS = st.one_of(
 )  # fmt: skip
 VALUES = st.recursive(
     SCALARS,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
     max_leaves=12,
 )
 FRONT_MATTER = st.dictionaries(FIELD_NAMES, VALUES, max_size=8)
@@ -87,6 +88,8 @@ def test_random_front_matter(front_matter: dict[str, object], body: str) -> None
         max_size=8,
     )
 )  # fmt: skip
+@example(lines=["x: !!timestamp 2022-99-99", "\t- tab"])  # once escaped as AttributeError
+@example(lines=["x: !!int abc"])
 def test_random_yaml_ish_lines(lines: list[str]) -> None:
     raw = ("---\n" + "\n".join(lines) + "\n---\nbody\n").encode()
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import unquote
 
 import pytest
-
 from blogpub import urls
 from blogpub.errors import PermalinkError
 from blogpub.models import SITE, ListRef, Post
@@ -125,10 +124,24 @@ def test_front_matter_permalink_overrides_relative_to_root() -> None:
     assert urls.post_url(make_post(permalink="about"), SHANGHAI) == "/about/"
 
 
+def test_an_index_html_permalink_is_the_directory_url_it_is_stored_as() -> None:
+    assert urls.post_url(make_post(permalink="about/index.html"), SHANGHAI) == "/about/"
+    assert url_with(":title/index.html") == "/000_d87f2d6de0cb2939/"
+
+
 @pytest.mark.parametrize(
     "permalink",
-    ["archives/2022/02/", "categories/x/", "tags/y/", "sitemaps/2022-01.xml", "atom.xml",
-     "sitemap.xml", "404.html", "robots.txt", "/"],
+    [
+        "archives/2022/02/",
+        "categories/x/",
+        "tags/y/",
+        "sitemaps/2022-01.xml",
+        "atom.xml",
+        "sitemap.xml",
+        "404.html",
+        "robots.txt",
+        "/",
+    ],
 )
 def test_index_page_paths_are_reserved(permalink: str) -> None:
     with pytest.raises(PermalinkError, match="reserved"):
@@ -185,7 +198,11 @@ def test_category_refs_list_every_node_of_every_hierarchy_once_root_first() -> N
     post = make_post(categories=(("A", "B", "C"), ("A", "D"), ("新 媒体",)))
     refs = urls.category_refs(post, SHANGHAI)
     assert [r.slugs for r in refs] == [
-        ("A",), ("A", "B"), ("A", "B", "C"), ("A", "D"), ("新-媒体",)
+        ("A",),
+        ("A", "B"),
+        ("A", "B", "C"),
+        ("A", "D"),
+        ("新-媒体",),
     ]
     assert refs[2].names == ("A", "B", "C")
     assert all(r.kind == "category" for r in refs)
@@ -203,7 +220,10 @@ def test_tag_refs_use_tag_map_and_deduplicate_by_slug() -> None:
 
 def test_a_name_without_slug_characters_still_gets_a_stable_segment() -> None:
     refs = urls.tag_refs(make_post(tags=("+++",)), SHANGHAI)
-    assert refs[0].slugs[0] and refs[0].slugs == urls.tag_refs(make_post(tags=("+++",)), SHANGHAI)[0].slugs
+    assert (
+        refs[0].slugs[0]
+        and refs[0].slugs == urls.tag_refs(make_post(tags=("+++",)), SHANGHAI)[0].slugs
+    )
     assert "/" not in refs[0].slugs[0]
 
 
@@ -212,7 +232,10 @@ def test_lists_of_starts_with_the_site() -> None:
     lists = urls.lists_of(post, SHANGHAI)
     assert lists[0] == SITE
     assert [r.list_id for r in lists[1:]] == [
-        "category:新媒体", "category:新媒体/趣头条", "category:新媒体/趣头条/分类", "tag:x"
+        "category:新媒体",
+        "category:新媒体/趣头条",
+        "category:新媒体/趣头条/分类",
+        "tag:x",
     ]
 
 
@@ -249,8 +272,13 @@ def test_site_wide_urls() -> None:
 
 def test_index_urls_are_reserved_so_no_post_can_take_them() -> None:
     for path in (
-        urls.month_url(CATEGORY, 2022, 2), urls.feed_url(SITE), urls.sitemap_month_url(2022, 2),
-        urls.landing_url(TAG), urls.year_url(2022), urls.not_found_url(), urls.robots_url(),
+        urls.month_url(CATEGORY, 2022, 2),
+        urls.feed_url(SITE),
+        urls.sitemap_month_url(2022, 2),
+        urls.landing_url(TAG),
+        urls.year_url(2022),
+        urls.not_found_url(),
+        urls.robots_url(),
     ):
         assert urls.is_reserved(path), path
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from email.utils import parsedate_to_datetime
 
 from blogpub.errors import DateError
 
@@ -124,6 +123,8 @@ def _offset(text: str | None) -> tzinfo | None:
 def _parse_rfc2822(text: str) -> datetime | None:
     if not any(ch.isalpha() for ch in text):
         return None
+    from email.utils import parsedate_to_datetime  # noqa: PLC0415 (imports socket: lazy)
+
     try:
         parsed = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):

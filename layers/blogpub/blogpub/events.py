@@ -6,6 +6,7 @@ keys, normalised sequencers and Python-typed stream images.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -122,6 +123,22 @@ class StreamChange:
     sequence_number: str
 
 
+def _binary_as_bytes(value: Any) -> Any:
+    """Lambda hands stream images over as JSON, where binary values are base64 strings."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return value
+    (kind, inner), = value.items()
+    if kind == "B" and isinstance(inner, str):
+        return {"B": base64.b64decode(inner)}
+    if kind == "BS":
+        return {"BS": [base64.b64decode(v) if isinstance(v, str) else v for v in inner]}
+    if kind == "L":
+        return {"L": [_binary_as_bytes(v) for v in inner]}
+    if kind == "M":
+        return {"M": {k: _binary_as_bytes(v) for k, v in inner.items()}}
+    return value
+
+
 def stream_changes(event: Mapping[str, Any]) -> list[StreamChange]:
     """The records of a DynamoDB stream batch, decoded from DynamoDB JSON."""
     from boto3.dynamodb.types import TypeDeserializer
@@ -131,7 +148,9 @@ def stream_changes(event: Mapping[str, Any]) -> list[StreamChange]:
     def image(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
         if not raw:
             return None
-        return {name: deserializer.deserialize(value) for name, value in raw.items()}
+        return {
+            name: deserializer.deserialize(_binary_as_bytes(value)) for name, value in raw.items()
+        }
 
     changes = []
     for record in event.get("Records", []):

@@ -112,10 +112,9 @@ _RESTRICTED_VALUES = {
     "a": {"target": {"_blank"}, "referrerpolicy": _REFERRER_POLICIES},
     "img": {"referrerpolicy": _REFERRER_POLICIES},
 }
-_FORCED_VALUES = {
-    "img": {"loading": "lazy"},
-    "input": {"type": "checkbox", "disabled": ""},
-}
+# One forced attribute per tag: nh3 adds several in hash order, which varies between
+# processes, and pages must be byte-for-byte deterministic. Inputs are rewritten after.
+_FORCED_VALUES = {"img": {"loading": "lazy"}}
 _URL_SCHEMES = {"http", "https", "mailto", "tel", "data"}
 _KEPT_REL = ("nofollow", "ugc", "sponsored", "noopener", "noreferrer")
 _EXTERNAL_REL = ("noopener", "noreferrer")
@@ -137,6 +136,7 @@ _NOT_A_HIGHLIGHTER_TAG = re.compile(
 )
 
 _ANCHOR_TAG = re.compile(r"<a\s[^>]*>")
+_INPUT_TAG = re.compile(r"<input\b[^>]*>")
 _HREF = re.compile(r'\shref="([^"]*)"')
 _REL = re.compile(r'\srel="([^"]*)"')
 _HEADING = re.compile(r"<(h[1-6])((?:\s[^>]*)?)>(.*?)</\1>", re.DOTALL)
@@ -188,7 +188,7 @@ def sanitize(untrusted_html: str, *, site_url: str | None = None) -> str:
     """The one sanitising policy: untrusted HTML in, HTML safe to serve out."""
     prepared = _escape_markup_in_code(_promote_lazy_images(untrusted_html))
     cleaned: str = _cleaner()(prepared)
-    return _mark_external_links(cleaned, _host(site_url))
+    return _mark_external_links(_as_task_checkboxes(cleaned), _host(site_url))
 
 
 def summary_html(body_html: str, limit: int = SUMMARY_CHARACTERS) -> str:
@@ -317,6 +317,20 @@ def _escape_markup_in_code(untrusted_html: str) -> str:
     return _CODE_REGION.sub(
         lambda region: region[1] + _NOT_A_HIGHLIGHTER_TAG.sub("&lt;", region[3]) + region[4],
         untrusted_html,
+    )
+
+
+def _as_task_checkboxes(clean_html: str) -> str:
+    """Every input becomes a disabled checkbox: the one input Markdown task lists make."""
+    if "<input" not in clean_html:
+        return clean_html
+    return _INPUT_TAG.sub(
+        lambda tag: (
+            '<input type="checkbox" checked="" disabled="">'
+            if " checked=" in tag.group(0)
+            else '<input type="checkbox" disabled="">'
+        ),
+        clean_html,
     )
 
 

@@ -196,7 +196,11 @@ def _load_yaml(yaml_text: str) -> object:
         return _yaml_handler().load(spaced, Loader=_hexo_yaml_loader())
     except yaml.YAMLError as error:
         raise FrontMatterError(f"the front-matter is not valid YAML: {error}") from error
-    except (ValueError, TypeError, RecursionError, OverflowError) as error:
+    # PyYAML's constructors raise plain Python errors on some hostile input (e.g. an
+    # explicit !!timestamp that is no timestamp); each is a fault of the file.
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
+        raise FrontMatterError(f"the front-matter cannot be read: {error}") from error
+    except (RecursionError, OverflowError) as error:  # absurdly deep or large values
         raise FrontMatterError(f"the front-matter cannot be read: {error}") from error
 
 
@@ -226,7 +230,7 @@ def _hexo_yaml_loader() -> type[yaml.SafeLoader]:
         def construct_lenient_timestamp(self, node: yaml.ScalarNode) -> object:
             try:
                 return self.construct_yaml_timestamp(node)
-            except (ValueError, OverflowError):
+            except (ValueError, OverflowError, AttributeError, TypeError):
                 return self.construct_scalar(node)
 
     HexoYamlLoader.add_implicit_resolver(

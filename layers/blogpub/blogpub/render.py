@@ -290,9 +290,7 @@ class MemoryListings:
         ]
 
     def months_by_list(self) -> dict[ListRef, list[tuple[int, int]]]:
-        return {
-            ref: [(m.year, m.month) for m in self.months(ref)] for ref in self.refs.values()
-        }
+        return {ref: [(m.year, m.month) for m in self.months(ref)] for ref in self.refs.values()}
 
 
 @dataclass(frozen=True)
@@ -468,9 +466,7 @@ class Renderer:
         return f"{label}: {' › '.join(ref.names)}"
 
     def _breadcrumb(self, ref: ListRef) -> list[Link]:
-        return [
-            Link(self._href(urls.landing_url(node)), node.name) for node in ref.ancestors()
-        ]
+        return [Link(self._href(urls.landing_url(node)), node.name) for node in ref.ancestors()]
 
     def render_post(self, post: Post) -> RenderedPost:
         """The post's page at ``urls.post_url(post)``, with what listings need of it."""
@@ -502,9 +498,7 @@ class Renderer:
                 for chain in hierarchies
             ],
             tags=tags,
-            json_ld=json_for_script(
-                self._blog_posting(post, url, description, cover, hierarchies)
-            ),
+            json_ld=json_for_script(self._blog_posting(post, url, description, cover, hierarchies)),
         )
         return RenderedPost(post=post, page=page, body_html=body_html, excerpt_html=excerpt_html)
 
@@ -556,9 +550,7 @@ class Renderer:
             listing_feed=self._href(urls.feed_url(ref)) if has_feed(ref) else None,
         )
 
-    def month_archive(
-        self, ref: ListRef, year: int, month: int, entries: Sequence[Entry]
-    ) -> Page:
+    def month_archive(self, ref: ListRef, year: int, month: int, entries: Sequence[Entry]) -> Page:
         """Every entry of the listing in one month (site timezone)."""
         url = urls.month_url(ref, year, month)
         name = f"{year:04d}-{month:02d}"
@@ -571,7 +563,7 @@ class Renderer:
         return self._html(
             "month.html",
             url,
-            title=f"{listing} · {name} | {self.settings.title}",
+            title=f"{listing} · {name}",
             heading=f"{listing} · {name}",
             up=up,
             entries=[self._entry_view(e) for e in entries],
@@ -583,7 +575,7 @@ class Renderer:
         return self._html(
             "year.html",
             urls.year_url(year),
-            title=f"{self.labels['archives']} · {year:04d} | {self.settings.title}",
+            title=f"{self.labels['archives']} · {year:04d}",
             heading=f"{self.labels['archives']} · {year:04d}",
             months=self._month_links(SITE, in_year),
             total=sum(m.count for m in in_year),
@@ -597,7 +589,7 @@ class Renderer:
         return self._html(
             "archives.html",
             urls.archives_url(),
-            title=f"{self.labels['archives']} | {self.settings.title}",
+            title=self.labels["archives"],
             heading=self.labels["archives"],
             years=[
                 (
@@ -609,7 +601,7 @@ class Renderer:
         )
 
     def overview(self, kind: Literal["category", "tag"], lists: Sequence[ListSummary]) -> Page:
-        """"/categories/" as a tree with counts, "/tags/" as a list with counts."""
+        """ "/categories/" as a tree with counts, "/tags/" as a list with counts."""
         ordered = sorted(
             (s for s in lists if s.ref.kind == kind), key=lambda s: (s.ref.slugs, s.ref.names)
         )
@@ -617,7 +609,7 @@ class Renderer:
         return self._html(
             "overview.html",
             urls.overview_url(kind),
-            title=f"{heading} | {self.settings.title}",
+            title=heading,
             heading=heading,
             kind=kind,
             items=[
@@ -680,7 +672,7 @@ class Renderer:
         )
 
     def sitemap_index(self, months: Sequence[MonthCount]) -> Page:
-        """"/sitemap.xml": the home page's sitemap index of month sitemaps."""
+        """ "/sitemap.xml": the home page's sitemap index of month sitemaps."""
         ordered = sorted({(m.year, m.month) for m in months})
         return self._render(
             "sitemap_index.xml",
@@ -693,7 +685,7 @@ class Renderer:
         return self._html(
             "404.html",
             urls.not_found_url(),
-            title=f"{self.labels['not_found']} | {self.settings.title}",
+            title=self.labels["not_found"],
         )
 
     def robots(self) -> Page:
@@ -744,12 +736,8 @@ class Renderer:
         for rendered in published:
             owner = owners.setdefault(rendered.page.url, rendered.post.source_key)
             if owner != rendered.post.source_key:
-                raise UrlConflictError(
-                    rendered.page.url, owner, source=rendered.post.source_key
-                )
+                raise UrlConflictError(rendered.page.url, owner, source=rendered.post.source_key)
         listings = MemoryListings.from_posts(published, self.settings)
         pages = [rendered.page for rendered in published]
-        pages += [
-            self.index_page(page, listings) for page in site_pages(listings.months_by_list())
-        ]
+        pages += [self.index_page(page, listings) for page in site_pages(listings.months_by_list())]
         return sorted(pages, key=lambda page: page.url)

@@ -151,7 +151,10 @@ def load_settings(raw: bytes | str | None) -> Settings:
     """Settings from the bytes of a _config.yml, or the defaults when there is none."""
     if raw is None:
         return Settings()
-    text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+    try:
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw.lstrip("\ufeff")
+    except UnicodeDecodeError as error:
+        raise SettingsError(f"_config.yml: not UTF-8 (byte offset {error.start})") from error
     try:
         config = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:

@@ -154,7 +154,7 @@ def local_date(moment: datetime, settings: Settings) -> datetime:
 
 
 def local_date_key(moment: datetime, settings: Settings) -> str:
-    """"YYYY-MM-DDTHH:MM:SS" in the site timezone: sorts like the dates it stands for."""
+    """ "YYYY-MM-DDTHH:MM:SS" in the site timezone: sorts like the dates it stands for."""
     local = local_date(moment, settings)
     return (
         f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
@@ -219,6 +219,9 @@ def _as_site_path(path: str) -> str:
     instead of an extension-less file.
     """
     path = "/" + path.lstrip("/")
+    if path.endswith("/index.html"):
+        # "/a/index.html" is the object behind "/a/": one page, so one URL to claim.
+        path = path.removesuffix("index.html")
     if not (path.endswith("/") or path.endswith(".html") or path.endswith(".htm")):
         path += "/"
     return path
@@ -267,12 +270,12 @@ def _listing_dir(ref: ListRef) -> str:
 
 
 def landing_url(ref: ListRef) -> str:
-    """"/" for the site, "/categories/a/b/", "/tags/x/"."""
+    """ "/" for the site, "/categories/a/b/", "/tags/x/"."""
     return _listing_dir(ref)
 
 
 def month_url(ref: ListRef, year: int, month: int) -> str:
-    """"/archives/2022/02/", "/categories/a/b/2022/02/", "/tags/x/2022/02/"."""
+    """ "/archives/2022/02/", "/categories/a/b/2022/02/", "/tags/x/2022/02/"."""
     base = f"/{ARCHIVES_DIR}/" if ref.kind == "site" else _listing_dir(ref)
     return f"{base}{year:04d}/{month:02d}/"
 
@@ -290,7 +293,7 @@ def overview_url(kind: OverviewKind) -> str:
 
 
 def feed_url(ref: ListRef) -> str:
-    """"/atom.xml" for the site, "/categories/a/b/atom.xml" for a category."""
+    """ "/atom.xml" for the site, "/categories/a/b/atom.xml" for a category."""
     return f"{_listing_dir(ref)}{FEED_NAME}"
 
 

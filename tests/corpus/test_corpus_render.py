@@ -1,0 +1,70 @@
+"""Every post of the shared corpus reads and renders to a well-formed, safe page."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from blogpub import urls
+from blogpub.reader import read_post
+from blogpub.render import HTML, Renderer
+from blogpub.settings import Settings, load_settings
+
+from tests.conftest import corpus_posts
+
+HEXO_BLOG = "titangene__hexo-blog"
+
+
+class Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict[str, str | None]] = []
+        self.scripts: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            self.images.append(dict(attrs))
+        if tag == "script":
+            self.scripts.append(dict(attrs))
+
+
+def settings_for(path: Path, corpus_dir: Path) -> tuple[Settings, str]:
+    """The Hexo blog's own _config.yml for its posts; Shanghai time for the feed posts."""
+    relative = path.relative_to(corpus_dir)
+    if relative.parts[0] == "hexo":
+        blog = corpus_dir / "hexo" / relative.parts[1]
+        config = load_settings((blog / "_config.yml").read_bytes())
+        return config, "posts/" + path.relative_to(blog).as_posix()
+    settings = load_settings(b"timezone: Asia/Shanghai\nurl: https://blog.example.com\n")
+    return settings, "posts/" + relative.as_posix()
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("path", corpus_posts(), ids=lambda p: p.name)
+def test_corpus_post_renders(path: Path, corpus_dir: Path) -> None:
+    settings, source_key = settings_for(path, corpus_dir)
+    post = read_post(path.read_bytes(), source_key, settings)
+    rendered = Renderer(settings).render_post(post)
+    page = rendered.page
+    assert page.url == urls.post_url(post, settings)
+    assert page.content_type == HTML
+    html = page.body.decode("utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    parser = Images()
+    parser.feed(html)
+    # The only script left is our JSON-LD: bodies never bring their own.
+    assert [s.get("type") for s in parser.scripts] == ["application/ld+json"]
+    if "hexo" not in path.relative_to(corpus_dir).parts[:1]:
+        # Importer posts hot-link their images, which only load without a Referer.
+        external = [img for img in parser.images if (img.get("src") or "").startswith("http")]
+        assert external
+        assert all(img.get("referrerpolicy") == "no-referrer" for img in external)
+
+
+@pytest.mark.corpus
+def test_hexo_blog_uses_its_html_permalink(corpus_dir: Path) -> None:
+    blog = corpus_dir / "hexo" / HEXO_BLOG
+    settings = load_settings((blog / "_config.yml").read_bytes())
+    post = read_post((blog / "css-bfc.md").read_bytes(), "posts/css-bfc.md", settings)
+    assert Renderer(settings).render_post(post).page.url == "/article/css-bfc.html"

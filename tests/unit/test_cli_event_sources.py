@@ -1,0 +1,170 @@
+"""Lambda's record shapes for table streams and SQS, and how answers decide retries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from blogpub_cli.lambda_runtime import (
+    EnvironmentGate,
+    InvocationResult,
+    LocalFunction,
+    error_payload,
+    shared_variables,
+)
+from blogpub_cli.sqs_poller import lambda_sqs_record, succeeded_messages
+from blogpub_cli.stream_poller import (
+    first_failed_index,
+    lambda_stream_record,
+    stream_failure_record,
+)
+from blogpub_cli.template import FunctionSpec
+
+STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2024"
+
+
+def _raw_stream_record(sequence: str) -> dict[str, Any]:
+    """A record as boto3's GetRecords returns it (datetime, bytes)."""
+    return {
+        "eventID": "e" + sequence,
+        "eventName": "MODIFY",
+        "eventVersion": "1.0",
+        "dynamodb": {
+            "ApproximateCreationDateTime": datetime(2024, 1, 1, tzinfo=UTC),
+            "Keys": {"pk": {"S": "POST#a"}, "sk": {"S": "POST"}},
+            "NewImage": {"pk": {"S": "POST#a"}, "blob": {"B": b"\x00\x01"}},
+            "OldImage": {"pk": {"S": "POST#a"}},
+            "SequenceNumber": sequence,
+            "SizeBytes": 42,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
+
+
+def test_stream_record_has_lambdas_shape() -> None:
+    record = lambda_stream_record(_raw_stream_record("100"), STREAM_ARN, "eu-west-1")
+    assert record["eventVersion"] == "1.1"
+    assert record["eventSource"] == "aws:dynamodb"
+    assert record["awsRegion"] == "eu-west-1"
+    assert record["eventSourceARN"] == STREAM_ARN
+    change = record["dynamodb"]
+    assert change["ApproximateCreationDateTime"] == 1704067200
+    assert change["NewImage"]["blob"] == {"B": "AAE="}  # base64, as in Lambda's JSON
+    assert set(change) == {
+        "ApproximateCreationDateTime",
+        "Keys",
+        "NewImage",
+        "OldImage",
+        "SequenceNumber",
+        "SizeBytes",
+        "StreamViewType",
+    }
+
+
+def _result(payload: Any, error: BaseException | None = None) -> InvocationResult:
+    return InvocationResult(payload=payload, error=error, duration_ms=1.0, request_id="r")
+
+
+def test_item_failures_point_at_the_first_failed_record() -> None:
+    records = [lambda_stream_record(_raw_stream_record(s), STREAM_ARN, "us-east-1") for s in "123"]
+    assert first_failed_index(records, _result({"batchItemFailures": []})) is None
+    failures = {"batchItemFailures": [{"itemIdentifier": "3"}, {"itemIdentifier": "2"}]}
+    assert first_failed_index(records, _result(failures)) == 1
+    unknown = {"batchItemFailures": [{"itemIdentifier": "nope"}]}
+    assert first_failed_index(records, _result(unknown)) == 0
+    assert first_failed_index(records, _result({}, RuntimeError("x"))) == 0
+
+
+def _function() -> LocalFunction:
+    spec = FunctionSpec(
+        logical_id="F",
+        function_name="f",
+        handler="app.h",
+        code_dir=Path("."),
+        runtime="python3.13",
+        timeout_seconds=3,
+        memory_mb=128,
+        environment={},
+        layers=(),
+        event_sources=(),
+    )
+    return LocalFunction(
+        spec,
+        EnvironmentGate(),
+        region="us-east-1",
+        account_id="123456789012",
+        handler=lambda event, context: event,
+    )
+
+
+def test_stream_failure_record_describes_the_batch() -> None:
+    records = [lambda_stream_record(_raw_stream_record(s), STREAM_ARN, "us-east-1") for s in "12"]
+    record = stream_failure_record(
+        _function(),
+        records,
+        _result({}, RuntimeError("x")),
+        invoke_count=3,
+        shard_id="shard-1",
+        stream_arn=STREAM_ARN,
+    )
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    info = record["DDBStreamBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (
+        "1",
+        "2",
+        2,
+    )
+
+
+def test_sqs_record_and_partial_batch_deletion() -> None:
+    message = {
+        "MessageId": "m1",
+        "ReceiptHandle": "h1",
+        "Body": "{}",
+        "MD5OfBody": "x",
+        "Attributes": {"ApproximateReceiveCount": "2", "SentTimestamp": "5"},
+    }
+    record = lambda_sqs_record(message, "arn:aws:sqs:us-east-1:1:q", "us-east-1")
+    assert record["eventSource"] == "aws:sqs"
+    assert record["attributes"]["ApproximateReceiveCount"] == "2"
+    other = lambda_sqs_record({**message, "MessageId": "m2"}, "arn", "us-east-1")
+    partial = _result({"batchItemFailures": [{"itemIdentifier": "m2"}]})
+    assert [r["messageId"] for r in succeeded_messages([record, other], partial, True)] == ["m1"]
+    assert succeeded_messages([record, other], _result({}, RuntimeError()), True) == []
+
+
+def test_invocation_errors_take_lambdas_error_shape() -> None:
+    def failing(event: Any, context: Any) -> None:
+        raise ValueError("bad input")
+
+    function = _function()
+    function._handler = failing
+    result = function.invoke({"a": 1})
+    assert result.failed
+    assert result.payload["errorType"] == "ValueError"
+    assert result.payload["errorMessage"] == "bad input"
+    assert result.payload["stackTrace"]
+    assert error_payload(KeyError("k"))["errorType"] == "KeyError"
+
+
+def test_context_and_json_round_trip_of_the_event() -> None:
+    seen: dict[str, Any] = {}
+
+    def handler(event: Any, context: Any) -> dict[str, Any]:
+        seen["remaining"] = context.get_remaining_time_in_millis()
+        seen["arn"] = context.invoked_function_arn
+        return {"when": datetime(2024, 1, 1, tzinfo=UTC)}
+
+    function = _function()
+    function._handler = handler
+    result = function.invoke({"x": (1, 2)})
+    assert 0 < seen["remaining"] <= 3000
+    assert seen["arn"].endswith(":function:f")
+    assert result.payload == {"when": "2024-01-01 00:00:00+00:00"}
+
+
+def test_only_agreed_variables_are_shared_by_the_process() -> None:
+    shared = shared_variables([{"A": "1", "S": "x"}, {"A": "1", "S": "y", "B": "2"}])
+    assert shared == {"A": "1", "B": "2"}

@@ -1,0 +1,95 @@
+"""Pure parts of the CLI: site paths, upload plans, the run report, env.json overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from blogpub_cli.invoke_command import apply_overrides, env_overrides
+from blogpub_cli.local_commands import (
+    EXIT_INTERNAL_ERROR,
+    EXIT_OK,
+    EXIT_REJECTED,
+    PostReport,
+    RunReport,
+    post_report,
+)
+from blogpub_cli.main import build_parser
+from blogpub_cli.site_server import object_key_candidates
+from blogpub_cli.upload import UploadPathError, progress_line, upload_plan
+
+
+def test_site_paths_map_to_index_documents() -> None:
+    assert object_key_candidates("/") == ["index.html"]
+    assert object_key_candidates("/a/b/") == ["a/b/index.html"]
+    assert object_key_candidates("/a/b") == ["a/b", "a/b/index.html"]
+    assert object_key_candidates("/%E4%BD%A0%20x/?q=1") == ["你 x/index.html"]
+
+
+def test_upload_plan_keeps_relative_paths_and_puts_config_first(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "b.md").write_text("x")
+    (tmp_path / "c.markdown").write_text("x")
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "d.md").write_text("x")
+    (tmp_path / "_config.yml").write_text("title: t")
+    plan = upload_plan([tmp_path], "posts")
+    assert [u.key for u in plan] == ["_config.yml", "posts/a/b.md", "posts/c.markdown"]
+    assert plan[0].content_type.startswith("text/yaml")
+    assert plan[1].content_type.startswith("text/markdown")
+    single = upload_plan([tmp_path / "a" / "b.md"], "posts/")
+    assert [u.key for u in single] == ["posts/b.md"]
+    with pytest.raises(UploadPathError, match="missing"):
+        upload_plan([tmp_path / "missing"], "posts/")
+
+
+def test_progress_line_fills_with_the_count() -> None:
+    assert progress_line(0, 4, "x", width=8) == "[........] 0/4 x"
+    assert progress_line(2, 4, "y", width=8) == "[####....] 2/4 y"
+
+
+def test_post_report_reads_the_post_item() -> None:
+    published = post_report(
+        "posts/a.md", {"status": "published", "last_outcome": "published", "url": "/a/"}
+    )
+    assert (published.status, published.url, published.error) == ("published", "/a/", None)
+    rejected = post_report("posts/b.md", {"last_outcome": "rejected", "last_error": "bad date"})
+    assert (rejected.status, rejected.error) == ("rejected", "bad date")
+    assert post_report("posts/c.md", None).status == "rejected"
+
+
+def test_run_report_exit_codes() -> None:
+    ok = RunReport(
+        posts=[
+            PostReport("a", "published", "/a/", None),
+            PostReport("d", "unpublished", None, None),
+        ]
+    )
+    assert ok.exit_code == EXIT_OK
+    ok.posts.append(PostReport("b", "rejected", None, "bad"))
+    assert ok.exit_code == EXIT_REJECTED
+    assert RunReport(idle=False).exit_code == EXIT_INTERNAL_ERROR
+    assert RunReport(function_errors=[{"function": "F", "errorMessage": "x"}]).exit_code == 1
+
+
+def test_env_json_overrides_only_declared_variables() -> None:
+    env_vars = {"Parameters": {"TABLE_NAME": "t", "OTHER": "o"}, "F": {"SITE_BUCKET": "s"}}
+    overrides = env_overrides(env_vars, "F")
+    assert apply_overrides({"TABLE_NAME": "x", "SITE_BUCKET": "y", "KEEP": "k"}, overrides) == {
+        "TABLE_NAME": "t",
+        "SITE_BUCKET": "s",
+        "KEEP": "k",
+    }
+
+
+def test_parser_knows_every_command() -> None:
+    parser = build_parser()
+    up = parser.parse_args(["local", "up", "--port", "0", "--site-port", "0"])
+    assert (up.port, up.site_port) == (0, 0)
+    run = parser.parse_args(["local", "run", "p", "--out", "o", "--report", "r.json"])
+    assert run.out == Path("o")
+    invoke = parser.parse_args(["invoke", "F", "-e", "e.json", "--env-vars", "env.json"])
+    assert invoke.function == "F"
+    publish = parser.parse_args(["publish", "a", "b", "--bucket", "x"])
+    assert publish.prefix == "posts/"

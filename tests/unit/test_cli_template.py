@@ -1,0 +1,122 @@
+"""The template reader: short tags, intrinsics, Globals and event sources of template.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from blogpub_cli.cfn_yaml import load_template, loads_template
+from blogpub_cli.resources import placeholder_names
+from blogpub_cli.template import (
+    IntrinsicResolver,
+    S3EventSource,
+    SqsEventSource,
+    StreamEventSource,
+    UnresolvedReferenceError,
+    function_spec,
+    merge_globals,
+    resolver_for,
+    serverless_functions,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_short_tags_become_their_long_forms() -> None:
+    template = loads_template(
+        """
+AWSTemplateFormatVersion: 2010-09-09
+A: !Ref Bucket
+B: !GetAtt Function.FunctionMetadata.FunctionARN
+C: !Sub "${Bucket}/x"
+D: !If [Cond, !Ref X, !Ref AWS::NoValue]
+E: !Select [0, !Split ["-", !Ref AWS::StackName]]
+"""
+    )
+    assert template["AWSTemplateFormatVersion"] == "2010-09-09"
+    assert template["A"] == {"Ref": "Bucket"}
+    assert template["B"] == {"Fn::GetAtt": ["Function", "FunctionMetadata.FunctionARN"]}
+    assert template["C"] == {"Fn::Sub": "${Bucket}/x"}
+    assert template["D"] == {"Fn::If": ["Cond", {"Ref": "X"}, {"Ref": "AWS::NoValue"}]}
+    assert template["E"]["Fn::Select"][1] == {"Fn::Split": ["-", {"Ref": "AWS::StackName"}]}
+
+
+def test_resolver_evaluates_sub_if_join_and_drops_no_value() -> None:
+    resolver = IntrinsicResolver(
+        refs={"Bucket": "b-1"},
+        attributes={("Bucket", "Arn"): "arn:aws:s3:::b-1"},
+        parameters={"Prefix": "posts/"},
+        condition_definitions={"Never": {"Fn::Equals": ["a", "b"]}},
+    )
+    value = {
+        "Sub": {"Fn::Sub": "${Bucket.Arn}/${Prefix}* ${AWS::Region} ${!Literal}"},
+        "SubWithVariables": {"Fn::Sub": ["${X}-${Bucket}", {"X": {"Fn::Join": ["+", ["a", "b"]]}}]},
+        "Gone": {"Fn::If": ["Never", "yes", {"Ref": "AWS::NoValue"}]},
+        "List": [{"Ref": "AWS::NoValue"}, {"Ref": "Bucket"}],
+    }
+    assert resolver.resolve(value) == {
+        "Sub": "arn:aws:s3:::b-1/posts/* us-east-1 ${Literal}",
+        "SubWithVariables": "a+b-b-1",
+        "List": ["b-1"],
+    }
+
+
+def test_unknown_reference_is_an_error_naming_it() -> None:
+    with pytest.raises(UnresolvedReferenceError, match="Missing"):
+        IntrinsicResolver().resolve({"Ref": "Missing"})
+
+
+def test_globals_merge_like_sam() -> None:
+    merged = merge_globals(
+        {"Timeout": 30, "Layers": ["L1"], "Environment": {"Variables": {"A": "1", "B": "2"}}},
+        {"Timeout": 120, "Layers": ["L2"], "Environment": {"Variables": {"B": "3"}}},
+    )
+    assert merged == {
+        "Timeout": 120,
+        "Layers": ["L1", "L2"],
+        "Environment": {"Variables": {"A": "1", "B": "3"}},
+    }
+
+
+@pytest.fixture(scope="module")
+def template_specs() -> dict[str, object]:
+    template = load_template(REPO / "template.yaml")
+    resolver = resolver_for(template, "us-east-1", "blogpub-test")
+    placeholder_names(template, resolver)
+    return {
+        logical_id: function_spec(logical_id, properties, resolver, REPO)
+        for logical_id, properties in serverless_functions(template).items()
+    }
+
+
+def test_every_template_function_points_at_a_handler_file(template_specs: dict) -> None:
+    assert set(template_specs) >= {"RenderPostFunction", "BuildIndexesFunction", "RollbackFunction"}
+    for spec in template_specs.values():
+        assert (spec.code_dir / f"{spec.handler_module}.py").is_file()
+        assert spec.environment["TABLE_NAME"]
+        assert spec.environment["SOURCE_BUCKET"]
+
+
+def test_template_event_sources_are_read(template_specs: dict) -> None:
+    render = template_specs["RenderPostFunction"]
+    s3_sources = [s for s in render.event_sources if isinstance(s, S3EventSource)]
+    assert s3_sources and all(s.bucket == render.environment["SOURCE_BUCKET"] for s in s3_sources)
+    assert any(s.accepts("ObjectCreated:Put", "posts/a b.md") for s in s3_sources)
+    assert any(s.accepts("ObjectRemoved:DeleteMarkerCreated", "posts/x.md") for s in s3_sources)
+    assert not any(s.accepts("ObjectCreated:Put", "drafts/x.md") for s in s3_sources)
+    assert any(isinstance(s, SqsEventSource) for s in render.event_sources)
+    assert render.async_on_failure_arn and render.async_on_failure_arn.startswith("arn:aws:sqs:")
+    (stream,) = [
+        s
+        for s in template_specs["BuildIndexesFunction"].event_sources
+        if isinstance(s, StreamEventSource)
+    ]
+    assert stream.report_batch_item_failures and stream.bisect_on_error
+    assert stream.on_failure_arn and stream.batch_size >= 1
+
+
+def test_s3_source_matches_event_patterns_and_filters() -> None:
+    source = S3EventSource("b", ("s3:ObjectCreated:*",), prefix="posts/", suffix=".md")
+    assert source.accepts("ObjectCreated:Copy", "posts/a.md")
+    assert not source.accepts("ObjectRemoved:Delete", "posts/a.md")
+    assert not source.accepts("ObjectCreated:Put", "posts/a.txt")

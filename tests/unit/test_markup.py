@@ -1,0 +1,163 @@
+"""Markdown -> HTML as Hexo renders it: GFM, hard breaks, heading ids, excerpts."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from blogpub.markup import MORE_ANCHOR, SUMMARY_CHARACTERS, heading_anchor, render_body, to_html
+
+
+def body_of(markdown: str) -> str:
+    return render_body(markdown)[0]
+
+
+def test_gfm_extensions() -> None:
+    rendered = body_of(
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n~~gone~~ www.example.com\n\n- [ ] todo\n- [x] done\n"
+    )
+
+    assert "<table>" in rendered
+    assert "<td>1</td>" in rendered
+    assert "<del>gone</del>" in rendered
+    assert '<a href="http://www.example.com"' in rendered
+    assert rendered.count('<input type="checkbox" disabled="">') == 1
+    assert rendered.count('<input type="checkbox" checked="" disabled="">') == 1
+
+
+def test_a_single_newline_is_a_line_break_as_with_hexo_breaks_true() -> None:
+    assert "one<br>\ntwo" in body_of("one\ntwo\n")
+
+
+def test_fenced_code_keeps_its_language_class_and_escapes_markup() -> None:
+    rendered = body_of('```html\n<div onclick="x()">{{ x }}</div>\n```\n')
+
+    assert '<code class="language-html">' in rendered
+    assert '&lt;div onclick="x()"&gt;{{ x }}&lt;/div&gt;' in rendered
+
+
+def test_template_syntax_stays_literal_text() -> None:
+    rendered = body_of("Hello {{ site.title }} and {% raw %}x{% endraw %} {# c #}\n")
+
+    assert "{{ site.title }}" in rendered
+    assert "{% raw %}x{% endraw %}" in rendered
+    assert "{# c #}" in rendered
+
+
+def test_brace_entities_become_braces_not_double_escaped() -> None:
+    rendered = body_of("<p>fn &#123; x &#125;</p>\n\nmd &#123;y&#125;\n")
+
+    assert "fn { x }" in rendered
+    assert "md {y}" in rendered
+    assert "&amp;#123;" not in rendered
+
+
+@pytest.mark.parametrize(
+    ("text", "anchor"),
+    [
+        ("Hello, World!", "Hello-World"),
+        ("一、负载均衡", "一、负载均衡"),
+        ("前言", "前言"),
+        ("Café déjà vu", "Cafe-deja-vu"),
+        ("  a -- b  ", "a-b"),
+        ("C++ & Rust", "C-Rust"),
+        ("!!!", ""),
+    ],
+)
+def test_heading_anchor_follows_hexo_slugize(text: str, anchor: str) -> None:
+    assert heading_anchor(text) == anchor
+
+
+def test_headings_get_ids_deduplicated_like_hexo() -> None:
+    rendered = body_of("# Intro\n\n## Intro\n\n### Intro\n\n## Other *one*\n")
+
+    ids = re.findall(r'<h\d id="([^"]*)"', rendered)
+    assert ids == ["Intro", "Intro-1", "Intro-2", "Other-one"]
+
+
+def test_ids_the_source_already_has_are_kept_and_not_reused() -> None:
+    rendered = body_of('<h2 id="Setup">Setup</h2>\n\n## Setup\n')
+
+    assert re.findall(r'<h2 id="([^"]*)"', rendered) == ["Setup", "Setup-1"]
+
+
+def test_heading_ids_are_escaped() -> None:
+    rendered = body_of('## Tom\'s "quote" & <b>co</b>\n')
+
+    (anchor,) = re.findall(r'<h2 id="([^"]*)"', rendered)
+    assert html.unescape(anchor) == heading_anchor('Tom\'s "quote" & co')
+    assert "<b>co</b>" in rendered
+
+
+def test_more_marker_splits_the_excerpt() -> None:
+    body_html, excerpt_html = render_body("Intro **text**.\n\n<!-- more -->\n\nThe rest.\n")
+
+    assert "Intro <strong>text</strong>." in excerpt_html
+    assert "The rest" not in excerpt_html
+    assert "Intro <strong>text</strong>." in body_html
+    assert "The rest." in body_html
+    assert body_html.index(MORE_ANCHOR) < body_html.index("The rest.")
+
+
+def test_more_marker_is_case_and_space_insensitive_but_not_inside_code() -> None:
+    _, excerpt_html = render_body("A\n\n<!--MORE-->\n\nB\n")
+    assert "B" not in excerpt_html
+
+    body_html, excerpt_html = render_body("```\n<!-- more -->\n```\n\nAfter\n")
+    assert "&lt;!-- more --&gt;" in body_html
+    assert MORE_ANCHOR not in body_html
+    assert "After" in excerpt_html  # no marker: the summary covers the text
+
+
+def test_front_matter_excerpt_wins_and_is_rendered() -> None:
+    _, excerpt_html = render_body("Body\n\n<!-- more -->\n\nRest\n", excerpt="Short *one*")
+
+    assert excerpt_html == "<p>Short <em>one</em></p>\n"
+
+
+def test_without_marker_or_excerpt_the_summary_is_plain_text() -> None:
+    long_text = "word " * 100
+    body_html, excerpt_html = render_body(f"# Title\n\n<b>{long_text}</b> & <i>more</i>\n")
+
+    assert excerpt_html.startswith("<p>Title word word")
+    assert excerpt_html.endswith("…</p>")
+    text = html.unescape(excerpt_html.removeprefix("<p>").removesuffix("</p>"))
+    assert len(text) <= SUMMARY_CHARACTERS + 1
+    assert "<b>" not in excerpt_html
+    assert "Title" in body_html
+
+
+def test_summary_escapes_text_that_looks_like_markup() -> None:
+    _, excerpt_html = render_body("Use `<script>` & `<b>` tags\n")
+
+    assert excerpt_html == "<p>Use &lt;script&gt; &amp; &lt;b&gt; tags</p>"
+
+
+def test_summary_of_a_body_without_text_is_empty() -> None:
+    assert render_body('<p><img src="https://x.example/a.png"></p>\n')[1] == ""
+
+
+def test_a_feed_body_wrapped_in_a_div_is_html_not_markdown() -> None:
+    feed_body = (
+        '<div>\n<div class="content">\n    \n        <p>Indented *after* a blank line.</p>\n'
+        "</div>\n</div>\n"
+    )
+
+    assert to_html(feed_body) == feed_body
+    rendered = body_of(feed_body)
+    assert "<p>Indented *after* a blank line.</p>" in rendered
+    assert "<pre>" not in rendered
+
+
+def test_markdown_with_some_raw_html_is_still_markdown() -> None:
+    rendered = body_of('<div align="center">\n\n**bold**\n\n</div>\n\ntail *x*\n')
+
+    assert "<strong>bold</strong>" in rendered
+    assert "<em>x</em>" in rendered
+
+
+def test_rendering_is_deterministic() -> None:
+    source = "# A\n\n<!-- more -->\n\n## A\n\ntext https://example.com\n"
+
+    assert render_body(source) == render_body(source)
