@@ -188,6 +188,9 @@ class LocalStack:
         return [*self.stream_pollers, *self.sqs_pollers]
 
     def _start_moto(self) -> None:
+        from blogpub_cli import moto_fidelity
+
+        moto_fidelity.install()
         moto_app = DomainDispatcherApplication(create_backend_app)
         self._observer = S3WriteObserver(moto_app, (), self.writes.put)
         try:

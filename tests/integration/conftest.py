@@ -6,7 +6,10 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
+from blogpub_cli import moto_fidelity
 from tests.integration.harness import Pipeline
+
+moto_fidelity.install()
 
 
 @pytest.fixture

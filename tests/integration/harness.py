@@ -204,9 +204,12 @@ class Pipeline:
 
     def stream_records(self) -> Iterator[dict[str, Any]]:
         for index, iterator in enumerate(self._iterators):
-            response = self._streams.get_records(ShardIterator=iterator)
-            self._iterators[index] = response["NextShardIterator"]
-            yield from response["Records"]
+            while True:
+                response = self._streams.get_records(ShardIterator=iterator)
+                iterator = self._iterators[index] = response["NextShardIterator"]
+                if not response["Records"]:
+                    break
+                yield from response["Records"]
 
     def build(self, batch_size: int = 100) -> list[dict[str, Any]]:
         """Feed every pending stream record to the index builder, in batches."""

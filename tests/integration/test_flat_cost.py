@@ -28,7 +28,7 @@ def post_text(index: int, total: int) -> str:
 def build_site(pipeline: Pipeline, total: int) -> None:
     for index in range(total):
         pipeline.put(f"posts/p{index:05d}.md", post_text(index, total))
-    pipeline.build()
+    pipeline.build(batch_size=1_000_000)  # the base site in one pass; only the next post is measured
 
 
 def publish_one_more(pipeline: Pipeline) -> dict[str, int]:
