@@ -28,15 +28,19 @@ def post_text(index: int, total: int) -> str:
 def build_site(pipeline: Pipeline, total: int) -> None:
     for index in range(total):
         pipeline.put(f"posts/p{index:05d}.md", post_text(index, total))
-    pipeline.build(batch_size=1_000_000)  # the base site in one pass; only the next post is measured
+    pipeline.build(
+        batch_size=1_000_000
+    )  # the base site in one pass; only the next post is measured
 
 
 def publish_one_more(pipeline: Pipeline) -> dict[str, int]:
     """Publish one new post into the first tree and count what it cost."""
     counter = pipeline.counter()
     invalidations_before = len(pipeline.invalidations())
-    newcomer = post_text(0, 1).replace("Post 0", "Newcomer").replace(
-        "2021-01-01 08:00:00", "2022-12-30 09:00:00"
+    newcomer = (
+        post_text(0, 1)
+        .replace("Post 0", "Newcomer")
+        .replace("2021-01-01 08:00:00", "2022-12-30 09:00:00")
     )
     pipeline.put("posts/newcomer.md", newcomer)
     reports = pipeline.build()

@@ -51,9 +51,7 @@ class Deployment:
             posts_prefix=env.get(POSTS_PREFIX) or DEFAULT_POSTS_PREFIX,
             config_key=env.get(CONFIG_KEY) or DEFAULT_CONFIG_KEY,
             max_post_bytes=int(env.get(MAX_POST_BYTES) or DEFAULT_MAX_POST_BYTES),
-            rollback_window_days=int(
-                env.get(ROLLBACK_WINDOW_DAYS) or DEFAULT_ROLLBACK_WINDOW_DAYS
-            ),
+            rollback_window_days=int(env.get(ROLLBACK_WINDOW_DAYS) or DEFAULT_ROLLBACK_WINDOW_DAYS),
             rebuild_queue_url=env.get(REBUILD_QUEUE_URL, ""),
             render_function_name=env.get(RENDER_FUNCTION_NAME, ""),
         )

@@ -75,7 +75,9 @@ def _eventbridge_change(event: Mapping[str, Any]) -> S3Change:
     detail_type = event.get("detail-type", "")
     kind: ChangeKind = "put"
     if detail_type == "Object Deleted":
-        kind = "delete_marker" if detail.get("deletion-type") == "Delete Marker Created" else "delete"
+        kind = (
+            "delete_marker" if detail.get("deletion-type") == "Delete Marker Created" else "delete"
+        )
     return S3Change(
         bucket=detail["bucket"]["name"],
         # EventBridge carries keys URL-encoded like S3 notifications do.
@@ -127,7 +129,7 @@ def _binary_as_bytes(value: Any) -> Any:
     """Lambda hands stream images over as JSON, where binary values are base64 strings."""
     if not isinstance(value, dict) or len(value) != 1:
         return value
-    (kind, inner), = value.items()
+    ((kind, inner),) = value.items()
     if kind == "B" and isinstance(inner, str):
         return {"B": base64.b64decode(inner)}
     if kind == "BS":

@@ -209,6 +209,20 @@ def site_pages(months_by_list: Mapping[ListRef, Iterable[tuple[int, int]]]) -> l
     return pages
 
 
+def page_exists(page: IndexPage, listings: Listings) -> bool:
+    """Whether an index page belongs on the site: the site's own pages always, any other
+    listing's pages while it has posts, archives and sitemaps while their month or year does."""
+    if page.kind == "month":
+        return bool(listings.in_month(page.ref, page.year, page.month))
+    if page.kind == "sitemap_month":
+        return bool(listings.in_month(SITE, page.year, page.month))
+    if page.kind == "year":
+        return any(month.year == page.year for month in listings.months(SITE))
+    if page.kind in ("landing", "feed") and page.ref != SITE:
+        return bool(listings.months(page.ref))
+    return True
+
+
 class Listings(Protocol):
     """What index pages read: the table in the pipeline, ``MemoryListings`` in a full render."""
 

@@ -36,7 +36,9 @@ _deserializer = TypeDeserializer()
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
+    return {
+        name: _serializer.serialize(value) for name, value in values.items() if value is not None
+    }
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
