@@ -37,7 +37,7 @@ def find_template(explicit: Path | None) -> Path:
 def _stack_options(
     args: argparse.Namespace, *, port: int, site_port: int, state: Path | None
 ) -> StackOptions:
-    from blogpub_cli.stack import StackOptions  # noqa: PLC0415 - moto is slow to import
+    from blogpub_cli.stack import StackOptions
 
     return StackOptions(
         template_path=find_template(args.template),
@@ -50,7 +50,7 @@ def _stack_options(
 
 
 def cmd_local_up(args: argparse.Namespace) -> int:
-    from blogpub_cli.local_commands import serve_until_signalled  # noqa: PLC0415
+    from blogpub_cli.local_commands import serve_until_signalled
 
     ready_out = sys.stdout
     sys.stdout = sys.stderr  # function logs (Powertools prints to stdout) go to stderr
@@ -73,7 +73,7 @@ def cmd_local_wait(args: argparse.Namespace) -> int:
 
 
 def cmd_local_run(args: argparse.Namespace) -> int:
-    from blogpub_cli.local_commands import run_once  # noqa: PLC0415
+    from blogpub_cli.local_commands import run_once
 
     summary_out = sys.stdout
     sys.stdout = sys.stderr
@@ -89,8 +89,8 @@ def cmd_local_run(args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
-    from blogpub_cli.invoke_command import invoke  # noqa: PLC0415
-    from blogpub_cli.template import TemplateError  # noqa: PLC0415
+    from blogpub_cli.invoke_command import invoke
+    from blogpub_cli.template import TemplateError
 
     event_text = sys.stdin.read() if args.event == "-" else Path(args.event).read_text("utf-8")
     env_vars = json.loads(args.env_vars.read_text("utf-8")) if args.env_vars else {}
@@ -111,8 +111,8 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    import boto3  # noqa: PLC0415
-    from blogpub_cli.upload import UploadPathError, upload_all, upload_plan  # noqa: PLC0415
+    import boto3
+    from blogpub_cli.upload import UploadPathError, upload_all, upload_plan
 
     try:
         uploads = upload_plan(args.paths, args.prefix)

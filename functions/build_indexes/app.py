@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from blogpub.observability import logger, metrics, tracer
 from blogpub.service import build_indexes_event
 

@@ -4,9 +4,9 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from blogpub_cli import moto_fidelity
 from moto import mock_aws
 
-from blogpub_cli import moto_fidelity
 from tests.integration.harness import Pipeline
 
 moto_fidelity.install()

@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import boto3
-
 from blogpub import service
 
 REGION = "us-east-1"
@@ -25,7 +24,7 @@ TABLE = "blogpub-table"
 
 
 def create_resources() -> str:
-    """Buckets, table and distribution as the template declares them; returns the distribution id."""
+    """Buckets, table and distribution as the template declares them; returns the CDN id."""
     s3 = boto3.client("s3", region_name=REGION)
     for bucket in (SOURCE, SITE):
         s3.create_bucket(Bucket=bucket)
@@ -203,10 +202,10 @@ class Pipeline:
         return result
 
     def stream_records(self) -> Iterator[dict[str, Any]]:
-        for index, iterator in enumerate(self._iterators):
+        for index in range(len(self._iterators)):
             while True:
-                response = self._streams.get_records(ShardIterator=iterator)
-                iterator = self._iterators[index] = response["NextShardIterator"]
+                response = self._streams.get_records(ShardIterator=self._iterators[index])
+                self._iterators[index] = response["NextShardIterator"]
                 if not response["Records"]:
                     break
                 yield from response["Records"]

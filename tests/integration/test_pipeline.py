@@ -8,6 +8,7 @@ from blogpub.reader import read_post
 from blogpub.render import Renderer
 from blogpub.settings import Settings
 from blogpub.table import PostTable
+
 from tests.conftest import SEED_POST
 from tests.integration.harness import SITE, TABLE, Pipeline
 

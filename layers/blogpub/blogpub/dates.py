@@ -123,7 +123,7 @@ def _offset(text: str | None) -> tzinfo | None:
 def _parse_rfc2822(text: str) -> datetime | None:
     if not any(ch.isalpha() for ch in text):
         return None
-    from email.utils import parsedate_to_datetime  # noqa: PLC0415 (imports socket: lazy)
+    from email.utils import parsedate_to_datetime
 
     try:
         parsed = parsedate_to_datetime(text)

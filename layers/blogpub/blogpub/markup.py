@@ -174,8 +174,8 @@ def to_html(markdown: str) -> str:
     """Markdown (GFM, Hexo's `breaks: true`) with raw HTML kept: NOT yet safe."""
     if _WRAPPED_IN_DIV.match(markdown):
         return markdown
-    import cmarkgfm  # noqa: PLC0415 (cold start: only renders need it)
-    from cmarkgfm.cmark import Options  # noqa: PLC0415
+    import cmarkgfm
+    from cmarkgfm.cmark import Options
 
     options = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_HARDBREAKS
     html_text: str = cmarkgfm.markdown_to_html_with_extensions(
@@ -216,7 +216,7 @@ def _finish(rendered: str, site_url: str | None) -> str:
 
 @cache
 def _cleaner() -> Any:
-    import nh3  # noqa: PLC0415 (cold start: only renders need it)
+    import nh3
 
     cleaner = nh3.Cleaner(
         tags=set(_ALLOWED_TAGS),

@@ -69,7 +69,7 @@ class PublishResult:
 
 
 def is_post_key(key: str, posts_prefix: str) -> bool:
-    """Hexo renders Markdown files below the posts folder; hidden and _-prefixed names are not posts."""
+    """Hexo renders Markdown below the posts folder; hidden and _-prefixed files are not posts."""
     if not key.startswith(posts_prefix) or not key.endswith(POST_SUFFIXES):
         return False
     name = key.rsplit("/", 1)[-1]
@@ -253,9 +253,9 @@ class Publisher:
             self._remove_unclaimed(old.url, result)
         record, current_page = new, page
         for _ in range(MAX_RECONCILE_ROUNDS):
-            if record.status == "published" and record.url:
-                if self.site.sync(record.url, current_page) in ("created", "updated"):
-                    result.pages_written.append(record.url)
+            url = record.url if record.status == "published" else None
+            if url and self.site.sync(url, current_page) in ("created", "updated"):
+                result.pages_written.append(url)
             latest = self.table.get_post(record.source_key)
             if latest is None or latest.sequencer == record.sequencer:
                 return

@@ -206,7 +206,7 @@ def _load_yaml(yaml_text: str) -> object:
 
 @cache
 def _yaml_handler() -> YAMLHandler:
-    from frontmatter.default_handlers import YAMLHandler  # noqa: PLC0415 (cold start)
+    from frontmatter.default_handlers import YAMLHandler
 
     return YAMLHandler()
 

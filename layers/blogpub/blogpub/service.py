@@ -102,7 +102,7 @@ def render_post_event(event: dict[str, Any]) -> dict[str, Any]:
         logger.set_correlation_id(change.correlation_id)
         try:
             result = publisher.publish(change)
-        except Exception as error:  # noqa: BLE001 - reported below, then re-raised for a retry
+        except Exception as error:  # reported below, then re-raised for a retry
             logger.exception("publish failed; the event will be retried", key=change.key)
             failures.append(error)
             continue

@@ -49,7 +49,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, Binary):
-        return bytes(value.value)
+        return bytes(value.value)  # type: ignore[attr-defined]  # untyped in boto3's stubs
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
