@@ -49,6 +49,7 @@ template-lint: $(STAMP)
 	scripts/lint-template.sh
 
 unit: $(STAMP)
+	scripts/install-browser.sh
 	$(BIN)/pytest
 
 test: lint typecheck template-lint unit

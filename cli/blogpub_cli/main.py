@@ -14,7 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from blogpub_cli.admin_commands import add_admin_commands
+from blogpub_cli.replay_command import add_replay_command
 from blogpub_cli.state import StackNotRunningError, read_state, state_file_path, wait_until_idle
+from blogpub_cli.status_command import add_status_command
 
 if TYPE_CHECKING:
     from blogpub_cli.stack import StackOptions
@@ -175,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--prefix", default="posts/")
     publish.add_argument("--endpoint-url", default=None, help="default: $AWS_ENDPOINT_URL")
     publish.set_defaults(run=cmd_publish)
+    add_admin_commands(commands)
+    add_replay_command(commands)
+    add_status_command(commands)
     return parser
 
 

@@ -1,9 +1,16 @@
-"""RollbackFunction: admin history, rollback, rebuild and verify."""
+"""RollbackFunction: admin history, rollbacks, rebuild and verify (IAM invoke only)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from blogpub.admin import admin_event
+from blogpub.observability import logger, metrics, tracer
 
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    raise NotImplementedError("rollback: being written")
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return admin_event(event, context)

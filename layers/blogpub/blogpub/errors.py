@@ -81,3 +81,28 @@ class SettingsError(BlogpubError):
 
 class TransientError(BlogpubError):
     """A failure worth retrying (throttling, 5xx, lost races)."""
+
+
+class AdminRequestError(BlogpubError):
+    """An admin request (RollbackFunction) that cannot be carried out as asked.
+
+    Deterministic: the message says what to change; ``code`` is a stable slug for scripts.
+    """
+
+    code = "invalid-request"
+
+
+class UnknownKeyError(AdminRequestError):
+    code = "unknown-key"
+
+
+class UnknownVersionError(AdminRequestError):
+    code = "unknown-version"
+
+
+class OutsideRetentionError(AdminRequestError):
+    code = "outside-retention-window"
+
+
+class FutureTimeError(AdminRequestError):
+    code = "time-in-future"

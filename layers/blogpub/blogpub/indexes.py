@@ -64,6 +64,18 @@ def _registry_pages(change: StreamChange) -> list[IndexPage]:
     return pages + site_wide_pages(changed)
 
 
+def _feed_pages(change: StreamChange) -> list[IndexPage]:
+    """Feeds carry whole bodies, which list memberships do not: when a published post's page
+    changes, the feeds it is listed in are rendered again (unchanged bytes are not written)."""
+    old, new = change.old_image or {}, change.new_image or {}
+    if new.get("status") != "published" or old.get("page_hash") == new.get("page_hash"):
+        return []
+    list_ids = new.get("lists") or []
+    names = new.get("list_names") or [[] for _ in list_ids]
+    refs = [list_ref_from_id(list_id, n) for list_id, n in zip(list_ids, names, strict=True)]
+    return [IndexPage("feed", ref) for ref in refs if has_feed(ref)]
+
+
 def affected_pages(changes: Iterable[StreamChange]) -> list[IndexPage]:
     """Every index page a batch of table changes can alter, each once, in a stable order."""
     found: dict[str, IndexPage] = {}
@@ -78,6 +90,8 @@ def affected_pages(changes: Iterable[StreamChange]) -> list[IndexPage]:
                     pages += _membership_pages(ref, *month_of(change.sk))
         elif change.pk.startswith("LISTS#"):
             pages = _registry_pages(change)
+        elif change.pk.startswith("POST#"):
+            pages = _feed_pages(change)
         for page in pages:
             found.setdefault(page.url, page)
     return [found[url] for url in sorted(found)]

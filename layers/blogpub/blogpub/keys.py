@@ -12,6 +12,7 @@ list registry      ``LISTS#<kind>``             ``<list id>``  (count, names, pe
 failure record     ``FAIL``                     ``<ISO time>#<source key>#<version>``
 activity record    ``ACTIVITY``                 ``<ISO time>#<source key>#<version>``
 audit record       ``AUDIT``                    ``<ISO time>#<request id>``
+idempotency record ``IDEMPOTENCY``              ``<hash of the admin request id>`` (Powertools)
 =================  ===========================  ==========================================
 
 Membership sort keys start with the post's date in the site timezone, so a month archive
@@ -63,6 +64,7 @@ def month_attribute(year: int, month: int) -> str:
 FAIL_PK = "FAIL"
 ACTIVITY_PK = "ACTIVITY"
 AUDIT_PK = "AUDIT"
+IDEMPOTENCY_PK = "IDEMPOTENCY"
 
 
 def event_sk(at_iso: str, source_key: str, version_id: str) -> str:

@@ -85,6 +85,17 @@ def load_site_settings(s3: S3Client, bucket: str, config_key: str) -> Settings:
     return load_settings(response["Body"].read())
 
 
+def _is_stale(change: S3Change, stored_sequencer: str) -> bool:
+    """Older events are dropped; a repeated one too, unless a rebuild forces a re-render.
+
+    A forced change carries the sequencer its sender read, so once a newer version has
+    committed the forced re-render of the older one is dropped like any stale event.
+    """
+    if change.sequencer == stored_sequencer:
+        return not change.force
+    return change.sequencer < stored_sequencer
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -106,8 +117,11 @@ class Publisher:
             return PublishResult(change.key, change.version_id, "ignored")
         for _ in range(MAX_ATTEMPTS):
             old = self.table.get_post(change.key)
-            if old is not None and not change.force and change.sequencer <= old.sequencer:
-                return PublishResult(change.key, change.version_id, "stale", url=old.url)
+            if old is not None and _is_stale(change, old.sequencer):
+                stale = PublishResult(change.key, change.version_id, "stale", url=old.url)
+                if change.sequencer == old.sequencer:
+                    self._finish_page(old, stale)
+                return stale
             try:
                 return self._apply(change, old)
             except ConcurrentChangeError:
@@ -136,7 +150,9 @@ class Publisher:
             except _VersionGoneError:
                 return PublishResult(change.key, change.version_id, "stale")
         try:
-            self.table.commit(old, new, extra_items=[self._activity(new, processed_at)])
+            self.table.commit(
+                old, new, extra_items=[self._activity(new, processed_at, change.request_id)]
+            )
         except UrlTakenError as taken:
             owner = self.table.url_owner(taken.url) or "another post"
             conflict = UrlConflictError(taken.url, owner, source=change.key)
@@ -218,7 +234,9 @@ class Publisher:
             keys.TTL_ATTRIBUTE: self._expiry(FAILURE_TTL_SECONDS),
         }
         try:
-            self.table.commit(old, new, extra_items=[failure, self._activity(new, at)])
+            self.table.commit(
+                old, new, extra_items=[failure, self._activity(new, at, change.request_id)]
+            )
         except ConcurrentChangeError:
             raise  # publish() decides again against the newer record
         return PublishResult(
@@ -230,7 +248,7 @@ class Publisher:
             reason=error.reason,
         )
 
-    def _activity(self, record: PostRecord, at: str) -> dict[str, Any]:
+    def _activity(self, record: PostRecord, at: str, request_id: str) -> dict[str, Any]:
         return {
             keys.PK: keys.ACTIVITY_PK,
             keys.SK: keys.event_sk(at, record.source_key, record.last_version_id or "null"),
@@ -239,6 +257,7 @@ class Publisher:
             "outcome": record.last_outcome,
             "url": record.url if record.status == "published" else None,
             "error": record.last_error if record.last_outcome == "rejected" else None,
+            "request_id": request_id or None,  # the S3 request that wrote this version
             keys.TTL_ATTRIBUTE: self._expiry(ACTIVITY_TTL_SECONDS),
         }
 
@@ -264,6 +283,15 @@ class Publisher:
                 self._remove_unclaimed(record.url, result)
             record, current_page = latest, self._page_of(latest)
         raise TransientError(f"{new.source_key}: the page kept changing while it was written")
+
+    def _finish_page(self, record: PostRecord, result: PublishResult) -> None:
+        """A repeat of the event that committed ``record``: Lambda retries an event whose page
+        write failed after its transaction (or whose commit answer was lost), so the page the
+        table promises is checked, and written when it is missing or not that version's."""
+        if record.status != "published" or not record.url or not record.page_hash:
+            return
+        if self.site.stored_hash(record.url) != record.page_hash:
+            self._sync_pages(None, record, self._page_of(record), result)
 
     def _page_of(self, record: PostRecord) -> Page | None:
         if record.status != "published" or not record.version_id:

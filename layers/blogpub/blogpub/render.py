@@ -480,7 +480,11 @@ class Renderer:
         return f"{label}: {' › '.join(ref.names)}"
 
     def _breadcrumb(self, ref: ListRef) -> list[Link]:
-        return [Link(self._href(urls.landing_url(node)), node.name) for node in ref.ancestors()]
+        """The overview, then every level down to this listing, each a link."""
+        kind: Literal["category", "tag"] = "category" if ref.kind == "category" else "tag"
+        label = self.labels["categories" if kind == "category" else "tags"]
+        top = Link(self._href(urls.overview_url(kind)), label)
+        return [top, *(Link(self._href(urls.landing_url(n)), n.name) for n in ref.ancestors())]
 
     def render_post(self, post: Post) -> RenderedPost:
         """The post's page at ``urls.post_url(post)``, with what listings need of it."""

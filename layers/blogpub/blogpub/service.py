@@ -18,9 +18,14 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudfront import CloudFrontClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
+    from blogpub.indexes import IndexBuilder
     from blogpub.publish import Publisher
+    from blogpub.rebuild import RebuildCommand
     from blogpub.settings import Settings
+    from blogpub.site import SiteBucket
+    from blogpub.table import PostTable
 
 _CLIENT_CONFIG: dict[str, Any] = {
     # Throttling and 5xx are retried by botocore with backoff before we ever see them.
@@ -54,6 +59,28 @@ class Runtime:
     def cloudfront(self) -> CloudFrontClient:
         client: CloudFrontClient = self._client("cloudfront")
         return client
+
+    @cached_property
+    def sqs(self) -> SQSClient:
+        client: SQSClient = self._client("sqs")
+        return client
+
+    def table(self) -> PostTable:
+        from blogpub.table import PostTable
+
+        return PostTable(self.dynamodb, self.deployment.table_name)
+
+    def site(self) -> SiteBucket:
+        from blogpub.site import SiteBucket
+
+        return SiteBucket(self.s3, self.deployment.site_bucket)
+
+    def index_renderer(self, settings: Settings) -> IndexBuilder:
+        """An index builder for reading renders of the table (verify); it never invalidates."""
+        from blogpub.indexes import IndexBuilder
+        from blogpub.render import Renderer
+
+        return IndexBuilder(self.table(), self.site(), settings, Renderer(settings))
 
     def settings(self) -> Settings:
         from blogpub.publish import load_site_settings
@@ -94,8 +121,11 @@ def render_post_event(event: dict[str, Any]) -> dict[str, Any]:
     """RenderPostFunction: every S3 change in the event, each published or rejected."""
     from aws_lambda_powertools.metrics import MetricUnit
 
+    from blogpub.rebuild import split_rebuild_commands
+
     rt = runtime()
     publisher = rt.publisher(rt.settings())
+    event, rebuild_commands = split_rebuild_commands(event)
     results: list[dict[str, Any]] = []
     failures: list[BaseException] = []
     for change in s3_changes(event):
@@ -116,7 +146,32 @@ def render_post_event(event: dict[str, Any]) -> dict[str, Any]:
         results.append(result.as_dict())
     if failures:
         raise TransientError(f"{len(failures)} change(s) failed: {failures[0]!r}") from failures[0]
-    return {"results": results}
+    settings_changes = [r for r in results if r["outcome"] == "settings"]
+    return {
+        "results": results,
+        "rebuild": run_rebuild(rt, rebuild_commands, settings_changes),
+    }
+
+
+def run_rebuild(
+    rt: Runtime, commands: list[RebuildCommand], settings_changes: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """RebuildQueue commands, and a whole-site rebuild after a _config.yml change."""
+    from blogpub.rebuild import Rebuilder, start_rebuild
+
+    done = []
+    for change in settings_changes:
+        rebuild_id = f"settings-{change['version_id'] or 'removed'}"
+        done.append(start_rebuild(rt.sqs, rt.deployment.rebuild_queue_url, rebuild_id))
+        logger.info("site settings changed: whole-site rebuild started", rebuild_id=rebuild_id)
+    if commands:
+        rebuilder = Rebuilder(rt.s3, rt.sqs, rt.table(), rt.deployment)
+        for command in commands:
+            logger.set_correlation_id(f"rebuild-{command.rebuild_id}")
+            report = rebuilder.run(command)
+            logger.info("rebuild step done", **report)
+            done.append(report)
+    return done
 
 
 def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:

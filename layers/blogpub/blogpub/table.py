@@ -331,6 +331,123 @@ class PostTable:
         )
         return [from_item(item) for item in response.get("Items", [])]
 
+    # -- admin reads (history, rebuild, verify) ----------------------------------------------
+    def get_posts(self, source_keys: Sequence[str]) -> dict[str, PostRecord]:
+        """Post records by source key, without their stored bodies (one request per 100 keys)."""
+        found: dict[str, PostRecord] = {}
+        for start in range(0, len(source_keys), 100):
+            request_keys = [
+                to_item({keys.PK: keys.post_pk(key), keys.SK: keys.POST_SK})
+                for key in dict.fromkeys(source_keys[start : start + 100])
+            ]
+            pending: dict[str, Any] = {
+                self.name: {"Keys": request_keys, "ConsistentRead": True, **_RECORD_PROJECTION}
+            }
+            while pending:
+                response = self.client.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.name, []):
+                    record = PostRecord.from_values(from_item(item))
+                    found[record.source_key] = record
+                pending = dict(response.get("UnprocessedKeys") or {})
+        return found
+
+    def post_records(self) -> Iterator[PostRecord]:
+        """Every post record, bodies left out. A scan: for verify only, never the pipeline."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "FilterExpression": "begins_with(#pk, :post)",
+            **_RECORD_PROJECTION,
+        }
+        request["ExpressionAttributeNames"] = {
+            **request["ExpressionAttributeNames"],
+            "#pk": keys.PK,
+        }
+        request["ExpressionAttributeValues"] = to_item({":post": keys.post_pk("")})
+        while True:
+            response = self.client.scan(**request)
+            for item in response.get("Items", []):
+                yield PostRecord.from_values(from_item(item))
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def list_records_page(
+        self, kind: ListKind, after: str | None, limit: int
+    ) -> tuple[list[ListRecord], str | None]:
+        """Up to ``limit`` registry items of ``kind`` after list id ``after``; where to go on."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": to_item({":pk": keys.registry_pk(kind)}),
+            "Limit": limit,
+        }
+        if after is not None:
+            request["ExclusiveStartKey"] = to_item(
+                {keys.PK: keys.registry_pk(kind), keys.SK: after}
+            )
+        response = self.client.query(**request)
+        records = [_list_record(from_item(item)) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return [r for r in records if r.count > 0], (
+            str(from_item(last)[keys.SK]) if last else None
+        )
+
+    def touch_registry(self, ref: ListRef, marker: str) -> bool:
+        """Rewrite a listing's registry item unchanged but for ``marker``: its stream record
+        makes the index builder re-render the listing's landing and the site-wide pages."""
+        return self._touch({keys.PK: keys.registry_pk(ref.kind), keys.SK: ref.list_id}, marker)
+
+    def touch_month(self, list_id: str, year: int, month: int, marker: str) -> bool:
+        """Rewrite one membership of a listing's month likewise: its month page, landing and
+        feed are re-rendered. False when the month has no post (any more)."""
+        response = self.client.query(
+            TableName=self.name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :month)",
+            ExpressionAttributeValues=to_item(
+                {":pk": keys.list_pk(list_id), ":month": keys.month_prefix(year, month)}
+            ),
+            ProjectionExpression="pk, sk",
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        return bool(items) and self._touch(from_item(items[0]), marker)
+
+    def _touch(self, key: Mapping[str, Any], marker: str) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.name,
+                Key=to_item({keys.PK: key[keys.PK], keys.SK: key[keys.SK]}),
+                UpdateExpression="SET rebuilt_by = :marker",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=to_item({":marker": marker}),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False  # removed meanwhile: its removal already reached the builder
+        return True
+
+    def activity_of(self, source_key: str, since_iso: str) -> list[dict[str, Any]]:
+        """Activity records of one post since a moment, oldest first.
+
+        The activity partition is ordered by time, not key: this reads the window's activity
+        of the whole site and keeps one post's (admin history only; records expire after
+        ACTIVITY_TTL_SECONDS).
+        """
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "pk = :pk AND sk >= :since",
+            "FilterExpression": "source_key = :key",
+            "ExpressionAttributeValues": to_item(
+                {":pk": keys.ACTIVITY_PK, ":since": since_iso, ":key": source_key}
+            ),
+        }
+        found: list[dict[str, Any]] = []
+        while True:
+            response = self.client.query(**request)
+            found += [from_item(item) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return found
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def _query_all(
         self, condition: str, values: Mapping[str, Any], *, newest_first: bool = False
     ) -> Iterator[dict[str, Any]]:
@@ -347,6 +464,19 @@ class PostTable:
             if "LastEvaluatedKey" not in response:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+_RECORD_ATTRIBUTES = (
+    *("pk", "sk", "source_key", "sequencer", "status", "last_outcome", "version_id"),
+    *("last_version_id", "last_error", "last_error_reason", "url", "sort_key", "lists"),
+    *("list_names", "page_hash", "processed_at", "title", "date", "updated", "excerpt_html"),
+    *("cover", "author"),
+)
+# Every post record attribute but the stored body; several names are DynamoDB reserved words.
+_RECORD_PROJECTION: dict[str, Any] = {
+    "ProjectionExpression": ", ".join(f"#r{i}" for i in range(len(_RECORD_ATTRIBUTES))),
+    "ExpressionAttributeNames": {f"#r{i}": name for i, name in enumerate(_RECORD_ATTRIBUTES)},
+}
 
 
 def _list_record(values: Mapping[str, Any]) -> ListRecord:

@@ -1,0 +1,142 @@
+"""blogpub_cli.moto_fidelity: faster moto that answers as moto (and DynamoDB) would."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from typing import Any
+
+import boto3
+import pytest
+from blogpub_cli.moto_fidelity import serialize_plain_result
+from moto import mock_aws
+from moto.core.responses import ActionResult
+
+from tests.integration.harness import Pipeline
+
+POST = """---
+title: 'Fidelity {index}'
+categories: [编程, Dockone, 周报]
+tags: [moto]
+date: 2022-02-0{day} 10:00:00
+---
+
+<p>Body {index} with <b>markup</b>.</p>
+"""
+
+
+def test_fast_serialiser_matches_moto_walk_on_every_pipeline_response(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compared: Counter[str] = Counter()
+    mismatches: list[str] = []
+
+    def both_serialisers(self: ActionResult, context: Any) -> Any:
+        walked = ActionResult.moto_execute_result(self, context)  # type: ignore[attr-defined]
+        fast = serialize_plain_result(context, self.result)
+        if fast is not None:
+            operation = f"{context.service_model.service_name}.{context.operation_model.name}"
+            compared[operation] += 1
+            same = fast[:2] == walked[:2] and json.loads(fast[2]) == json.loads(walked[2])
+            if not same:
+                mismatches.append(operation)
+        return walked
+
+    monkeypatch.setattr(ActionResult, "execute_result", both_serialisers)
+
+    for index in range(4):
+        pipeline.put(f"posts/f{index}.md", POST.format(index=index, day=index + 1))
+    pipeline.put("posts/f0.md", POST.format(index="0 again", day=9))
+    pipeline.delete("posts/f1.md")
+    pipeline.build()
+
+    assert mismatches == []
+    for operation in (
+        "dynamodb.GetItem",
+        "dynamodb.TransactWriteItems",
+        "dynamodb.Query",
+        "dynamodbstreams.GetRecords",
+    ):
+        assert compared[operation] > 0, f"{operation} never took the fast path: {compared}"
+
+
+def _all_pages(client: Any, request: dict[str, Any]) -> tuple[list[str], int]:
+    found: list[str] = []
+    pages = 0
+    while True:
+        response = client.query(**request)
+        pages += 1
+        found += [item["sk"]["S"] for item in response["Items"]]
+        if "LastEvaluatedKey" not in response:
+            return found, pages
+        request = {**request, "ExclusiveStartKey": response["LastEvaluatedKey"]}
+
+
+def test_query_reads_the_key_range_in_dynamodb_order(aws_env: None) -> None:
+    rng = random.Random(7)
+    alphabet = "0123456789-:T#abc周报编程é"
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="t",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        stored: dict[str, set[str]] = {"a": set(), "b": set()}
+        for _ in range(400):
+            pk = rng.choice("ab")
+            sk = "2022-0" + "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6)))
+            client.put_item(TableName="t", Item={"pk": {"S": pk}, "sk": {"S": sk}})
+            stored[pk].add(sk)
+        # A query between writes builds the partition's order; later writes must keep it.
+        client.query(
+            TableName="t",
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "a"}},
+        )
+        for sk in sorted(stored["a"])[::3]:
+            client.delete_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": sk}})
+            stored["a"].discard(sk)
+        for index in range(50):
+            sk = f"2022-0{index % 10}#new{index}"
+            client.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"S": sk}})
+            stored["a"].add(sk)
+
+        in_order = sorted(stored["a"], key=lambda sk: sk.encode("utf-8"))
+        conditions = [
+            ("pk = :pk", {}, in_order),
+            (
+                "pk = :pk AND begins_with(sk, :p)",
+                {":p": "2022-03"},
+                [s for s in in_order if s.startswith("2022-03")],
+            ),
+            (
+                "pk = :pk AND sk BETWEEN :lo AND :hi",
+                {":lo": "2022-02", ":hi": "2022-05"},
+                [s for s in in_order if "2022-02" <= s <= "2022-05"],
+            ),
+            ("pk = :pk AND sk < :v", {":v": "2022-04"}, [s for s in in_order if s < "2022-04"]),
+            ("pk = :pk AND sk >= :v", {":v": "2022-0周"}, [s for s in in_order if s >= "2022-0周"]),
+            ("pk = :pk AND sk = :v", {":v": in_order[5]}, [in_order[5]]),
+        ]
+        for expression, extra, expected in conditions:
+            values = {":pk": {"S": "a"}} | {k: {"S": v} for k, v in extra.items()}
+            for forward in (True, False):
+                request = {
+                    "TableName": "t",
+                    "KeyConditionExpression": expression,
+                    "ExpressionAttributeValues": values,
+                    "ScanIndexForward": forward,
+                    "Limit": 7,
+                }
+                found, pages = _all_pages(client, request)
+                assert found == (expected if forward else expected[::-1]), expression
+                assert pages >= len(expected) // 7

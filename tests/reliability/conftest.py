@@ -1,0 +1,124 @@
+"""Fixtures for the reliability tests: the in-process pipeline, its handlers and their output."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from blogpub import service
+from blogpub.observability import logger
+from blogpub_cli import moto_fidelity
+from blogpub_cli.lambda_runtime import LambdaContext, load_handler
+from moto import mock_aws
+
+from tests.conftest import REPO
+from tests.integration.harness import Pipeline
+from tests.reliability.faults import FaultInjector
+
+moto_fidelity.install()
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Dummy credentials and no endpoint override; the environment is restored afterwards."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def pipeline(aws_env: None) -> Iterator[Pipeline]:
+    """A fresh in-process AWS with the pipeline's resources."""
+    with mock_aws():
+        yield Pipeline()
+
+
+def lambda_context(function_name: str) -> LambdaContext:
+    return LambdaContext.for_invocation(function_name, 1024, 30, "us-east-1", "123456789012")
+
+
+@pytest.fixture(scope="session")
+def render_handler() -> Handler:
+    """functions/render_post/app.py's handler, with its Powertools decorators."""
+    return load_handler(
+        REPO / "functions" / "render_post", "app", "lambda_handler", "reliability_render_post"
+    )
+
+
+@pytest.fixture(scope="session")
+def build_handler() -> Handler:
+    return load_handler(
+        REPO / "functions" / "build_indexes", "app", "lambda_handler", "reliability_build_indexes"
+    )
+
+
+@dataclass
+class LogCapture(logging.Handler):
+    """Powertools' structured log lines, formatted by its own formatter, as JSON objects."""
+
+    lines: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(logging.DEBUG)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+@pytest.fixture
+def structured_logs() -> Iterator[LogCapture]:
+    capture = LogCapture()
+    capture.setFormatter(logger.registered_formatter)
+    logger.addHandler(capture)
+    yield capture
+    logger.removeHandler(capture)
+
+
+def emf_documents(printed: str) -> list[dict[str, Any]]:
+    """The CloudWatch EMF documents among printed lines (Powertools metrics flushes)."""
+    documents = []
+    for line in printed.splitlines():
+        if not line.startswith("{"):
+            continue
+        document = json.loads(line)
+        if isinstance(document, dict) and "_aws" in document:
+            documents.append(document)
+    return documents
+
+
+def metric_values(documents: list[dict[str, Any]]) -> dict[str, float]:
+    """Metric name -> value summed over the documents."""
+    totals: dict[str, float] = {}
+    for document in documents:
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                name = metric["Name"]
+                value = document[name]
+                values = value if isinstance(value, list) else [value]
+                totals[name] = totals.get(name, 0) + sum(values)
+    return totals
+
+
+@pytest.fixture
+def faults(pipeline: Pipeline) -> Iterator[FaultInjector]:
+    """Fault injection on the clients the functions use (service.runtime()'s)."""
+    rt = service.runtime()
+    injector = FaultInjector({"s3": rt.s3, "dynamodb": rt.dynamodb, "cloudfront": rt.cloudfront})
+    yield injector
+    injector.remove_all()

@@ -1,0 +1,217 @@
+"""Invariant 7: bad input gets a clear recorded error naming the file, and nothing else changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from blogpub import keys
+from blogpub.config import DEFAULT_MAX_POST_BYTES
+from blogpub.status import recent_failures
+from blogpub.table import PostTable
+
+from tests.integration.harness import TABLE, Pipeline
+from tests.integration.test_pipeline import expected_site
+from tests.reliability.posts import hexo_post
+
+OWNER_KEY = "posts/city/porto.md"
+OWNER = hexo_post("Porto by the river", categories=["Travel"], extra="permalink: porto/")
+NEIGHBOUR_KEY = "posts/city/braga.md"
+NEIGHBOUR = hexo_post("Braga on a Sunday", "2024-02-11 09:00:00", categories=["Travel"])
+GOOD_HEAD = "---\ntitle: A post\ndate: 2024-04-01 12:00:00\n"
+
+
+@dataclass(frozen=True)
+class BadInput:
+    name: str
+    body: bytes
+    reason: str
+    says: str  # part of the message that names the problem
+
+
+BAD_INPUTS = [
+    BadInput(
+        "not-utf8", b"---\ntitle: caf\xe9\ndate: 2024-01-01\n---\nbody", "not-utf8", "not UTF-8"
+    ),
+    BadInput("binary", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", "not-utf8", "binary file"),
+    BadInput("empty", b"", "bad-front-matter", "the file is empty"),
+    BadInput(
+        "no-closing-fence",
+        (GOOD_HEAD + "\nThe body starts here.\n").encode(),
+        "bad-front-matter",
+        "no closing `---`",
+    ),
+    BadInput(
+        "broken-yaml",
+        b"---\ntitle: [unclosed\ndate: 2024-01-01\n---\nbody\n",
+        "bad-front-matter",
+        "not valid YAML",
+    ),
+    BadInput("list", b"---\n- one\n- two\n---\nbody\n", "bad-front-matter", "not a list"),
+    BadInput("scalar", b"---\njust a sentence\n---\nbody\n", "bad-front-matter", "not a str"),
+    BadInput(
+        "bad-date",
+        b"---\ntitle: When\ndate: next tuesday\n---\nbody\n",
+        "bad-date",
+        "'date' = 'next tuesday'",
+    ),
+    BadInput(
+        "categories-mapping",
+        (GOOD_HEAD + "categories: {Travel: 1}\n---\nbody\n").encode(),
+        "bad-field-type",
+        "'categories'",
+    ),
+    BadInput(
+        "tags-nested-list",
+        (GOOD_HEAD + "tags: [[a, b]]\n---\nbody\n").encode(),
+        "bad-field-type",
+        "'tags'",
+    ),
+    BadInput(
+        "permalink-dotdot",
+        (GOOD_HEAD + "permalink: ../../etc/\n---\nbody\n").encode(),
+        "bad-permalink",
+        ". or .. segments",
+    ),
+    BadInput(
+        "permalink-absolute",
+        (GOOD_HEAD + "permalink: https://evil.example/x/\n---\nbody\n").encode(),
+        "bad-permalink",
+        "not an absolute URL",
+    ),
+    BadInput(
+        "url-owned-by-another-post",
+        (GOOD_HEAD + "permalink: porto/\n---\nbody\n").encode(),
+        "url-conflict",
+        f"URL /porto/ is already owned by {OWNER_KEY}",
+    ),
+    BadInput(
+        "over-the-size-limit",
+        (GOOD_HEAD + "---\n").encode() + b"x" * DEFAULT_MAX_POST_BYTES,
+        "too-large",
+        f"over the {DEFAULT_MAX_POST_BYTES}-byte limit",
+    ),
+]
+
+
+def derived_state(pipeline: Pipeline, *, besides: str) -> set[tuple[str, str, str]]:
+    """Every table item but the event logs and the post record of ``besides``."""
+    skipped = {keys.FAIL_PK, keys.ACTIVITY_PK, keys.post_pk(besides)}
+    paginator = pipeline.dynamodb.get_paginator("scan")
+    return {
+        (item["pk"]["S"], item["sk"]["S"], repr(sorted(item.items())))
+        for page in paginator.paginate(TableName=TABLE)
+        for item in page["Items"]
+        if item["pk"]["S"] not in skipped
+    }
+
+
+@pytest.fixture
+def published(pipeline: Pipeline) -> Pipeline:
+    pipeline.put(OWNER_KEY, OWNER)
+    pipeline.put(NEIGHBOUR_KEY, NEIGHBOUR)
+    pipeline.build()
+    return pipeline
+
+
+def failure_items(pipeline: Pipeline, key: str) -> list[dict[str, Any]]:
+    return [
+        item
+        for item in PostTable(pipeline.dynamodb, TABLE).recent(keys.FAIL_PK, 100)
+        if item["source_key"] == key
+    ]
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=[bad.name for bad in BAD_INPUTS])
+def test_a_bad_new_post_is_rejected_with_a_recorded_error(
+    published: Pipeline, bad: BadInput
+) -> None:
+    key = f"posts/inbox/{bad.name}.md"
+    site_before = published.site_objects()
+    table_before = derived_state(published, besides=key)
+
+    event = published.put(key, bad.body)
+    published.build()
+
+    version = event["Records"][0]["s3"]["object"]["versionId"]
+    (result,) = published.render_results[-1]["results"]
+    assert (result["outcome"], result["reason"]) == ("rejected", bad.reason)
+    (failure,) = failure_items(published, key)
+    assert failure["reason"] == bad.reason
+    assert failure["version_id"] == version
+    assert failure["error"].startswith(f"{key}: ")
+    assert bad.says in failure["error"]
+    record = PostTable(published.dynamodb, TABLE).get_post(key)
+    assert record is not None
+    assert (record.status, record.last_outcome) == ("absent", "rejected")
+    assert record.last_error == failure["error"]
+    assert record.last_version_id == version
+    assert published.site_objects() == site_before
+    assert derived_state(published, besides=key) == table_before
+    listed = recent_failures(PostTable(published.dynamodb, TABLE), 5)
+    assert (listed[0].source_key, listed[0].reason) == (key, bad.reason)
+
+
+def test_a_key_outside_the_posts_prefix_is_ignored_without_an_error(published: Pipeline) -> None:
+    site_before = published.site_objects()
+    table_before = derived_state(published, besides="drafts/porto.md")
+
+    published.put("drafts/porto.md", OWNER)
+    published.put("posts/.hidden.md", OWNER)
+    published.build()
+
+    outcomes = [r["outcome"] for result in published.render_results[-2:] for r in result["results"]]
+    assert outcomes == ["ignored", "ignored"]
+    assert failure_items(published, "drafts/porto.md") == []
+    assert published.site_objects() == site_before
+    assert derived_state(published, besides="drafts/porto.md") == table_before
+
+
+@pytest.mark.parametrize(
+    "bad", [BAD_INPUTS[0], BAD_INPUTS[7], BAD_INPUTS[12]], ids=["not-utf8", "bad-date", "url"]
+)
+def test_an_update_that_breaks_a_published_post_keeps_the_last_good_version(
+    published: Pipeline, bad: BadInput
+) -> None:
+    good = published.put(NEIGHBOUR_KEY, NEIGHBOUR.replace("Sunday", "Monday"))
+    published.build()
+    site_before = published.site_objects()
+    table_before = derived_state(published, besides=NEIGHBOUR_KEY)
+
+    broken = published.put(NEIGHBOUR_KEY, bad.body)
+    published.build()
+
+    assert published.site_objects() == site_before
+    assert site_before == expected_site(
+        {OWNER_KEY: OWNER.encode(), NEIGHBOUR_KEY: NEIGHBOUR.replace("Sunday", "Monday").encode()}
+    )
+    assert derived_state(published, besides=NEIGHBOUR_KEY) == table_before
+    record = PostTable(published.dynamodb, TABLE).get_post(NEIGHBOUR_KEY)
+    assert record is not None
+    good_version = good["Records"][0]["s3"]["object"]["versionId"]
+    broken_version = broken["Records"][0]["s3"]["object"]["versionId"]
+    assert (record.status, record.version_id) == ("published", good_version)
+    assert (record.last_outcome, record.last_version_id) == ("rejected", broken_version)
+    assert record.last_error is not None and bad.says in record.last_error
+    (failure,) = failure_items(published, NEIGHBOUR_KEY)
+    assert (failure["version_id"], failure["reason"]) == (broken_version, bad.reason)
+
+
+def test_fixing_a_rejected_post_publishes_it(published: Pipeline) -> None:
+    key = "posts/inbox/fixed-later.md"
+    published.put(key, BAD_INPUTS[7].body)
+
+    published.put(key, hexo_post("Fixed later", "2024-05-06 07:08:09"))
+    published.build()
+
+    record = PostTable(published.dynamodb, TABLE).get_post(key)
+    assert record is not None
+    assert (record.status, record.last_outcome) == ("published", "published")
+    assert published.site_objects() == expected_site(
+        {
+            OWNER_KEY: OWNER.encode(),
+            NEIGHBOUR_KEY: NEIGHBOUR.encode(),
+            key: hexo_post("Fixed later", "2024-05-06 07:08:09").encode(),
+        }
+    )

@@ -1,0 +1,160 @@
+"""Invariant 5: concurrent builders converge, whatever the interleaving.
+
+Each test forces the bad interleaving: the slower writer renders an older table state,
+pauses, and writes it after a newer state was written by the faster one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from blogpub import service
+from blogpub.config import Deployment
+from blogpub.events import s3_changes
+from blogpub.indexes import BuildReport, IndexBuilder
+from blogpub.models import SITE as SITE_LIST
+from blogpub.models import object_key_for
+from blogpub.publish import PublishResult
+from blogpub.render import IndexPage, Renderer
+from blogpub.settings import Settings
+from blogpub.site import SiteBucket
+from blogpub.table import PostTable
+
+from tests.integration.harness import REGION, SITE, TABLE, Pipeline, s3_event
+from tests.integration.test_pipeline import expected_site
+from tests.reliability.posts import hexo_post
+
+WAIT_SECONDS = 30
+FIRST_KEY = "posts/garden/tomatoes.md"
+FIRST = hexo_post("Tomatoes in pots", "2024-06-01 08:00:00", categories=["Garden"])
+SECOND_KEY = "posts/garden/basil.md"
+SECOND = hexo_post("Basil beside them", "2024-06-02 08:00:00", categories=["Garden"])
+
+
+def index_builder(on_rendered: Callable[[IndexPage], None] | None = None) -> IndexBuilder:
+    """A builder with its own clients, as a second concurrent Lambda invocation has."""
+    settings = Settings()
+    return IndexBuilder(
+        table=PostTable(boto3.client("dynamodb", region_name=REGION), TABLE),
+        site=SiteBucket(boto3.client("s3", region_name=REGION), SITE),
+        settings=settings,
+        renderer=Renderer(settings),
+        on_rendered=on_rendered,
+    )
+
+
+class PauseOnce:
+    """Holds the first call until released; records every call."""
+
+    def __init__(self) -> None:
+        self.paused = threading.Event()
+        self.release = threading.Event()
+        self.calls = 0
+
+    def __call__(self, *_: Any, **__: Any) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            self.paused.set()
+            assert self.release.wait(WAIT_SECONDS)
+
+
+def stored(pipeline: Pipeline, url: str) -> bytes:
+    body: bytes = pipeline.s3.get_object(Bucket=SITE, Key=object_key_for(url))["Body"].read()
+    return body
+
+
+def test_two_index_builders_racing_on_one_page_converge(pipeline: Pipeline) -> None:
+    home = IndexPage("landing", SITE_LIST)
+    pipeline.put(FIRST_KEY, FIRST)
+    pause = PauseOnce()
+    slow = index_builder(on_rendered=pause)
+    reports: list[BuildReport] = []
+    older_render = slow.render(home)
+    assert older_render is not None
+
+    # The slow builder renders the home page from the one-post table, then stalls ...
+    worker = threading.Thread(target=lambda: reports.append(slow.sync_pages([home])))
+    worker.start()
+    assert pause.paused.wait(WAIT_SECONDS)
+    # ... while a second post commits and a fast builder writes the newer home page.
+    pipeline.put(SECOND_KEY, SECOND)
+    index_builder().sync_pages([home])
+    newer_render = index_builder().render(home)
+    assert newer_render is not None and newer_render.body != older_render.body
+    assert stored(pipeline, "/") == newer_render.body
+    pause.release.set()
+    worker.join(WAIT_SECONDS)
+
+    # The slow builder overwrote the page with its stale render, saw it, and rendered again.
+    assert pause.calls >= 3
+    assert reports[0].pages_written == ["/"]
+    assert stored(pipeline, "/") == newer_render.body
+    pipeline.build()
+    assert pipeline.site_objects() == expected_site(
+        {FIRST_KEY: FIRST.encode(), SECOND_KEY: SECOND.encode()}
+    )
+
+
+def test_two_renders_of_one_post_racing_converge_on_the_newer_version(pipeline: Pipeline) -> None:
+    older = pipeline.put(FIRST_KEY, FIRST, deliver=False)
+    newer_text = FIRST.replace("Tomatoes in pots", "Tomatoes in bigger pots")
+    newer = pipeline.put(FIRST_KEY, newer_text, deliver=False)
+    pause = PauseOnce()
+    slow_runtime = service.Runtime(Deployment.from_env())
+    # The slow invocation stalls on the wire while writing its page (after its commit).
+    slow_runtime.s3.meta.events.register_first(
+        "before-send.s3.PutObject",
+        lambda request, **_: pause() if SITE in request.url else None,
+    )
+    slow = slow_runtime.publisher(Settings())
+    results: list[PublishResult] = []
+    changes = [s3_changes(event) for event in (older, newer)]
+    older_change, newer_change = next(changes[0]), next(changes[1])
+
+    worker = threading.Thread(target=lambda: results.append(slow.publish(older_change)))
+    worker.start()
+    assert pause.paused.wait(WAIT_SECONDS)
+    fast = service.Runtime(Deployment.from_env()).publisher(Settings())
+    fast_result = fast.publish(newer_change)
+    pause.release.set()
+    worker.join(WAIT_SECONDS)
+
+    url = "/2024/06/01/garden/tomatoes/"
+    assert (results[0].outcome, fast_result.outcome) == ("published", "published")
+    assert results[0].pages_written == [url, url]  # its own page, then the repair
+    record = PostTable(pipeline.dynamodb, TABLE).get_post(FIRST_KEY)
+    assert record is not None
+    assert record.version_id == newer["Records"][0]["s3"]["object"]["versionId"]
+    pipeline.build()
+    assert pipeline.site_objects() == expected_site({FIRST_KEY: newer_text.encode()})
+
+
+def test_a_duplicate_racing_its_original_publishes_once(pipeline: Pipeline) -> None:
+    event = pipeline.put(FIRST_KEY, FIRST, deliver=False)
+    duplicate = s3_event(
+        FIRST_KEY,
+        "ObjectCreated:Put",
+        event["Records"][0]["s3"]["object"]["versionId"],
+        int(event["Records"][0]["s3"]["object"]["sequencer"], 16),
+    )
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def deliver(payload: dict[str, Any]) -> None:
+        publisher = service.Runtime(Deployment.from_env()).publisher(Settings())
+        change = next(s3_changes(payload))
+        barrier.wait(WAIT_SECONDS)
+        outcomes.append(publisher.publish(change).outcome)
+
+    workers = [threading.Thread(target=deliver, args=(p,)) for p in (event, duplicate)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(WAIT_SECONDS)
+    pipeline.build()
+
+    assert sorted(outcomes) == ["published", "stale"]
+    assert pipeline.site_objects() == expected_site({FIRST_KEY: FIRST.encode()})

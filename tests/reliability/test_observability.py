@@ -1,0 +1,73 @@
+"""Visibility: Powertools metrics (EMF) and structured logs keyed by "<key>@<version>"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blogpub.table import PostTable
+
+from tests.integration.harness import TABLE, Pipeline
+from tests.reliability.conftest import (
+    Handler,
+    LogCapture,
+    emf_documents,
+    lambda_context,
+    metric_values,
+)
+from tests.reliability.posts import hexo_post
+
+KEY = "posts/food/pastel.md"
+POST = hexo_post("Pastel de nata", categories=["Food"], tags=["custard"])
+BROKEN = b"---\ntitle: [unclosed\n---\nbody\n"
+
+
+def test_render_post_emits_published_rejected_and_pages_written(
+    pipeline: Pipeline, render_handler: Handler, structured_logs: LogCapture, capsys: Any
+) -> None:
+    published = pipeline.put(KEY, POST, deliver=False)
+    rejected = pipeline.put("posts/food/broken.md", BROKEN, deliver=False)
+
+    render_handler(published, lambda_context("render-post"))
+    render_handler(rejected, lambda_context("render-post"))
+    documents = emf_documents(capsys.readouterr().out)
+
+    assert metric_values(documents) == {"Published": 1, "PagesWritten": 1, "Rejected": 1}
+    assert {document["_aws"]["CloudWatchMetrics"][0]["Namespace"] for document in documents} == {
+        "blogpub"
+    }
+    by_message = {line["message"]: line for line in structured_logs.lines}
+    version = published["Records"][0]["s3"]["object"]["versionId"]
+    assert by_message["post published"]["correlation_id"] == f"{KEY}@{version}"
+    assert by_message["post published"]["url"] == "/2024/03/05/food/pastel/"
+    rejection = by_message["post rejected"]
+    broken_version = rejected["Records"][0]["s3"]["object"]["versionId"]
+    assert rejection["correlation_id"] == f"posts/food/broken.md@{broken_version}"
+    assert rejection["level"] == "WARNING"
+    assert rejection["reason"] == "bad-front-matter"
+    assert rejection["error"].startswith("posts/food/broken.md: ")
+    record = PostTable(pipeline.dynamodb, TABLE).get_post("posts/food/broken.md")
+    assert record is not None and record.last_error == rejection["error"]
+
+
+def test_build_indexes_emits_pages_written_and_invalidation_paths(
+    pipeline: Pipeline, render_handler: Handler, build_handler: Handler, capsys: Any
+) -> None:
+    render_handler(pipeline.put(KEY, POST, deliver=False), lambda_context("render-post"))
+    capsys.readouterr()
+    records = list(pipeline.stream_records())
+    build_handler({"Records": records}, lambda_context("build-indexes"))
+    first = metric_values(emf_documents(capsys.readouterr().out))
+    update = pipeline.put(
+        KEY, POST.replace("Pastel de nata", "Pastel de nata, warm"), deliver=False
+    )
+    render_handler(update, lambda_context("render-post"))
+    capsys.readouterr()
+    records = list(pipeline.stream_records())
+
+    answer = build_handler({"Records": records}, lambda_context("build-indexes"))
+    second = metric_values(emf_documents(capsys.readouterr().out))
+
+    assert first["PagesWritten"] > 10 and first["InvalidationPaths"] == 0  # every URL was new
+    assert second["PagesWritten"] == len(answer["pages_written"]) > 0
+    assert second["InvalidationPaths"] == len(answer["invalidation"]["paths"])
+    assert "/2024/03/05/food/pastel/" in answer["invalidation"]["paths"]
