@@ -100,7 +100,9 @@ class CapacityRecorder:
         client.meta.events.unregister("provide-client-params.dynamodb", self._before)
         client.meta.events.unregister("after-call.dynamodb", self._after)
 
-    def _writes(self, operation: str, params: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    def _writes(
+        self, operation: str, params: Mapping[str, Any]
+    ) -> list[tuple[str, dict[str, Any]]]:
         """(table, key) of every item a write request touches."""
         if operation in ("PutItem", "UpdateItem", "DeleteItem"):
             key = params.get("Key") or _key_of(params["TableName"], params["Item"])
@@ -128,7 +130,9 @@ class CapacityRecorder:
         operation, params = model.name, self._params
         units = 0.0
         if operation == "GetItem":
-            units = read_units(item_size(parsed.get("Item")), consistent=bool(params.get("ConsistentRead")))
+            units = read_units(
+                item_size(parsed.get("Item")), consistent=bool(params.get("ConsistentRead"))
+            )
         elif operation == "Query":
             size = sum(item_size(item) for item in parsed.get("Items", []))
             units = read_units(size, consistent=bool(params.get("ConsistentRead")))

@@ -20,13 +20,62 @@ POSTS_PER_MONTH = 25
 NEWEST = datetime(2026, 6, 27, 9, 0, 0)
 
 _WORDS_ZH = (
-    "容器 编排 镜像 集群 调度 网络 存储 服务 发布 回滚 监控 日志 指标 告警 部署 "
-    "版本 缓存 队列 数据 模型 架构 性能 延迟 吞吐 弹性 扩容 节点 故障 恢复 测试"
-).split()
+    "容器",
+    "编排",
+    "镜像",
+    "集群",
+    "调度",
+    "网络",
+    "存储",
+    "服务",
+    "发布",
+    "回滚",
+    "监控",
+    "日志",
+    "指标",
+    "告警",
+    "部署",
+    "版本",
+    "缓存",
+    "队列",
+    "数据",
+    "模型",
+    "架构",
+    "性能",
+    "延迟",
+    "吞吐",
+    "弹性",
+    "扩容",
+    "节点",
+    "故障",
+    "恢复",
+    "测试",
+)
 _WORDS_EN = (
-    "container image cluster rollout latency cache queue build deploy shard replica "
-    "index stream batch cold start memory page render template bucket table event"
-).split()
+    "container",
+    "image",
+    "cluster",
+    "rollout",
+    "latency",
+    "cache",
+    "queue",
+    "build",
+    "deploy",
+    "shard",
+    "replica",
+    "index",
+    "stream",
+    "batch",
+    "cold",
+    "start",
+    "memory",
+    "page",
+    "render",
+    "template",
+    "bucket",
+    "table",
+    "event",
+)
 
 
 def post_date(index: int) -> datetime:

@@ -41,12 +41,21 @@ def version(
 
 # -- payloads ------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "name", ["rollback-history.json", "rollback-post.json", "rollback-site.json"]
+    "name",
+    [
+        "rollback-history.json",
+        "rollback-post.json",
+        "rollback-version.json",
+        "rollback-site.json",
+        "rollback-rebuild.json",
+        "rollback-verify.json",
+    ],
 )
 def test_the_events_files_are_valid_requests(name: str) -> None:
-    request = parse_request(load_event(name), "lambda-request-id")
-    assert request.action == load_event(name)["action"]
-    assert request.request_id == "lambda-request-id"  # none given: Lambda's own id
+    payload = load_event(name)
+    request = parse_request(payload, "lambda-request-id")
+    assert request.action == payload["action"]
+    assert request.request_id == payload.get("request_id", "lambda-request-id")
 
 
 def test_a_site_rollback_time_is_read_as_utc() -> None:

@@ -87,7 +87,7 @@ def structured_logs() -> Iterator[LogCapture]:
     capture.setFormatter(logger.registered_formatter)
     logger.addHandler(capture)
     yield capture
-    logger.removeHandler(capture)
+    logger.removeHandler(capture)  # type: ignore[attr-defined]  # delegated to logging
 
 
 def emf_documents(printed: str) -> list[dict[str, Any]]:

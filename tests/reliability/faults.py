@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.compat import HTTPHeaders
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,10 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
 
     def response(self, url: str) -> AWSResponse:
-        return AWSResponse(url, self.status, self.headers, RawBody(self.body))
+        headers = HTTPHeaders()
+        for name, value in self.headers.items():
+            headers[name] = value
+        return AWSResponse(url, self.status, headers, RawBody(self.body))
 
 
 def xml_fault(status: int, code: str, *, wrapped: bool = False) -> Fault:

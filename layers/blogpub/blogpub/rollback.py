@@ -17,7 +17,6 @@ from urllib.parse import quote
 
 from blogpub.config import Deployment
 from blogpub.errors import (
-    AdminRequestError,
     FutureTimeError,
     OutsideRetentionError,
     PostError,
@@ -350,6 +349,3 @@ def _record_summary(record: PostRecord | None) -> dict[str, Any] | None:
         "last_outcome": record.last_outcome,
         "last_error": record.last_error,
     }
-
-
-__all__ = ["AdminRequestError", "RequestStamp", "Rollbacks", "SourceChange", "needed_operation"]

@@ -1,0 +1,230 @@
+"""`make bench`: every figure of bench/README.md in one run, written to bench/results.json.
+
+    python bench/run.py                       # the full run (sites of 100, 1,000, 10,000)
+    python bench/run.py --sizes 50,200 --repetitions 2 --out /tmp/bench   # a quick look
+
+Sections: cold start (subprocesses), render throughput and the 10,000-post rebuild, the
+memory of one render (subprocess), then publish cost against site size on an in-process
+moto with the three sites side by side. Charts are drawn from the JSON at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from environment import BASE_ENVIRONMENT  # noqa: E402 - bench/ is put on the path first
+
+# Before the package is imported: Powertools reads its environment at import time.
+os.environ.update(BASE_ENVIRONMENT)
+
+import probes  # noqa: E402
+from posts import post_key, post_source  # noqa: E402
+
+CORPUS = BENCH.parents[1] / "shared" / "corpus"
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def corpus_files() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p for p in CORPUS.rglob("*.md") if p.name != "README.md")
+
+
+# -- 2. render throughput ---------------------------------------------------------------------
+def render_throughput(rebuild_posts: int, rounds: int) -> dict[str, Any]:
+    from blogpub.errors import PostError
+    from blogpub.reader import read_post
+    from blogpub.render import Renderer
+    from blogpub.settings import Settings
+
+    settings = Settings()
+    renderer = Renderer(settings)
+    result: dict[str, Any] = {}
+    files = corpus_files()
+    if files:
+        sources = [(f"posts/{path.name}", path.read_bytes()) for path in files]
+        read_rates, render_rates, both_rates, rejected = [], [], [], 0
+        for _ in range(rounds):
+            started = time.perf_counter()
+            posts = []
+            for key, raw in sources:
+                try:
+                    posts.append(read_post(raw, key, settings))
+                except PostError:
+                    rejected += 1
+            read_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            for post in posts:
+                renderer.render_post(post)
+            render_seconds = time.perf_counter() - started
+            read_rates.append(len(sources) / read_seconds)
+            render_rates.append(len(posts) / render_seconds)
+            both_rates.append(len(posts) / (read_seconds + render_seconds))
+        result["corpus"] = {
+            "posts": len(sources),
+            "rejected": rejected // rounds,
+            "bytes": sum(len(raw) for _, raw in sources),
+            "rounds": rounds,
+            "read_posts_per_second": round(statistics.median(read_rates), 1),
+            "render_posts_per_second": round(statistics.median(render_rates), 1),
+            "read_and_render_posts_per_second": round(statistics.median(both_rates), 1),
+        }
+    started = time.perf_counter()
+    rendered = [
+        renderer.render_post(read_post(post_source(i).encode("utf-8"), post_key(i), settings))
+        for i in range(rebuild_posts)
+    ]
+    posts_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    pages = renderer.site(rendered)
+    site_seconds = time.perf_counter() - started
+    result["rebuild"] = {
+        "posts": rebuild_posts,
+        "post_pages_seconds": round(posts_seconds, 2),
+        "read_and_render_posts_per_second": round(rebuild_posts / posts_seconds, 1),
+        "index_pages": len(pages) - rebuild_posts,
+        "index_pages_seconds": round(site_seconds, 2),
+        "total_seconds": round(posts_seconds + site_seconds, 2),
+        "site_bytes": sum(len(page.body) for page in pages),
+    }
+    return result
+
+
+# -- 4. memory of one render ---------------------------------------------------------------------
+def render_memory() -> dict[str, Any]:
+    files = corpus_files()
+    largest = max(files, key=lambda p: p.stat().st_size) if files else None
+    if largest is None:
+        generated = BENCH / ".largest-generated.md"
+        generated.write_text(post_source(0) * 1, encoding="utf-8")
+        largest = generated
+    return probes.render_memory_in_subprocess(largest)
+
+
+# -- 1. publish cost against site size -----------------------------------------------------------
+def publish_cost(sizes: list[int], repetitions: int) -> dict[str, Any]:
+    from blogpub_cli.moto_fidelity import install as install_moto_fidelity
+    from moto import mock_aws
+    from sites import Site, newcomer
+
+    install_moto_fidelity()
+    out: dict[str, Any] = {"sizes": sizes, "repetitions": repetitions, "sites": {}}
+    # Metrics are flushed to stdout as EMF every 100 data points; not wanted in the output.
+    with mock_aws(), contextlib.redirect_stdout(io.StringIO()):
+        sites = {size: Site(f"bench-{size}") for size in sizes}
+        for size, site in sites.items():
+            started = time.perf_counter()
+            seeding = site.seed(size, progress=lambda name, n, total: log(f"{name}: {n}/{total}"))
+            out["sites"][str(size)] = {
+                "seed_seconds": round(time.perf_counter() - started, 1),
+                "seed_publish_seconds": round(seeding["publish_seconds"], 1),
+                "seed_build_seconds": round(seeding["build_seconds"], 1),
+                "costs": [],
+            }
+        log("seeded; measuring one publish per site, round-robin")
+        for repetition in range(repetitions + 1):
+            for size, site in sites.items():
+                key, text = newcomer(repetition)
+                # The last round is traced for memory; tracemalloc slows it, so it is not timed.
+                traced = repetition == repetitions
+                cost = site.publish_one(key, text, trace_memory=traced)
+                site.unpublish(key)
+                entry = out["sites"][str(size)]
+                if traced:
+                    entry["build_indexes_traced_peak_bytes"] = cost.build_indexes_peak_bytes
+                    entry["traced_counts"] = cost.counts()
+                else:
+                    entry["costs"].append(
+                        cost.counts()
+                        | {
+                            "render_post_seconds": cost.render_post_seconds,
+                            "build_indexes_seconds": cost.build_indexes_seconds,
+                            "wall_seconds": cost.wall_seconds,
+                        }
+                    )
+            log(f"round {repetition + 1}/{repetitions + 1} done")
+    baseline = out["sites"][str(sizes[0])]
+    for size in sizes:
+        entry = out["sites"][str(size)]
+        costs = entry["costs"]
+        entry["counts"] = costs[0] and {k: v for k, v in costs[0].items() if "seconds" not in k}
+        entry["counts_stable"] = all(
+            {k: v for k, v in c.items() if "seconds" not in k} == entry["counts"] for c in costs
+        )
+        for name in ("render_post_seconds", "build_indexes_seconds", "wall_seconds"):
+            entry[f"median_{name}"] = round(statistics.median(c[name] for c in costs), 4)
+        entry["wall_ratio_to_smallest"] = round(
+            entry["median_wall_seconds"] / baseline["median_wall_seconds"], 3
+        )
+        entry["counts_equal_smallest"] = entry["counts"] == baseline["counts"]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--import-repetitions", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=BENCH)
+    parser.add_argument("--skip", default="", help="comma-separated sections to skip")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    skip = set(filter(None, args.skip.split(",")))
+    args.out.mkdir(parents=True, exist_ok=True)
+    results_path = args.out / "results.json"
+    results: dict[str, Any] = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average_at_start": os.getloadavg(),
+        },
+    }
+
+    def save() -> None:
+        results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+
+    sections: list[tuple[str, Callable[[], Any]]] = [
+        ("cold_start", lambda: probes.cold_start(args.import_repetitions)),
+        ("render", lambda: render_throughput(max(sizes), rounds=3)),
+        ("render_memory", render_memory),
+        ("publish_cost", lambda: publish_cost(sizes, args.repetitions)),
+    ]
+    for name, measure in sections:
+        if name in skip:
+            continue
+        log(f"{name} ...")
+        started = time.perf_counter()
+        results[name] = measure()
+        results[name + "_section_seconds"] = round(time.perf_counter() - started, 1)
+        save()
+    results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    save()
+    from charts import draw_all
+
+    for path in draw_all(results, args.out):
+        log(f"chart {path}")
+    log(f"results in {results_path}")
+
+
+if __name__ == "__main__":
+    main()
