@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from blogpub import service
-from blogpub.observability import logger
+from blogpub.observability import logger, metrics
 from blogpub_cli import moto_fidelity
 from blogpub_cli.lambda_runtime import LambdaContext, load_handler
 from moto import mock_aws
@@ -23,6 +23,12 @@ from tests.reliability.faults import FaultInjector
 moto_fidelity.install()
 
 Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@pytest.fixture(autouse=True)
+def unflushed_metrics_dropped() -> None:
+    """Tests that call blogpub.service directly leave metrics that no handler flushed."""
+    metrics.clear_metrics()
 
 
 @pytest.fixture

@@ -259,6 +259,10 @@ class MemoryListings:
     settings: Settings
     entries: dict[str, list[Entry]] = field(default_factory=dict)  # by list id, newest first
     refs: dict[str, ListRef] = field(default_factory=dict)
+    # Each listing's entries grouped by month once, so a full render is not O(pages x posts).
+    _by_month: dict[str, dict[tuple[int, int], list[Entry]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def from_posts(cls, posts: Iterable[RenderedPost], settings: Settings) -> MemoryListings:
@@ -280,20 +284,22 @@ class MemoryListings:
     def newest(self, ref: ListRef, limit: int) -> Sequence[Entry]:
         return self.entries.get(ref.list_id, [])[:limit]
 
+    def _months_of(self, list_id: str) -> dict[tuple[int, int], list[Entry]]:
+        grouped = self._by_month.get(list_id)
+        if grouped is None:
+            grouped = defaultdict(list)
+            for entry in self.entries.get(list_id, []):
+                grouped[self._month_of(entry)].append(entry)
+            self._by_month[list_id] = grouped = dict(grouped)
+        return grouped
+
     def in_month(self, ref: ListRef, year: int, month: int) -> Sequence[Entry]:
-        return [
-            entry
-            for entry in self.entries.get(ref.list_id, [])
-            if self._month_of(entry) == (year, month)
-        ]
+        return list(self._months_of(ref.list_id).get((year, month), []))
 
     def months(self, ref: ListRef) -> Sequence[MonthCount]:
-        counts: dict[tuple[int, int], int] = defaultdict(int)
-        for entry in self.entries.get(ref.list_id, []):
-            counts[self._month_of(entry)] += 1
         return [
-            MonthCount(year, month, count)
-            for (year, month), count in sorted(counts.items(), reverse=True)
+            MonthCount(year, month, len(entries))
+            for (year, month), entries in sorted(self._months_of(ref.list_id).items(), reverse=True)
         ]
 
     def summaries(self, kind: Literal["category", "tag"]) -> Sequence[ListSummary]:
