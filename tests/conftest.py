@@ -33,3 +33,12 @@ def corpus_posts() -> list[Path]:
     if not SHARED_CORPUS.is_dir():
         return []
     return sorted(p for p in SHARED_CORPUS.rglob("*.md") if p.name != "README.md")
+
+
+@pytest.fixture(autouse=True)
+def fresh_metrics() -> None:
+    """Powertools Metrics is a process-wide singleton: tests that call the package directly
+    (not through a decorated handler, which flushes) must not leak metrics into later tests."""
+    from blogpub.observability import metrics
+
+    metrics.clear_metrics()
