@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from blogpub import keys
 from blogpub.errors import AdminRequestError
-from blogpub.observability import logger
+from blogpub.observability import logger, metrics
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -301,11 +301,14 @@ class Admin:
 
 def admin_event(event: Any, context: LambdaContext) -> dict[str, Any]:
     """RollbackFunction: one admin request in, its answer (or a refusal saying why) out."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
     from blogpub.service import runtime
 
     try:
         request = parse_request(event, context.aws_request_id)
     except AdminRequestError as error:
+        metrics.add_metric(name="AdminRefused", unit=MetricUnit.Count, value=1)
         logger.warning("admin request refused", error=str(error))
         return refusal(error)
     logger.set_correlation_id(request.request_id)
@@ -314,9 +317,11 @@ def admin_event(event: Any, context: LambdaContext) -> dict[str, Any]:
         answer = admin.execute_once(request, context) if request.writes else admin.execute(request)
     except AdminRequestError as error:
         answer = refusal(error, request)
+        metrics.add_metric(name="AdminRefused", unit=MetricUnit.Count, value=1)
         if request.audited:
             admin.audit(request, "refused", answer)
         logger.warning("admin request refused", **request.as_payload(), error=str(error))
         return answer
+    metrics.add_metric(name="AdminRequests", unit=MetricUnit.Count, value=1)
     logger.info("admin request done", **request.as_payload(), changed=answer.get("changed"))
     return answer
