@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -639,9 +639,3 @@ def _memberships(record: PostRecord | None) -> dict[str, Membership]:
     if record is None or record.entry is None or record.sort_key is None:
         return {}
     return {ref.list_id: (ref, record.sort_key, record.entry) for ref in record.lists}
-
-
-def rejected(old: PostRecord | None, source_key: str, **changes: Any) -> PostRecord:
-    """``old`` with a rejection recorded; the published state is kept as it was."""
-    base = old or PostRecord(source_key=source_key, sequencer="")
-    return replace(base, last_outcome="rejected", **changes)
