@@ -16,10 +16,10 @@ import json
 import os
 import sys
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
-from blogpub_cli.state import StackNotRunningError, read_state, state_file_path
+from blogpub_cli.state import StackInfo
+from blogpub_cli.targets import Target, TargetError, aws_client, resolve_target, stack_output
 
 ROLLBACK_FUNCTION = "RollbackFunction"
 FUNCTION_OUTPUT = "RollbackFunctionName"
@@ -27,18 +27,6 @@ EXIT_REFUSED = 3
 EXIT_FAILED = 1
 # A site rollback or verify of a large site may run for minutes (the function's timeout).
 READ_TIMEOUT_SECONDS = 900
-
-
-class AdminTargetError(Exception):
-    """No RollbackFunction could be found to invoke; the message says how to name one."""
-
-
-@dataclass(frozen=True)
-class Target:
-    function_name: str
-    region: str
-    endpoint_url: str | None = None
-    local: bool = False
 
 
 def admin_payload(args: argparse.Namespace) -> dict[str, Any]:
@@ -74,51 +62,30 @@ def check_rollback_arguments(args: argparse.Namespace) -> str | None:
     return None
 
 
-def resolve_target(args: argparse.Namespace) -> Target:
-    if args.function:
-        return Target(args.function, args.region, args.endpoint_url)
-    if args.stack:
-        return Target(stack_function(args.stack, args.region), args.region, args.endpoint_url)
-    try:
-        info = read_state(state_file_path(args.state))
-    except StackNotRunningError as error:
-        raise AdminTargetError(
-            f"{error}; or name a deployed stack (--stack NAME) or function (--function NAME)"
-        ) from error
+def resolve_function(args: argparse.Namespace) -> Target:
+    return resolve_target(
+        args,
+        args.function,
+        from_stack=lambda stack: stack_output(stack, FUNCTION_OUTPUT, args.region),
+        from_local=lambda info, _: local_function(info),
+        not_running="name a deployed stack (--stack NAME) or function (--function NAME)",
+    )
+
+
+def local_function(info: StackInfo) -> str:
     name = info.functions.get(ROLLBACK_FUNCTION)
     if not name:
-        raise AdminTargetError(f"the local stack in {info.state_file} has no {ROLLBACK_FUNCTION}")
-    return Target(name, info.region, args.endpoint_url or info.endpoint, local=True)
-
-
-def stack_function(stack_name: str, region: str) -> str:
-    import boto3
-
-    cloudformation = boto3.client("cloudformation", region_name=region)
-    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
-    for output in stack.get("Outputs", []):
-        if output.get("OutputKey") == FUNCTION_OUTPUT:
-            return str(output["OutputValue"])
-    raise AdminTargetError(f"stack {stack_name} has no {FUNCTION_OUTPUT} output")
+        raise TargetError(f"the local stack in {info.state_file} has no {ROLLBACK_FUNCTION}")
+    return name
 
 
 def invoke(target: Target, payload: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """The function's answer, and whether the invocation itself failed."""
-    import boto3
     from botocore.config import Config
 
-    local_key = "testing" if target.local else None  # moto takes any credentials
-    client = boto3.client(
-        "lambda",
-        region_name=target.region,
-        endpoint_url=target.endpoint_url,
-        aws_access_key_id=local_key,
-        aws_secret_access_key=local_key,
-        config=Config(read_timeout=READ_TIMEOUT_SECONDS, retries={"max_attempts": 3}),
-    )
-    response = client.invoke(
-        FunctionName=target.function_name, Payload=json.dumps(payload).encode("utf-8")
-    )
+    config = Config(read_timeout=READ_TIMEOUT_SECONDS, retries={"max_attempts": 3})
+    client = aws_client("lambda", target, config)
+    response = client.invoke(FunctionName=target.name, Payload=json.dumps(payload).encode("utf-8"))
     answer = json.loads(response["Payload"].read() or b"null")
     return answer if isinstance(answer, dict) else {"answer": answer}, "FunctionError" in response
 
@@ -129,8 +96,8 @@ def cmd_admin(args: argparse.Namespace) -> int:
         print(f"blogpub {args.action}: {problem}", file=sys.stderr)
         return 2
     try:
-        target = resolve_target(args)
-    except AdminTargetError as error:
+        target = resolve_function(args)
+    except TargetError as error:
         print(f"blogpub {args.action}: {error}", file=sys.stderr)
         return 2
     answer, failed = invoke(target, admin_payload(args))

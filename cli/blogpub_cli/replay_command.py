@@ -27,7 +27,8 @@ from blogpub.replay import (
     StreamBatchReplay,
     replay_for,
 )
-from blogpub_cli.state import StackNotRunningError, read_state, state_file_path
+from blogpub_cli.state import StackInfo
+from blogpub_cli.targets import Target, TargetError, aws_client, resolve_target
 
 # Long enough for a stream batch's synchronous replay; the message reappears if we die.
 VISIBILITY_TIMEOUT_SECONDS = 300
@@ -35,22 +36,8 @@ EXIT_KEPT = 1
 EXIT_USAGE = 2
 
 
-class ReplayTargetError(Exception):
-    """The queue could not be found; the message says how to name it."""
-
-
 class ReplayKeptError(Exception):
     """This message was not replayed and stays in the queue; the message says why."""
-
-
-@dataclass(frozen=True)
-class Where:
-    """The queue and how to reach the account it lives in."""
-
-    queue_url: str
-    region: str
-    endpoint_url: str | None = None
-    local: bool = False
 
 
 @dataclass
@@ -62,22 +49,26 @@ class ReplayReport:
         return {"replayed": self.replayed, "kept": self.kept}
 
 
-def resolve_queue(args: argparse.Namespace) -> Where:
+def resolve_queue(args: argparse.Namespace) -> Target:
+    """The queue (its URL is the target's name) and how to reach it."""
     queue: str = args.queue
-    if queue.startswith(("https://", "http://")):
-        return Where(queue, args.region, args.endpoint_url)
-    if args.stack:
-        url = stack_queue_url(args.stack, queue, args.region, args.endpoint_url)
-        return Where(url or queue_url_by_name(queue, args), args.region, args.endpoint_url)
-    try:
-        info = read_state(state_file_path(args.state))
-    except StackNotRunningError:
-        return Where(queue_url_by_name(queue, args), args.region, args.endpoint_url)
-    endpoint = args.endpoint_url or info.endpoint
-    if queue in info.queues:
-        return Where(info.queues[queue], info.region, endpoint, local=True)
-    local = Where("", info.region, endpoint, local=True)
-    return Where(queue_url_by_name(queue, args, local), info.region, endpoint, local=True)
+
+    def from_stack(stack: str) -> str:
+        url = stack_queue_url(stack, queue, args.region, args.endpoint_url)
+        return url or queue_url_by_name(queue, args)
+
+    def from_local(info: StackInfo, local: Target) -> str:
+        if queue in info.queues:
+            return info.queues[queue]
+        return queue_url_by_name(queue, args, local)
+
+    return resolve_target(
+        args,
+        queue if queue.startswith(("https://", "http://")) else None,
+        from_stack=from_stack,
+        from_local=from_local,
+        not_running=lambda: queue_url_by_name(queue, args),
+    )
 
 
 def stack_queue_url(stack: str, logical_id: str, region: str, endpoint: str | None) -> str | None:
@@ -93,30 +84,22 @@ def stack_queue_url(stack: str, logical_id: str, region: str, endpoint: str | No
     return str(resource["StackResourceDetail"]["PhysicalResourceId"])
 
 
-def queue_url_by_name(name: str, args: argparse.Namespace, where: Where | None = None) -> str:
-    sqs = client("sqs", where or Where("", args.region, args.endpoint_url))
+def queue_url_by_name(name: str, args: argparse.Namespace, where: Target | None = None) -> str:
+    sqs = client("sqs", where or Target("", args.region, args.endpoint_url))
     try:
         return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
     except sqs.exceptions.ClientError as error:
-        raise ReplayTargetError(
+        raise TargetError(
             f"no queue {name!r}: give its URL, its name, or a template logical id "
             "with --stack (deployed) or a running local stack"
         ) from error
 
 
-def client(service: str, where: Where) -> Any:
-    import boto3
+def client(service: str, where: Target) -> Any:
     from botocore.config import Config
 
-    local_key = "testing" if where.local else None  # moto takes any credentials
-    return boto3.client(  # type: ignore[call-overload]
-        service,
-        region_name=where.region,
-        endpoint_url=where.endpoint_url,
-        aws_access_key_id=local_key,
-        aws_secret_access_key=local_key,
-        config=Config(retries={"mode": "standard", "max_attempts": 5}, read_timeout=900),
-    )
+    config = Config(retries={"mode": "standard", "max_attempts": 5}, read_timeout=900)
+    return aws_client(service, where, config)
 
 
 def dead_letters(sqs: Any, queue_url: str, limit: int) -> Iterator[dict[str, Any]]:
@@ -140,8 +123,8 @@ def dead_letters(sqs: Any, queue_url: str, limit: int) -> Iterator[dict[str, Any
 class Replayer:
     """Carries out replays against one account (clients made on first use)."""
 
-    where: Where
-    make_client: Callable[[str, Where], Any] = client
+    where: Target  # its name is the queue's URL
+    make_client: Callable[[str, Target], Any] = client
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def service_client(self, service: str) -> Any:
@@ -220,7 +203,7 @@ class Replayer:
 
     def _redrive(self, replay: RedriveReplay) -> None:
         sqs = self.service_client("sqs")
-        sources = sqs.list_dead_letter_source_queues(QueueUrl=self.where.queue_url)
+        sources = sqs.list_dead_letter_source_queues(QueueUrl=self.where.name)
         urls = sources.get("queueUrls", [])
         if len(urls) != 1:
             raise ReplayKeptError(
@@ -233,7 +216,7 @@ class Replayer:
 def replay_queue(replayer: Replayer, limit: int, *, dry_run: bool = False) -> ReplayReport:
     sqs = replayer.service_client("sqs")
     report = ReplayReport()
-    for message in dead_letters(sqs, replayer.where.queue_url, limit):
+    for message in dead_letters(sqs, replayer.where.name, limit):
         try:
             replay = replay_for(message["Body"])
             if not dry_run:
@@ -244,21 +227,19 @@ def replay_queue(replayer: Replayer, limit: int, *, dry_run: bool = False) -> Re
         report.replayed.append(replay.describe())
         if dry_run:
             sqs.change_message_visibility(
-                QueueUrl=replayer.where.queue_url,
+                QueueUrl=replayer.where.name,
                 ReceiptHandle=message["ReceiptHandle"],
                 VisibilityTimeout=0,
             )
         else:
-            sqs.delete_message(
-                QueueUrl=replayer.where.queue_url, ReceiptHandle=message["ReceiptHandle"]
-            )
+            sqs.delete_message(QueueUrl=replayer.where.name, ReceiptHandle=message["ReceiptHandle"])
     return report
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
     try:
         where = resolve_queue(args)
-    except ReplayTargetError as error:
+    except TargetError as error:
         print(f"blogpub replay: {error}", file=sys.stderr)
         return EXIT_USAGE
     report = replay_queue(Replayer(where), args.max, dry_run=args.dry_run)

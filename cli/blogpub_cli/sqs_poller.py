@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from blogpub_cli.delivery import InFlight
 from blogpub_cli.lambda_runtime import InvocationResult, LocalFunction
+from blogpub_cli.poller import Poller
 from blogpub_cli.template import SqsEventSource
 
 POLL_INTERVAL_SECONDS = 0.1
@@ -53,7 +52,7 @@ def succeeded_messages(
     return [record for record in records if record["messageId"] not in failed_ids]
 
 
-class SqsPoller:
+class SqsPoller(Poller):
     """Polls one queue and feeds one function; failed messages return after their visibility."""
 
     def __init__(
@@ -65,40 +64,21 @@ class SqsPoller:
         *,
         region: str,
     ) -> None:
+        super().__init__(thread_name="sqs-poller", poll_interval_seconds=POLL_INTERVAL_SECONDS)
         self.function = function
         self.source = source
         self.queue_url = queue_url
         self.client = sqs_client
         self.region = region
-        self.in_flight = InFlight()
         self.results: list[InvocationResult] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="sqs-poller", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def has_pending(self) -> bool:
+    def _source_has_pending(self) -> bool:
         """Messages waiting or being processed (visible or in flight)."""
-        if self.in_flight.count:
-            return True
         attributes = self.client.get_queue_attributes(
             QueueUrl=self.queue_url,
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
         return any(int(count) for count in attributes.values())
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            with self.in_flight:
-                delivered = self._poll_once()
-            if not delivered:
-                self._stop.wait(POLL_INTERVAL_SECONDS)
 
     def _poll_once(self) -> bool:
         messages = self.client.receive_message(

@@ -11,10 +11,9 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from blogpub_cli.state import StackNotRunningError, read_state, state_file_path
+from blogpub_cli.targets import Target, TargetError, aws_client, resolve_target, stack_output
 
 if TYPE_CHECKING:
     from blogpub.table import PostTable
@@ -23,56 +22,20 @@ TABLE_OUTPUT = "TableName"
 DEFAULT_LIMIT = 20
 
 
-class StatusTargetError(Exception):
-    """No table could be found to read; the message says how to name one."""
-
-
-@dataclass(frozen=True)
-class TableTarget:
-    table: str
-    region: str
-    endpoint_url: str | None = None
-    local: bool = False
-
-
-def resolve_table(args: argparse.Namespace) -> TableTarget:
-    if args.table:
-        return TableTarget(args.table, args.region, args.endpoint_url)
-    if args.stack:
-        return TableTarget(stack_table(args.stack, args.region), args.region, args.endpoint_url)
-    try:
-        info = read_state(state_file_path(args.state))
-    except StackNotRunningError as error:
-        raise StatusTargetError(
-            f"{error}; or name a table (--table NAME) or deployed stack (--stack NAME)"
-        ) from error
-    return TableTarget(info.table, info.region, args.endpoint_url or info.endpoint, local=True)
-
-
-def stack_table(stack_name: str, region: str) -> str:
-    import boto3
-
-    cloudformation = boto3.client("cloudformation", region_name=region)
-    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
-    for output in stack.get("Outputs", []):
-        if output.get("OutputKey") == TABLE_OUTPUT:
-            return str(output["OutputValue"])
-    raise StatusTargetError(f"stack {stack_name} has no {TABLE_OUTPUT} output")
-
-
-def post_table(target: TableTarget) -> PostTable:
-    import boto3
-    from blogpub.table import PostTable  # boto3 is slow to import: not for `blogpub --help`
-
-    local_key = "testing" if target.local else None  # moto takes any credentials
-    dynamodb: Any = boto3.client(
-        "dynamodb",
-        region_name=target.region,
-        endpoint_url=target.endpoint_url,
-        aws_access_key_id=local_key,
-        aws_secret_access_key=local_key,
+def resolve_table(args: argparse.Namespace) -> Target:
+    return resolve_target(
+        args,
+        args.table,
+        from_stack=lambda stack: stack_output(stack, TABLE_OUTPUT, args.region),
+        from_local=lambda info, _: info.table,
+        not_running="name a table (--table NAME) or deployed stack (--stack NAME)",
     )
-    return PostTable(dynamodb, target.table)
+
+
+def post_table(target: Target) -> PostTable:
+    from blogpub.table import PostTable  # slow to import: not for `blogpub --help`
+
+    return PostTable(aws_client("dynamodb", target), target.name)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -80,7 +43,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     try:
         target = resolve_table(args)
-    except StatusTargetError as error:
+    except TargetError as error:
         print(f"blogpub status: {error}", file=sys.stderr)
         return 2
     table = post_table(target)
@@ -88,7 +51,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     failures = recent_failures(table, args.limit)
     if args.json:
         answer = {
-            "table": target.table,
+            "table": target.name,
             "activity": [line.as_dict() for line in activity],
             "failures": [line.as_dict() for line in failures],
             "failures_by_reason": failure_counts(failures),

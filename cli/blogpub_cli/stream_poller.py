@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from blogpub_cli.delivery import InFlight, utc_timestamp
+from blogpub_cli.delivery import utc_timestamp
 from blogpub_cli.lambda_runtime import InvocationResult, LocalFunction
+from blogpub_cli.poller import Poller
 from blogpub_cli.template import StreamEventSource
 
 # AWS retries a failing stream batch until its records expire (24 h) when
@@ -124,7 +125,7 @@ def stream_failure_record(
     }
 
 
-class StreamPoller:
+class StreamPoller(Poller):
     """Polls one table stream and feeds one function, honouring the mapping's settings."""
 
     def __init__(
@@ -137,6 +138,7 @@ class StreamPoller:
         region: str,
         max_batching_window_seconds: float = 0.2,
     ) -> None:
+        super().__init__(thread_name="stream-poller", poll_interval_seconds=POLL_INTERVAL_SECONDS)
         self.function = function
         self.source = source
         self.client = streams_client
@@ -144,14 +146,11 @@ class StreamPoller:
         self.region = region
         # MaximumBatchingWindowInSeconds is kept small locally: a test waits on every batch.
         self.window_seconds = min(source.batching_window_seconds, max_batching_window_seconds)
-        self.in_flight = InFlight()
         self.results: list[InvocationResult] = []
         self.abandoned_batches: list[dict[str, Any]] = []  # what went to OnFailure
-        self._stop = threading.Event()
         self._lock = threading.Lock()  # guards the iterator between the poll loop and has_pending
         self._shard_id = ""
         self._iterator: str | None = None
-        self._thread = threading.Thread(target=self._loop, name="stream-poller", daemon=True)
 
     @property
     def retry_limit(self) -> int:
@@ -168,17 +167,10 @@ class StreamPoller:
             ShardId=self._shard_id,
             ShardIteratorType=iterator_type,
         )["ShardIterator"]
-        self._thread.start()
+        super().start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def has_pending(self) -> bool:
+    def _source_has_pending(self) -> bool:
         """Whether records wait in the shard past the last checkpoint (a fresh poll)."""
-        if self.in_flight.count:
-            return True
         with self._lock:
             if self._iterator is None:
                 return False
@@ -190,13 +182,6 @@ class StreamPoller:
             assert self._iterator is not None
             response = self.client.get_records(ShardIterator=self._iterator, Limit=limit)
             return response.get("Records", []), response.get("NextShardIterator")
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            with self.in_flight:
-                delivered = self._poll_once()
-            if not delivered:
-                self._stop.wait(POLL_INTERVAL_SECONDS)
 
     def _poll_once(self) -> bool:
         raw_records, next_iterator = self._fetch(self.source.batch_size)
