@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
+from blogpub_cli import capacity
+
 from tests.conftest import REPO
 
 # bench/ is a folder of scripts, not a package.
 sys.path.insert(0, str(REPO / "bench"))
 
-import capacity
 import posts
 
 
