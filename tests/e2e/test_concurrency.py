@@ -270,11 +270,11 @@ def check_table(items: list[dict[str, Any]], published: dict[str, str]) -> dict[
         list_id = registry["sk"]
         sort_keys = members.get(list_id, [])
         assert int(registry.get("n", 0)) == len(sort_keys), list_id
-        months = Counter(keys.month_attribute(int(sk[0:4]), int(sk[5:7])) for sk in sort_keys)
+        months = Counter(sk[0:7] for sk in sort_keys)
         stored = {
-            name: int(value)
-            for name, value in registry.items()
-            if name.startswith("m") and len(name) == 8 and int(value) != 0
+            item["sk"]: int(item["n"])
+            for item in items
+            if item["pk"] == keys.months_pk(list_id) and int(item["n"]) != 0
         }
         assert stored == dict(months), list_id
         counted += 1

@@ -1,9 +1,12 @@
-"""DESIGN.md invariant 2: one more post costs the same on a small and on a large site."""
+"""DESIGN.md invariant 2: one more post costs the same on a small and on a large site, and on
+a young and an old one."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from blogpub import service
+from blogpub_cli.capacity import CapacityRecorder
 from moto import mock_aws
 
 from tests.integration.harness import Pipeline
@@ -12,12 +15,18 @@ CATEGORY_TREES = [["新媒体", "趣头条", "分类"], ["编程", "Dockone", "�
 START = datetime(2021, 1, 1, 8, 0, 0)
 SPAN_DAYS = 730
 
+# The young and the old site share their newest months, post for post; the old one also has
+# one post a month for ten years before them, all in the newcomer's tree, so every listing the
+# newcomer joins (the site's and its three categories') spans 123 months instead of 3.
+NEWEST_MONTH = (2022, 12)
+RECENT_MONTHS = 3
+POSTS_PER_RECENT_MONTH = 20
+OLDER_MONTHS = 120
 
-def post_text(index: int, total: int) -> str:
-    """A small importer-shaped post; dates spread evenly over two years."""
-    date = START + timedelta(days=SPAN_DAYS * index / total)
-    tree = CATEGORY_TREES[index % len(CATEGORY_TREES)]
-    categories = "\n".join(f" - {name}" for name in tree)
+
+def post_source(index: int, date: datetime, tree: int) -> str:
+    """A small importer-shaped post in ``CATEGORY_TREES[tree]``."""
+    categories = "\n".join(f" - {name}" for name in CATEGORY_TREES[tree])
     return (
         f"---\ntitle: 'Post {index}'\ncategories:\n{categories}\n"
         f"date: {date:%Y-%m-%d %H:%M:%S}\nauthor: bench\n---\n\n"
@@ -25,25 +34,28 @@ def post_text(index: int, total: int) -> str:
     )
 
 
+def post_text(index: int, total: int) -> str:
+    """Dates spread evenly over two years, trees alternating."""
+    date = START + timedelta(days=SPAN_DAYS * index / total)
+    return post_source(index, date, index % len(CATEGORY_TREES))
+
+
 def build_site(pipeline: Pipeline, total: int) -> None:
-    for index in range(total):
-        pipeline.put(f"posts/p{index:05d}.md", post_text(index, total))
+    seed(pipeline, [post_text(index, total) for index in range(total)])
+
+
+def seed(pipeline: Pipeline, texts: list[str]) -> None:
+    for index, text in enumerate(texts):
+        pipeline.put(f"posts/p{index:05d}.md", text)
     pipeline.build(
         batch_size=1_000_000
     )  # the base site in one pass; only the next post is measured
 
 
-def publish_one_more(pipeline: Pipeline) -> dict[str, int]:
-    """Publish one new post into the first tree and count what it cost."""
+def publish(pipeline: Pipeline, newcomer: str) -> dict[str, int]:
+    """Publish one new post and count what it cost."""
     counter = pipeline.counter()
     invalidations_before = len(pipeline.invalidations())
-    # The newest post, opening a month: the same position on both sites, so the same pages
-    # (landings, feeds, archives, overviews, the new month's archives) change on both.
-    newcomer = (
-        post_text(0, 1)
-        .replace("Post 0", "Newcomer")
-        .replace("2021-01-01 08:00:00", "2023-01-15 09:00:00")
-    )
     pipeline.put("posts/newcomer.md", newcomer)
     reports = pipeline.build()
     pipeline.unhook(counter)
@@ -57,6 +69,18 @@ def publish_one_more(pipeline: Pipeline) -> dict[str, int]:
         "invalidation_paths": sum(len(paths) for paths in invalidations),
         "build_batches": len(reports),
     }
+
+
+def publish_one_more(pipeline: Pipeline) -> dict[str, int]:
+    """Publish one new post into the first tree and count what it cost."""
+    # The newest post, opening a month: the same position on both sites, so the same pages
+    # (landings, feeds, archives, overviews, the new month's archives) change on both.
+    newcomer = (
+        post_text(0, 1)
+        .replace("Post 0", "Newcomer")
+        .replace("2021-01-01 08:00:00", "2023-01-15 09:00:00")
+    )
+    return publish(pipeline, newcomer)
 
 
 def measure(total: int) -> dict[str, int]:
@@ -74,3 +98,49 @@ def test_publishing_one_post_costs_the_same_on_20_and_2000_posts(aws_env: None) 
     assert small["invalidation_paths"] > 0
     assert small["dynamodb_requests"] > 0
     assert large == small
+
+
+def month_before(back: int, day: int) -> datetime:
+    """08:00 on ``day`` of the month ``back`` months before NEWEST_MONTH."""
+    year, month = NEWEST_MONTH
+    months = year * 12 + month - 1 - back
+    return datetime(months // 12, months % 12 + 1, day, 8, 0, 0)
+
+
+def publish_into_the_newest_month(pipeline: Pipeline) -> dict[str, float]:
+    """Publish the newest post of all into the newest month (which both sites fill alike, so
+    no month opens), counting the requests and the DynamoDB capacity units they cost."""
+    newcomer = post_source(0, month_before(0, 25), 0).replace("Post 0", "Newcomer")
+    recorder = CapacityRecorder()
+    dynamodb = service.runtime().dynamodb  # the functions' client, which the counter hooks too
+    recorder.attach(dynamodb)  # around both the render and the index build
+    try:
+        cost: dict[str, float] = {**publish(pipeline, newcomer)}
+    finally:
+        recorder.detach(dynamodb)
+    return cost | {"read_units": recorder.read_units, "write_units": recorder.write_units}
+
+
+def measure_units(texts: list[str]) -> dict[str, float]:
+    with mock_aws():
+        pipeline = Pipeline()
+        seed(pipeline, texts)
+        return publish_into_the_newest_month(pipeline)
+
+
+def test_publishing_one_post_costs_the_same_on_a_young_and_an_old_site(aws_env: None) -> None:
+    recent = []
+    for index in range(RECENT_MONTHS * POSTS_PER_RECENT_MONTH):
+        back, day = divmod(index, POSTS_PER_RECENT_MONTH)
+        recent.append(post_source(index, month_before(back, 1 + day), index % 2))
+    older = [
+        post_source(len(recent) + back, month_before(RECENT_MONTHS + back, 10), 0)
+        for back in range(OLDER_MONTHS)
+    ]
+    young = measure_units(recent)  # 60 posts over 3 months
+    old = measure_units(recent + older)  # the same 60 posts after ten years of one a month
+
+    assert young["pages_written"] > 0
+    assert young["read_units"] > 0
+    assert young["write_units"] > 0
+    assert old == young

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from blogpub import keys
 from blogpub.config import DEFAULT_MAX_POST_BYTES
+from blogpub.reader import MAX_CATEGORY_NODES, MAX_TAGS
 from blogpub.status import recent_failures
-from blogpub.table import PostTable
+from blogpub.table import MAX_LISTINGS, PostTable
 
 from tests.integration.harness import TABLE, Pipeline
 from tests.integration.test_pipeline import expected_site
@@ -215,3 +216,24 @@ def test_fixing_a_rejected_post_publishes_it(published: Pipeline) -> None:
             key: hexo_post("Fixed later", "2024-05-06 07:08:09").encode(),
         }
     )
+
+
+def test_a_post_on_the_most_listings_allowed_can_move_to_another_month(
+    published: Pipeline,
+) -> None:
+    """The reader's limits on categories and tags keep a post's transaction within DynamoDB's
+    100 items even when every listing moves to another month (four items each)."""
+    assert 1 + MAX_CATEGORY_NODES + MAX_TAGS <= MAX_LISTINGS
+    key = "posts/inbox/many-listings.md"
+    categories = "categories: [" + ", ".join(f"[c{i}]" for i in range(MAX_CATEGORY_NODES)) + "]\n"
+    tags = "tags: [" + ", ".join(f"t{i}" for i in range(MAX_TAGS)) + "]\n"
+    published.put(key, (GOOD_HEAD + categories + tags + "---\nbody\n").encode())
+    moved = GOOD_HEAD.replace("2024-04-01", "2024-06-01") + categories + tags + "---\nmoved\n"
+    published.put(key, moved.encode())
+    published.build()
+
+    outcomes = [r["outcome"] for result in published.render_results[-2:] for r in result["results"]]
+    assert outcomes == ["published", "published"]
+    record = PostTable(published.dynamodb, TABLE).get_post(key)
+    assert record is not None and len(record.lists) == 1 + MAX_CATEGORY_NODES + MAX_TAGS
+    assert record.sort_key is not None and record.sort_key.startswith("2024-06-01")

@@ -192,8 +192,14 @@ def test_the_stream_batch_is_one_publish_of_the_seed_post() -> None:
     assert listed == set(post["lists"])
     registry = {i[keys.SK]: i for i in images if i[keys.PK].startswith(keys.registry_pk(""))}
     assert set(registry) == listed
-    month = keys.month_attribute(2022, 2)
-    assert all(item["n"] == 1 and item[month] == 1 for item in registry.values())
+    assert all(item["n"] == 1 for item in registry.values())
+    months = {
+        i[keys.PK].removeprefix(keys.months_pk("")): i
+        for i in images
+        if i[keys.PK].startswith(keys.months_pk(""))
+    }
+    assert set(months) == listed
+    assert all(item[keys.SK] == "2022-02" and item["n"] == 1 for item in months.values())
 
 
 def test_the_sqs_message_wraps_an_s3_notification() -> None:

@@ -341,7 +341,11 @@ def test_site_page_set_follows_the_listings(settings: Settings) -> None:
             urls.month_url(SITE, local.year, local.month),
         }
         for ref in urls.lists_of(post, settings)[1:]:
-            expected |= {urls.landing_url(ref), urls.month_url(ref, local.year, local.month)}
+            expected |= {
+                urls.landing_url(ref),
+                urls.archives_url(ref),
+                urls.month_url(ref, local.year, local.month),
+            }
             if ref.kind == "category":
                 expected.add(urls.feed_url(ref))
     assert got == expected

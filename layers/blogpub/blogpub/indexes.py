@@ -37,31 +37,57 @@ def _membership_pages(ref: ListRef, year: int, month: int) -> list[IndexPage]:
     return pages
 
 
-def _month_counts(image: Mapping[str, Any] | None) -> dict[str, int]:
-    if not image:
-        return {}
-    return {
-        name: int(value)
-        for name, value in image.items()
-        if name.startswith("m") and len(name) == 8 and name[5] == "-"
-    }
+def _count(image: Mapping[str, Any] | None) -> int:
+    return int((image or {}).get("n", 0))
+
+
+def _touched(change: StreamChange) -> bool:
+    """Rewritten by a rebuild (a new ``rebuilt_by`` marker): every page of the item's scope
+    is rendered again, since settings may have changed what they show."""
+    old, new = change.old_image or {}, change.new_image or {}
+    return bool(new.get("rebuilt_by")) and new.get("rebuilt_by") != old.get("rebuilt_by")
+
+
+def _opened_or_closed(change: StreamChange) -> bool:
+    """A listing or month that gained its first post or lost its last."""
+    return (_count(change.old_image) > 0) != (_count(change.new_image) > 0)
 
 
 def _registry_pages(change: StreamChange) -> list[IndexPage]:
+    """A listing's total or names changed: its landing and its overview show them."""
     image = change.new_image or change.old_image or {}
     ref = list_ref_from_id(change.sk, image.get("names") or ())
     pages = [IndexPage("landing", ref)]
     if ref.kind == "category":
-        return [*pages, IndexPage("category_overview")]
-    if ref.kind == "tag":
-        return [*pages, IndexPage("tag_overview")]
-    old_months, new_months = _month_counts(change.old_image), _month_counts(change.new_image)
-    changed = {
-        (int(name[1:5]), int(name[6:8]))
-        for name in old_months.keys() | new_months.keys()
-        if old_months.get(name) != new_months.get(name)
-    }
-    return pages + site_wide_pages(changed)
+        pages.append(IndexPage("category_overview"))
+    elif ref.kind == "tag":
+        pages.append(IndexPage("tag_overview"))
+    if _touched(change):
+        pages.append(IndexPage("archives", ref))
+        if has_feed(ref):
+            pages.append(IndexPage("feed", ref))
+    if ref == SITE and (_touched(change) or _opened_or_closed(change)):
+        pages += site_wide_pages(())
+    return pages
+
+
+def _month_count_pages(change: StreamChange) -> list[IndexPage]:
+    """A month's count changed: the listing's landing shows its newest months' counts and
+    the site's year page its months'. Only when the month opens or closes do the pages that
+    list every month (archive indexes, the sitemap index) change."""
+    image = change.new_image or change.old_image or {}
+    ref = list_ref_from_id(change.pk.removeprefix("MONTHS#"), image.get("names") or ())
+    year, month = month_of(change.sk)
+    pages = [IndexPage("landing", ref)]
+    if ref == SITE:
+        pages.append(IndexPage("year", year=year))
+    if _opened_or_closed(change) or _touched(change):
+        pages.append(IndexPage("archives", ref))
+        if ref == SITE:
+            pages.append(IndexPage("sitemap_index"))
+    if _touched(change):
+        pages += _membership_pages(ref, year, month)
+    return pages
 
 
 def _feed_pages(change: StreamChange) -> list[IndexPage]:
@@ -90,6 +116,8 @@ def affected_pages(changes: Iterable[StreamChange]) -> list[IndexPage]:
                     pages += _membership_pages(ref, *month_of(change.sk))
         elif change.pk.startswith("LISTS#"):
             pages = _registry_pages(change)
+        elif change.pk.startswith("MONTHS#"):
+            pages = _month_count_pages(change)
         elif change.pk.startswith("POST#"):
             pages = _feed_pages(change)
         for page in pages:
@@ -145,9 +173,23 @@ class TableListings:
         )
         return result
 
-    def months(self, ref: ListRef) -> Sequence[MonthCount]:
-        record = self._once(("record", ref.list_id), lambda: self.table.list_record(ref))
-        return record.months  # type: ignore[no-any-return]
+    def recent_months(self, ref: ListRef, limit: int) -> Sequence[MonthCount]:
+        result: list[MonthCount] = self._once(
+            ("recent", ref.list_id, limit), lambda: self.table.recent_months(ref.list_id, limit)
+        )
+        return result
+
+    def months_in_year(self, ref: ListRef, year: int) -> Sequence[MonthCount]:
+        result: list[MonthCount] = self._once(
+            ("year", ref.list_id, year), lambda: self.table.months_in_year(ref.list_id, year)
+        )
+        return result
+
+    def all_months(self, ref: ListRef) -> Sequence[MonthCount]:
+        result: list[MonthCount] = self._once(
+            ("all", ref.list_id), lambda: self.table.list_months(ref.list_id)
+        )
+        return result
 
     def summaries(self, kind: Literal["category", "tag"]) -> Sequence[ListSummary]:
         result: list[ListSummary] = self._once(

@@ -8,7 +8,8 @@ item               pk                           sk
 post record        ``POST#<source key>``        ``POST``
 URL claim          ``URL#<site path>``          ``URL``
 list membership    ``LIST#<list id>``           ``<local ISO date>#<source key>``
-list registry      ``LISTS#<kind>``             ``<list id>``  (count, names, per-month)
+list registry      ``LISTS#<kind>``             ``<list id>``  (post count, names)
+month count        ``MONTHS#<list id>``         ``YYYY-MM``  (post count of the month, names)
 failure record     ``FAIL``                     ``<ISO time>#<source key>#<version>``
 activity record    ``ACTIVITY``                 ``<ISO time>#<source key>#<version>``
 audit record       ``AUDIT``                    ``<ISO time>#<request id>``
@@ -16,7 +17,9 @@ idempotency record ``IDEMPOTENCY``              ``<hash of the admin request id>
 =================  ===========================  ==========================================
 
 Membership sort keys start with the post's date in the site timezone, so a month archive
-is one ``begins_with`` query and a landing page one reverse query with a limit.
+is one ``begins_with`` query and a landing page one reverse query with a limit. Every item a
+publish writes has a size bounded by the post, never by the site: a listing's months are
+one small item each, so an old site's listing costs what a young one's does.
 """
 
 from __future__ import annotations
@@ -56,9 +59,8 @@ def registry_pk(kind: str) -> str:
     return f"LISTS#{kind}"
 
 
-def month_attribute(year: int, month: int) -> str:
-    """Per-month count attribute on a registry item, e.g. ``m2022-02``."""
-    return f"m{year:04d}-{month:02d}"
+def months_pk(list_id: str) -> str:
+    return f"MONTHS#{list_id}"
 
 
 FAIL_PK = "FAIL"

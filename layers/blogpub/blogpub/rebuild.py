@@ -12,7 +12,7 @@ that RenderPostFunction consumes, each one small:
   It carries the sequencer the table held, so a newer version published meanwhile wins.
 - ``index-pages``: a chunk of listings from the table registry. A settings change alters
   index pages whose table items do not move, so no stream record would reach them; the
-  chunk touches each listing's registry item and one membership per month (rewritten
+  chunk touches each listing's registry item and each of its month count items (rewritten
   unchanged but for a ``rebuilt_by`` marker), and the stream hands those records to
   BuildIndexesFunction, which re-renders, writes and invalidates every page of those
   listings the one way index pages are written.
@@ -174,7 +174,7 @@ ListingPart = MonthCount | None  # one month of a listing; None: its registry it
 
 
 def listing_parts(record: ListRecord) -> list[ListingPart]:
-    """What a rebuild touches of one listing: its registry item, then one post per month."""
+    """What a rebuild touches of one listing: its registry item, then each month's count."""
     return [None, *record.months]
 
 

@@ -150,7 +150,7 @@ class IndexPage:
         if self.kind == "year":
             return urls.year_url(self.year)
         if self.kind == "archives":
-            return urls.archives_url()
+            return urls.archives_url(self.ref)
         if self.kind == "category_overview":
             return urls.overview_url("category")
         if self.kind == "tag_overview":
@@ -169,9 +169,17 @@ def has_feed(ref: ListRef) -> bool:
     return ref.kind in ("site", "category")
 
 
+# A landing page links this many of its listing's newest months, then its archive index: a
+# listing's every month is on one page that changes only when a month opens or closes.
+LANDING_MONTHS = 12
+
+
 def listing_pages(ref: ListRef, months: Iterable[tuple[int, int]]) -> list[IndexPage]:
-    """The pages of one listing: its landing page, one archive per month, maybe a feed."""
+    """The pages of one listing: its landing page, its archive index (the site's is a
+    site-wide page), one archive per month, maybe a feed."""
     pages = [IndexPage("landing", ref)]
+    if ref != SITE:
+        pages.append(IndexPage("archives", ref))
     pages += [IndexPage("month", ref, year, month) for year, month in months]
     if has_feed(ref):
         pages.append(IndexPage("feed", ref))
@@ -217,9 +225,9 @@ def page_exists(page: IndexPage, listings: Listings) -> bool:
     if page.kind == "sitemap_month":
         return bool(listings.in_month(SITE, page.year, page.month))
     if page.kind == "year":
-        return any(month.year == page.year for month in listings.months(SITE))
-    if page.kind in ("landing", "feed") and page.ref != SITE:
-        return bool(listings.months(page.ref))
+        return bool(listings.months_in_year(SITE, page.year))
+    if page.kind in ("landing", "feed", "archives") and page.ref != SITE:
+        return bool(listings.recent_months(page.ref, LANDING_MONTHS))
     return True
 
 
@@ -234,8 +242,16 @@ class Listings(Protocol):
         """Every entry of a listing in a month (site timezone), newest first."""
         ...
 
-    def months(self, ref: ListRef) -> Sequence[MonthCount]:
-        """The months of a listing that hold posts, newest first."""
+    def recent_months(self, ref: ListRef, limit: int) -> Sequence[MonthCount]:
+        """The ``limit`` newest months of a listing that hold posts, newest first."""
+        ...
+
+    def months_in_year(self, ref: ListRef, year: int) -> Sequence[MonthCount]:
+        """The months of one year of a listing that hold posts, newest first."""
+        ...
+
+    def all_months(self, ref: ListRef) -> Sequence[MonthCount]:
+        """Every month of a listing that holds posts, newest first."""
         ...
 
     def summaries(self, kind: Literal["category", "tag"]) -> Sequence[ListSummary]:
@@ -296,11 +312,17 @@ class MemoryListings:
     def in_month(self, ref: ListRef, year: int, month: int) -> Sequence[Entry]:
         return list(self._months_of(ref.list_id).get((year, month), []))
 
-    def months(self, ref: ListRef) -> Sequence[MonthCount]:
+    def all_months(self, ref: ListRef) -> Sequence[MonthCount]:
         return [
             MonthCount(year, month, len(entries))
             for (year, month), entries in sorted(self._months_of(ref.list_id).items(), reverse=True)
         ]
+
+    def recent_months(self, ref: ListRef, limit: int) -> Sequence[MonthCount]:
+        return self.all_months(ref)[:limit]
+
+    def months_in_year(self, ref: ListRef, year: int) -> Sequence[MonthCount]:
+        return [m for m in self.all_months(ref) if m.year == year]
 
     def summaries(self, kind: Literal["category", "tag"]) -> Sequence[ListSummary]:
         return [
@@ -310,7 +332,9 @@ class MemoryListings:
         ]
 
     def months_by_list(self) -> dict[ListRef, list[tuple[int, int]]]:
-        return {ref: [(m.year, m.month) for m in self.months(ref)] for ref in self.refs.values()}
+        return {
+            ref: [(m.year, m.month) for m in self.all_months(ref)] for ref in self.refs.values()
+        }
 
 
 @dataclass(frozen=True)
@@ -469,12 +493,14 @@ class Renderer:
             author=entry.author,
         )
 
-    def _month_links(self, ref: ListRef, months: Sequence[MonthCount]) -> list[Link]:
+    def _month_links(
+        self, ref: ListRef, months: Sequence[MonthCount], *, counts: bool = True
+    ) -> list[Link]:
         return [
             Link(
                 self._href(urls.month_url(ref, m.year, m.month)),
                 f"{m.year:04d}-{m.month:02d}",
-                m.count,
+                m.count if counts else None,
             )
             for m in months
         ]
@@ -559,7 +585,8 @@ class Renderer:
         return data
 
     def landing(self, ref: ListRef, entries: Sequence[Entry], months: Sequence[MonthCount]) -> Page:
-        """The listing's newest ``per_page`` entries (given newest first) and its months."""
+        """The listing's newest ``per_page`` entries (given newest first), its newest
+        ``LANDING_MONTHS`` months with their counts and a link to its archive index."""
         url = urls.landing_url(ref)
         return self._html(
             "landing.html",
@@ -570,7 +597,8 @@ class Renderer:
             heading=self._listing_title(ref),
             breadcrumb=self._breadcrumb(ref) if ref.kind == "category" else [],
             entries=[self._entry_view(e) for e in entries[: self.settings.per_page]],
-            months=self._month_links(ref, months),
+            months=self._month_links(ref, months[:LANDING_MONTHS]),
+            all_months=self._href(urls.archives_url(ref)),
             listing_feed=self._href(urls.feed_url(ref)) if has_feed(ref) else None,
         )
 
@@ -605,20 +633,36 @@ class Renderer:
             total=sum(m.count for m in in_year),
         )
 
-    def archives_index(self, months: Sequence[MonthCount]) -> Page:
-        """Every year and month of the site with counts ("/archives/")."""
+    def archives_index(self, ref: ListRef, months: Sequence[MonthCount]) -> Page:
+        """Every year and month of a listing ("/archives/", "/archives/categories/a/b/").
+
+        Without counts: the page changes only when a month opens or closes, so a publish into
+        a month that has posts never re-renders it. The counts are on the site's year pages
+        and on each landing's newest months.
+        """
         years: dict[int, list[MonthCount]] = defaultdict(list)
         for m in sorted(months, key=lambda m: (m.year, m.month), reverse=True):
             years[m.year].append(m)
+        heading = (
+            self.labels["archives"]
+            if ref.kind == "site"
+            else f"{self._listing_title(ref)} · {self.labels['archives']}"
+        )
         return self._html(
             "archives.html",
-            urls.archives_url(),
-            title=self.labels["archives"],
-            heading=self.labels["archives"],
+            urls.archives_url(ref),
+            title=heading,
+            heading=heading,
+            up=None
+            if ref.kind == "site"
+            else Link(self._href(urls.landing_url(ref)), self._listing_title(ref)),
             years=[
                 (
-                    Link(self._href(urls.year_url(y)), f"{y:04d}", sum(m.count for m in ms)),
-                    self._month_links(SITE, ms),
+                    Link(
+                        self._href(urls.year_url(y)) if ref.kind == "site" else "",
+                        f"{y:04d}",
+                    ),
+                    self._month_links(ref, ms, counts=False),
                 )
                 for y, ms in years.items()
             ],
@@ -725,22 +769,23 @@ class Renderer:
         the pipeline use."""
         if page.kind == "landing":
             entries = listings.newest(page.ref, self.settings.per_page)
-            return self.landing(page.ref, entries, listings.months(page.ref))
+            months = listings.recent_months(page.ref, LANDING_MONTHS)
+            return self.landing(page.ref, entries, months)
         if page.kind == "month":
             entries = listings.in_month(page.ref, page.year, page.month)
             return self.month_archive(page.ref, page.year, page.month, entries)
         if page.kind == "feed":
             return self.feed(page.ref, listings.newest(page.ref, self.settings.feed_limit))
         if page.kind == "year":
-            return self.year_archive(page.year, listings.months(SITE))
+            return self.year_archive(page.year, listings.months_in_year(SITE, page.year))
         if page.kind == "archives":
-            return self.archives_index(listings.months(SITE))
+            return self.archives_index(page.ref, listings.all_months(page.ref))
         if page.kind == "category_overview":
             return self.overview("category", listings.summaries("category"))
         if page.kind == "tag_overview":
             return self.overview("tag", listings.summaries("tag"))
         if page.kind == "sitemap_index":
-            return self.sitemap_index(listings.months(SITE))
+            return self.sitemap_index(listings.all_months(SITE))
         if page.kind == "sitemap_month":
             return self.sitemap_month(
                 page.year, page.month, listings.in_month(SITE, page.year, page.month)

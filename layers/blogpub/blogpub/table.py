@@ -7,9 +7,10 @@ the post's stored S3 sequencer, so concurrent or repeated events cannot both app
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,6 +27,10 @@ PostStatus = Literal["published", "unpublished", "deleted", "absent"]
 Outcome = Literal["published", "unpublished", "deleted", "rejected"]
 
 MAX_TRANSACTION_ITEMS = 100
+# A publish that moves a post to another month writes four items per listing (membership
+# out and in, two month counts) besides the post record, URL claims and activity record;
+# the reader's limits on category levels and tags keep a post within this many listings.
+MAX_LISTINGS = (MAX_TRANSACTION_ITEMS - 4) // 4
 # Feed entries need full bodies; keep them on the post record while they fit in an item.
 MAX_STORED_BODY_BYTES = 300 * 1024
 FAILURE_TTL_SECONDS = 90 * 24 * 3600
@@ -179,7 +184,7 @@ def _entry_from_values(values: Mapping[str, Any]) -> Entry:
 class ListRecord:
     ref: ListRef
     count: int
-    months: tuple[MonthCount, ...]  # newest first, only months with posts
+    months: tuple[MonthCount, ...] = ()  # newest first, only months with posts, when loaded
 
 
 @dataclass
@@ -279,23 +284,43 @@ class PostTable:
             )
         ]
 
-    def list_record(self, ref: ListRef) -> ListRecord:
-        response = self.client.get_item(
-            TableName=self.name,
-            Key=to_item({keys.PK: keys.registry_pk(ref.kind), keys.SK: ref.list_id}),
-            ConsistentRead=True,
-        )
-        item = response.get("Item")
-        if not item:
-            return ListRecord(ref, 0, ())
-        return _list_record(from_item(item))
-
     def list_records(self, kind: ListKind) -> list[ListRecord]:
+        """Every listing of a kind that has posts, with its count (months not loaded)."""
         records = [
             _list_record(values)
             for values in self._query_all("pk = :pk", {":pk": keys.registry_pk(kind)})
         ]
         return [record for record in records if record.count > 0]
+
+    # -- month counts: one small item per listing and month --------------------------------
+    def recent_months(self, list_id: str, limit: int) -> list[MonthCount]:
+        """The ``limit`` newest months of a listing that hold posts, newest first."""
+        return list(itertools.islice(self._months(list_id, page=max(limit, 1)), limit))
+
+    def months_in_year(self, list_id: str, year: int) -> list[MonthCount]:
+        """The months of one year of a listing that hold posts, newest first."""
+        return list(
+            self._months(list_id, between=(keys.month_prefix(year, 1), keys.month_prefix(year, 12)))
+        )
+
+    def list_months(self, list_id: str) -> list[MonthCount]:
+        """Every month of a listing that holds posts, newest first (archive indexes, admin)."""
+        return list(self._months(list_id))
+
+    def _months(
+        self, list_id: str, *, between: tuple[str, str] | None = None, page: int | None = None
+    ) -> Iterator[MonthCount]:
+        """A listing's months with posts, newest first."""
+        condition = "pk = :pk"
+        values: dict[str, Any] = {":pk": keys.months_pk(list_id)}
+        if between is not None:
+            condition += " AND sk BETWEEN :first AND :last"
+            values[":first"], values[":last"] = between
+        for item in self._query_all(condition, values, newest_first=True, page=page):
+            count = int(item.get("n", 0))
+            if count > 0:  # a month whose posts all left keeps its item at zero
+                year, month = month_of(item[keys.SK])
+                yield MonthCount(year, month, count)
 
     def list_summaries(self, kind: ListKind) -> list[ListSummary]:
         return [ListSummary(record.ref, record.count) for record in self.list_records(kind)]
@@ -374,7 +399,8 @@ class PostTable:
     def list_records_page(
         self, kind: ListKind, after: str | None, limit: int
     ) -> tuple[list[ListRecord], str | None]:
-        """Up to ``limit`` registry items of ``kind`` after list id ``after``; where to go on."""
+        """Up to ``limit`` listings of ``kind`` after list id ``after``, each with its months;
+        where to go on."""
         request: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": "pk = :pk",
@@ -388,39 +414,41 @@ class PostTable:
         response = self.client.query(**request)
         records = [_list_record(from_item(item)) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
-        return [r for r in records if r.count > 0], (
-            str(from_item(last)[keys.SK]) if last else None
-        )
+        return [
+            replace(record, months=tuple(self.list_months(record.ref.list_id)))
+            for record in records
+            if record.count > 0
+        ], (str(from_item(last)[keys.SK]) if last else None)
 
     def touch_registry(self, ref: ListRef, marker: str) -> bool:
         """Rewrite a listing's registry item unchanged but for ``marker``: its stream record
-        makes the index builder re-render the listing's landing and the site-wide pages."""
+        makes the index builder re-render the listing's landing, archive index and feed and,
+        for the site, the site-wide pages."""
         return self._touch({keys.PK: keys.registry_pk(ref.kind), keys.SK: ref.list_id}, marker)
 
     def touch_month(self, list_id: str, year: int, month: int, marker: str) -> bool:
-        """Rewrite one membership of a listing's month likewise: its month page, landing and
-        feed are re-rendered. False when the month has no post (any more)."""
-        response = self.client.query(
-            TableName=self.name,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :month)",
-            ExpressionAttributeValues=to_item(
-                {":pk": keys.list_pk(list_id), ":month": keys.month_prefix(year, month)}
-            ),
-            ProjectionExpression="pk, sk",
-            Limit=1,
+        """Rewrite one month's count item likewise: that month's pages are re-rendered.
+        False when the month has no post (any more)."""
+        return self._touch(
+            {keys.PK: keys.months_pk(list_id), keys.SK: keys.month_prefix(year, month)},
+            marker,
+            only_with_posts=True,
         )
-        items = response.get("Items", [])
-        return bool(items) and self._touch(from_item(items[0]), marker)
 
-    def _touch(self, key: Mapping[str, Any], marker: str) -> bool:
+    def _touch(self, key: Mapping[str, Any], marker: str, *, only_with_posts: bool = False) -> bool:
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": to_item({keys.PK: key[keys.PK], keys.SK: key[keys.SK]}),
+            "UpdateExpression": "SET rebuilt_by = :marker",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": to_item({":marker": marker}),
+        }
+        if only_with_posts:  # a count item left at zero by its last post's removal
+            request["ConditionExpression"] += " AND #n > :zero"
+            request["ExpressionAttributeNames"] = {"#n": "n"}
+            request["ExpressionAttributeValues"] |= to_item({":zero": 0})
         try:
-            self.client.update_item(
-                TableName=self.name,
-                Key=to_item({keys.PK: key[keys.PK], keys.SK: key[keys.SK]}),
-                UpdateExpression="SET rebuilt_by = :marker",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=to_item({":marker": marker}),
-            )
+            self.client.update_item(**request)
         except self.client.exceptions.ConditionalCheckFailedException:
             return False  # removed meanwhile: its removal already reached the builder
         return True
@@ -449,14 +477,23 @@ class PostTable:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _query_all(
-        self, condition: str, values: Mapping[str, Any], *, newest_first: bool = False
+        self,
+        condition: str,
+        values: Mapping[str, Any],
+        *,
+        newest_first: bool = False,
+        page: int | None = None,
     ) -> Iterator[dict[str, Any]]:
+        """Every item of a key condition, read ``page`` items per request when given (so a
+        caller that stops early reads little)."""
         request: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": to_item(values),
             "ScanIndexForward": not newest_first,
         }
+        if page is not None:
+            request["Limit"] = page
         while True:
             response = self.client.query(**request)
             for item in response.get("Items", []):
@@ -481,16 +518,7 @@ _RECORD_PROJECTION: dict[str, Any] = {
 
 def _list_record(values: Mapping[str, Any]) -> ListRecord:
     ref = list_ref_from_id(values[keys.SK], values.get("names") or ())
-    months = sorted(
-        (
-            MonthCount(int(name[1:5]), int(name[6:8]), int(count))
-            for name, count in values.items()
-            if name.startswith("m") and len(name) == 8 and name[5] == "-" and int(count) > 0
-        ),
-        key=lambda m: (m.year, m.month),
-        reverse=True,
-    )
-    return ListRecord(ref, int(values.get("n", 0)), tuple(months))
+    return ListRecord(ref, int(values.get("n", 0)))
 
 
 def membership_values(ref: ListRef, sort_key: str, entry: Entry) -> dict[str, Any]:
@@ -563,47 +591,48 @@ Membership = tuple[ListRef, str, Entry]  # the listing, the sort key, what it sh
 
 
 @dataclass
-class _RegistryDeltas:
-    """How each listing's total and per-month counts move in one publish."""
+class _CountDeltas:
+    """How each listing's total and its months' counts move in one publish."""
 
     refs: dict[str, ListRef] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
-    months: dict[str, dict[str, int]] = field(default_factory=dict)
+    months: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def shift(self, ref: ListRef, sort_key: str, delta: int, *, total: bool) -> None:
         self.refs[ref.list_id] = ref
         if total:
             self.totals[ref.list_id] = self.totals.get(ref.list_id, 0) + delta
-        attribute = keys.month_attribute(*month_of(sort_key))
-        months = self.months.setdefault(ref.list_id, {})
-        months[attribute] = months.get(attribute, 0) + delta
+        month = keys.month_prefix(*month_of(sort_key))
+        self.months[ref.list_id, month] = self.months.get((ref.list_id, month), 0) + delta
 
     def updates(self, table: str) -> Iterator[dict[str, Any]]:
-        for list_id, months in self.months.items():
-            changes = sorted((a, d) for a, d in months.items() if d)
-            total = self.totals.get(list_id, 0)
-            if not changes and not total:
-                continue
-            ref = self.refs[list_id]
-            names = {f"#m{i}": attribute for i, (attribute, _) in enumerate(changes)}
-            values: dict[str, Any] = {f":d{i}": delta for i, (_, delta) in enumerate(changes)}
-            additions = [f"#m{i} :d{i}" for i in range(len(changes))]
-            if total:
-                additions.append("#n :dn")
-                names["#n"] = "n"
-                values[":dn"] = total
-            expression = "ADD " + ", ".join(additions)
-            if ref.names:
-                expression += " SET #names = :names"
-                names["#names"] = "names"
-                values[":names"] = list(ref.names)
-            yield {
-                "TableName": table,
-                "Key": to_item({keys.PK: keys.registry_pk(ref.kind), keys.SK: list_id}),
-                "UpdateExpression": expression,
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": to_item(values),
-            }
+        """One ADD per changed count: the listing's registry item, then each month's item."""
+        for list_id, delta in sorted(self.totals.items()):
+            if delta:
+                ref = self.refs[list_id]
+                key = {keys.PK: keys.registry_pk(ref.kind), keys.SK: list_id}
+                yield _count_update(table, key, ref, delta)
+        for (list_id, month), delta in sorted(self.months.items()):
+            if delta:
+                key = {keys.PK: keys.months_pk(list_id), keys.SK: month}
+                yield _count_update(table, key, self.refs[list_id], delta)
+
+
+def _count_update(table: str, key: Mapping[str, Any], ref: ListRef, delta: int) -> dict[str, Any]:
+    names: dict[str, str] = {"#n": "n"}
+    values: dict[str, Any] = {":d": delta}
+    expression = "ADD #n :d"
+    if ref.names:
+        expression += " SET #names = :names"
+        names["#names"] = "names"
+        values[":names"] = list(ref.names)
+    return {
+        "TableName": table,
+        "Key": to_item(key),
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": to_item(values),
+    }
 
 
 def _plan_memberships(
@@ -612,7 +641,7 @@ def _plan_memberships(
     old_members: Mapping[str, Membership],
     new_members: Mapping[str, Membership],
 ) -> None:
-    deltas = _RegistryDeltas()
+    deltas = _CountDeltas()
     for list_id, (ref, sort_key, entry) in old_members.items():
         kept = new_members.get(list_id)
         if kept is not None and kept[1] == sort_key:

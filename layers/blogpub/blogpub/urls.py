@@ -284,8 +284,13 @@ def year_url(year: int) -> str:
     return f"/{ARCHIVES_DIR}/{year:04d}/"
 
 
-def archives_url() -> str:
-    return f"/{ARCHIVES_DIR}/"
+def archives_url(ref: ListRef = SITE) -> str:
+    """ "/archives/" for the site; a listing's archive index of months lives below it,
+    "/archives/categories/a/b/", "/archives/tags/x/": beside the 4-digit year pages, so it
+    can never be a category's or tag's own page."""
+    if ref.kind == "site":
+        return f"/{ARCHIVES_DIR}/"
+    return f"/{ARCHIVES_DIR}{_listing_dir(ref)}"
 
 
 def overview_url(kind: OverviewKind) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from blogpub.config import Deployment
@@ -22,7 +22,7 @@ from blogpub.publish import is_post_key
 from blogpub.rebuild import LIST_KINDS
 from blogpub.render import IndexPage, site_pages
 from blogpub.site import SiteBucket
-from blogpub.table import ListRecord, PostRecord, PostTable
+from blogpub.table import ListRecord, PostRecord, PostTable, month_of
 from blogpub.versions import SourceVersion, list_versions
 
 if TYPE_CHECKING:
@@ -79,12 +79,22 @@ def _both_gone(version: SourceVersion, record: PostRecord) -> bool:
 
 
 def count_drift(records: Iterable[PostRecord], registries: Iterable[ListRecord]) -> list[Drift]:
-    """Listings whose stored size differs from the number of published posts in them."""
+    """Listings, and months of listings, whose stored count differs from the number of
+    published posts in them."""
     published = [r for r in records if r.status == "published"]
     actual = Counter(ref.list_id for r in published for ref in r.lists)
     actual["site"] = len(published)
+    actual_months = Counter(
+        (ref.list_id, month_of(r.sort_key)) for r in published if r.sort_key for ref in r.lists
+    )
+    registries = list(registries)
     stored = {registry.ref.list_id: registry.count for registry in registries}
-    return [
+    stored_months = {
+        (registry.ref.list_id, (m.year, m.month)): m.count
+        for registry in registries
+        for m in registry.months
+    }
+    drift = [
         Drift(
             "count-mismatch",
             f"listing {list_id} counts {stored.get(list_id, 0)}, the table has"
@@ -93,6 +103,16 @@ def count_drift(records: Iterable[PostRecord], registries: Iterable[ListRecord])
         for list_id in sorted(set(actual) | set(stored))
         if stored.get(list_id, 0) != actual.get(list_id, 0)
     ]
+    drift += [
+        Drift(
+            "count-mismatch",
+            f"listing {list_id} counts {stored_months.get((list_id, ym), 0)} posts in"
+            f" {ym[0]:04d}-{ym[1]:02d}, the table has {actual_months.get((list_id, ym), 0)}",
+        )
+        for list_id, ym in sorted(set(actual_months) | set(stored_months))
+        if stored_months.get((list_id, ym), 0) != actual_months.get((list_id, ym), 0)
+    ]
+    return drift
 
 
 @dataclass
@@ -111,7 +131,11 @@ class Verifier:
             if v.is_latest and is_post_key(v.key, prefix)
         }
         records = {record.source_key: record for record in self.table.post_records()}
-        registries = [r for kind in LIST_KINDS for r in self.table.list_records(kind)]
+        registries = [
+            replace(r, months=tuple(self.table.list_months(r.ref.list_id)))
+            for kind in LIST_KINDS
+            for r in self.table.list_records(kind)
+        ]
         stored_keys = self._site_keys()
         drift = item_drift(current, records) + count_drift(records.values(), registries)
         published = [r for r in records.values() if r.status == "published" and r.url]
