@@ -230,6 +230,23 @@ def test_count_drift_compares_registry_sizes_with_published_posts() -> None:
     ]
 
 
+def test_count_drift_compares_month_counts_with_published_posts() -> None:
+    ref = ListRef("category", ("x",), ("X",))
+    published = [
+        PostRecord(f"posts/{n}.md", "", status="published", sort_key=date, lists=(SITE, ref))
+        for n, date in enumerate(
+            ["2024-02-03T10:00:00", "2024-02-09T10:00:00", "2024-03-01T08:00:00"]
+        )
+    ]
+    months = (MonthCount(2024, 3, 1), MonthCount(2024, 2, 2))
+    assert count_drift(published, [ListRecord(SITE, 3, months), ListRecord(ref, 3, months)]) == []
+    drifted = (MonthCount(2024, 3, 2), MonthCount(2024, 2, 2))  # March counts one post too many
+    drift = count_drift(published, [ListRecord(SITE, 3, months), ListRecord(ref, 3, drifted)])
+    assert [d.detail for d in drift] == [
+        "listing category:x counts 2 posts in 2024-03, the table has 1"
+    ]
+
+
 def test_page_drift() -> None:
     stored = {"/a/": "h1", "/b/": "old"}
     assert page_drift("/a/", "p", "h1", stored) is None
