@@ -138,3 +138,28 @@ def test_a_failure_that_outlasts_the_retries_raises_for_lambda_to_retry(
     assert page in pipeline.site_objects()
     assert retried["results"][0]["pages_written"] == ["/2024/03/05/travel/lisbon/"]
     assert pipeline.site_objects() == expected_site({KEY: POST.encode()})
+
+
+def test_a_delete_whose_page_removal_failed_is_finished_by_the_retry(
+    pipeline: Pipeline, faults: FaultInjector
+) -> None:
+    pipeline.put(KEY, POST)
+    pipeline.build()
+    page = object_key_for("/2024/03/05/travel/lisbon/")
+    assert page in pipeline.site_objects()
+    denied = faults.inject(
+        FaultPlan("s3.DeleteObject", [S3_ACCESS_DENIED] * 50, only=url_contains(SITE, "lisbon"))
+    )
+    event = pipeline.delete(KEY, deliver=False)
+
+    with pytest.raises(TransientError, match="1 change"):
+        pipeline.deliver(event)  # the table says deleted; the page is still online
+    assert denied.attempts >= 1
+    assert page in pipeline.site_objects()
+    faults.remove_all()
+    retried = pipeline.deliver(event)  # Lambda's asynchronous retry of the same event
+    pipeline.build()
+
+    assert retried["results"][0]["outcome"] == "stale"  # already committed: not applied again
+    assert retried["results"][0]["pages_deleted"] == ["/2024/03/05/travel/lisbon/"]
+    assert pipeline.site_objects() == expected_site({})

@@ -149,6 +149,7 @@ class Publisher:
                 return self._reject(change, old, sequencer, error.with_source(change.key))
             except _VersionGoneError:
                 return PublishResult(change.key, change.version_id, "stale")
+        new = replace(new, removed_url=_removed_url(old, new))
         try:
             self.table.commit(
                 old, new, extra_items=[self._activity(new, processed_at, change.request_id)]
@@ -270,6 +271,8 @@ class Publisher:
     ) -> None:
         if old is not None and old.status == "published" and old.url and old.url != new.url:
             self._remove_unclaimed(old.url, result)
+        elif new.removed_url:
+            self._remove_unclaimed(new.removed_url, result)
         record, current_page = new, page
         for _ in range(MAX_RECONCILE_ROUNDS):
             url = record.url if record.status == "published" else None
@@ -287,7 +290,12 @@ class Publisher:
     def _finish_page(self, record: PostRecord, result: PublishResult) -> None:
         """A repeat of the event that committed ``record``: Lambda retries an event whose page
         write failed after its transaction (or whose commit answer was lost), so the page the
-        table promises is checked, and written when it is missing or not that version's."""
+        table promises is checked, and written when it is missing or not that version's; or,
+        for a delete or unpublish, removed when it is still there."""
+        if record.status != "published" and record.removed_url:
+            if self.site.stored_hash(record.removed_url) is not None:
+                self._remove_unclaimed(record.removed_url, result)
+            return
         if record.status != "published" or not record.url or not record.page_hash:
             return
         if self.site.stored_hash(record.url) != record.page_hash:
@@ -303,6 +311,16 @@ class Publisher:
     def _remove_unclaimed(self, url: str, result: PublishResult) -> None:
         if self.table.url_owner(url) is None and self.site.sync(url, None) == "deleted":
             result.pages_deleted.append(url)
+
+
+def _removed_url(old: PostRecord | None, new: PostRecord) -> str | None:
+    """The URL a post that is not published (any more) had its page at, carried until a
+    version is published again."""
+    if new.status == "published" or old is None:
+        return None
+    if old.status == "published":
+        return old.url
+    return old.removed_url
 
 
 class _VersionGoneError(Exception):

@@ -100,6 +100,9 @@ class PostRecord:
     page_hash: str | None = None
     body_html: str | None = None  # for full-content feeds; None when too large
     processed_at: str = ""
+    # Deleted or unpublished: the URL whose page the post had, until the page is gone (so a
+    # retry of an event whose page removal failed can finish it).
+    removed_url: str | None = None
 
     def to_values(self) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -119,6 +122,7 @@ class PostRecord:
             "list_names": [list(ref.names) for ref in self.lists] or None,
             "page_hash": self.page_hash,
             "processed_at": self.processed_at or None,
+            "removed_url": self.removed_url,
         }
         if self.entry is not None:
             values.update(_entry_values(self.entry))
@@ -150,6 +154,7 @@ class PostRecord:
             page_hash=values.get("page_hash"),
             body_html=zlib.decompress(body).decode("utf-8") if body else None,
             processed_at=values.get("processed_at", ""),
+            removed_url=values.get("removed_url"),
         )
 
 
@@ -507,7 +512,7 @@ _RECORD_ATTRIBUTES = (
     *("pk", "sk", "source_key", "sequencer", "status", "last_outcome", "version_id"),
     *("last_version_id", "last_error", "last_error_reason", "url", "sort_key", "lists"),
     *("list_names", "page_hash", "processed_at", "title", "date", "updated", "excerpt_html"),
-    *("cover", "author"),
+    *("cover", "author", "removed_url"),
 )
 # Every post record attribute but the stored body; several names are DynamoDB reserved words.
 _RECORD_PROJECTION: dict[str, Any] = {
