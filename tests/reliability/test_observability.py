@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from blogpub.errors import TransientError
 from blogpub.table import PostTable
 
-from tests.integration.harness import TABLE, Pipeline
+from tests.integration.harness import SITE, TABLE, Pipeline
 from tests.reliability.conftest import (
     Handler,
     LogCapture,
@@ -14,6 +16,7 @@ from tests.reliability.conftest import (
     lambda_context,
     metric_values,
 )
+from tests.reliability.faults import S3_ACCESS_DENIED, FaultInjector, FaultPlan, url_contains
 from tests.reliability.posts import hexo_post
 
 KEY = "posts/food/pastel.md"
@@ -54,8 +57,8 @@ def test_build_indexes_emits_pages_written_and_invalidation_paths(
 ) -> None:
     render_handler(pipeline.put(KEY, POST, deliver=False), lambda_context("render-post"))
     capsys.readouterr()
-    records = list(pipeline.stream_records())
-    build_handler({"Records": records}, lambda_context("build-indexes"))
+    first_records = list(pipeline.stream_records())
+    build_handler({"Records": first_records}, lambda_context("build-indexes"))
     first = metric_values(emf_documents(capsys.readouterr().out))
     update = pipeline.put(
         KEY, POST.replace("Pastel de nata", "Pastel de nata, warm"), deliver=False
@@ -68,6 +71,24 @@ def test_build_indexes_emits_pages_written_and_invalidation_paths(
     second = metric_values(emf_documents(capsys.readouterr().out))
 
     assert first["PagesWritten"] > 10 and first["InvalidationPaths"] == 0  # every URL was new
+    assert first["StreamRecords"] == len(first_records)
     assert second["PagesWritten"] == len(answer["pages_written"]) > 0
     assert second["InvalidationPaths"] == len(answer["invalidation"]["paths"])
     assert "/2024/03/05/food/pastel/" in answer["invalidation"]["paths"]
+
+
+def test_a_change_that_fails_is_counted_before_lambda_retries_it(
+    pipeline: Pipeline,
+    render_handler: Handler,
+    faults: FaultInjector,
+    capsys: Any,
+) -> None:
+    faults.inject(
+        FaultPlan("s3.PutObject", [S3_ACCESS_DENIED] * 50, only=url_contains(SITE, "pastel"))
+    )
+    event = pipeline.put(KEY, POST, deliver=False)
+
+    with pytest.raises(TransientError):
+        render_handler(event, lambda_context("render-post"))
+
+    assert metric_values(emf_documents(capsys.readouterr().out)) == {"Failed": 1}

@@ -134,6 +134,7 @@ def render_post_event(event: dict[str, Any]) -> dict[str, Any]:
             result = publisher.publish(change)
         except Exception as error:  # reported below, then re-raised for a retry
             logger.exception("publish failed; the event will be retried", key=change.key)
+            metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=1)
             failures.append(error)
             continue
         metrics.add_metric(name=result.outcome.capitalize(), unit=MetricUnit.Count, value=1)
@@ -157,6 +158,8 @@ def run_rebuild(
     rt: Runtime, commands: list[RebuildCommand], settings_changes: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """RebuildQueue commands, and a whole-site rebuild after a _config.yml change."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
     from blogpub.rebuild import Rebuilder, start_rebuild
 
     done = []
@@ -169,6 +172,7 @@ def run_rebuild(
         for command in commands:
             logger.set_correlation_id(f"rebuild-{command.rebuild_id}")
             report = rebuilder.run(command)
+            metrics.add_metric(name="RebuildSteps", unit=MetricUnit.Count, value=1)
             logger.info("rebuild step done", **report)
             done.append(report)
     return done
@@ -201,6 +205,8 @@ def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
         renderer=Renderer(settings),
         invalidator=invalidator,
     )
+    # Counted before the build, so a batch that fails (and is retried) still reports it.
+    metrics.add_metric(name="StreamRecords", unit=MetricUnit.Count, value=len(changes))
     report = builder.build(changes)
     metrics.add_metric(name="PagesWritten", unit=MetricUnit.Count, value=len(report.pages_written))
     paths = len(report.invalidation["paths"]) if report.invalidation else 0  # type: ignore[arg-type]
