@@ -168,6 +168,30 @@ class EnvironmentGate:
             self.environ.set_overlay(previous)
 
 
+SERVICE_NAME_VARIABLE = "POWERTOOLS_SERVICE_NAME"
+
+
+@contextmanager
+def service_name(name: str | None) -> Iterator[None]:
+    """The Powertools service name for the logs of one invocation.
+
+    On Lambda every function has its own process, and Powertools reads the name once, when
+    the Logger is made. Here the functions share one process, so the name is set for the
+    invocation in Powertools' per-context keys (a context variable: per thread), which its
+    formatter puts over the Logger's own.
+    """
+    if not name:
+        yield
+        return
+    from aws_lambda_powertools.logging.formatter import THREAD_LOCAL_KEYS
+
+    token = THREAD_LOCAL_KEYS.set({**THREAD_LOCAL_KEYS.get(), "service": name})
+    try:
+        yield
+    finally:
+        THREAD_LOCAL_KEYS.reset(token)
+
+
 @dataclass(frozen=True)
 class InvocationResult:
     payload: Any  # the handler's return value, or error_payload() when it raised
@@ -228,7 +252,10 @@ class LocalFunction:
         )
         payload_in = json.loads(json.dumps(event))
         started = time.monotonic()
-        with self.gate.applied(self.spec.environment):
+        with (
+            self.gate.applied(self.spec.environment),
+            service_name(self.spec.environment.get(SERVICE_NAME_VARIABLE)),
+        ):
             try:
                 payload = handler(payload_in, context)
                 error: BaseException | None = None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from blogpub_cli.lambda_runtime import (
     EnvironmentGate,
     InvocationResult,
@@ -168,3 +171,28 @@ def test_context_and_json_round_trip_of_the_event() -> None:
 def test_only_agreed_variables_are_shared_by_the_process() -> None:
     shared = shared_variables([{"A": "1", "S": "x"}, {"A": "1", "S": "y", "B": "2"}])
     assert shared == {"A": "1", "B": "2"}
+
+
+def test_each_local_function_logs_under_its_own_service_name(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """One process runs every function locally; each invocation logs its function's name."""
+    from aws_lambda_powertools import Logger
+
+    logger = Logger(service="made-at-import")  # as a handler module's logger is
+
+    def handler(event: Any, context: Any) -> None:
+        logger.info("hello")
+
+    def function(service: str) -> LocalFunction:
+        spec = replace(_function().spec, environment={"POWERTOOLS_SERVICE_NAME": service})
+        return LocalFunction(
+            spec, EnvironmentGate(), region="us-east-1", account_id="1", handler=handler
+        )
+
+    function("render-post").invoke({})
+    function("build-indexes").invoke({})
+    logger.info("outside")
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["service"] for line in lines] == ["render-post", "build-indexes", "made-at-import"]
