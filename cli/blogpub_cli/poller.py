@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from abc import ABC, abstractmethod
 
 from blogpub_cli.delivery import InFlight
+
+_log = logging.getLogger("blogpub.local")
+MAX_BACKOFF_SECONDS = 2.0
 
 
 class Poller(ABC):
     """Polls its source on a daemon thread, counting each poll as in flight for the idle check.
 
     A poll that delivered nothing is followed by ``poll_interval_seconds`` of rest (cut short
-    by ``stop``); one that delivered is followed at once by the next.
+    by ``stop``); one that delivered is followed at once by the next. A poll that fails (the
+    endpoint answers 500, say) is logged and tried again after a growing rest, as Lambda's
+    event source mappings keep polling: the thread never dies of it.
     """
 
     def __init__(self, *, thread_name: str, poll_interval_seconds: float) -> None:
@@ -34,9 +40,18 @@ class Poller(ABC):
         return bool(self.in_flight.count) or self._source_has_pending()
 
     def _loop(self) -> None:
+        failures = 0
         while not self._stop.is_set():
-            with self.in_flight:
-                delivered = self._poll_once()
+            try:
+                with self.in_flight:
+                    delivered = self._poll_once()
+            except Exception:
+                failures += 1
+                _log.warning("%s: poll failed; polling again", self._thread.name, exc_info=True)
+                rest = min(self.poll_interval_seconds * 2**failures, MAX_BACKOFF_SECONDS)
+                self._stop.wait(rest)
+                continue
+            failures = 0
             if not delivered:
                 self._stop.wait(self.poll_interval_seconds)
 

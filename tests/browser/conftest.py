@@ -174,7 +174,7 @@ def published_paths(site_dir: Path) -> frozenset[str]:
     return frozenset(paths)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def published_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublishedSite]:
     """examples/posts uploaded through S3 to the real pipeline on the embedded stack."""
     workdir = tmp_path_factory.mktemp("browser-stack")
@@ -221,7 +221,7 @@ def chromium() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def open_tab(chromium: Browser, published_site: PublishedSite) -> Iterator[TabOpener]:
     """open_tab(width, color_scheme="light") -> a ReaderTab on the published site."""
     tabs: list[ReaderTab] = []

@@ -66,7 +66,8 @@ def s3_client(stack: LocalStack) -> Any:
     )
 
 
-@pytest.fixture(scope="session")
+# Package scope: stopped (pollers first) before other packages reset moto's backends.
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """The real pipeline (template.yaml's functions) on moto, with a state file."""
     state = tmp_path_factory.mktemp("state") / "local.json"
@@ -105,7 +106,8 @@ class RecordingStack:
     indexes: Recorder
 
 
-@pytest.fixture(scope="session")
+# Package scope: stopped (pollers first) before other packages reset moto's backends.
+@pytest.fixture(scope="package")
 def recording_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecordingStack]:
     """The template's wiring with recording handlers in place of render and index functions."""
     render, indexes = Recorder(), Recorder()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -196,3 +197,33 @@ def test_each_local_function_logs_under_its_own_service_name(
 
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["service"] for line in lines] == ["render-post", "build-indexes", "made-at-import"]
+
+
+def test_a_poller_keeps_polling_after_a_failed_poll() -> None:
+    """As Lambda's event source mappings do: a failed read is retried, the thread lives on."""
+    from blogpub_cli.poller import Poller
+
+    class Flaky(Poller):
+        def __init__(self) -> None:
+            super().__init__(thread_name="flaky", poll_interval_seconds=0.001)
+            self.polls = 0
+
+        def _source_has_pending(self) -> bool:
+            return self.polls < 5
+
+        def _poll_once(self) -> bool:
+            self.polls += 1
+            if self.polls <= 2:
+                raise RuntimeError("500 Internal Server Error")
+            return self.polls < 5
+
+    poller = Flaky()
+    poller.start()
+    deadline = time.monotonic() + 10
+    while poller.has_pending() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    alive = poller._thread.is_alive()
+    poller.stop()
+
+    assert poller.polls >= 5
+    assert alive
