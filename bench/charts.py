@@ -87,25 +87,41 @@ def cold_start_chart(cold: dict[str, Any], path: Path) -> Path:
 
 
 def memory_chart(results: dict[str, Any], path: Path) -> Path:
+    """Left: peak Python allocations of one render and one build per site (tracemalloc).
+    Right: peak RSS of a fresh process doing the same (what Lambda reports)."""
     plt = _pyplot()
-    labels, values = [], []
+    traced: tuple[list[str], list[float]] = ([], [])
+    rss: tuple[list[str], list[float]] = ([], [])
     render = results.get("render_memory")
     if render:
-        labels.append(f"render largest post\n({render['source_bytes'] // 1024} KB source)")
-        values.append(render["render_traced_peak_bytes"] / MIB)
+        label = f"render largest post\n({render['source_bytes'] // 1024} KB source)"
+        traced[0].append(label)
+        traced[1].append(render["render_traced_peak_bytes"] / MIB)
+        rss[0].append(label)
+        rss[1].append(render["peak_rss_bytes"] / MIB)
     cost = results.get("publish_cost")
     if cost:
         for size in cost["sizes"]:
-            peak = cost["sites"][str(size)].get("build_indexes_traced_peak_bytes")
-            if peak is not None:
-                labels.append(f"BuildIndexes, one publish\n{size:,}-post site")
-                values.append(peak / MIB)
-    figure, axis = plt.subplots(figsize=(8, 4.2))
-    bars = axis.bar(labels, values, color="tab:green")
-    axis.bar_label(bars, fmt="%.2f MiB", fontsize=8)
-    axis.set_ylabel("peak Python allocations (tracemalloc, MiB)")
-    axis.set_title("Peak Python allocations: one render, one BuildIndexes batch per site")
-    axis.tick_params(axis="x", labelsize=8)
+            entry = cost["sites"][str(size)]
+            label = f"BuildIndexes, one publish\n{size:,}-post site"
+            if entry.get("build_indexes_traced_peak_bytes") is not None:
+                traced[0].append(label)
+                traced[1].append(entry["build_indexes_traced_peak_bytes"] / MIB)
+            if entry.get("build_indexes_process"):
+                rss[0].append(label)
+                rss[1].append(entry["build_indexes_process"]["peak_rss_bytes"] / MIB)
+    figure, axes = plt.subplots(1, 2, figsize=(13, 4.4))
+    panels = (
+        (axes[0], traced, "tab:green", "%.2f MiB", "peak Python allocations (tracemalloc, MiB)"),
+        (axes[1], rss, "tab:purple", "%.1f MiB", "peak RSS of a fresh process (VmHWM, MiB)"),
+    )
+    for axis, (labels, values), color, fmt, ylabel in panels:
+        bars = axis.bar(labels, values, color=color)
+        axis.bar_label(bars, fmt=fmt, fontsize=8)
+        axis.set_ylabel(ylabel)
+        axis.tick_params(axis="x", labelsize=7)
+    axes[0].set_title("Allocated during one render / one BuildIndexes batch")
+    axes[1].set_title("Whole process: imports, clients and the work")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

@@ -7,6 +7,7 @@ and the peak of Python allocations during the render (tracemalloc).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -14,7 +15,9 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import tracemalloc
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -168,8 +171,56 @@ def render_memory_in_subprocess(path: Path) -> dict[str, object]:
     return result
 
 
+def build_memory(event_path: Path) -> dict[str, object]:
+    """BuildIndexesFunction's logic on one stream batch, in this fresh process, against the
+    AWS endpoint in ``AWS_ENDPOINT_URL``: what Lambda reports as the invocation's memory."""
+    from blogpub import service
+
+    event = json.loads(event_path.read_text())
+    runtime = service.runtime()
+    _ = runtime.s3, runtime.dynamodb, runtime.cloudfront  # made in the init phase on Lambda
+    rss_before = peak_rss_bytes()
+    report = service.build_indexes_event(event)
+    return {
+        "peak_rss_bytes": peak_rss_bytes(),
+        "peak_rss_before_build_bytes": rss_before,
+        "records": len(event["Records"]),
+        "pages_written": len(report["pages_written"]),
+    }
+
+
+def build_memory_in_subprocess(event: dict[str, object], endpoint: str) -> dict[str, object]:
+    """Run ``build_memory`` in a fresh interpreter (the parent holds the sites in moto, which
+    answers the child at ``endpoint``)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump(event, file, default=_lambda_json)
+    try:
+        completed = subprocess.run(
+            [sys.executable, __file__, "build-memory", file.name],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "AWS_ENDPOINT_URL": endpoint},
+        )
+    finally:
+        os.unlink(file.name)
+    result: dict[str, object] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _lambda_json(value: object) -> object:
+    """Stream records as Lambda delivers them: times as epoch seconds, binary as base64."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "render-memory":
         print(json.dumps(render_memory(Path(sys.argv[2]))))
+    elif len(sys.argv) == 3 and sys.argv[1] == "build-memory":
+        print(json.dumps(build_memory(Path(sys.argv[2]))))
     else:
-        raise SystemExit("usage: probes.py render-memory <post.md>")
+        raise SystemExit("usage: probes.py render-memory <post.md> | build-memory <event.json>")

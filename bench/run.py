@@ -130,6 +130,7 @@ def render_memory() -> dict[str, Any]:
 def publish_cost(sizes: list[int], repetitions: int) -> dict[str, Any]:
     from blogpub_cli.moto_fidelity import install as install_moto_fidelity
     from moto import mock_aws
+    from moto.server import ThreadedMotoServer
     from sites import Site, newcomer
 
     install_moto_fidelity()
@@ -147,17 +148,30 @@ def publish_cost(sizes: list[int], repetitions: int) -> dict[str, Any]:
                 "costs": [],
             }
         log("seeded; measuring one publish per site, round-robin")
-        for repetition in range(repetitions + 1):
+        # The same moto, over HTTP, for the round whose build runs in a fresh interpreter.
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        for repetition in range(repetitions + 2):
             for size, site in sites.items():
                 key, text = newcomer(repetition)
-                # The last round is traced for memory; tracemalloc slows it, so it is not timed.
+                # The last two rounds measure memory (tracemalloc here, then the peak RSS of a
+                # fresh process); both slow the build, so neither is timed.
                 traced = repetition == repetitions
-                cost = site.publish_one(key, text, trace_memory=traced)
+                in_subprocess = repetition == repetitions + 1
+                cost = site.publish_one(
+                    key,
+                    text,
+                    trace_memory=traced,
+                    rss_endpoint=f"http://{host}:{port}" if in_subprocess else None,
+                )
                 site.unpublish(key)
                 entry = out["sites"][str(size)]
                 if traced:
                     entry["build_indexes_traced_peak_bytes"] = cost.build_indexes_peak_bytes
                     entry["traced_counts"] = cost.counts()
+                elif in_subprocess:
+                    entry["build_indexes_process"] = cost.build_indexes_rss
                 else:
                     entry["costs"].append(
                         cost.counts()
@@ -167,7 +181,8 @@ def publish_cost(sizes: list[int], repetitions: int) -> dict[str, Any]:
                             "wall_seconds": cost.wall_seconds,
                         }
                     )
-            log(f"round {repetition + 1}/{repetitions + 1} done")
+            log(f"round {repetition + 1}/{repetitions + 2} done")
+        server.stop()
     baseline = out["sites"][str(sizes[0])]
     for size in sizes:
         entry = out["sites"][str(size)]

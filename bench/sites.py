@@ -91,6 +91,7 @@ class PublishCost:
     render_post_seconds: float
     build_indexes_seconds: float
     build_indexes_peak_bytes: int | None = None
+    build_indexes_rss: dict[str, object] | None = None
 
     @property
     def wall_seconds(self) -> float:
@@ -226,8 +227,14 @@ class Site:
                 progress(self.name, self.posts, count)
         return {"publish_seconds": publish_seconds, "build_seconds": build_seconds}
 
-    def publish_one(self, key: str, text: str, *, trace_memory: bool = False) -> PublishCost:
-        """Publish one post and build the indexes it changes, counting every request."""
+    def publish_one(
+        self, key: str, text: str, *, trace_memory: bool = False, rss_endpoint: str | None = None
+    ) -> PublishCost:
+        """Publish one post and build the indexes it changes, counting every request.
+
+        ``trace_memory``: the build runs under tracemalloc. ``rss_endpoint``: the build runs in
+        a fresh interpreter that reaches this moto at that endpoint, for its peak RSS.
+        """
         runtime = self.activate()
         log, capacity = RequestLog(), CapacityRecorder()
         clients = (runtime.s3, runtime.dynamodb, runtime.cloudfront)
@@ -245,8 +252,14 @@ class Site:
         peak: int | None = None
         if trace_memory:
             tracemalloc.start()
+        rss: dict[str, object] | None = None
         started = time.perf_counter()
-        self.build(records)
+        if rss_endpoint is not None:
+            from probes import build_memory_in_subprocess
+
+            rss = build_memory_in_subprocess({"Records": records}, rss_endpoint)
+        else:
+            self.build(records)
         build_seconds = time.perf_counter() - started
         if trace_memory:
             peak = tracemalloc.get_traced_memory()[1]
@@ -274,6 +287,7 @@ class Site:
             render_post_seconds=render_seconds,
             build_indexes_seconds=build_seconds,
             build_indexes_peak_bytes=peak,
+            build_indexes_rss=rss,
         )
 
     def unpublish(self, key: str) -> None:
