@@ -289,13 +289,24 @@ class PostTable:
             )
         ]
 
-    def list_records(self, kind: ListKind) -> list[ListRecord]:
-        """Every listing of a kind that has posts, with its count (months not loaded)."""
+    def list_records(self, kind: ListKind, *, with_months: bool = False) -> list[ListRecord]:
+        """Every listing of a kind that has posts, with its count (and its months: one more
+        query per listing)."""
         records = [
             _list_record(values)
             for values in self._query_all("pk = :pk", {":pk": keys.registry_pk(kind)})
         ]
-        return [record for record in records if record.count > 0]
+        return self._with_posts(records, with_months=with_months)
+
+    def _with_posts(self, records: Iterable[ListRecord], *, with_months: bool) -> list[ListRecord]:
+        """The records of listings that have posts, their months loaded when asked."""
+        return [
+            replace(record, months=tuple(self.list_months(record.ref.list_id)))
+            if with_months
+            else record
+            for record in records
+            if record.count > 0
+        ]
 
     # -- month counts: one small item per listing and month --------------------------------
     def recent_months(self, list_id: str, limit: int) -> list[MonthCount]:
@@ -419,11 +430,9 @@ class PostTable:
         response = self.client.query(**request)
         records = [_list_record(from_item(item)) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
-        return [
-            replace(record, months=tuple(self.list_months(record.ref.list_id)))
-            for record in records
-            if record.count > 0
-        ], (str(from_item(last)[keys.SK]) if last else None)
+        return self._with_posts(records, with_months=True), (
+            str(from_item(last)[keys.SK]) if last else None
+        )
 
     def touch_registry(self, ref: ListRef, marker: str) -> bool:
         """Rewrite a listing's registry item unchanged but for ``marker``: its stream record

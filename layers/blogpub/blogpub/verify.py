@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from blogpub.config import Deployment
@@ -132,9 +132,7 @@ class Verifier:
         }
         records = {record.source_key: record for record in self.table.post_records()}
         registries = [
-            replace(r, months=tuple(self.table.list_months(r.ref.list_id)))
-            for kind in LIST_KINDS
-            for r in self.table.list_records(kind)
+            r for kind in LIST_KINDS for r in self.table.list_records(kind, with_months=True)
         ]
         stored_keys = self._site_keys()
         drift = item_drift(current, records) + count_drift(records.values(), registries)
