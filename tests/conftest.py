@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,72 @@ def corpus_dir() -> Path:
     return SHARED_CORPUS
 
 
-def corpus_posts() -> list[Path]:
-    """Every post file of the shared corpus (empty where it is absent)."""
+@dataclass(frozen=True)
+class CorpusBlog:
+    """One blog of the shared corpus, read as Hexo reads a site folder."""
+
+    name: str
+    root: Path
+    posts_dir: Path
+
+    @property
+    def config(self) -> Path | None:
+        config = self.root / "_config.yml"
+        return config if config.is_file() else None
+
+    def posts(self) -> list[Path]:
+        """Hexo's post processor: renderable files below the posts folder, none of whose
+        path components starts with ``_`` or ``.``, and no editor temp files (``%``, ``~``)."""
+        found = []
+        for path in self.posts_dir.rglob("*"):
+            relative = path.relative_to(self.posts_dir)
+            if (
+                path.is_file()
+                and path.suffix.lower() in (".md", ".markdown")
+                and not any(part.startswith(("_", ".")) for part in relative.parts)
+                and not path.name.endswith(("%", "~"))
+                and not (self.posts_dir == self.root and path.name == "README.md")
+            ):
+                found.append(path)
+        return sorted(found)
+
+    def source_key(self, post: Path) -> str:
+        """The post's key in the source bucket: its path below the posts folder."""
+        return "posts/" + post.relative_to(self.posts_dir).as_posix()
+
+
+def corpus_blogs() -> list[CorpusBlog]:
+    """The seed, the feed posts and each Hexo blog (empty where the corpus is absent).
+
+    A Hexo blog that has a ``source/`` folder takes its posts from ``source/_posts/``; one
+    that is only a posts folder (with its ``_config.yml`` beside the posts) takes its own."""
     if not SHARED_CORPUS.is_dir():
         return []
-    return sorted(p for p in SHARED_CORPUS.rglob("*.md") if p.name != "README.md")
+    blogs = [
+        CorpusBlog(name, SHARED_CORPUS / name, SHARED_CORPUS / name) for name in ("seed", "feed")
+    ]
+    for root in sorted(p for p in (SHARED_CORPUS / "hexo").iterdir() if p.is_dir()):
+        source = root / "source"
+        posts_dir = source / "_posts" if source.is_dir() else root
+        blogs.append(CorpusBlog(root.name, root, posts_dir))
+    return blogs
+
+
+def corpus_blog(name: str) -> CorpusBlog:
+    return next(blog for blog in corpus_blogs() if blog.name == name)
+
+
+def corpus_posts() -> list[tuple[CorpusBlog, Path]]:
+    """Every post of the shared corpus with the blog it belongs to."""
+    return [(blog, post) for blog in corpus_blogs() for post in blog.posts()]
+
+
+def corpus_post_params() -> list[Any]:
+    """``corpus_posts()`` as pytest parameters named ``<blog>/<path below its posts>``."""
+    return [
+        pytest.param(blog, post, id=f"{blog.name}/{post.relative_to(blog.posts_dir).as_posix()}")
+        for blog, post in corpus_posts()
+    ]
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from blogpub.reader import read_post
 from blogpub.render import HTML, Renderer
 from blogpub.settings import Settings, load_settings
 
-from tests.conftest import corpus_posts
+from tests.conftest import CorpusBlog, corpus_blog, corpus_post_params
 
 HEXO_BLOG = "titangene__hexo-blog"
 
@@ -29,22 +29,18 @@ class Images(HTMLParser):
             self.scripts.append(dict(attrs))
 
 
-def settings_for(path: Path, corpus_dir: Path) -> tuple[Settings, str]:
+def settings_for(blog: CorpusBlog) -> Settings:
     """The Hexo blog's own _config.yml for its posts; Shanghai time for the feed posts."""
-    relative = path.relative_to(corpus_dir)
-    if relative.parts[0] == "hexo":
-        blog = corpus_dir / "hexo" / relative.parts[1]
-        config = load_settings((blog / "_config.yml").read_bytes())
-        return config, "posts/" + path.relative_to(blog).as_posix()
-    settings = load_settings(b"timezone: Asia/Shanghai\nurl: https://blog.example.com\n")
-    return settings, "posts/" + relative.as_posix()
+    if blog.config:
+        return load_settings(blog.config.read_bytes())
+    return load_settings(b"timezone: Asia/Shanghai\nurl: https://blog.example.com\n")
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize("path", corpus_posts(), ids=lambda p: p.name)
-def test_corpus_post_renders(path: Path, corpus_dir: Path) -> None:
-    settings, source_key = settings_for(path, corpus_dir)
-    post = read_post(path.read_bytes(), source_key, settings)
+@pytest.mark.parametrize(("blog", "path"), corpus_post_params())
+def test_corpus_post_renders(blog: CorpusBlog, path: Path, corpus_dir: Path) -> None:
+    settings = settings_for(blog)
+    post = read_post(path.read_bytes(), blog.source_key(path), settings)
     rendered = Renderer(settings).render_post(post)
     page = rendered.page
     assert page.url == urls.post_url(post, settings)
@@ -55,7 +51,7 @@ def test_corpus_post_renders(path: Path, corpus_dir: Path) -> None:
     parser.feed(html)
     # The only script left is our JSON-LD: bodies never bring their own.
     assert [s.get("type") for s in parser.scripts] == ["application/ld+json"]
-    if "hexo" not in path.relative_to(corpus_dir).parts[:1]:
+    if blog.config is None:
         # Importer posts hot-link their images, which only load without a Referer.
         external = [img for img in parser.images if (img.get("src") or "").startswith("http")]
         assert external
@@ -64,7 +60,7 @@ def test_corpus_post_renders(path: Path, corpus_dir: Path) -> None:
 
 @pytest.mark.corpus
 def test_hexo_blog_uses_its_html_permalink(corpus_dir: Path) -> None:
-    blog = corpus_dir / "hexo" / HEXO_BLOG
-    settings = load_settings((blog / "_config.yml").read_bytes())
-    post = read_post((blog / "css-bfc.md").read_bytes(), "posts/css-bfc.md", settings)
+    blog = corpus_blog(HEXO_BLOG)
+    settings = settings_for(blog)
+    post = read_post((blog.posts_dir / "css-bfc.md").read_bytes(), "posts/css-bfc.md", settings)
     assert Renderer(settings).render_post(post).page.url == "/article/css-bfc.html"
