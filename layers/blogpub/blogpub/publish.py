@@ -21,6 +21,7 @@ from blogpub.events import S3Change
 from blogpub.models import Page
 from blogpub.settings import Settings, load_settings
 from blogpub.site import SiteBucket
+from blogpub.sources import KeyKind, classify
 from blogpub.table import (
     ACTIVITY_TTL_SECONDS,
     FAILURE_TTL_SECONDS,
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 ResultOutcome = Literal[
     "published", "unpublished", "deleted", "rejected", "stale", "ignored", "settings"
 ]
-POST_SUFFIXES = (".md", ".markdown")
 MAX_ATTEMPTS = 6
 MAX_RECONCILE_ROUNDS = 5
 
@@ -66,14 +66,6 @@ class PublishResult:
             "pages_written": self.pages_written,
             "pages_deleted": self.pages_deleted,
         }
-
-
-def is_post_key(key: str, posts_prefix: str) -> bool:
-    """Hexo renders Markdown below the posts folder; hidden and _-prefixed files are not posts."""
-    if not key.startswith(posts_prefix) or not key.endswith(POST_SUFFIXES):
-        return False
-    name = key.rsplit("/", 1)[-1]
-    return not name.startswith((".", "_"))
 
 
 def load_site_settings(s3: S3Client, bucket: str, config_key: str) -> Settings:
@@ -111,9 +103,12 @@ class Publisher:
     clock: Callable[[], datetime] = _now
 
     def publish(self, change: S3Change) -> PublishResult:
-        if change.key == self.deployment.config_key:
+        kind = classify(
+            change.key, self.deployment.posts_prefix, config_key=self.deployment.config_key
+        )
+        if kind is KeyKind.CONFIG:
             return PublishResult(change.key, change.version_id, "settings")
-        if not is_post_key(change.key, self.deployment.posts_prefix):
+        if kind is not KeyKind.POST:
             return PublishResult(change.key, change.version_id, "ignored")
         for _ in range(MAX_ATTEMPTS):
             old = self.table.get_post(change.key)

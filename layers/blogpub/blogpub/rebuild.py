@@ -29,7 +29,7 @@ from urllib.parse import quote_plus
 from blogpub.config import Deployment
 from blogpub.errors import TransientError
 from blogpub.models import ListKind, MonthCount
-from blogpub.publish import is_post_key
+from blogpub.sources import is_post_key
 from blogpub.table import ListRecord, PostRecord, PostTable
 from blogpub.versions import SourceVersion, versions_in_listing
 

@@ -23,8 +23,8 @@ from blogpub.errors import (
     UnknownKeyError,
     UnknownVersionError,
 )
-from blogpub.publish import is_post_key
 from blogpub.settings import Settings
+from blogpub.sources import is_post_key
 from blogpub.table import PostRecord, PostTable
 from blogpub.versions import (
     SourceVersion,
