@@ -305,3 +305,70 @@ def test_href_adds_the_root_and_absolute_url_the_site() -> None:
     assert urls.href("/tags/中文/", settings) == "/blog/tags/%E4%B8%AD%E6%96%87/"
     assert urls.href("/", SHANGHAI) == "/"
     assert urls.absolute_url("/a b/", settings) == "https://blog.example.com/blog/a%20b/"
+
+
+# --- the one scheme check -----------------------------------------------------------------
+
+# Node 20.20's WHATWG URL parser, ``new URL(url, "http://base.invalid/dir/").protocol``: None
+# where the URL resolved against the base (relative, including protocol-relative "//").
+WHATWG_SCHEMES = [
+    ("https://x.example/a", "https"),
+    ("HTTP://X", "http"),
+    ("javascript:alert(1)", "javascript"),
+    ("JaVaScRiPt:alert(1)", "javascript"),
+    (" javascript:alert(1)", "javascript"),
+    ("\tjava\tscript:alert(1)", "javascript"),
+    ("java\nscript:alert(1)", "javascript"),
+    ("\x01javascript:x", "javascript"),
+    ("data:image/png;base64,AA", "data"),
+    ("mailto:a@b.c", "mailto"),
+    ("tel:+1", "tel"),
+    ("c++:x", "c++"),
+    ("a.b-c+d:x", "a.b-c+d"),
+    ("//cdn.example/x.png", None),
+    ("/images/a.png", None),
+    ("images/a.png", None),
+    ("a/b:c.png", None),
+    ("?q=a:b", None),
+    ("#a:b", None),
+    ("1abc:x", None),
+    ("a b:c", None),
+    ("", None),
+]
+
+
+@pytest.mark.parametrize(("url", "scheme"), WHATWG_SCHEMES)
+def test_url_scheme_is_the_scheme_a_browser_reads(url: str, scheme: str | None) -> None:
+    assert urls.url_scheme(url) == scheme
+
+
+# --- front-matter permalinks: one validation ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("permalink", "problem"),
+    [
+        ("%2e%2e/etc/", ". or .. segments"),
+        ("a//b/", "empty segments"),
+        ("java%09script:x", "control characters"),
+        ("JavaScript:alert(1)", "not an absolute URL"),
+        ("//evil.example/x/", "not an absolute URL"),
+        ("a\\b/", "backslash"),
+        ("a/?x", "? or #"),
+        ("%61rchives/x/", "reserved"),
+        ("index.html", "reserved"),
+        ("atom.xml/", "reserved"),
+        ("/", "reserved"),
+    ],
+)
+def test_permalink_problem_names_what_keeps_a_path_off_the_site(
+    permalink: str, problem: str
+) -> None:
+    found = urls.permalink_problem(permalink)
+    assert found is not None
+    assert problem in found
+
+
+@pytest.mark.parametrize("permalink", ["about/", "a/index.html", "日记/第一篇/", "archive/x/"])
+def test_permalink_problem_accepts_paths_on_the_site(permalink: str) -> None:
+    assert urls.permalink_problem(permalink) is None

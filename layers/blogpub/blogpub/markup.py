@@ -44,6 +44,8 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from blogpub.urls import url_scheme
+
 SUMMARY_CHARACTERS = 200
 MORE_ANCHOR = '<span id="more"></span>'
 
@@ -119,9 +121,7 @@ _URL_SCHEMES = {"http", "https", "mailto", "tel", "data"}
 _KEPT_REL = ("nofollow", "ugc", "sponsored", "noopener", "noreferrer")
 _EXTERNAL_REL = ("noopener", "noreferrer")
 _HIGHLIGHT_CLASS = re.compile(r"hljs[\w-]*|language-[\w+#.-]+|lang-[\w+#.-]+")
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _URL_NOISE = re.compile(r"[\t\n\r]")
-_URL_LEADING_JUNK = "".join(chr(code) for code in range(0x21))  # controls and space
 
 _LAZY_SOURCES = ("data-src", "data-original", "data-actualsrc", "data-lazy-src")
 _PLACEHOLDER_IMAGE = re.compile(
@@ -242,15 +242,9 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
         return " ".join(dict.fromkeys(tokens)) or None
     if attribute == "srcset":
         return value if all(_is_web_url(part) for part in value.split(",")) else None
-    if _scheme(value) == "data":
+    if url_scheme(value) == "data":
         return value if (tag, attribute) == ("img", "src") and _is_data_image(value) else None
     return value
-
-
-def _scheme(url: str) -> str | None:
-    # Browsers drop tabs and newlines anywhere in a URL and spaces/controls around it.
-    match = _SCHEME.match(_URL_NOISE.sub("", url).lstrip(_URL_LEADING_JUNK))
-    return match.group(1).lower() if match else None
 
 
 def _is_data_image(url: str) -> bool:
@@ -259,7 +253,7 @@ def _is_data_image(url: str) -> bool:
 
 def _is_web_url(candidate: str) -> bool:
     url = candidate.strip().split(" ", 1)[0]
-    return _scheme(url) in (None, "http", "https")
+    return url_scheme(url) in (None, "http", "https")
 
 
 def _promote_lazy_images(untrusted_html: str) -> str:
@@ -306,7 +300,7 @@ def _is_placeholder(src: str) -> bool:
     value = src.strip()
     return (
         not value
-        or _scheme(value) in ("data", "about", "javascript")
+        or url_scheme(value) in ("data", "about", "javascript")
         or bool(_PLACEHOLDER_IMAGE.search(value))
     )
 
@@ -363,7 +357,7 @@ def _mark_external_links(clean_html: str, site_host: str | None) -> str:
 
 def _is_external(href: str, site_host: str | None) -> bool:
     url = href.strip()
-    if _scheme(url) not in ("http", "https") and not url.startswith("//"):
+    if url_scheme(url) not in ("http", "https") and not url.startswith("//"):
         return False
     try:
         host = urlsplit(url).hostname

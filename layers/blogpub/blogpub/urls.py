@@ -13,12 +13,14 @@ import hashlib
 import re
 import unicodedata
 from datetime import datetime
-from typing import Literal
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import quote, unquote
 
 from blogpub.errors import PermalinkError
 from blogpub.models import SITE, ListRef, Post
-from blogpub.settings import Settings
+
+if TYPE_CHECKING:
+    from blogpub.settings import Settings
 
 OverviewKind = Literal["category", "tag"]
 
@@ -38,6 +40,12 @@ HOME_PATH = "/"
 # Index pages live here; a post URL inside them would overwrite an index page.
 _RESERVED_DIRS = (ARCHIVES_DIR, CATEGORIES_DIR, TAGS_DIR, SITEMAPS_DIR)
 _RESERVED_FILES = (f"/{FEED_NAME}", SITEMAP_INDEX_PATH, NOT_FOUND_PATH, ROBOTS_PATH)
+
+# WHATWG URL parsing: a scheme is a letter then letters, digits, "+", "-" or "." up to ":".
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+# Browsers drop tabs and newlines anywhere in a URL, and C0 controls and spaces before it.
+_URL_NOISE = re.compile(r"[\t\n\r]")
+_URL_LEADING_JUNK = "".join(chr(code) for code in range(0x21))
 
 # hexo-util Permalink: a token is ":" + word characters not ending in "_" (ASCII \w, as in JS).
 _TOKEN = re.compile(r":([A-Za-z0-9_]*[A-Za-z0-9])")
@@ -233,6 +241,40 @@ def is_reserved(path: str) -> bool:
         return True
     first = path.lstrip("/").split("/", 1)[0]
     return first in _RESERVED_DIRS
+
+
+def url_scheme(url: str) -> str | None:
+    """The scheme a browser reads in ``url``, lowercased ("javascript"); None when relative.
+
+    The one scheme check: sanitising, front-matter images, permalinks and the site URL.
+    """
+    match = _SCHEME.match(_URL_NOISE.sub("", url).lstrip(_URL_LEADING_JUNK))
+    return match.group(1).lower() if match else None
+
+
+def permalink_problem(permalink: str) -> str | None:
+    """Why a front-matter ``permalink`` cannot be a page of this site; None when it can.
+
+    Checked decoded, as a browser resolves it: "%2e%2e/" is "../".
+    """
+    decoded = unquote(permalink)
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in decoded):
+        return "contains control characters"
+    if "\\" in decoded:
+        return "contains a backslash"
+    if decoded.startswith("//") or url_scheme(decoded) is not None:
+        return "must be a path on this site, not an absolute URL"
+    if "?" in decoded or "#" in decoded:
+        return "must not contain ? or #"
+    relative = decoded.lstrip("/")
+    segments = relative.split("/")
+    if any(segment in (".", "..") for segment in segments):
+        return "must not contain . or .. segments"
+    if "" in segments[:-1]:
+        return "must not contain empty segments (//)"
+    if is_reserved(_as_site_path(relative)):
+        return f"{relative or '/'} is reserved for the site's own pages"
+    return None
 
 
 def post_url(post: Post, settings: Settings) -> str:
