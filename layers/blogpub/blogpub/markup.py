@@ -31,20 +31,20 @@ Decisions, each with its reason:
 - **Code.** Importers unescape JSX and Vue inside ``<pre>``/``<code>``; every ``<`` there
   that does not start a highlighter tag (span, br, ...) is escaped, so ``<Suspense>`` and
   ``<common-checkbox :checked=...>`` show as code instead of vanishing as unknown tags.
-- **Headings** get ids as hexo-renderer-marked gives them: the heading text slugged
-  (case kept), repeats suffixed ``-1``, ``-2``; ids the source already has are kept.
+- **Headings** get ids as hexo-renderer-marked gives them: hexo-util's ``slugize`` of the
+  heading text (``urls.slugize``, case kept), repeats suffixed ``-1``, ``-2``; ids the
+  source already has are kept.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from blogpub.urls import url_scheme
+from blogpub.urls import slugize, url_scheme
 
 SUMMARY_CHARACTERS = 200
 MORE_ANCHOR = '<span id="more"></span>'
@@ -142,8 +142,6 @@ _REL = re.compile(r'\srel="([^"]*)"')
 _HEADING = re.compile(r"<(h[1-6])((?:\s[^>]*)?)>(.*?)</\1>", re.DOTALL)
 _ID = re.compile(r'\sid="([^"]*)"')
 _TAG = re.compile(r"<[^>]*>")
-_SLUG_SPECIAL = re.compile(r"""[\s~`!@#$%^&*()\-_+=\[\]{}|\\;:"'<>,.?/]+""")
-_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def render_body(
@@ -201,13 +199,6 @@ def summary_html(body_html: str, limit: int = SUMMARY_CHARACTERS) -> str:
         space = cut.rfind(" ")
         text = (cut[:space] if space > limit * 0.8 else cut).rstrip() + "…"
     return f"<p>{html.escape(text, quote=False)}</p>"
-
-
-def heading_anchor(text: str) -> str:
-    """Hexo's heading id (hexo-util slugize, case kept): "Hello, World!" -> "Hello-World"."""
-    plain = "".join(_without_diacritic(ch) for ch in text)
-    slug = _SLUG_SPECIAL.sub("-", _CONTROL.sub("", plain))
-    return re.sub(r"-{2,}", "-", slug).strip("-")
 
 
 def _finish(rendered: str, site_url: str | None) -> str:
@@ -380,7 +371,7 @@ def _add_heading_ids(clean_html: str) -> str:
         tag, attributes, inner = match.group(1), match.group(2), match.group(3)
         if _ID.search(attributes):
             return match.group(0)
-        anchor = heading_anchor(html.unescape(_TAG.sub("", inner)))
+        anchor = slugize(_TAG.sub("", html.unescape(inner)))
         if not anchor:
             return match.group(0)
         unique = anchor
@@ -391,11 +382,3 @@ def _add_heading_ids(clean_html: str) -> str:
         return f'<{tag}{attributes} id="{html.escape(unique)}">{inner}</{tag}>'
 
     return _HEADING.sub(add_id, clean_html)
-
-
-def _without_diacritic(character: str) -> str:
-    # hexo-util maps accented Latin letters to plain ones; other scripts stay as written.
-    if character.isascii():
-        return character
-    base = unicodedata.normalize("NFD", character)[0]
-    return base if base.isascii() and base.isalpha() else character

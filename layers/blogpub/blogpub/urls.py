@@ -51,7 +51,11 @@ _URL_LEADING_JUNK = "".join(chr(code) for code in range(0x21))
 _TOKEN = re.compile(r":([A-Za-z0-9_]*[A-Za-z0-9])")
 # hexo-util slugize: control characters go, runs of whitespace and specials become "-".
 _CONTROL = re.compile(r"[\u0000-\u001f]")
-_SPECIAL = re.compile(r"""[\s\ufeff~`!@#$%^&*()\-_+=\[\]{}|\\;:"'<>,.?/]+""")
+# JavaScript's \s (not Python's: U+0085 is no space to JS) and the specials, in runs.
+_SPECIAL = re.compile(
+    r"[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+    r"""~`!@#$%^&*()\-_+=\[\]{}|\\;:"'<>,.?/]+"""
+)
 
 # Latin letters without a Unicode decomposition that hexo-util's diacritic table still folds.
 _FOLDED_LETTERS = {
@@ -72,7 +76,13 @@ _FOLDED_LETTERS = {
     "ß": "s",
     "ẞ": "S",
     "ı": "i",
+    "Ŀ": "L",
+    "ŀ": "l",
+    "ŉ": "n",
+    "ſ": "l",  # sic: hexo-util files the long s under "l", and Hexo's URLs are the reference
 }
+# Decomposable letters hexo-util's table leaves as they are.
+_KEPT_LETTERS = frozenset({"Ĳ", "ĳ"})
 
 
 def _is_foldable_latin(char: str) -> bool:
@@ -94,7 +104,7 @@ def _is_foldable_latin(char: str) -> bool:
 def _fold_diacritic(char: str) -> str:
     if char in _FOLDED_LETTERS:
         return _FOLDED_LETTERS[char]
-    if not _is_foldable_latin(char):
+    if char in _KEPT_LETTERS or not _is_foldable_latin(char):
         return char
     decomposed = unicodedata.normalize("NFKD", char)
     base = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -102,7 +112,12 @@ def _fold_diacritic(char: str) -> str:
 
 
 def slugize(text: str, *, lower: bool = False) -> str:
-    """hexo-util's slugize: diacritics folded, CJK kept, whitespace and specials to "-"."""
+    """hexo-util's slugize: diacritics folded, CJK kept, whitespace and specials to "-".
+
+    The one slug rule: categories, tags, ``:post_title`` and (as hexo-renderer-marked
+    does) heading ids. Known differences: rare letters of Latin Extended-B/C/D and IPA
+    that hexo-util's table folds (ƀ -> b) stay as written here.
+    """
     folded = "".join(_fold_diacritic(c) if not c.isascii() else c for c in text)
     slug = _SPECIAL.sub("-", _CONTROL.sub("", folded)).strip("-")
     return slug.lower() if lower else slug
