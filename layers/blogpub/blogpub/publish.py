@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from blogpub import keys
+from blogpub import dates, keys
 from blogpub.config import Deployment
 from blogpub.errors import PostError, TooLargeError, TransientError, UrlConflictError
 from blogpub.events import S3Change
@@ -126,7 +126,7 @@ class Publisher:
     # -- deciding -------------------------------------------------------------------------
     def _apply(self, change: S3Change, old: PostRecord | None) -> PublishResult:
         sequencer = max(change.sequencer, old.sequencer) if old else change.sequencer
-        processed_at = self.clock().isoformat(timespec="milliseconds")
+        processed_at = dates.record_time(self.clock())
         base = PostRecord(
             source_key=change.key,
             sequencer=sequencer,
@@ -178,7 +178,7 @@ class Publisher:
             status="published",
             last_outcome="published",
             url=rendered.page.url,
-            sort_key=urls.local_date_key(post.date, self.settings),
+            sort_key=dates.local_sort_key(post.date, self.settings.tz),
             lists=urls.lists_of(post, self.settings),
             entry=rendered.entry(),
             page_hash=rendered.page.content_hash,
@@ -208,7 +208,7 @@ class Publisher:
     def _reject(
         self, change: S3Change, old: PostRecord | None, sequencer: str, error: PostError
     ) -> PublishResult:
-        at = self.clock().isoformat(timespec="milliseconds")
+        at = dates.record_time(self.clock())
         base = old or PostRecord(source_key=change.key, sequencer="")
         new = replace(
             base,

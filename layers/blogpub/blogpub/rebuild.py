@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote_plus
 
+from blogpub import dates
 from blogpub.config import Deployment
 from blogpub.errors import TransientError
 from blogpub.models import ListKind, MonthCount
@@ -109,7 +110,7 @@ def forced_event(
                 "eventVersion": "2.1",
                 "eventSource": "aws:s3",
                 "eventName": name,
-                "eventTime": version.last_modified.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "eventTime": dates.event_time(version.last_modified),
                 "responseElements": {"x-amz-request-id": f"rebuild-{rebuild_id}"},
                 "s3": {
                     "bucket": {"name": bucket},

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
+from blogpub import dates
 from blogpub.config import Deployment
 from blogpub.errors import (
     FutureTimeError,
@@ -125,7 +126,7 @@ class Rollbacks:
         versions = self._known_history(key)
         oldest = versions[-1].last_modified - ACTIVITY_MARGIN
         activity: dict[str, dict[str, Any]] = {}
-        for item in self.table.activity_of(key, oldest.isoformat(timespec="milliseconds")):
+        for item in self.table.activity_of(key, dates.record_time(oldest)):
             activity[str(item.get("version_id") or "")] = item  # oldest first: last one wins
         record = self.table.get_post(key)
         return {

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote, unquote
 
+from blogpub import dates
 from blogpub.errors import PermalinkError
 from blogpub.models import SITE, ListRef, Post
 
@@ -172,17 +173,13 @@ def lists_of(post: Post, settings: Settings) -> tuple[ListRef, ...]:
 
 
 def local_date(moment: datetime, settings: Settings) -> datetime:
-    """The moment in the site timezone (what Hexo shows and builds permalinks from)."""
-    return moment.astimezone(settings.tz)
+    """``dates.local_date`` in the site's timezone."""
+    return dates.local_date(moment, settings.tz)
 
 
 def local_date_key(moment: datetime, settings: Settings) -> str:
-    """ "YYYY-MM-DDTHH:MM:SS" in the site timezone: sorts like the dates it stands for."""
-    local = local_date(moment, settings)
-    return (
-        f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
-        f"T{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
-    )
+    """``dates.local_sort_key`` in the site's timezone."""
+    return dates.local_sort_key(moment, settings.tz)
 
 
 def _permalink_values(post: Post, settings: Settings) -> dict[str, str]:
@@ -360,7 +357,7 @@ def feed_url(ref: ListRef) -> str:
 
 
 def sitemap_month_url(year: int, month: int) -> str:
-    return f"/{SITEMAPS_DIR}/{year:04d}-{month:02d}.xml"
+    return f"/{SITEMAPS_DIR}/{dates.month_key(year, month)}.xml"
 
 
 def sitemap_index_url() -> str:
