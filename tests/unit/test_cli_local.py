@@ -105,3 +105,28 @@ def test_parser_knows_every_command() -> None:
     assert invoke.function == "F"
     publish = parser.parse_args(["publish", "a", "b", "--bucket", "x"])
     assert publish.prefix == "posts/"
+
+
+def test_publish_uploads_only_posts_and_reports_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+    from blogpub_cli.main import cmd_publish
+    from moto import mock_aws
+
+    for name in ("ok.md", "Post.MD", "_x.md"):
+        (tmp_path / name).write_text("---\ndate: 2022-02-05\n---\nx\n")
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="source")
+        args = build_parser().parse_args(["publish", str(tmp_path), "--bucket", "source"])
+
+        assert cmd_publish(args) == 0
+
+        stored = [item["Key"] for item in s3.list_objects_v2(Bucket="source")["Contents"]]
+    assert stored == ["posts/ok.md"]
+    assert "skipped 2 files that are not posts" in capsys.readouterr().err
