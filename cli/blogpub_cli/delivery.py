@@ -9,6 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from blogpub.dates import event_time
 from blogpub_cli.lambda_runtime import InvocationResult, LocalFunction
 
 # AWS waits one then two minutes between async retries; locally the wait only has to
@@ -19,7 +20,7 @@ FailureSender = Callable[[str, dict[str, Any]], None]  # (destination arn, recor
 
 
 def utc_timestamp() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return event_time(datetime.now(UTC))
 
 
 def async_failure_record(

@@ -156,7 +156,7 @@ def build_site(
     """Upload every post through S3, wait for the pipeline, copy the site out, and report."""
     assert stack.info is not None
     s3 = stack.clients["s3"]
-    uploads = upload_plan([posts_dir], posts_prefix)
+    uploads = upload_plan([posts_dir], posts_prefix).uploads
     upload_all(s3, stack.info.source_bucket, uploads)
     report = RunReport(idle=stack.wait_until_idle(timeout))
     table = stack.clients["dynamodb"]

@@ -115,13 +115,16 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     import boto3
-    from blogpub_cli.upload import UploadPathError, upload_all, upload_plan
+    from blogpub_cli.upload import UploadPathError, skipped_summary, upload_all, upload_plan
 
     try:
-        uploads = upload_plan(args.paths, args.prefix)
+        plan = upload_plan(args.paths, args.prefix)
     except UploadPathError as error:
         print(f"blogpub publish: {error}", file=sys.stderr)
         return 2
+    uploads = plan.uploads
+    if plan.skipped:
+        print(f"blogpub publish: {skipped_summary(plan.skipped)}", file=sys.stderr)
     if not uploads:
         print("blogpub publish: no post files (*.md, *.markdown) found", file=sys.stderr)
         return 2

@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import parse_qs, quote_plus, unquote, urlsplit
 from xml.etree import ElementTree
 
+from blogpub.dates import event_time
+
 S3_XML_NAMESPACE = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 # Query parameters botocore adds that do not make a request a sub-resource call.
 PLAIN_OBJECT_QUERY = frozenset({"x-id", "versionId"})
@@ -62,12 +64,6 @@ class ObservedWrite:
         return self.event_name.startswith("ObjectCreated:")
 
 
-def iso_event_time(moment: datetime) -> str:
-    return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    )
-
-
 def s3_event_record(
     write: ObservedWrite, *, region: str, configuration_id: str = "blogpub-local"
 ) -> dict[str, Any]:
@@ -83,7 +79,7 @@ def s3_event_record(
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
         "awsRegion": region,
-        "eventTime": iso_event_time(write.event_time),
+        "eventTime": event_time(write.event_time),
         "eventName": write.event_name,
         "userIdentity": {"principalId": "AWS:AIDALOCALBLOGPUB"},
         "requestParameters": {"sourceIPAddress": write.source_ip},

@@ -1,4 +1,8 @@
-"""Which local files become which source-bucket keys, and uploading them with a progress bar."""
+"""Which local files become which source-bucket keys, and uploading them with a progress bar.
+
+A file is uploaded only when the pipeline would act on its key (``blogpub.sources``):
+anything else would sit in the bucket unpublished, so it is skipped and reported.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-CONFIG_FILE = "_config.yml"
-POST_SUFFIXES = (".md", ".markdown")
+from blogpub.config import DEFAULT_CONFIG_KEY as CONFIG_FILE
+from blogpub.sources import KeyKind, classify
+
 CONTENT_TYPES = {".md": "text/markdown; charset=utf-8", ".markdown": "text/markdown; charset=utf-8"}
 
 
@@ -33,35 +38,46 @@ class PostUpload:
         return CONTENT_TYPES.get(self.path.suffix.lower(), "text/plain; charset=utf-8")
 
 
-def _is_post_file(path: Path, folder: Path) -> bool:
-    hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
-    return path.is_file() and not hidden and path.suffix.lower() in POST_SUFFIXES
+@dataclass(frozen=True)
+class UploadPlan:
+    uploads: list[PostUpload]
+    skipped: list[Path]  # files whose keys the pipeline would ignore
 
 
-def _folder_uploads(folder: Path, prefix: str) -> list[PostUpload]:
-    uploads = []
-    if (folder / CONFIG_FILE).is_file():
-        uploads.append(PostUpload(folder / CONFIG_FILE, CONFIG_FILE))
-    posts = sorted(p for p in folder.rglob("*") if _is_post_file(p, folder))
-    uploads += [PostUpload(p, prefix + p.relative_to(folder).as_posix()) for p in posts]
-    return uploads
+def _candidates(path: Path, prefix: str) -> list[tuple[Path, str]]:
+    """(file, key) pairs a path stands for, before the pipeline's rule is applied."""
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        return [
+            (p, CONFIG_FILE if p == path / CONFIG_FILE else prefix + p.relative_to(path).as_posix())
+            for p in files
+        ]
+    if path.is_file():
+        return [(path, CONFIG_FILE if path.name == CONFIG_FILE else prefix + path.name)]
+    raise UploadPathError(f"{path}: no such file or folder")
 
 
-def upload_plan(paths: Iterable[Path], prefix: str) -> list[PostUpload]:
+def upload_plan(paths: Iterable[Path], prefix: str) -> UploadPlan:
     """Folders keep their relative paths below ``prefix`` (a/b.md -> posts/a/b.md); a
-    ``_config.yml`` goes to the bucket root and comes first, so posts render with it."""
+    ``_config.yml`` goes to the bucket root and comes first, so posts render with it.
+    Files the pipeline would not act on (``_x.md``, ``Post.MD``, images) are skipped."""
     prefix = prefix if prefix.endswith("/") or not prefix else prefix + "/"
     uploads: list[PostUpload] = []
+    skipped: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            uploads += _folder_uploads(path, prefix)
-        elif path.is_file() and path.name == CONFIG_FILE:
-            uploads.append(PostUpload(path, CONFIG_FILE))
-        elif path.is_file():
-            uploads.append(PostUpload(path, prefix + path.name))
-        else:
-            raise UploadPathError(f"{path}: no such file or folder")
-    return sorted(uploads, key=lambda upload: upload.is_post)
+        for file, key in _candidates(path, prefix):
+            if classify(key, prefix) is KeyKind.IGNORED:
+                skipped.append(file)
+            else:
+                uploads.append(PostUpload(file, key))
+    return UploadPlan(sorted(uploads, key=lambda upload: upload.is_post), skipped)
+
+
+def skipped_summary(skipped: Sequence[Path], shown: int = 5) -> str:
+    """One line naming what was not uploaded, e.g. for files Hexo would not publish either."""
+    names = ", ".join(str(path) for path in skipped[:shown])
+    more = f" and {len(skipped) - shown} more" if len(skipped) > shown else ""
+    return f"skipped {len(skipped)} files that are not posts: {names}{more}"
 
 
 def progress_line(done: int, total: int, label: str, width: int = 30) -> str:

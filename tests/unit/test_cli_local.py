@@ -16,7 +16,7 @@ from blogpub_cli.local_commands import (
 )
 from blogpub_cli.main import build_parser
 from blogpub_cli.site_server import object_key_candidates
-from blogpub_cli.upload import UploadPathError, progress_line, upload_plan
+from blogpub_cli.upload import UploadPathError, progress_line, skipped_summary, upload_plan
 
 
 def test_site_paths_map_to_index_documents() -> None:
@@ -30,18 +30,30 @@ def test_upload_plan_keeps_relative_paths_and_puts_config_first(tmp_path: Path) 
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "b.md").write_text("x")
     (tmp_path / "c.markdown").write_text("x")
-    (tmp_path / "notes.txt").write_text("x")
-    (tmp_path / ".hidden").mkdir()
-    (tmp_path / ".hidden" / "d.md").write_text("x")
     (tmp_path / "_config.yml").write_text("title: t")
     plan = upload_plan([tmp_path], "posts")
-    assert [u.key for u in plan] == ["_config.yml", "posts/a/b.md", "posts/c.markdown"]
-    assert plan[0].content_type.startswith("text/yaml")
-    assert plan[1].content_type.startswith("text/markdown")
+    assert [u.key for u in plan.uploads] == ["_config.yml", "posts/a/b.md", "posts/c.markdown"]
+    assert plan.uploads[0].content_type.startswith("text/yaml")
+    assert plan.uploads[1].content_type.startswith("text/markdown")
     single = upload_plan([tmp_path / "a" / "b.md"], "posts/")
-    assert [u.key for u in single] == ["posts/b.md"]
+    assert [u.key for u in single.uploads] == ["posts/b.md"]
     with pytest.raises(UploadPathError, match="missing"):
         upload_plan([tmp_path / "missing"], "posts/")
+
+
+def test_upload_plan_skips_and_reports_what_the_pipeline_would_ignore(tmp_path: Path) -> None:
+    for name in ("ok.md", "Post.MD", "_x.md", "notes.txt", "draft.md~", ".hidden/d.md", "_b/c.md"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+
+    plan = upload_plan([tmp_path], "posts/")
+
+    assert [u.key for u in plan.uploads] == ["posts/ok.md"]
+    skipped = sorted(path.relative_to(tmp_path).as_posix() for path in plan.skipped)
+    assert skipped == [".hidden/d.md", "Post.MD", "_b/c.md", "_x.md", "draft.md~", "notes.txt"]
+    assert upload_plan([tmp_path / "Post.MD"], "posts/").uploads == []
+    assert skipped_summary(plan.skipped, shown=2).startswith("skipped 6 files that are not posts: ")
+    assert skipped_summary(plan.skipped, shown=2).endswith(" and 4 more")
 
 
 def test_progress_line_fills_with_the_count() -> None:
@@ -93,3 +105,28 @@ def test_parser_knows_every_command() -> None:
     assert invoke.function == "F"
     publish = parser.parse_args(["publish", "a", "b", "--bucket", "x"])
     assert publish.prefix == "posts/"
+
+
+def test_publish_uploads_only_posts_and_reports_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+    from blogpub_cli.main import cmd_publish
+    from moto import mock_aws
+
+    for name in ("ok.md", "Post.MD", "_x.md"):
+        (tmp_path / name).write_text("---\ndate: 2022-02-05\n---\nx\n")
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="source")
+        args = build_parser().parse_args(["publish", str(tmp_path), "--bucket", "source"])
+
+        assert cmd_publish(args) == 0
+
+        stored = [item["Key"] for item in s3.list_objects_v2(Bucket="source")["Contents"]]
+    assert stored == ["posts/ok.md"]
+    assert "skipped 2 files that are not posts" in capsys.readouterr().err

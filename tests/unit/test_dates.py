@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from blogpub import dates
 from blogpub.dates import parse_date
 from blogpub.errors import DateError, PostError
 
@@ -112,3 +113,59 @@ def test_anything_else_is_a_date_error(value: object) -> None:
     assert raised.value.key == "updated"
     assert "updated" in str(raised.value)
     assert raised.value.value == (value.strip() if isinstance(value, str) else value)
+
+
+# --- written forms ------------------------------------------------------------------------
+
+# moment-timezone 0.5.48 (Hexo 8.1.2's): moment.tz(instant, zone).format(...) with
+# "YYYY-MM-DD[T]HH:mm:ss" and "YYYY-MM".
+MOMENT_TIMEZONE_LOCAL = [
+    ("2022-02-05T03:13:23Z", "Asia/Shanghai", "2022-02-05T11:13:23", "2022-02"),
+    ("2022-12-31T16:30:00Z", "Asia/Shanghai", "2023-01-01T00:30:00", "2023-01"),
+    ("2022-01-01T04:59:59Z", "America/New_York", "2021-12-31T23:59:59", "2021-12"),
+    ("2022-03-13T07:30:00Z", "America/New_York", "2022-03-13T03:30:00", "2022-03"),
+    ("2022-10-30T00:59:59Z", "Europe/Berlin", "2022-10-30T02:59:59", "2022-10"),
+    ("2022-10-30T01:00:00Z", "Europe/Berlin", "2022-10-30T02:00:00", "2022-10"),
+    ("2021-12-31T23:59:59Z", "UTC", "2021-12-31T23:59:59", "2021-12"),
+    ("2022-06-15T12:00:00Z", "Asia/Kolkata", "2022-06-15T17:30:00", "2022-06"),
+    ("2022-02-28T13:45:00Z", "Pacific/Auckland", "2022-03-01T02:45:00", "2022-03"),
+]
+
+
+@pytest.mark.parametrize(("instant", "zone", "local", "month"), MOMENT_TIMEZONE_LOCAL)
+def test_site_local_sort_keys_and_months_are_what_hexo_shows(
+    instant: str, zone: str, local: str, month: str
+) -> None:
+    moment = datetime.fromisoformat(instant)
+    tz = ZoneInfo(zone)
+
+    assert dates.local_sort_key(moment, tz) == local
+    local_moment = dates.local_date(moment, tz)
+    assert dates.month_key(local_moment.year, local_moment.month) == month
+    assert local.startswith(month)
+
+
+# Node 20.20: new Date(milliseconds).toISOString(), the form of S3's eventTime.
+JS_ISO_STRINGS = [
+    (0, "1970-01-01T00:00:00.000Z"),
+    (1643944403000, "2022-02-04T03:13:23.000Z"),
+    (1643944403512, "2022-02-04T03:13:23.512Z"),
+    (1643944403999, "2022-02-04T03:13:23.999Z"),
+    (1764323467087, "2025-11-28T09:51:07.087Z"),
+]
+
+
+@pytest.mark.parametrize(("milliseconds", "iso"), JS_ISO_STRINGS)
+def test_event_times_are_written_as_s3_writes_them(milliseconds: int, iso: str) -> None:
+    moment = datetime.fromtimestamp(milliseconds / 1000, UTC)
+
+    assert dates.event_time(moment) == iso
+    assert dates.event_time(moment.astimezone(ZoneInfo("Asia/Shanghai"))) == iso
+
+
+def test_record_times_are_utc_with_milliseconds_so_they_sort_as_time() -> None:
+    earlier = datetime(2022, 2, 5, 11, 13, 23, 512_999, tzinfo=ZoneInfo("Asia/Shanghai"))
+    later = datetime(2022, 2, 5, 3, 13, 24, tzinfo=UTC)
+
+    assert dates.record_time(earlier) == "2022-02-05T03:13:23.512+00:00"
+    assert dates.record_time(earlier) < dates.record_time(later)

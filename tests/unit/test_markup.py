@@ -6,7 +6,7 @@ import html
 import re
 
 import pytest
-from blogpub.markup import MORE_ANCHOR, SUMMARY_CHARACTERS, heading_anchor, render_body, to_html
+from blogpub.markup import MORE_ANCHOR, SUMMARY_CHARACTERS, render_body, to_html
 
 
 def body_of(markdown: str) -> str:
@@ -53,20 +53,60 @@ def test_brace_entities_become_braces_not_double_escaped() -> None:
     assert "&amp;#123;" not in rendered
 
 
-@pytest.mark.parametrize(
-    ("text", "anchor"),
-    [
-        ("Hello, World!", "Hello-World"),
-        ("一、负载均衡", "一、负载均衡"),
-        ("前言", "前言"),
-        ("Café déjà vu", "Cafe-deja-vu"),
-        ("  a -- b  ", "a-b"),
-        ("C++ & Rust", "C-Rust"),
-        ("!!!", ""),
-    ],
-)
-def test_heading_anchor_follows_hexo_slugize(text: str, anchor: str) -> None:
-    assert heading_anchor(text) == anchor
+# hexo-renderer-marked 7.0.1 (marked 15.0.12, hexo-util 3.3.0) rendering "## <text>" with its
+# default options but ``smartypants: false``: our Markdown has no typographic quotes, and with
+# them Hexo's ids change too ("a -- b" -> "a-–-b", "a...c" -> "a…c"). Named entities differ
+# as well: marked keeps "&copy;" as text ("x-copy-y"), cmark-gfm reads it as "©" ("x-©-y").
+HEXO_RENDERER_MARKED_HEADING_IDS = [
+    ("Hello, World!", "Hello-World"),
+    ("一、负载均衡", "一、负载均衡"),
+    ("前言", "前言"),
+    ("Café déjà vu", "Cafe-deja-vu"),
+    ("Straße Æon", "Strase-AEon"),
+    ("Ørsted & Œuvre", "Orsted-OEuvre"),
+    ("  a -- b  ", "a-b"),
+    ("C++ & Rust", "C-Rust"),
+    ("!!!", ""),
+    ("Other *one*", "Other-one"),
+    ("Use `code` here", "Use-code-here"),
+    ("**Bold** and _em_", "Bold-and-em"),
+    ("Vue 3 + Vite 🚀", "Vue-3-Vite-🚀"),
+    ("🎉", "🎉"),
+    ("MiXeD CaSe", "MiXeD-CaSe"),
+    ("a___b...c", "a-b-c"),
+    ("1. 模板里的 ref 会自动解包", "1-模板里的-ref-会自动解包"),
+    ("線上範例", "線上範例"),
+    ("한국어 제목", "한국어-제목"),
+    ("がぎぐ", "がぎぐ"),
+    ("Ｆｕｌｌ ｗｉｄｔｈ", "Full-width"),
+    ("Tab\there", "Tabhere"),
+    ("x &lt;div&gt; y", "x-y"),
+    ("[link](http://a.example) text", "link-text"),
+    ("Ærøskøbing Straße", "AEroskobing-Strase"),
+    ("Łódź Đakovo", "Lodz-Dakovo"),
+    ("ﬁ ligature", "ﬁ-ligature"),
+    ("№ 5", "№-5"),
+    ("100% sure?", "100-sure"),
+    ("e.g. (example)", "e-g-example"),
+    ("$PATH/bin", "PATH-bin"),
+    ("a—b–c", "a—b–c"),
+    ("«quoted»", "«quoted»"),
+    ("Ⓐ circled", "A-circled"),
+    ("Use `<div>` tag", "Use-tag"),
+    ("a &amp; b", "a-b"),
+    ("Fish &amp; Chips", "Fish-Chips"),
+    ("<span>raw</span> html", "raw-html"),
+    ("a<br>b", "ab"),
+    ("Q&A", "Q-A"),
+    ("`a_b` and `c-d`", "a-b-and-c-d"),
+]
+
+
+@pytest.mark.parametrize(("markdown", "anchor"), HEXO_RENDERER_MARKED_HEADING_IDS)
+def test_heading_ids_are_the_ones_hexo_renderer_marked_gives(markdown: str, anchor: str) -> None:
+    ids = re.findall(r'<h2 id="([^"]*)"', body_of(f"## {markdown}\n"))
+    # Hexo writes id="" for a heading with no slug characters; an empty id is invalid HTML.
+    assert [html.unescape(found) for found in ids] == ([anchor] if anchor else [])
 
 
 def test_headings_get_ids_deduplicated_like_hexo() -> None:
@@ -82,11 +122,10 @@ def test_ids_the_source_already_has_are_kept_and_not_reused() -> None:
     assert re.findall(r'<h2 id="([^"]*)"', rendered) == ["Setup", "Setup-1"]
 
 
-def test_heading_ids_are_escaped() -> None:
+def test_heading_ids_are_escaped() -> None:  # hexo-renderer-marked 7.0.1 gives the same id
     rendered = body_of('## Tom\'s "quote" & <b>co</b>\n')
 
-    (anchor,) = re.findall(r'<h2 id="([^"]*)"', rendered)
-    assert html.unescape(anchor) == heading_anchor('Tom\'s "quote" & co')
+    assert '<h2 id="Tom-s-quote-co">' in rendered
     assert "<b>co</b>" in rendered
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from blogpub import keys
+from blogpub import dates, keys
 from blogpub.errors import AdminRequestError
 from blogpub.observability import logger, metrics
 
@@ -284,7 +284,7 @@ class Admin:
 
     def audit(self, request: AdminRequest, outcome: str, answer: Mapping[str, Any]) -> None:
         """One audit record per request carried out, planned or refused."""
-        at = self.clock().isoformat(timespec="milliseconds")
+        at = dates.record_time(self.clock())
         changes = answer.get("changes") or []
         item = request.as_payload() | {
             keys.PK: keys.AUDIT_PK,

@@ -1,4 +1,5 @@
-"""Hexo's date rules: every form a front-matter ``date``/``updated`` takes, made tz-aware.
+"""Every date rule in one place: reading front-matter dates the way Hexo does, and each
+string a date becomes (site-local dates, month keys, sort keys, event and record times).
 
 Hexo reads dates with js-yaml timestamps and JavaScript's ``new Date(string)``, then puts
 every time written without an offset in the site timezone (``timezone`` in _config.yml).
@@ -9,6 +10,10 @@ We accept the same forms and apply the same rule:
 - ``YYYY-MM-DD HH:mm:ss``, ``YYYY-MM-DD``, ``YYYY/M/D H:mm`` (moment-style, site-local);
 - RFC 2822 (``Sat, 05 Feb 2022 11:13:23 GMT``), the RSS importers' form;
 - JavaScript's ``Date.toString()`` (``Sat Feb 05 2022 19:13:23 GMT+0800 (...)``).
+
+Written forms: a site-local ``YYYY-MM-DDTHH:MM:SS`` orders the posts of a listing, its
+``YYYY-MM`` prefix names the month, S3 event times are UTC with milliseconds and ``Z``, and
+table records carry UTC ISO 8601 with milliseconds (so string order is time order).
 
 Numbers are refused although JavaScript would read them as epoch milliseconds: a bare
 number in front-matter is far more often a typo than a timestamp, and seconds versus
@@ -162,3 +167,30 @@ def _checked_range(moment: datetime, *, key: str, value: object) -> datetime:
     if not MIN_YEAR <= in_utc.year <= MAX_YEAR:
         raise DateError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}", key=key, value=value)
     return moment
+
+
+def local_date(moment: datetime, tz: tzinfo) -> datetime:
+    """The moment in the site timezone: what Hexo shows and builds permalinks from."""
+    return moment.astimezone(tz)
+
+
+def local_sort_key(moment: datetime, tz: tzinfo) -> str:
+    """ "YYYY-MM-DDTHH:MM:SS" in the site timezone: sorts like the moments it stands for."""
+    local = local_date(moment, tz)
+    return f"{month_key(local.year, local.month)}-{local.day:02d}T{local:%H:%M:%S}"
+
+
+def month_key(year: int, month: int) -> str:
+    """ "YYYY-MM": a month archive's name, and the prefix of its posts' sort keys."""
+    return f"{year:04d}-{month:02d}"
+
+
+def event_time(moment: datetime) -> str:
+    """An S3 notification's ``eventTime``: UTC, milliseconds, "Z" ("2022-02-05T03:13:23.000Z")."""
+    utc = moment.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+
+
+def record_time(moment: datetime) -> str:
+    """A moment as the table records it ("2022-02-05T03:13:23.000+00:00"), in UTC."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")

@@ -24,6 +24,8 @@ one small item each, so an old site's listing costs what a young one's does.
 
 from __future__ import annotations
 
+from blogpub import dates
+
 PK = "pk"
 SK = "sk"
 TTL_ATTRIBUTE = "expires_at"
@@ -52,7 +54,7 @@ def membership_sk(local_date_iso: str, source_key: str) -> str:
 
 
 def month_prefix(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}"
+    return dates.month_key(year, month)
 
 
 def registry_pk(kind: str) -> str:

@@ -31,18 +31,20 @@ Decisions, each with its reason:
 - **Code.** Importers unescape JSX and Vue inside ``<pre>``/``<code>``; every ``<`` there
   that does not start a highlighter tag (span, br, ...) is escaped, so ``<Suspense>`` and
   ``<common-checkbox :checked=...>`` show as code instead of vanishing as unknown tags.
-- **Headings** get ids as hexo-renderer-marked gives them: the heading text slugged
-  (case kept), repeats suffixed ``-1``, ``-2``; ids the source already has are kept.
+- **Headings** get ids as hexo-renderer-marked gives them: hexo-util's ``slugize`` of the
+  heading text (``urls.slugize``, case kept), repeats suffixed ``-1``, ``-2``; ids the
+  source already has are kept.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
+
+from blogpub.urls import slugize, url_scheme
 
 SUMMARY_CHARACTERS = 200
 MORE_ANCHOR = '<span id="more"></span>'
@@ -119,9 +121,7 @@ _URL_SCHEMES = {"http", "https", "mailto", "tel", "data"}
 _KEPT_REL = ("nofollow", "ugc", "sponsored", "noopener", "noreferrer")
 _EXTERNAL_REL = ("noopener", "noreferrer")
 _HIGHLIGHT_CLASS = re.compile(r"hljs[\w-]*|language-[\w+#.-]+|lang-[\w+#.-]+")
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _URL_NOISE = re.compile(r"[\t\n\r]")
-_URL_LEADING_JUNK = "".join(chr(code) for code in range(0x21))  # controls and space
 
 _LAZY_SOURCES = ("data-src", "data-original", "data-actualsrc", "data-lazy-src")
 _PLACEHOLDER_IMAGE = re.compile(
@@ -142,8 +142,6 @@ _REL = re.compile(r'\srel="([^"]*)"')
 _HEADING = re.compile(r"<(h[1-6])((?:\s[^>]*)?)>(.*?)</\1>", re.DOTALL)
 _ID = re.compile(r'\sid="([^"]*)"')
 _TAG = re.compile(r"<[^>]*>")
-_SLUG_SPECIAL = re.compile(r"""[\s~`!@#$%^&*()\-_+=\[\]{}|\\;:"'<>,.?/]+""")
-_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def render_body(
@@ -203,13 +201,6 @@ def summary_html(body_html: str, limit: int = SUMMARY_CHARACTERS) -> str:
     return f"<p>{html.escape(text, quote=False)}</p>"
 
 
-def heading_anchor(text: str) -> str:
-    """Hexo's heading id (hexo-util slugize, case kept): "Hello, World!" -> "Hello-World"."""
-    plain = "".join(_without_diacritic(ch) for ch in text)
-    slug = _SLUG_SPECIAL.sub("-", _CONTROL.sub("", plain))
-    return re.sub(r"-{2,}", "-", slug).strip("-")
-
-
 def _finish(rendered: str, site_url: str | None) -> str:
     return _add_heading_ids(sanitize(rendered, site_url=site_url))
 
@@ -242,15 +233,9 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
         return " ".join(dict.fromkeys(tokens)) or None
     if attribute == "srcset":
         return value if all(_is_web_url(part) for part in value.split(",")) else None
-    if _scheme(value) == "data":
+    if url_scheme(value) == "data":
         return value if (tag, attribute) == ("img", "src") and _is_data_image(value) else None
     return value
-
-
-def _scheme(url: str) -> str | None:
-    # Browsers drop tabs and newlines anywhere in a URL and spaces/controls around it.
-    match = _SCHEME.match(_URL_NOISE.sub("", url).lstrip(_URL_LEADING_JUNK))
-    return match.group(1).lower() if match else None
 
 
 def _is_data_image(url: str) -> bool:
@@ -259,7 +244,7 @@ def _is_data_image(url: str) -> bool:
 
 def _is_web_url(candidate: str) -> bool:
     url = candidate.strip().split(" ", 1)[0]
-    return _scheme(url) in (None, "http", "https")
+    return url_scheme(url) in (None, "http", "https")
 
 
 def _promote_lazy_images(untrusted_html: str) -> str:
@@ -306,7 +291,7 @@ def _is_placeholder(src: str) -> bool:
     value = src.strip()
     return (
         not value
-        or _scheme(value) in ("data", "about", "javascript")
+        or url_scheme(value) in ("data", "about", "javascript")
         or bool(_PLACEHOLDER_IMAGE.search(value))
     )
 
@@ -363,7 +348,7 @@ def _mark_external_links(clean_html: str, site_host: str | None) -> str:
 
 def _is_external(href: str, site_host: str | None) -> bool:
     url = href.strip()
-    if _scheme(url) not in ("http", "https") and not url.startswith("//"):
+    if url_scheme(url) not in ("http", "https") and not url.startswith("//"):
         return False
     try:
         host = urlsplit(url).hostname
@@ -386,7 +371,7 @@ def _add_heading_ids(clean_html: str) -> str:
         tag, attributes, inner = match.group(1), match.group(2), match.group(3)
         if _ID.search(attributes):
             return match.group(0)
-        anchor = heading_anchor(html.unescape(_TAG.sub("", inner)))
+        anchor = slugize(_TAG.sub("", html.unescape(inner)))
         if not anchor:
             return match.group(0)
         unique = anchor
@@ -397,11 +382,3 @@ def _add_heading_ids(clean_html: str) -> str:
         return f'<{tag}{attributes} id="{html.escape(unique)}">{inner}</{tag}>'
 
     return _HEADING.sub(add_id, clean_html)
-
-
-def _without_diacritic(character: str) -> str:
-    # hexo-util maps accented Latin letters to plain ones; other scripts stay as written.
-    if character.isascii():
-        return character
-    base = unicodedata.normalize("NFD", character)[0]
-    return base if base.isascii() and base.isalpha() else character

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from blogpub import keys
+from blogpub import dates, keys
 from blogpub.config import Deployment
 from blogpub.errors import PostError, TooLargeError, TransientError, UrlConflictError
 from blogpub.events import S3Change
 from blogpub.models import Page
 from blogpub.settings import Settings, load_settings
 from blogpub.site import SiteBucket
+from blogpub.sources import KeyKind, classify
 from blogpub.table import (
     ACTIVITY_TTL_SECONDS,
     FAILURE_TTL_SECONDS,
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 ResultOutcome = Literal[
     "published", "unpublished", "deleted", "rejected", "stale", "ignored", "settings"
 ]
-POST_SUFFIXES = (".md", ".markdown")
 MAX_ATTEMPTS = 6
 MAX_RECONCILE_ROUNDS = 5
 
@@ -66,14 +66,6 @@ class PublishResult:
             "pages_written": self.pages_written,
             "pages_deleted": self.pages_deleted,
         }
-
-
-def is_post_key(key: str, posts_prefix: str) -> bool:
-    """Hexo renders Markdown below the posts folder; hidden and _-prefixed files are not posts."""
-    if not key.startswith(posts_prefix) or not key.endswith(POST_SUFFIXES):
-        return False
-    name = key.rsplit("/", 1)[-1]
-    return not name.startswith((".", "_"))
 
 
 def load_site_settings(s3: S3Client, bucket: str, config_key: str) -> Settings:
@@ -111,9 +103,12 @@ class Publisher:
     clock: Callable[[], datetime] = _now
 
     def publish(self, change: S3Change) -> PublishResult:
-        if change.key == self.deployment.config_key:
+        kind = classify(
+            change.key, self.deployment.posts_prefix, config_key=self.deployment.config_key
+        )
+        if kind is KeyKind.CONFIG:
             return PublishResult(change.key, change.version_id, "settings")
-        if not is_post_key(change.key, self.deployment.posts_prefix):
+        if kind is not KeyKind.POST:
             return PublishResult(change.key, change.version_id, "ignored")
         for _ in range(MAX_ATTEMPTS):
             old = self.table.get_post(change.key)
@@ -131,7 +126,7 @@ class Publisher:
     # -- deciding -------------------------------------------------------------------------
     def _apply(self, change: S3Change, old: PostRecord | None) -> PublishResult:
         sequencer = max(change.sequencer, old.sequencer) if old else change.sequencer
-        processed_at = self.clock().isoformat(timespec="milliseconds")
+        processed_at = dates.record_time(self.clock())
         base = PostRecord(
             source_key=change.key,
             sequencer=sequencer,
@@ -183,7 +178,7 @@ class Publisher:
             status="published",
             last_outcome="published",
             url=rendered.page.url,
-            sort_key=urls.local_date_key(post.date, self.settings),
+            sort_key=dates.local_sort_key(post.date, self.settings.tz),
             lists=urls.lists_of(post, self.settings),
             entry=rendered.entry(),
             page_hash=rendered.page.content_hash,
@@ -213,7 +208,7 @@ class Publisher:
     def _reject(
         self, change: S3Change, old: PostRecord | None, sequencer: str, error: PostError
     ) -> PublishResult:
-        at = self.clock().isoformat(timespec="milliseconds")
+        at = dates.record_time(self.clock())
         base = old or PostRecord(source_key=change.key, sequencer="")
         new = replace(
             base,

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import unquote
 
 import yaml
 
@@ -33,6 +32,7 @@ from blogpub.errors import (
 )
 from blogpub.models import Post
 from blogpub.settings import Settings
+from blogpub.urls import permalink_problem
 
 if TYPE_CHECKING:
     from frontmatter.default_handlers import YAMLHandler
@@ -48,16 +48,11 @@ MAX_EXTRA_DEPTH = 32
 
 DRAFTS_FOLDER = "_drafts/"  # Hexo's source/_drafts: never published
 
-# Site paths the index builder owns; a permalink override may not take them.
-RESERVED_FOLDERS = frozenset({"archives", "categories", "tags", "sitemaps"})
-RESERVED_FILES = frozenset({"atom.xml", "sitemap.xml", "404.html", "robots.txt", "index.html"})
-
 _TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
 _FALSE_WORDS = frozenset({"false", "no", "off", "0"})
 
 _OPENING_FENCE = re.compile(r"-{3,}[ \t]*(?:\n|$)")
 _LEADING_TABS = re.compile(r"\n(\t+)")
-_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 _KNOWN_KEYS = frozenset(
     {
@@ -365,7 +360,7 @@ def _published(fields: Mapping[str, Any], name: str) -> bool:
 def _permalink(value: object) -> str | None:
     """The override, relative to the site root, checked to stay on this site.
 
-    Token rules (``:title`` ...) belong to urls.py; here only safety is checked.
+    Token rules (``:title`` ...) and what a path on this site may be belong to urls.py.
     """
     if value is None or value == "":
         return None
@@ -375,31 +370,10 @@ def _permalink(value: object) -> str | None:
             key="permalink",
             value=value,
         )
-    problem = _permalink_problem(value.strip())
+    problem = permalink_problem(value.strip())
     if problem:
         raise PermalinkError(problem, key="permalink", value=value)
     return value.strip().lstrip("/")
-
-
-def _permalink_problem(permalink: str) -> str | None:
-    decoded = unquote(permalink)
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in decoded):
-        return "contains control characters"
-    if "\\" in decoded:
-        return "contains a backslash"
-    if decoded.startswith("//") or _URL_SCHEME.match(decoded):
-        return "must be a path on this site, not an absolute URL"
-    if "?" in decoded or "#" in decoded:
-        return "must not contain ? or #"
-    relative = decoded.lstrip("/")
-    segments = relative.split("/")
-    if any(segment in (".", "..") for segment in segments):
-        return "must not contain . or .. segments"
-    if "" in segments[:-1]:
-        return "must not contain empty segments (//)"
-    if relative == "" or relative in RESERVED_FILES or segments[0] in RESERVED_FOLDERS:
-        return f"{relative or '/'} is reserved for the site's own pages"
-    return None
 
 
 def _extra(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,10 +26,11 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote_plus
 
+from blogpub import dates
 from blogpub.config import Deployment
 from blogpub.errors import TransientError
 from blogpub.models import ListKind, MonthCount
-from blogpub.publish import is_post_key
+from blogpub.sources import is_post_key
 from blogpub.table import ListRecord, PostRecord, PostTable
 from blogpub.versions import SourceVersion, versions_in_listing
 
@@ -109,7 +110,7 @@ def forced_event(
                 "eventVersion": "2.1",
                 "eventSource": "aws:s3",
                 "eventName": name,
-                "eventTime": version.last_modified.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "eventTime": dates.event_time(version.last_modified),
                 "responseElements": {"x-amz-request-id": f"rebuild-{rebuild_id}"},
                 "s3": {
                     "bucket": {"name": bucket},

@@ -369,8 +369,7 @@ def safe_image_url(url: str | None, settings: Settings) -> str | None:
     lowered = url.strip().lower()
     if lowered.startswith(("http://", "https://", "//")):
         return url.strip()
-    scheme = lowered.split("/", 1)[0]
-    if ":" in scheme:
+    if urls.url_scheme(url) is not None:
         return None
     if lowered.startswith("/"):
         return settings.root.rstrip("/") + url.strip()

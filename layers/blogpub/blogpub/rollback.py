@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
+from blogpub import dates
 from blogpub.config import Deployment
 from blogpub.errors import (
     FutureTimeError,
@@ -23,8 +24,8 @@ from blogpub.errors import (
     UnknownKeyError,
     UnknownVersionError,
 )
-from blogpub.publish import is_post_key
 from blogpub.settings import Settings
+from blogpub.sources import is_post_key
 from blogpub.table import PostRecord, PostTable
 from blogpub.versions import (
     SourceVersion,
@@ -125,7 +126,7 @@ class Rollbacks:
         versions = self._known_history(key)
         oldest = versions[-1].last_modified - ACTIVITY_MARGIN
         activity: dict[str, dict[str, Any]] = {}
-        for item in self.table.activity_of(key, oldest.isoformat(timespec="milliseconds")):
+        for item in self.table.activity_of(key, dates.record_time(oldest)):
             activity[str(item.get("version_id") or "")] = item  # oldest first: last one wins
         record = self.table.get_post(key)
         return {

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from blogpub.errors import SettingsError
+from blogpub.urls import url_scheme
 
 FeedContent = Literal["full", "summary"]
 
@@ -61,7 +62,12 @@ def _text(config: Mapping[str, Any], key: str, default: str) -> str:
 def _site_url(config: Mapping[str, Any], default: str) -> str:
     url = _text(config, "url", default).rstrip("/")
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+    if (
+        url_scheme(url) not in ("http", "https")
+        or not parts.netloc
+        or parts.query
+        or parts.fragment
+    ):
         raise SettingsError(
             f"_config.yml: url = {url!r}: expected the site's address, e.g. https://example.com"
         )

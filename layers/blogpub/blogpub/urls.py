@@ -13,12 +13,15 @@ import hashlib
 import re
 import unicodedata
 from datetime import datetime
-from typing import Literal
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import quote, unquote
 
+from blogpub import dates
 from blogpub.errors import PermalinkError
 from blogpub.models import SITE, ListRef, Post
-from blogpub.settings import Settings
+
+if TYPE_CHECKING:
+    from blogpub.settings import Settings
 
 OverviewKind = Literal["category", "tag"]
 
@@ -39,11 +42,21 @@ HOME_PATH = "/"
 _RESERVED_DIRS = (ARCHIVES_DIR, CATEGORIES_DIR, TAGS_DIR, SITEMAPS_DIR)
 _RESERVED_FILES = (f"/{FEED_NAME}", SITEMAP_INDEX_PATH, NOT_FOUND_PATH, ROBOTS_PATH)
 
+# WHATWG URL parsing: a scheme is a letter then letters, digits, "+", "-" or "." up to ":".
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+# Browsers drop tabs and newlines anywhere in a URL, and C0 controls and spaces before it.
+_URL_NOISE = re.compile(r"[\t\n\r]")
+_URL_LEADING_JUNK = "".join(chr(code) for code in range(0x21))
+
 # hexo-util Permalink: a token is ":" + word characters not ending in "_" (ASCII \w, as in JS).
 _TOKEN = re.compile(r":([A-Za-z0-9_]*[A-Za-z0-9])")
 # hexo-util slugize: control characters go, runs of whitespace and specials become "-".
 _CONTROL = re.compile(r"[\u0000-\u001f]")
-_SPECIAL = re.compile(r"""[\s\ufeff~`!@#$%^&*()\-_+=\[\]{}|\\;:"'<>,.?/]+""")
+# JavaScript's \s (not Python's: U+0085 is no space to JS) and the specials, in runs.
+_SPECIAL = re.compile(
+    r"[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+    r"""~`!@#$%^&*()\-_+=\[\]{}|\\;:"'<>,.?/]+"""
+)
 
 # Latin letters without a Unicode decomposition that hexo-util's diacritic table still folds.
 _FOLDED_LETTERS = {
@@ -64,7 +77,13 @@ _FOLDED_LETTERS = {
     "ß": "s",
     "ẞ": "S",
     "ı": "i",
+    "Ŀ": "L",
+    "ŀ": "l",
+    "ŉ": "n",
+    "ſ": "l",  # sic: hexo-util files the long s under "l", and Hexo's URLs are the reference
 }
+# Decomposable letters hexo-util's table leaves as they are.
+_KEPT_LETTERS = frozenset({"Ĳ", "ĳ"})
 
 
 def _is_foldable_latin(char: str) -> bool:
@@ -86,7 +105,7 @@ def _is_foldable_latin(char: str) -> bool:
 def _fold_diacritic(char: str) -> str:
     if char in _FOLDED_LETTERS:
         return _FOLDED_LETTERS[char]
-    if not _is_foldable_latin(char):
+    if char in _KEPT_LETTERS or not _is_foldable_latin(char):
         return char
     decomposed = unicodedata.normalize("NFKD", char)
     base = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -94,7 +113,12 @@ def _fold_diacritic(char: str) -> str:
 
 
 def slugize(text: str, *, lower: bool = False) -> str:
-    """hexo-util's slugize: diacritics folded, CJK kept, whitespace and specials to "-"."""
+    """hexo-util's slugize: diacritics folded, CJK kept, whitespace and specials to "-".
+
+    The one slug rule: categories, tags, ``:post_title`` and (as hexo-renderer-marked
+    does) heading ids. Known differences: rare letters of Latin Extended-B/C/D and IPA
+    that hexo-util's table folds (ƀ -> b) stay as written here.
+    """
     folded = "".join(_fold_diacritic(c) if not c.isascii() else c for c in text)
     slug = _SPECIAL.sub("-", _CONTROL.sub("", folded)).strip("-")
     return slug.lower() if lower else slug
@@ -149,17 +173,13 @@ def lists_of(post: Post, settings: Settings) -> tuple[ListRef, ...]:
 
 
 def local_date(moment: datetime, settings: Settings) -> datetime:
-    """The moment in the site timezone (what Hexo shows and builds permalinks from)."""
-    return moment.astimezone(settings.tz)
+    """``dates.local_date`` in the site's timezone."""
+    return dates.local_date(moment, settings.tz)
 
 
 def local_date_key(moment: datetime, settings: Settings) -> str:
-    """ "YYYY-MM-DDTHH:MM:SS" in the site timezone: sorts like the dates it stands for."""
-    local = local_date(moment, settings)
-    return (
-        f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
-        f"T{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
-    )
+    """``dates.local_sort_key`` in the site's timezone."""
+    return dates.local_sort_key(moment, settings.tz)
 
 
 def _permalink_values(post: Post, settings: Settings) -> dict[str, str]:
@@ -235,6 +255,40 @@ def is_reserved(path: str) -> bool:
     return first in _RESERVED_DIRS
 
 
+def url_scheme(url: str) -> str | None:
+    """The scheme a browser reads in ``url``, lowercased ("javascript"); None when relative.
+
+    The one scheme check: sanitising, front-matter images, permalinks and the site URL.
+    """
+    match = _SCHEME.match(_URL_NOISE.sub("", url).lstrip(_URL_LEADING_JUNK))
+    return match.group(1).lower() if match else None
+
+
+def permalink_problem(permalink: str) -> str | None:
+    """Why a front-matter ``permalink`` cannot be a page of this site; None when it can.
+
+    Checked decoded, as a browser resolves it: "%2e%2e/" is "../".
+    """
+    decoded = unquote(permalink)
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in decoded):
+        return "contains control characters"
+    if "\\" in decoded:
+        return "contains a backslash"
+    if decoded.startswith("//") or url_scheme(decoded) is not None:
+        return "must be a path on this site, not an absolute URL"
+    if "?" in decoded or "#" in decoded:
+        return "must not contain ? or #"
+    relative = decoded.lstrip("/")
+    segments = relative.split("/")
+    if any(segment in (".", "..") for segment in segments):
+        return "must not contain . or .. segments"
+    if "" in segments[:-1]:
+        return "must not contain empty segments (//)"
+    if is_reserved(_as_site_path(relative)):
+        return f"{relative or '/'} is reserved for the site's own pages"
+    return None
+
+
 def post_url(post: Post, settings: Settings) -> str:
     """The decoded site path of a post page, e.g. "/2022/02/05/000_d87f2d6de0cb2939/"."""
     if post.permalink:
@@ -303,7 +357,7 @@ def feed_url(ref: ListRef) -> str:
 
 
 def sitemap_month_url(year: int, month: int) -> str:
-    return f"/{SITEMAPS_DIR}/{year:04d}-{month:02d}.xml"
+    return f"/{SITEMAPS_DIR}/{dates.month_key(year, month)}.xml"
 
 
 def sitemap_index_url() -> str:
