@@ -1,0 +1,82 @@
+"""The shapes tag plugins work with: what a post gives them, what they give back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ResolvedPost:
+    """A post that `post_link`/`post_path` point at: its title and its decoded site path
+    (e.g. "/2022/02/05/hello/", without the site root, as `urls.post_url` gives it)."""
+
+    title: str
+    url: str
+
+
+def _unresolved(_target: str) -> ResolvedPost | None:
+    return None
+
+
+@dataclass(frozen=True)
+class TagContext:
+    """What the tags of one post need; the caller builds it from the settings and the post.
+
+    ``render_markdown`` renders a block tag's inner Markdown (Hexo's ``renderSync``).
+    ``highlight(code, lang)`` returns the code as HTML, one line per input line with every
+    element closed on its line; ``None`` escapes the code plainly."""
+
+    render_markdown: Callable[[str], str]
+    root: str = "/"
+    url: str = "http://example.com"
+    post_url: str = "/"
+    resolve_post: Callable[[str], ResolvedPost | None] = _unresolved
+    highlight: Callable[[str, str | None], str] | None = None
+    privacy_embeds: bool = False
+
+
+@dataclass(frozen=True)
+class TagWarning:
+    """A tag that could not be expanded: it is shown as text and the post still publishes."""
+
+    name: str
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class TagResult:
+    """The body with its tags expanded, what went wrong, and the posts it links to that
+    do not resolve yet (``post_link``/``post_path`` targets, each once, in body order)."""
+
+    text: str
+    warnings: tuple[TagWarning, ...] = ()
+    pending_links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TagCall:
+    """One tag as written: its name, its arguments split as Hexo splits them, and for a
+    paired tag its inner content (nested tags already expanded, as Nunjucks does)."""
+
+    name: str
+    args: tuple[str, ...]
+    line: int
+    content: str = ""
+
+
+class TagSink(Protocol):
+    """What a tag function may report besides its HTML."""
+
+    def warn(self, call: TagCall, message: str) -> None: ...
+
+    def pending_link(self, target: str) -> None: ...
+
+
+TagFunction = Callable[[TagCall, TagContext, TagSink], str]
+
+
+class TagArgumentError(ValueError):
+    """A known tag whose arguments cannot make its HTML; the tag is shown as text."""
