@@ -1,16 +1,17 @@
 """``expand_tags``: every known tag of a body replaced by its HTML, before Markdown runs.
 
 A paired tag's inner content is expanded first (Nunjucks renders nested tags inside
-out), then trimmed as Hexo trims it and handed to the tag. A block tag's HTML stands
-between blank lines and has none inside, so Markdown passes it through as one HTML
-block. Anything that cannot be expanded stays visible as text, with a warning."""
+out), then trimmed as Hexo trims it and handed to the tag. Every tag's HTML is put on
+one line; a block tag's line starts a line of its own (indented as the tag was, so it
+stays in its list item) and a blank line follows it, so Markdown passes it through as
+one HTML block. Anything that cannot be expanded stays visible as text, with a warning."""
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping, Sequence
 
-from blogpub.tags.markup import shown_as_text, without_blank_lines
+from blogpub.tags.markup import on_one_line, shown_as_text
 from blogpub.tags.model import TagArgumentError, TagCall, TagContext, TagResult, TagWarning
 from blogpub.tags.registry import REGISTRY, Pairing, TagSpec
 from blogpub.tags.scan import Protected, TagToken, protect, split_args, tag_tokens
@@ -67,7 +68,8 @@ class _Expansion:
                 position = token.end
             elif closing is None:
                 call = TagCall(token.name, self._args(token), line)
-                pieces.append(self._render(spec, call, text[token.start : token.end]))
+                rendered = self._render(spec, call, text[token.start : token.end])
+                pieces.append(_placed(rendered, spec.block, text, token.start, token.end))
                 position = token.end
             else:
                 end = tokens[closing]
@@ -75,7 +77,8 @@ class _Expansion:
                 content_line = line + text.count("\n", token.start, token.end)
                 content = self._trimmed(self.expand(text[token.end : end.start], content_line))
                 call = TagCall(token.name, self._args(token), line, content)
-                pieces.append(self._render(spec, call, inner))
+                rendered = self._render(spec, call, inner)
+                pieces.append(_placed(rendered, spec.block, text, token.start, end.end))
                 position = end.end
                 index = closing
             index += 1
@@ -106,13 +109,22 @@ class _Expansion:
 
     def _render(self, spec: TagSpec, call: TagCall, source: str) -> str:
         try:
-            rendered = spec.render(call, self.context, self)
+            return on_one_line(spec.render(call, self.context, self))
         except TagArgumentError as error:
             self.warn(call, f"{call.name}: {error}; shown as text")
             return self._as_text(source)
-        if spec.block:
-            return f"\n\n{without_blank_lines(rendered)}\n\n"
-        return without_blank_lines(rendered)
+
+
+def _placed(rendered: str, block: bool, text: str, start: int, end: int) -> str:
+    """A block's HTML on a line of its own, then a blank line; inline HTML where it was."""
+    if not block:
+        return rendered
+    line_start = text.rfind("\n", 0, start) + 1
+    before = text[line_start:start]
+    indent = before[: len(before) - len(before.lstrip())]
+    opening = "" if not before.strip() else "\n" + indent
+    closing = "\n" if text.startswith("\n", end) else "\n\n" + indent
+    return opening + rendered + closing
 
 
 def _closing_index(tokens: Sequence[TagToken], opening: int) -> int | None:

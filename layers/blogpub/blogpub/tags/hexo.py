@@ -306,11 +306,14 @@ def asset_img(call: TagCall, context: TagContext, sink: TagSink) -> str:
     """``{% asset_img [class] slug [width] [height] [title [alt]] %}``: the first argument
     that names a file becomes the asset's URL, then it is Hexo's ``img``."""
     args = list(call.args)
-    for index, item in enumerate(args):
-        if _looks_like_file(item):
-            args[index] = asset_url(item, context)
-            return _img_tag(args, context)
-    raise TagArgumentError("no asset file among the arguments")
+    if not args:
+        raise TagArgumentError("asset_img needs a file")
+    files = [index for index, item in enumerate(args) if _looks_like_file(item)]
+    # Hexo looks each argument up among the post's assets; a name with no extension
+    # can only be the first argument.
+    index = files[0] if files else 0
+    args[index] = asset_url(args[index], context)
+    return _img_tag(args, context)
 
 
 def _looks_like_file(item: str) -> bool:

@@ -11,8 +11,10 @@ from blogpub.tags.model import TagContext
 
 # Characters Markdown would act on in text that sits between inline HTML tags.
 _MARKDOWN_ACTIVE = {ord(char): f"&#{ord(char)};" for char in "\\`*_[]~$|"}
-_LINE_BEFORE_BLANK = re.compile(r"\n(?=[^\S\n]*\n)")
+_TAG_MARKUP = re.compile(r"(<[^<>]*>)")
 _OUTER_PARAGRAPH = re.compile(r"\A<p>([\s\S]*)</p>\Z")
+_URL_ATTRIBUTES = frozenset({"cite", "download", "href", "src", "url"})
+_URL_ATTRIBUTES = frozenset({"cite", "download", "href", "src", "url"})
 _URL_SAFE = "/#?&=:;@+$,!~*'()%-._"
 
 
@@ -26,13 +28,17 @@ def text(value: str) -> str:
 
 
 def html_tag(name: str, attributes: Mapping[str, str | bool | None], content: str | None) -> str:
-    """hexo-util's htmlTag: attributes in order, ``None`` left out, ``True`` bare, and
-    ``content`` (already HTML) closing the element; ``None`` content leaves it open."""
+    """hexo-util's htmlTag: attributes in order, ``None`` left out, ``True`` bare, URLs
+    encoded, and ``content`` (already HTML) closing the element; ``None`` leaves it open."""
     opening = name
     for key, value in attributes.items():
         if value is None or value is False:
             continue
-        opening += f" {key}" if value is True else f' {key}="{attribute(value)}"'
+        if value is True:
+            opening += f" {key}"
+        else:
+            shown = encode_url(value) if key in _URL_ATTRIBUTES else value
+            opening += f' {key}="{attribute(shown)}"'
     return f"<{opening}>" if content is None else f"<{opening}>{content}</{name}>"
 
 
@@ -40,7 +46,8 @@ def encode_url(url: str) -> str:
     """hexo-util's encodeURL: percent-encode what needs it, never twice."""
     parts = urlsplit(url)
     if parts.scheme and parts.netloc:
-        rest = url[len(parts.scheme) + 3 + len(parts.netloc) :]
+        # The WHATWG URL parser Hexo uses gives a bare host the path "/".
+        rest = url[len(parts.scheme) + 3 + len(parts.netloc) :] or "/"
         return f"{parts.scheme}://{parts.netloc}{quote(unquote(rest), safe=_URL_SAFE)}"
     if parts.scheme:
         return url
@@ -82,10 +89,14 @@ def markdown_inline(source: str, context: TagContext) -> str:
     return paragraph.group(1) if paragraph is not None else rendered
 
 
-def without_blank_lines(fragment: str) -> str:
-    """The fragment with no blank line, so Markdown takes it as one HTML block; a line
-    break that a blank line follows becomes ``&#10;`` (still a line break inside ``pre``)."""
-    return _LINE_BEFORE_BLANK.sub("&#10;", fragment.strip("\n"))
+def on_one_line(fragment: str) -> str:
+    """The fragment with its line breaks outside tags written ``&#10;`` (the same text,
+    a line break inside ``pre`` too), so Markdown takes a block as one HTML block even
+    inside a list item, and an inline tag cannot end the paragraph it stands in."""
+    parts = _TAG_MARKUP.split(fragment.strip("\n"))
+    return "".join(
+        part if index % 2 else part.replace("\n", "&#10;") for index, part in enumerate(parts)
+    )
 
 
 def shown_as_text(source: str) -> str:
