@@ -373,6 +373,34 @@ def test_inline_paired_tag_on_one_line_is_a_block() -> None:
     )
 
 
+def test_block_tags_inside_a_list_item_stay_in_it() -> None:
+    rendered = page(
+        "1. First\n"
+        "   {% codeblock lang:sh %}\n   echo 1\n\n   echo 2\n   {% endcodeblock %}\n"
+        "2. Second {% asset_img a.png %}\n"
+        "   {% note info %}\n   in note\n   {% endnote %}\n"
+        "3. Third\n"
+    )
+
+    assert rendered.count("<li>") == 3
+    assert "<pre><code>" not in rendered
+    assert (
+        '<td class="code"><pre><span class="line">echo 1</span><br><span class="line"></span><br>'
+        '<span class="line">echo 2</span><br></pre>'
+    ) in rendered
+    assert (
+        '<p>Second <img src="/2024/01/02/probe/a.png" class=""></p>\n'
+        '<div class="note info"><p>in note</p></div>\n</li>'
+    ) in rendered
+
+
+def test_nunjucks_whitespace_control_marks_are_accepted() -> None:
+    result = expand("{%- asset_path a.png -%} and {%-note-%}x{%- endnote -%}")
+
+    assert result.text == '/2024/01/02/probe/a.png and \n<div class="note"><p>x</p></div>\n\n'
+    assert result.warnings == ()
+
+
 # Unknown and broken tags
 
 
@@ -385,6 +413,17 @@ def test_an_unknown_tag_is_shown_as_text_with_a_warning_on_its_line() -> None:
     assert result.warnings[0].line == 9
     assert "unknown tag" in result.warnings[0].message
     assert "<p>{% mmedia &quot;bilibili&quot; &lt;b&gt;x&lt;/b&gt; %}</p>" in markdown(result.text)
+
+
+def test_warning_lines_count_tags_that_span_lines_and_hidden_code() -> None:
+    body = (
+        "{% note\n  info %}\n`a\nb`\n{% endnote %}\n"
+        "{# a comment\nover lines #}\n"
+        "{% tabs t %}\n<!-- tab x -->\n{% nope %}\n<!-- endtab -->\n{% endtabs %}\n"
+        "{% alsonope %}\n"
+    )
+
+    assert [(w.name, w.line) for w in expand(body).warnings] == [("nope", 10), ("alsonope", 13)]
 
 
 def test_an_unknown_paired_tag_keeps_its_content_and_expands_inside_it() -> None:

@@ -49,9 +49,11 @@ class _Expansion:
         pieces: list[str] = []
         position = 0
         index = 0
+        line, counted_to = first_line, 0
         while index < len(tokens):
             token = tokens[index]
-            line = first_line + text.count("\n", 0, token.start)
+            line += text.count("\n", counted_to, token.start)
+            counted_to = token.start
             pieces.append(text[position : token.start])
             spec = self.registry.get(token.name)
             closing = (

@@ -13,7 +13,9 @@ from blogpub.tags.model import TagContext
 _MARKDOWN_ACTIVE = {ord(char): f"&#{ord(char)};" for char in "\\`*_[]~$|"}
 _TAG_MARKUP = re.compile(r"(<[^<>]*>)")
 _OUTER_PARAGRAPH = re.compile(r"\A<p>([\s\S]*)</p>\Z")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _URL_ATTRIBUTES = frozenset({"cite", "download", "href", "src", "url"})
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _URL_ATTRIBUTES = frozenset({"cite", "download", "href", "src", "url"})
 _URL_SAFE = "/#?&=:;@+$,!~*'()%-._"
 
@@ -44,18 +46,18 @@ def html_tag(name: str, attributes: Mapping[str, str | bool | None], content: st
 
 def encode_url(url: str) -> str:
     """hexo-util's encodeURL: percent-encode what needs it, never twice."""
+    if _SCHEME.match(url) is None:
+        return quote(unquote(url), safe=_URL_SAFE)
     parts = urlsplit(url)
-    if parts.scheme and parts.netloc:
+    if parts.netloc:
         # The WHATWG URL parser Hexo uses gives a bare host the path "/".
         rest = url[len(parts.scheme) + 3 + len(parts.netloc) :] or "/"
         return f"{parts.scheme}://{parts.netloc}{quote(unquote(rest), safe=_URL_SAFE)}"
-    if parts.scheme:
-        return url
-    return quote(unquote(url), safe=_URL_SAFE)
+    return url
 
 
 def is_external(path: str) -> bool:
-    return bool(urlsplit(path).scheme) or path.startswith("//")
+    return _SCHEME.match(path) is not None or path.startswith("//")
 
 
 def url_for(path: str, context: TagContext) -> str:

@@ -31,6 +31,7 @@ _TAG = re.compile(r"\{%([\s\S]*?)%\}")
 # Nunjucks' lexer: a symbol runs until whitespace or one of these delimiters.
 _WHITESPACE = " \n\t\r\u00a0"
 _DELIMITERS = "()[]{}%*-+~/#,:|.<>=!"
+_SYMBOL = re.compile(f"[^{re.escape(_WHITESPACE + _DELIMITERS)}]+")
 
 
 class Protected:
@@ -127,9 +128,8 @@ def tag_tokens(text: str) -> Iterator[TagToken]:
     for match in _TAG.finditer(text):
         inside = match.group(1).strip(_WHITESPACE)
         inside = inside.removeprefix("-").removesuffix("-").strip(_WHITESPACE)
-        name_end = 0
-        while name_end < len(inside) and inside[name_end] not in _WHITESPACE + _DELIMITERS:
-            name_end += 1
+        name = _SYMBOL.match(inside)
+        name_end = name.end() if name is not None else 0
         yield TagToken(match.start(), match.end(), inside[:name_end], inside[name_end:])
 
 
@@ -159,11 +159,10 @@ def split_args(text: str) -> list[str]:
             position += 1
             at_token_start = True
         else:
-            word_end = position
-            while word_end < len(text) and text[word_end] not in _WHITESPACE + _DELIMITERS:
-                word_end += 1
-            item += text[position:word_end]
-            position = word_end
+            word = _SYMBOL.match(text, position)
+            assert word is not None
+            item += word.group(0)
+            position = word.end()
             at_token_start = True
     if item:
         args.append(item.strip())
