@@ -222,6 +222,8 @@ def test_codeblock_without_language_is_plaintext_and_options_apply() -> None:
         "a\n{% endcodeblock %}"
     ).text
     unhighlighted = expand("{% codeblock highlight:false %}\n<b>\n{% endcodeblock %}").text
+    # code.ts: anything but "highlight:true" turns highlighting off.
+    switched_off = expand("{% codeblock highlight:no %}\nx\n{% endcodeblock %}").text
 
     assert '<figure class="highlight plaintext"><table><tr><td class="gutter">' in plain
     assert (
@@ -230,6 +232,7 @@ def test_codeblock_without_language_is_plaintext_and_options_apply() -> None:
         '<table><tr><td class="code"><pre><span class="line">a</span><br></pre>'
     ) in options
     assert unhighlighted.strip() == "<pre><code>&lt;b&gt;</code></pre>"
+    assert switched_off.strip() == "<pre><code>x</code></pre>"
 
 
 def test_codeblock_hands_its_code_to_the_highlight_seam() -> None:
@@ -471,6 +474,11 @@ def test_note_as_next_writes_it() -> None:
         "&#10;<p>body</p>&#10;</details>"
     )
     assert butterfly == '<div class="note blue simple"><p>b</p></div>'
+    # A summary of two paragraphs keeps them: only a single paragraph is unwrapped.
+    assert (
+        "<summary><p>one</p>&#10;<p>two</p></summary>"
+        in expand('{% note info "one\n\ntwo" %}\nbody\n{% endnote %}').text
+    )
 
 
 def test_label_button_and_spoilers() -> None:

@@ -25,7 +25,9 @@ def expand_tags(
         return TagResult(body)
     expansion = _Expansion(context, registry)
     text = expansion.protected.restore(expansion.expand(protect(body, expansion.protected), 1))
-    return TagResult(text, tuple(expansion.warnings), tuple(expansion.pending))
+    # Inner content is expanded before its tag, so warnings are put back in body order.
+    warnings = sorted(expansion.warnings, key=lambda warning: warning.line)
+    return TagResult(text, tuple(warnings), tuple(expansion.pending))
 
 
 class _Expansion:

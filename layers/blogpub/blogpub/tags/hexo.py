@@ -6,6 +6,7 @@ iframes become links unless the site allows privacy-enhanced video embeds."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from blogpub.tags.markup import (
     asset_url,
@@ -71,10 +72,10 @@ def pullquote(call: TagCall, context: TagContext, sink: TagSink) -> str:
 def codeblock(call: TagCall, context: TagContext, sink: TagSink) -> str:
     """``{% codeblock [title] [lang:x] [url] [link text] [line_number:b] [first_line:n]
     [mark:1,3-4] [highlight:b] %}`` as hexo-util's highlight lays it out (wrap on)."""
-    args = list(call.args)
-    if any(arg == "highlight:false" for arg in args):
+    switch = next((arg for arg in call.args if arg.startswith("highlight:")), "highlight:true")
+    if switch != "highlight:true":
         return f"<pre><code>{attribute(call.content)}</code></pre>"
-    options = _code_options([arg for arg in args if not arg.startswith("highlight:")])
+    options = _code_options([arg for arg in call.args if arg != switch])
     lang = options.lang
     code = call.content
     highlighted = context.highlight(code, lang) if context.highlight else attribute(code)
@@ -98,13 +99,18 @@ def _line_class(number: int, marked: set[int]) -> str:
     return "line marked" if number in marked else "line"
 
 
+@dataclass
 class _CodeOptions:
-    def __init__(self) -> None:
-        self.lang: str | None = None
-        self.line_number = True
-        self.first_line = 1
-        self.mark: set[int] = set()
-        self.caption = ""
+    lang: str | None = None
+    line_number: bool = True  # Hexo's default `highlight.line_number`
+    first_line: int = 1
+    mark: set[int] = field(default_factory=set)
+    caption: str = ""
+
+
+_CODE_OPTION_KEYS = frozenset(
+    {"lang", "line_number", "first_line", "mark", "wrap", "line_threshold", "language_attr"}
+)
 
 
 _CAPTION_URL_TITLE = re.compile(r"(\S[\S\s]*)\s+(https?://\S+)\s+(.+)", re.IGNORECASE)
@@ -118,15 +124,7 @@ def _code_options(args: list[str]) -> _CodeOptions:
     caption_words = []
     for arg in args:
         key, colon, value = arg.partition(":")
-        if not colon or key not in (
-            "lang",
-            "line_number",
-            "first_line",
-            "mark",
-            "wrap",
-            "line_threshold",
-            "language_attr",
-        ):
+        if not colon or key not in _CODE_OPTION_KEYS:
             caption_words.append(arg)
         elif key == "lang":
             options.lang = value

@@ -12,9 +12,7 @@ from blogpub.tags.model import TagContext
 # Characters Markdown would act on in text that sits between inline HTML tags.
 _MARKDOWN_ACTIVE = {ord(char): f"&#{ord(char)};" for char in "\\`*_[]~$|"}
 _TAG_MARKUP = re.compile(r"(<[^<>]*>)")
-_OUTER_PARAGRAPH = re.compile(r"\A<p>([\s\S]*)</p>\Z")
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-_URL_ATTRIBUTES = frozenset({"cite", "download", "href", "src", "url"})
+_ONE_PARAGRAPH = re.compile(r"\A<p>((?:(?!</?p>)[\s\S])*)</p>\Z")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _URL_ATTRIBUTES = frozenset({"cite", "download", "href", "src", "url"})
 _URL_SAFE = "/#?&=:;@+$,!~*'()%-._"
@@ -87,7 +85,7 @@ def markdown_block(source: str, context: TagContext) -> str:
 def markdown_inline(source: str, context: TagContext) -> str:
     """A one-line title as Markdown, without the paragraph Markdown wraps it in."""
     rendered = markdown_block(source, context)
-    paragraph = _OUTER_PARAGRAPH.match(rendered)
+    paragraph = _ONE_PARAGRAPH.match(rendered)
     return paragraph.group(1) if paragraph is not None else rendered
 
 

@@ -141,7 +141,6 @@ def split_args(text: str) -> list[str]:
     args: list[str] = []
     item = ""
     position = 0
-    at_token_start = True
     while position < len(text):
         char = text[position]
         if char in _WHITESPACE:
@@ -149,21 +148,18 @@ def split_args(text: str) -> list[str]:
                 args.append(item.strip())
             item = ""
             position += 1
-            at_token_start = True
-        elif char in "\"'" and at_token_start:
+        elif char in "\"'":
             string, position = _string_token(text, position)
             item += string
-            at_token_start = True
         elif char in _DELIMITERS:
             item += char
             position += 1
-            at_token_start = True
         else:
+            # A word runs to whitespace or a delimiter, quotes and all.
             word = _SYMBOL.match(text, position)
             assert word is not None
             item += word.group(0)
             position = word.end()
-            at_token_start = True
     if item:
         args.append(item.strip())
     return args
