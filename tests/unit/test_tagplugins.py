@@ -537,6 +537,29 @@ def test_mermaid_gist_and_meting_show_without_script() -> None:
     assert unknown_server == '<span class="music-link">♪ kugou song 1</span>'
 
 
+def test_tag_html_keeps_its_structure_through_the_sanitiser() -> None:
+    from blogpub.markup import sanitize
+
+    cleaned = sanitize(
+        page(
+            "{% note info Title %}\nbody `x`\n{% endnote %}\n\n"
+            "{% codeblock lang:py %}\na = 1\n\nb = 2\n{% endcodeblock %}\n\n"
+            "{% tabs t %}\n<!-- tab One -->\nx\n<!-- endtab -->\n{% endtabs %}\n\n"
+            "{% mermaid %}\nA-->B\n\nB-->C\n{% endmermaid %}\n\n"
+            "{% label primary@hi %} {% youtube abc %}\n"
+        )
+    )
+
+    assert "<details><summary>Title</summary>\n<p>body <code>x</code></p>\n</details>" in cleaned
+    assert "<td><pre><span>a = 1</span><br><span></span><br><span>b = 2</span><br></pre></td>" in (
+        cleaned
+    )
+    assert "<section><h4>One</h4><p>x</p></section>" in cleaned
+    assert '<pre><code class="language-mermaid">A--&gt;B\n\nB--&gt;C</code></pre>' in cleaned
+    assert "<mark>hi</mark>" in cleaned
+    assert '<a href="https://www.youtube.com/watch?v=abc" rel="noopener noreferrer">' in cleaned
+
+
 def test_importing_the_package_loads_only_the_standard_library() -> None:
     probe = (
         "import sys; before = set(sys.modules); import blogpub.tags; "
