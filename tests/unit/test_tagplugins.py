@@ -397,6 +397,13 @@ def test_block_tags_inside_a_list_item_stay_in_it() -> None:
     ) in rendered
 
 
+def test_a_block_tag_that_opens_a_list_item_stays_in_it() -> None:
+    rendered = page("1. {% note info %}\n   x\n   {% endnote %} after\n2. Second\n")
+
+    assert rendered.count("<li>") == 2
+    assert '<li>\n<div class="note info"><p>x</p></div>\n<p>after</p>\n</li>' in rendered
+
+
 def test_nunjucks_whitespace_control_marks_are_accepted() -> None:
     result = expand("{%- asset_path a.png -%} and {%-note-%}x{%- endnote -%}")
 

@@ -8,6 +8,7 @@ one HTML block. Anything that cannot be expanded stays visible as text, with a w
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 
@@ -119,14 +120,21 @@ class _Expansion:
             return self._as_text(source)
 
 
+_LINE_PREFIX = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*")
+
+
 def _placed(rendered: str, block: bool, text: str, start: int, end: int) -> str:
     """A block's HTML on a line of its own, then a blank line; inline HTML where it was."""
     if not block:
         return rendered
     line_start = text.rfind("\n", 0, start) + 1
     before = text[line_start:start]
-    indent = before[: len(before) - len(before.lstrip())]
-    opening = "" if not before.strip() else "\n" + indent
+    if _LINE_PREFIX.fullmatch(before):
+        # Alone on its line, or first in a list item: it starts an HTML block there.
+        opening, indent = "", " " * len(before)
+    else:
+        indent = before[: len(before) - len(before.lstrip())]
+        opening = "\n" + indent
     closing = "\n" if text.startswith("\n", end) else "\n\n" + indent
     return opening + rendered + closing
 
