@@ -306,22 +306,35 @@ def asset_img(call: TagCall, context: TagContext, sink: TagSink) -> str:
     args = list(call.args)
     if not args:
         raise TagArgumentError("asset_img needs a file")
-    files = [index for index, item in enumerate(args) if _looks_like_file(item)]
-    # Hexo looks each argument up among the post's assets; a name with no extension
-    # can only be the first argument.
-    index = files[0] if files else 0
+    if context.assets is None:
+        # Without the folder's listing, the first argument that looks like a file name
+        # (else the first argument) is the asset.
+        files = [index for index, item in enumerate(args) if "." in item or "/" in item]
+        index = files[0] if files else 0
+    else:
+        found = [index for index, item in enumerate(args) if item in context.assets]
+        if not found:
+            sink.warn(call, f"none of {' '.join(args)!r} is in the post's asset folder")
+            return ""
+        index = found[0]
     args[index] = asset_url(args[index], context)
     return _img_tag(args, context)
 
 
-def _looks_like_file(item: str) -> bool:
-    return "." in item or "/" in item
+def _is_missing_asset(call: TagCall, context: TagContext, sink: TagSink) -> bool:
+    """Hexo renders an asset_link/asset_path to a file the folder lacks as nothing."""
+    if context.assets is None or call.args[0] in context.assets:
+        return False
+    sink.warn(call, f"{call.args[0]!r} is not in the post's asset folder")
+    return True
 
 
 def asset_link(call: TagCall, context: TagContext, sink: TagSink) -> str:
     """``{% asset_link slug [title] [escape] %}``."""
     if not call.args:
         raise TagArgumentError("asset_link needs a file")
+    if _is_missing_asset(call, context, sink):
+        return ""
     args = list(call.args)
     slug = args.pop(0)
     escape = True
@@ -334,7 +347,9 @@ def asset_link(call: TagCall, context: TagContext, sink: TagSink) -> str:
 
 def asset_path(call: TagCall, context: TagContext, sink: TagSink) -> str:
     """``{% asset_path slug %}``: the asset's URL."""
-    return attribute(asset_url(call.args[0], context)) if call.args else ""
+    if not call.args or _is_missing_asset(call, context, sink):
+        return ""
+    return attribute(asset_url(call.args[0], context))
 
 
 def url_for_tag(call: TagCall, context: TagContext, sink: TagSink) -> str:

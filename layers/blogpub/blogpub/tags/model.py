@@ -25,8 +25,13 @@ class TagContext:
     """What the tags of one post need; the caller builds it from the settings and the post.
 
     ``render_markdown`` renders a block tag's inner Markdown (Hexo's ``renderSync``).
+    ``post_url`` is the post's decoded site path, below which its asset folder is served.
+    ``resolve_post`` maps a ``post_link``/``post_path`` target (a post's name or key, as
+    written) to the post, or ``None`` while it is not published.
     ``highlight(code, lang)`` returns the code as HTML, one line per input line with every
-    element closed on its line; ``None`` escapes the code plainly."""
+    element closed on its line; ``None`` escapes the code plainly.
+    ``assets`` names the files of the post's asset folder when the caller knows them: an
+    ``asset_*`` tag naming another file then renders nothing, as in Hexo, with a warning."""
 
     render_markdown: Callable[[str], str]
     root: str = "/"
@@ -35,6 +40,7 @@ class TagContext:
     resolve_post: Callable[[str], ResolvedPost | None] = _unresolved
     highlight: Callable[[str, str | None], str] | None = None
     privacy_embeds: bool = False
+    assets: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
