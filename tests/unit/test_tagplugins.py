@@ -14,6 +14,8 @@ import cmarkgfm
 import pytest
 from blogpub.tags import ResolvedPost, TagContext, TagResult, expand_tags, split_args
 from cmarkgfm.cmark import Options
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import corpus_blog
 
@@ -484,6 +486,35 @@ def test_an_unclosed_or_stray_tag_and_bad_arguments_are_text_with_warnings() -> 
         ("endtabs", 5),
         ("img", 6),
     ]
+
+
+def test_private_use_characters_in_the_body_stay_text() -> None:
+    body = "\ue0000\ue001 `{% note %}` {% note %}\ue0001\ue001{% endnote %}"
+
+    assert expand(body).text == (
+        '\ue0000\ue001 `{% note %}` \n<div class="note"><p>\ue0001\ue001</p></div>\n\n'
+    )
+
+
+_FRAGMENTS = [
+    "{%", "%}", "{% note info %}", "{% endnote %}", "{% tabs a,1 %}", "{% endtabs %}",
+    "<!-- tab x -->\n", "<!-- endtab -->", "`", "```\n", "~~~\n", "{{", "}}", "{#", "#}",
+    "{% raw %}", "{% endraw %}", "\n", "\n\n", "  ", "\t", "text", "'", '"', "\\", "- ", "1. ",
+    "{% asset_img a.png 'x' %}", "{% post_link p %}", "{% codeblock lang:x mark:1-3 %}",
+    "{% endcodeblock %}", "{% spoiler %}", "{% endspoiler %}", "{% img %}", "{% label %}",
+    "{% gp 3-1 %}", "{% endgp %}", "{% youtube %}", "{% nope a %}", "<code>", "</code>",
+    "{%- x -%}", "{% %}", "\ue000",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=40).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_any_mix_of_tags_and_code_expands_without_raising(body: str) -> None:
+    result = expand(body)
+
+    assert isinstance(result.text, str)
+    assert all(1 <= warning.line <= body.count("\n") + 1 for warning in result.warnings)
+    assert list(result.warnings) == sorted(result.warnings, key=lambda warning: warning.line)
 
 
 def test_a_body_without_tags_comes_back_unchanged() -> None:

@@ -24,7 +24,7 @@ def expand_tags(
     """The body with its tags expanded; code, ``{% raw %}`` and ``{{ }}`` kept as written."""
     if "{" not in body:
         return TagResult(body)
-    expansion = _Expansion(context, registry)
+    expansion = _Expansion(context, registry, Protected(body))
     text = expansion.protected.restore(expansion.expand(protect(body, expansion.protected), 1))
     # Inner content is expanded before its tag, so warnings are put back in body order.
     warnings = sorted(expansion.warnings, key=lambda warning: warning.line)
@@ -32,10 +32,12 @@ def expand_tags(
 
 
 class _Expansion:
-    def __init__(self, context: TagContext, registry: Mapping[str, TagSpec]) -> None:
+    def __init__(
+        self, context: TagContext, registry: Mapping[str, TagSpec], protected: Protected
+    ) -> None:
         self.context = context
         self.registry = registry
-        self.protected = Protected()
+        self.protected = protected
         self.warnings: list[TagWarning] = []
         self.pending: list[str] = []
 

@@ -26,7 +26,6 @@ _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 _RAW_OPEN = re.compile(r"\{%-?\s*raw\s*-?%\}")
 _RAW_CLOSE = re.compile(r"\{%-?\s*endraw\s*-?%\}")
 _SPECIAL = re.compile(r"`|<code|\{[%#{]")
-_PLACEHOLDER = re.compile("\ue000(\\d+)\n*\ue001")
 _TAG = re.compile(r"\{%([\s\S]*?)%\}")
 # Nunjucks' lexer: a symbol runs until whitespace or one of these delimiters.
 _WHITESPACE = " \n\t\r\u00a0"
@@ -35,18 +34,24 @@ _SYMBOL = re.compile(f"[^{re.escape(_WHITESPACE + _DELIMITERS)}]+")
 
 
 class Protected:
-    """The protected parts of one body, by placeholder number."""
+    """The protected parts of one body, by placeholder number.
 
-    def __init__(self) -> None:
+    A placeholder is a number between two private-use characters that the body does not
+    contain, so no text of the post can pass for one."""
+
+    def __init__(self, body: str) -> None:
+        unused = (chr(code) for code in range(0xE000, 0xF900) if chr(code) not in body)
+        self._open, self._close = next(unused), next(unused)
+        self._placeholder = re.compile(f"{self._open}(\\d+)\n*{self._close}")
         self._texts: list[str] = []
 
     def hide(self, shown_as: str, original: str) -> str:
         """A placeholder for ``original`` (restored as ``shown_as``) with its line breaks."""
         self._texts.append(shown_as)
-        return f"\ue000{len(self._texts) - 1}" + "\n" * original.count("\n") + "\ue001"
+        return f"{self._open}{len(self._texts) - 1}" + "\n" * original.count("\n") + self._close
 
     def restore(self, text: str) -> str:
-        return _PLACEHOLDER.sub(lambda match: self._texts[int(match.group(1))], text)
+        return self._placeholder.sub(lambda match: self._texts[int(match.group(1))], text)
 
 
 def protect(body: str, protected: Protected) -> str:
