@@ -433,6 +433,16 @@ def test_a_block_tag_that_opens_a_list_item_stays_in_it() -> None:
     assert '<li>\n<div class="note info"><p>x</p></div>\n<p>after</p>\n</li>' in rendered
 
 
+def test_a_block_tag_in_a_quote_stays_in_the_quote() -> None:
+    rendered = page("> Quote\n> {% centerquote %}hi{% endcenterquote %}\n> more\n")
+
+    assert rendered == (
+        "<blockquote>\n<p>Quote</p>\n"
+        '<blockquote class="blockquote-center"><p>hi</p></blockquote>\n'
+        "<p>more</p>\n</blockquote>\n"
+    )
+
+
 def test_nunjucks_whitespace_control_marks_are_accepted() -> None:
     result = expand("{%- asset_path a.png -%} and {%-note-%}x{%- endnote -%}")
 

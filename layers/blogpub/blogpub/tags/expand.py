@@ -122,7 +122,8 @@ class _Expansion:
             return self._as_text(source)
 
 
-_LINE_PREFIX = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*")
+# What may stand before a block on its line: indentation, list markers, quote markers.
+_LINE_PREFIX = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+|>[ \t]?)*")
 
 
 def _placed(rendered: str, block: bool, text: str, start: int, end: int) -> str:
@@ -132,11 +133,16 @@ def _placed(rendered: str, block: bool, text: str, start: int, end: int) -> str:
     line_start = text.rfind("\n", 0, start) + 1
     before = text[line_start:start]
     if _LINE_PREFIX.fullmatch(before):
-        # Alone on its line, or first in a list item: it starts an HTML block there.
+        # Alone on its line, or first in a list item or quote: an HTML block starts there.
         opening, indent = "", " " * len(before)
     else:
         indent = before[: len(before) - len(before.lstrip())]
         opening = "\n" + indent
+    quote = ">" * before.count(">")
+    if quote:
+        # An empty quote line ends the HTML block and keeps the quote going.
+        rest_of_line = "" if text.startswith("\n", end) else f"\n{quote} "
+        return opening + rendered + f"\n{quote}" + rest_of_line
     closing = "\n" if text.startswith("\n", end) else "\n\n" + indent
     return opening + rendered + closing
 

@@ -10,6 +10,8 @@ from blogpub.tags.model import TagFunction
 
 
 class Pairing(Enum):
+    """Whether a tag takes a body up to its ``{% end<name> %}``."""
+
     SINGLE = "single"  # {% name args %}
     PAIRED = "paired"  # {% name args %}…{% endname %} (Hexo's ``ends: true``)
     EITHER = "either"  # paired when an {% endname %} follows (plugins disagree)
@@ -17,6 +19,9 @@ class Pairing(Enum):
 
 @dataclass(frozen=True)
 class TagSpec:
+    """A registered tag: its function, its pairing, and whether its HTML is a block
+    (it then stands on a line of its own, so Markdown leaves it whole)."""
+
     render: TagFunction
     pairing: Pairing = Pairing.SINGLE
     block: bool = False
