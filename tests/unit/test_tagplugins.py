@@ -195,6 +195,13 @@ def test_a_post_link_whose_target_is_not_published_shows_its_text_and_waits() ->
     assert result.warnings == ()
 
 
+def test_every_linked_post_is_listed_for_the_reverse_links() -> None:
+    result = expand("{% post_link probe %} {% post_link soon %} {% post_path probe %}")
+
+    assert result.linked_posts == ("probe", "soon")
+    assert result.pending_links == ("soon",)
+
+
 def test_blockquote_with_author_and_title() -> None:
     # Hexo 7.3 wrote the same, with a newline before <footer>.
     assert expand(

@@ -28,7 +28,7 @@ def expand_tags(
     text = expansion.protected.restore(expansion.expand(protect(body, expansion.protected), 1))
     # Inner content is expanded before its tag, so warnings are put back in body order.
     warnings = sorted(expansion.warnings, key=lambda warning: warning.line)
-    return TagResult(text, tuple(warnings), tuple(expansion.pending))
+    return TagResult(text, tuple(warnings), tuple(expansion.pending), tuple(expansion.linked))
 
 
 class _Expansion:
@@ -40,12 +40,15 @@ class _Expansion:
         self.protected = protected
         self.warnings: list[TagWarning] = []
         self.pending: list[str] = []
+        self.linked: list[str] = []
 
     def warn(self, call: TagCall, message: str) -> None:
         self.warnings.append(TagWarning(call.name, call.line, message))
 
-    def pending_link(self, target: str) -> None:
-        if target not in self.pending:
+    def linked_post(self, target: str, *, resolved: bool) -> None:
+        if target not in self.linked:
+            self.linked.append(target)
+        if not resolved and target not in self.pending:
             self.pending.append(target)
 
     def expand(self, text: str, first_line: int) -> str:

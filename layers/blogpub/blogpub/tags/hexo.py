@@ -279,8 +279,8 @@ def post_link(call: TagCall, context: TagContext, sink: TagSink) -> str:
     if args and args[-1] in ("true", "false"):
         escape = args.pop() == "true"
     post = context.resolve_post(slug)
+    sink.linked_post(slug, resolved=post is not None)
     if post is None:
-        sink.pending_link(slug)
         return text(" ".join(args) or slug)
     title = " ".join(args) or post.title or slug
     path = post.url + (f"#{anchor}" if anchor else "")
@@ -294,8 +294,8 @@ def post_path(call: TagCall, context: TagContext, sink: TagSink) -> str:
     if not call.args:
         return ""
     post = context.resolve_post(call.args[0])
+    sink.linked_post(call.args[0], resolved=post is not None)
     if post is None:
-        sink.pending_link(call.args[0])
         return ""
     return attribute(url_for(post.url, context))
 

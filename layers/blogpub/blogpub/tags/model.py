@@ -54,12 +54,14 @@ class TagWarning:
 
 @dataclass(frozen=True)
 class TagResult:
-    """The body with its tags expanded, what went wrong, and the posts it links to that
-    do not resolve yet (``post_link``/``post_path`` targets, each once, in body order)."""
+    """The body with its tags expanded, what went wrong, every post it links to
+    (``post_link``/``post_path`` targets as written, each once, in body order: the
+    reverse links to keep) and those of them that do not resolve yet."""
 
     text: str
     warnings: tuple[TagWarning, ...] = ()
     pending_links: tuple[str, ...] = ()
+    linked_posts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class TagSink(Protocol):
 
     def warn(self, call: TagCall, message: str) -> None: ...
 
-    def pending_link(self, target: str) -> None: ...
+    def linked_post(self, target: str, *, resolved: bool) -> None: ...
 
 
 TagFunction = Callable[[TagCall, TagContext, TagSink], str]
