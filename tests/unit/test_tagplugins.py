@@ -556,6 +556,9 @@ def test_note_as_next_writes_it() -> None:
         "&#10;<p>body</p>&#10;</details>"
     )
     assert butterfly == '<div class="note blue simple"><p>b</p></div>'
+    assert (
+        "<summary>fast tips</summary>" in expand("{% note info fast tips %}\nx\n{% endnote %}").text
+    )
     # A summary of two paragraphs keeps them: only a single paragraph is unwrapped.
     assert (
         "<summary><p>one</p>&#10;<p>two</p></summary>"

@@ -33,7 +33,8 @@ def note(call: TagCall, context: TagContext, sink: TagSink) -> str:
     """``{% note [class] [no-icon] [summary] %}``: a div, or with a summary a details."""
     args = list(call.args)
     classes: list[str] = []
-    while args and (args[0] in _NOTE_CLASSES or args[0].startswith("fa")):
+    # Butterfly puts an icon ('fas fa-bullhorn') among the classes; it is dropped.
+    while args and (args[0] in _NOTE_CLASSES or "fa-" in args[0]):
         item = args.pop(0)
         if item in _NOTE_CLASSES:
             classes.append(item)
