@@ -1,0 +1,164 @@
+"""``expand_tags``: every known tag of a body replaced by its HTML, before Markdown runs.
+
+A paired tag's inner content is expanded first (Nunjucks renders nested tags inside
+out), then trimmed as Hexo trims it and handed to the tag. Every tag's HTML is put on
+one line; a block tag's line starts a line of its own (indented as the tag was, so it
+stays in its list item) and a blank line follows it, so Markdown passes it through as
+one HTML block. Anything that cannot be expanded stays visible as text, with a warning."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Mapping, Sequence
+
+from blogpub.tags.markup import on_one_line, shown_as_text
+from blogpub.tags.model import TagArgumentError, TagCall, TagContext, TagResult, TagWarning
+from blogpub.tags.registry import REGISTRY, Pairing, TagSpec
+from blogpub.tags.scan import Protected, TagToken, protect, split_args, tag_tokens
+
+
+def expand_tags(
+    body: str, context: TagContext, registry: Mapping[str, TagSpec] = REGISTRY
+) -> TagResult:
+    """The body with its tags expanded; code, ``{% raw %}`` and ``{{ }}`` kept as written."""
+    if "{" not in body:
+        return TagResult(body)
+    expansion = _Expansion(context, registry, Protected(body))
+    text = expansion.protected.restore(expansion.expand(protect(body, expansion.protected), 1))
+    # Inner content is expanded before its tag, so warnings are put back in body order.
+    warnings = sorted(expansion.warnings, key=lambda warning: warning.line)
+    return TagResult(text, tuple(warnings), tuple(expansion.pending), tuple(expansion.linked))
+
+
+class _Expansion:
+    def __init__(
+        self, context: TagContext, registry: Mapping[str, TagSpec], protected: Protected
+    ) -> None:
+        self.context = context
+        self.registry = registry
+        self.protected = protected
+        self.warnings: list[TagWarning] = []
+        self.pending: list[str] = []
+        self.linked: list[str] = []
+
+    def warn(self, call: TagCall, message: str) -> None:
+        self.warnings.append(TagWarning(call.name, call.line, message))
+
+    def linked_post(self, target: str, *, resolved: bool) -> None:
+        if target not in self.linked:
+            self.linked.append(target)
+        if not resolved and target not in self.pending:
+            self.pending.append(target)
+
+    def expand(self, text: str, first_line: int) -> str:
+        """``text`` (protected) with its tags expanded; ``first_line`` is its line in the body."""
+        tokens = list(tag_tokens(text))
+        pieces: list[str] = []
+        position = 0
+        index = 0
+        line, counted_to = first_line, 0
+        while index < len(tokens):
+            token = tokens[index]
+            line += text.count("\n", counted_to, token.start)
+            counted_to = token.start
+            pieces.append(text[position : token.start])
+            spec = self.registry.get(token.name)
+            closing = (
+                _closing_index(tokens, index) if spec and spec.pairing != Pairing.SINGLE else None
+            )
+            if spec is None:
+                pieces.append(self._unknown(text[token.start : token.end], token, line))
+                position = token.end
+            elif closing is None and spec.pairing == Pairing.PAIRED:
+                self.warnings.append(
+                    TagWarning(token.name, line, f"no {{% end{token.name} %}} closes it")
+                )
+                pieces.append(self._as_text(text[token.start : token.end]))
+                position = token.end
+            elif closing is None:
+                call = TagCall(token.name, self._args(token), line)
+                rendered = self._render(spec, call, text[token.start : token.end])
+                pieces.append(_placed(rendered, spec.block, text, token.start, token.end))
+                position = token.end
+            else:
+                end = tokens[closing]
+                inner = text[token.start : end.end]
+                content_line = line + text.count("\n", token.start, token.end)
+                content = self._trimmed(self.expand(text[token.end : end.start], content_line))
+                call = TagCall(token.name, self._args(token), line, content)
+                rendered = self._render(spec, call, inner)
+                pieces.append(_placed(rendered, spec.block, text, token.start, end.end))
+                position = end.end
+                index = closing
+            index += 1
+        pieces.append(text[position:])
+        return "".join(pieces)
+
+    def _unknown(self, source: str, token: TagToken, line: int) -> str:
+        if token.name.startswith("end") and token.name[3:] in self.registry:
+            message = f"{{% {token.name} %}} closes no {{% {token.name[3:]} %}}"
+        elif token.name:
+            message = f"unknown tag {token.name!r}: shown as text"
+        else:
+            message = "a tag without a name: shown as text"
+        self.warnings.append(TagWarning(token.name, line, message))
+        return self._as_text(source)
+
+    def _as_text(self, source: str) -> str:
+        return shown_as_text(self.protected.restore(source))
+
+    def _args(self, token: TagToken) -> tuple[str, ...]:
+        return tuple(split_args(self.protected.restore(token.arguments)))
+
+    def _trimmed(self, content: str) -> str:
+        """hexo's trimBody: the common indentation and one leading and trailing newline go."""
+        content = textwrap.dedent(self.protected.restore(content))
+        content = content.removeprefix("\n")
+        return content.removesuffix("\n")
+
+    def _render(self, spec: TagSpec, call: TagCall, source: str) -> str:
+        try:
+            return on_one_line(spec.render(call, self.context, self))
+        except TagArgumentError as error:
+            self.warn(call, f"{call.name}: {error}; shown as text")
+            return self._as_text(source)
+
+
+# What may stand before a block on its line: indentation, list markers, quote markers.
+_LINE_PREFIX = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+|>[ \t]?)*")
+
+
+def _placed(rendered: str, block: bool, text: str, start: int, end: int) -> str:
+    """A block's HTML on a line of its own, then a blank line; inline HTML where it was."""
+    if not block:
+        return rendered
+    line_start = text.rfind("\n", 0, start) + 1
+    before = text[line_start:start]
+    if _LINE_PREFIX.fullmatch(before):
+        # Alone on its line, or first in a list item or quote: an HTML block starts there.
+        opening, indent = "", " " * len(before)
+    else:
+        indent = before[: len(before) - len(before.lstrip())]
+        opening = "\n" + indent
+    quote = ">" * before.count(">")
+    if quote:
+        # An empty quote line ends the HTML block and keeps the quote going.
+        rest_of_line = "" if text.startswith("\n", end) else f"\n{quote} "
+        return opening + rendered + f"\n{quote}" + rest_of_line
+    closing = "\n" if text.startswith("\n", end) else "\n\n" + indent
+    return opening + rendered + closing
+
+
+def _closing_index(tokens: Sequence[TagToken], opening: int) -> int | None:
+    """The ``{% endname %}`` that closes ``tokens[opening]``, same-name tags nesting."""
+    name = tokens[opening].name
+    depth = 0
+    for index in range(opening, len(tokens)):
+        if tokens[index].name == name:
+            depth += 1
+        elif tokens[index].name == f"end{name}":
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
