@@ -1,5 +1,8 @@
 """Posts and listings to pages, with Jinja2 and the default theme in ``theme/``.
 
+Which index pages a site has, when each exists and what it reads are the page catalogue's
+rules (pages.py); this module draws each kind. The theme's words are in ``theme/labels.yml``.
+
 Safety (DESIGN.md invariant 8): autoescape is on for every template whatever its extension;
 bodies arrive already sanitised by ``markup.render_body`` and are inserted as ``Markup``; a
 post's text is only ever template *data*, never template source.
