@@ -90,9 +90,9 @@ def _listing_has_posts(page: IndexPage, listings: Listings) -> bool:
     return page.ref == SITE or bool(listings.recent_months(page.ref, LANDING_MONTHS))
 
 
-def _site_only(*kind: IndexKind) -> Callable[[ListRef, Months], list[IndexPage]]:
-    """Pages that exist once per site, listed with the site's listing."""
-    return lambda ref, months: [IndexPage(k) for k in kind] if ref == SITE else []
+def _site_only(kind: IndexKind) -> Callable[[ListRef, Months], list[IndexPage]]:
+    """A page that exists once per site, listed with the site's listing."""
+    return lambda ref, months: [IndexPage(kind)] if ref == SITE else []
 
 
 def _site_appears_or_rebuilt(change: TableChange) -> bool:
