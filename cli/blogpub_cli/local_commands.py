@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from blogpub import keys
 from blogpub_cli.stack import LocalStack, StackOptions, StackStartError
 from blogpub_cli.upload import upload_all, upload_plan
 
@@ -165,7 +166,7 @@ def build_site(
             continue
         found = table.get_item(
             TableName=stack.info.table,
-            Key={"pk": {"S": f"POST#{upload.key}"}, "sk": {"S": "POST"}},
+            Key={keys.PK: {"S": keys.post_pk(upload.key)}, keys.SK: {"S": keys.POST_SK}},
         ).get("Item")
         item = (
             {name: next(iter(value.values())) for name, value in found.items()} if found else None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
+from blogpub import keys
 from blogpub.admin import admin_event
 from blogpub_cli.sqs_poller import lambda_sqs_record
 from moto import mock_aws
@@ -106,7 +107,7 @@ class AdminPipeline(Pipeline):
 
     def table_items(self) -> list[dict[str, Any]]:
         items = self.dynamodb.scan(TableName=TABLE)["Items"]
-        return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
+        return sorted(items, key=lambda item: (item[keys.PK]["S"], item[keys.SK]["S"]))
 
     def remove_page(self, object_key: str) -> None:
         self.s3.delete_object(Bucket=SITE, Key=object_key)

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from blogpub.table import PostTable
 from blogpub_cli.stack import LocalStack
 
 from tests.e2e.conftest import http_get, run_blogpub, s3_client
@@ -70,12 +71,12 @@ def source_versions(stack: LocalStack) -> list[tuple[str, str]]:
     return sorted((e["Key"], e["VersionId"]) for e in entries)
 
 
-def post_item(stack: LocalStack, key: str) -> dict[str, Any]:
+def post_title_and_version(stack: LocalStack, key: str) -> tuple[str, str | None]:
+    """The published title and source version the table records for a post."""
     assert stack.info is not None
-    item: dict[str, Any] = stack.clients["dynamodb"].get_item(
-        TableName=stack.info.table, Key={"pk": {"S": f"POST#{key}"}, "sk": {"S": "POST"}}
-    )["Item"]
-    return item
+    record = PostTable(stack.clients["dynamodb"], stack.info.table).get_post(key)
+    assert record is not None and record.entry is not None
+    return record.entry.title, record.version_id
 
 
 def moment_between_writes() -> str:
@@ -119,9 +120,9 @@ def test_roll_a_post_back_to_version_one_and_undo_it(stack: LocalStack) -> None:
         assert b"Admin version 1" in now[page] and b"Admin version 3" not in now[page]
         assert now[page] == pages[1][page]
     assert "categories/Admin/Third/index.html" not in now
-    item = post_item(stack, KEY)
-    assert item["title"]["S"] == "Admin version 1"
-    assert item["version_id"]["S"] == answer["changes"][0]["new_version"]
+    title, version = post_title_and_version(stack, KEY)
+    assert title == "Admin version 1"
+    assert version == answer["changes"][0]["new_version"]
 
     undo = run_blogpub(
         ["rollback", KEY, "--steps", "1", "--state", stack.info.state_file, "--reason", "undo"],
@@ -132,7 +133,7 @@ def test_roll_a_post_back_to_version_one_and_undo_it(stack: LocalStack) -> None:
     assert json.loads(undo.stdout)["changes"][0]["operation"] == "restore"
     assert stack.wait_until_idle(180)
     assert site_pages(stack) == pages[3]
-    assert post_item(stack, KEY)["title"]["S"] == "Admin version 3"
+    assert post_title_and_version(stack, KEY)[0] == "Admin version 3"
 
 
 def test_roll_the_site_back_before_a_burst_of_bad_posts(stack: LocalStack) -> None:

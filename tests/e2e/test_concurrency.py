@@ -25,8 +25,9 @@ import pytest
 from blogpub import keys
 from blogpub.errors import PostError
 from blogpub.reader import read_post
+from blogpub.rebuild import LIST_KINDS
 from blogpub.settings import Settings
-from blogpub.table import from_item
+from blogpub.table import EventRecord, PostRecord, PostTable, from_item
 from blogpub_cli.stack import LocalStack, StackOptions
 
 from tests.conftest import REPO
@@ -240,45 +241,59 @@ def render_outcomes(stack: LocalStack) -> Counter[str]:
     return outcomes
 
 
-def check_table(items: list[dict[str, Any]], published: dict[str, str]) -> dict[str, int]:
+def items_of(items: list[dict[str, Any]], kind: keys.ItemKind) -> list[dict[str, Any]]:
+    return [item for item in items if keys.partition_of(item[keys.PK])[0] == kind]
+
+
+def post_records(items: list[dict[str, Any]]) -> dict[str, PostRecord]:
+    records = (PostRecord.from_values(item) for item in items_of(items, "post"))
+    return {record.source_key: record for record in records}
+
+
+def check_table(
+    table: PostTable, items: list[dict[str, Any]], published: dict[str, str]
+) -> dict[str, int]:
     """Counts match listings, memberships match published posts, claims match their URLs.
 
     ``published``: source key -> version id expected to be online. Returns figures.
     """
-    records = {i["source_key"]: i for i in items if i["pk"].startswith("POST#")}
+    records = post_records(items)
     for key, version in published.items():
-        assert records[key]["status"] == "published", key
-        assert records[key]["version_id"] == version, key
-    online = {k for k, r in records.items() if r["status"] == "published"}
+        assert records[key].status == "published", key
+        assert records[key].version_id == version, key
+    online = {k for k, r in records.items() if r.status == "published"}
     assert online == set(published)
-    claims = {i["pk"].removeprefix("URL#"): i["owner"] for i in items if i["pk"].startswith("URL#")}
-    assert claims == {records[k]["url"]: k for k in online}
+    claims = {keys.partition_of(item[keys.PK])[1] for item in items_of(items, "url_claim")}
+    assert claims == {records[k].url for k in online}
+    for key in online:
+        assert table.url_owner(records[key].url or "") == key
     members: dict[str, list[str]] = {}
-    for item in items:
-        if item["pk"].startswith("LIST#"):
-            members.setdefault(item["pk"].removeprefix("LIST#"), []).append(item["sk"])
+    for item in items_of(items, "membership"):
+        list_id = keys.partition_of(item[keys.PK])[1]
+        members.setdefault(list_id, []).append(item[keys.SK])
     expected_members: dict[str, set[str]] = {}
     for key in online:
-        for list_id in records[key]["lists"]:
-            expected_members.setdefault(list_id, set()).add(key)
-    assert {lid: {sk.split("#", 1)[1] for sk in sks} for lid, sks in members.items()} == (
+        for ref in records[key].lists:
+            expected_members.setdefault(ref.list_id, set()).add(key)
+    assert {lid: {keys.membership_of(sk)[1] for sk in sks} for lid, sks in members.items()} == (
         expected_members
     )
-    registries = [i for i in items if i["pk"].startswith("LISTS#")]
-    counted = 0
+    registries = [
+        record for kind in LIST_KINDS for record in table.list_records(kind, with_months=True)
+    ]
+    assert {registry.ref.list_id for registry in registries} == set(members)
     for registry in registries:
-        list_id = registry["sk"]
+        list_id = registry.ref.list_id
         sort_keys = members.get(list_id, [])
-        assert int(registry.get("n", 0)) == len(sort_keys), list_id
-        months = Counter(sk[0:7] for sk in sort_keys)
-        stored = {
-            item["sk"]: int(item["n"])
-            for item in items
-            if item["pk"] == keys.months_pk(list_id) and int(item["n"]) != 0
-        }
+        assert registry.count == len(sort_keys), list_id
+        months = Counter(keys.month_of(sk) for sk in sort_keys)
+        stored = {(m.year, m.month): m.count for m in registry.months}
         assert stored == dict(months), list_id
-        counted += 1
-    return {"post_records": len(records), "listings_checked": counted, "url_claims": len(claims)}
+    return {
+        "post_records": len(records),
+        "listings_checked": len(registries),
+        "url_claims": len(claims),
+    }
 
 
 def test_concurrent_uploads_updates_deletes_and_duplicates_converge(stack: LocalStack) -> None:
@@ -302,15 +317,15 @@ def test_concurrent_uploads_updates_deletes_and_duplicates_converge(stack: Local
     sources = source_objects(stack)
     losers = set()
     items = table_items(stack)
-    records = {i["source_key"]: i for i in items if i["pk"].startswith("POST#")}
+    records = post_records(items)
     for pair in range(COLLISIONS):
         sides = [f"posts/claims/{pair}-{side}.md" for side in ("a", "b")]
-        statuses = sorted(records[key]["status"] for key in sides)
+        statuses = sorted(records[key].status for key in sides)
         assert statuses == ["absent", "published"]
-        (loser,) = [key for key in sides if records[key]["status"] == "absent"]
+        (loser,) = [key for key in sides if records[key].status == "absent"]
         (owner,) = [key for key in sides if key != loser]
-        assert records[loser]["last_error_reason"] == "url-conflict"
-        assert f"already owned by {owner}" in records[loser]["last_error"]
+        assert records[loser].last_error_reason == "url-conflict"
+        assert f"already owned by {owner}" in (records[loser].last_error or "")
         losers.add(loser)
     online = {
         key: raw for key, (raw, _) in sources.items() if key not in losers and readable(raw, key)
@@ -322,12 +337,14 @@ def test_concurrent_uploads_updates_deletes_and_duplicates_converge(stack: Local
     assert sorted(set(expected) - set(actual)) == []  # no page missing
     stale = sorted(key for key in expected if actual[key] != expected[key])
     assert stale == []  # no page stale
-    table_figures = check_table(items, {key: sources[key][1] for key in online})
+    assert stack.info is not None
+    table = PostTable(stack.clients["dynamodb"], stack.info.table)
+    table_figures = check_table(table, items, {key: sources[key][1] for key in online})
 
-    failures = [i for i in items if i["pk"] == keys.FAIL_PK]
+    failures = [EventRecord.from_values(item) for item in items_of(items, "failure")]
     for key in BAD_FILES:
-        assert records[key]["last_outcome"] == "rejected"
-        assert records[key]["last_error"].startswith(f"{key}: ")
+        assert records[key].last_outcome == "rejected"
+        assert (records[key].last_error or "").startswith(f"{key}: ")
     outcomes = render_outcomes(stack)
     assert outcomes["invocation-failed"] == 0
     assert not any(poller.abandoned_batches for poller in stack.stream_pollers)
@@ -343,7 +360,7 @@ def test_concurrent_uploads_updates_deletes_and_duplicates_converge(stack: Local
         "events_delivered_total": len(stack.delivered_records) + duplicate_counts[0],
         "render_outcomes": dict(sorted(outcomes.items())),
         "stale_drops": outcomes["stale"],
-        "rejections_by_reason": dict(sorted(Counter(f["reason"] for f in failures).items())),
+        "rejections_by_reason": dict(sorted(Counter(f.reason for f in failures).items())),
         "stream_batches": sum(len(p.results) for p in stack.stream_pollers),
         "pages_compared": len(expected),
         "table": table_figures,

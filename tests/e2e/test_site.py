@@ -7,6 +7,7 @@ from urllib.parse import quote
 import pytest
 from blogpub.reader import read_post
 from blogpub.settings import Settings
+from blogpub.table import PostTable
 from blogpub.urls import category_refs, landing_url
 from blogpub_cli.stack import LocalStack
 
@@ -34,10 +35,9 @@ def page_url(stack: LocalStack, path: str) -> str:
 
 def post_item_url(stack: LocalStack, key: str) -> str:
     assert stack.info is not None
-    item = stack.clients["dynamodb"].get_item(
-        TableName=stack.info.table, Key={"pk": {"S": f"POST#{key}"}, "sk": {"S": "POST"}}
-    )["Item"]
-    return str(item["url"]["S"])
+    record = PostTable(stack.clients["dynamodb"], stack.info.table).get_post(key)
+    assert record is not None and record.url is not None
+    return record.url
 
 
 def upload(stack: LocalStack, key: str, body: bytes) -> None:

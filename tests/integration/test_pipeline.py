@@ -48,7 +48,7 @@ def paths_of(object_keys: set[str]) -> set[str]:
 
 def table_keys(pipeline: Pipeline) -> set[tuple[str, str]]:
     items = pipeline.dynamodb.scan(TableName=TABLE)["Items"]
-    return {(item["pk"]["S"], item["sk"]["S"]) for item in items}
+    return {(item[keys.PK]["S"], item[keys.SK]["S"]) for item in items}
 
 
 def test_seed_upload_builds_its_pages_without_invalidating(pipeline: Pipeline) -> None:

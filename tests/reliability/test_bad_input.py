@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from blogpub import keys
 from blogpub.config import DEFAULT_MAX_POST_BYTES
 from blogpub.reader import MAX_CATEGORY_NODES, MAX_TAGS
 from blogpub.status import recent_failures
-from blogpub.table import MAX_LISTINGS, PostTable
+from blogpub.table import MAX_LISTINGS, EventRecord, PostTable
 
 from tests.integration.harness import TABLE, Pipeline
 from tests.integration.test_pipeline import expected_site
@@ -101,10 +100,10 @@ def derived_state(pipeline: Pipeline, *, besides: str) -> set[tuple[str, str, st
     skipped = {keys.FAIL_PK, keys.ACTIVITY_PK, keys.post_pk(besides)}
     paginator = pipeline.dynamodb.get_paginator("scan")
     return {
-        (item["pk"]["S"], item["sk"]["S"], repr(sorted(item.items())))
+        (item[keys.PK]["S"], item[keys.SK]["S"], repr(sorted(item.items())))
         for page in paginator.paginate(TableName=TABLE)
         for item in page["Items"]
-        if item["pk"]["S"] not in skipped
+        if item[keys.PK]["S"] not in skipped
     }
 
 
@@ -116,11 +115,11 @@ def published(pipeline: Pipeline) -> Pipeline:
     return pipeline
 
 
-def failure_items(pipeline: Pipeline, key: str) -> list[dict[str, Any]]:
+def failure_items(pipeline: Pipeline, key: str) -> list[EventRecord]:
     return [
-        item
-        for item in PostTable(pipeline.dynamodb, TABLE).recent(keys.FAIL_PK, 100)
-        if item["source_key"] == key
+        failure
+        for failure in PostTable(pipeline.dynamodb, TABLE).recent_failures(100)
+        if failure.source_key == key
     ]
 
 
@@ -139,14 +138,14 @@ def test_a_bad_new_post_is_rejected_with_a_recorded_error(
     (result,) = published.render_results[-1]["results"]
     assert (result["outcome"], result["reason"]) == ("rejected", bad.reason)
     (failure,) = failure_items(published, key)
-    assert failure["reason"] == bad.reason
-    assert failure["version_id"] == version
-    assert failure["error"].startswith(f"{key}: ")
-    assert bad.says in failure["error"]
+    assert failure.reason == bad.reason
+    assert failure.version_id == version
+    assert failure.error is not None and failure.error.startswith(f"{key}: ")
+    assert bad.says in failure.error
     record = PostTable(published.dynamodb, TABLE).get_post(key)
     assert record is not None
     assert (record.status, record.last_outcome) == ("absent", "rejected")
-    assert record.last_error == failure["error"]
+    assert record.last_error == failure.error
     assert record.last_version_id == version
     assert published.site_objects() == site_before
     assert derived_state(published, besides=key) == table_before
@@ -196,7 +195,7 @@ def test_an_update_that_breaks_a_published_post_keeps_the_last_good_version(
     assert (record.last_outcome, record.last_version_id) == ("rejected", broken_version)
     assert record.last_error is not None and bad.says in record.last_error
     (failure,) = failure_items(published, NEIGHBOUR_KEY)
-    assert (failure["version_id"], failure["reason"]) == (broken_version, bad.reason)
+    assert (failure.version_id, failure.reason) == (broken_version, bad.reason)
 
 
 def test_fixing_a_rejected_post_publishes_it(published: Pipeline) -> None:

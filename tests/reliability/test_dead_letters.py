@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from blogpub import service
 from blogpub.replay import EventReplay, StreamBatchReplay, replay_for
+from blogpub.table import PostTable
 from blogpub_cli.stack import LocalStack, StackOptions
 
 from tests.e2e.conftest import TEMPLATE, run_blogpub, s3_client
@@ -94,10 +95,8 @@ def test_a_render_that_keeps_failing_is_dead_lettered_and_replayed(
 
     assert json.loads(answer.stdout)["replayed"] == [replay.describe()]
     assert queue_messages(stack, "RenderDeadLetterQueue") == []
-    item = stack.clients["dynamodb"].get_item(
-        TableName=stack.info.table, Key={"pk": {"S": f"POST#{POISON_KEY}"}, "sk": {"S": "POST"}}
-    )["Item"]
-    assert item["status"]["S"] == "published"
+    record = PostTable(stack.clients["dynamodb"], stack.info.table).get_post(POISON_KEY)
+    assert record is not None and record.status == "published"
 
 
 def test_an_index_batch_that_keeps_failing_is_dead_lettered_and_replayed(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from blogpub import keys
-from blogpub.table import PostTable
+from blogpub.table import EventRecord, PostTable
 
 from tests.integration.harness import TABLE, Pipeline
 from tests.integration.test_pipeline import expected_site
@@ -29,11 +28,11 @@ def outcomes(result: dict[str, Any]) -> list[str]:
     return [entry["outcome"] for entry in result["results"]]
 
 
-def activity_of(pipeline: Pipeline, key: str) -> list[dict[str, Any]]:
+def activity_of(pipeline: Pipeline, key: str) -> list[EventRecord]:
     return [
-        r
-        for r in PostTable(pipeline.dynamodb, TABLE).recent(keys.ACTIVITY_PK, 100)
-        if r["source_key"] == key
+        record
+        for record in PostTable(pipeline.dynamodb, TABLE).recent_activity(100)
+        if record.source_key == key
     ]
 
 

@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import Any
 
 import yaml
-from blogpub import keys
 from blogpub.table import PostTable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -89,8 +88,8 @@ def test_any_post_file_is_published_or_rejected_with_a_recorded_error(
         if outcome["outcome"] == "rejected":
             assert outcome["reason"] and outcome["error"].startswith(f"{key}: ")
             assert record.last_error == outcome["error"]
-            failures = [f for f in table.recent(keys.FAIL_PK, 5) if f["source_key"] == key]
-            assert [f["reason"] for f in failures] == [outcome["reason"]]
+            failures = [f for f in table.recent_failures(5) if f.source_key == key]
+            assert [f.reason for f in failures] == [outcome["reason"]]
         else:
             assert record.status == outcome["outcome"]
             published.append(key)

@@ -17,8 +17,9 @@ from blogpub.events import s3_changes
 from blogpub.indexes import BuildReport, IndexBuilder
 from blogpub.models import SITE as SITE_LIST
 from blogpub.models import object_key_for
+from blogpub.pages import IndexPage
 from blogpub.publish import PublishResult
-from blogpub.render import IndexPage, Renderer
+from blogpub.render import Renderer
 from blogpub.settings import Settings
 from blogpub.site import SiteBucket
 from blogpub.table import PostTable

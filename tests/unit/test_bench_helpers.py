@@ -16,8 +16,8 @@ import posts
 
 
 def test_item_size_counts_names_and_values_as_dynamodb_does() -> None:
-    # "pk" + "POST#a" = 2 + 6; "n" + 12345 = 1 + (ceil(5 / 2) + 1); "b" + 3 raw bytes.
-    item = {"pk": {"S": "POST#a"}, "n": {"N": "12345"}, "b": {"B": b"\x00\x01\x02"}}
+    # "pk" + "a-key" = 2 + 6; "x" + 12345 = 1 + (ceil(5 / 2) + 1); "b" + 3 raw bytes.
+    item = {"pk": {"S": "a-key!"}, "x": {"N": "12345"}, "b": {"B": b"\x00\x01\x02"}}
     assert capacity.item_size(item) == 8 + 5 + 4
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from blogpub import keys
 from blogpub_cli.lambda_runtime import (
     EnvironmentGate,
     InvocationResult,
@@ -36,9 +37,9 @@ def _raw_stream_record(sequence: str) -> dict[str, Any]:
         "eventVersion": "1.0",
         "dynamodb": {
             "ApproximateCreationDateTime": datetime(2024, 1, 1, tzinfo=UTC),
-            "Keys": {"pk": {"S": "POST#a"}, "sk": {"S": "POST"}},
-            "NewImage": {"pk": {"S": "POST#a"}, "blob": {"B": b"\x00\x01"}},
-            "OldImage": {"pk": {"S": "POST#a"}},
+            "Keys": {keys.PK: {"S": keys.post_pk("a")}, keys.SK: {"S": keys.POST_SK}},
+            "NewImage": {keys.PK: {"S": keys.post_pk("a")}, "blob": {"B": b"\x00\x01"}},
+            "OldImage": {keys.PK: {"S": keys.post_pk("a")}},
             "SequenceNumber": sequence,
             "SizeBytes": 42,
             "StreamViewType": "NEW_AND_OLD_IMAGES",

@@ -10,13 +10,14 @@ import base64
 import hashlib
 import json
 import re
-import zlib
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 import pytest
 from blogpub import keys
+from blogpub.events import ListTotalChange, MonthCountChange, StreamChange
+from blogpub.table import PostRecord, table_changes
 from boto3.dynamodb.types import TypeDeserializer
 
 from tests.conftest import EVENTS, SEED_POST, load_event
@@ -182,24 +183,30 @@ def test_the_stream_batch_is_one_publish_of_the_seed_post() -> None:
     ]
     (post,) = [i for i in images if i[keys.SK] == keys.POST_SK]
     assert post[keys.PK] == keys.post_pk(SEED_KEY)
-    assert zlib.decompress(post["body_gz"]).decode("utf-8").startswith("<p>")
-    memberships = [i for i in images if i[keys.PK].startswith(keys.list_pk(""))]
+    record = PostRecord.from_values(post)
+    assert (record.body_html or "").startswith("<p>")
+    memberships = [i for i in images if keys.partition_of(i[keys.PK])[0] == "membership"]
     for item in memberships:
-        assert item[keys.SK] == keys.membership_sk(post["sort_key"], SEED_KEY)
-    listed = {item[keys.PK].removeprefix(keys.list_pk("")) for item in memberships}
+        assert item[keys.SK] == keys.membership_sk(record.sort_key or "", SEED_KEY)
+    listed = {keys.partition_of(item[keys.PK])[1] for item in memberships}
     # Hexo: categories [A, B, C] list the post on A, A/B and A/B/C.
     assert {"category:新媒体", "category:新媒体/趣头条", "category:新媒体/趣头条/分类"} <= listed
-    assert listed == set(post["lists"])
-    registry = {i[keys.SK]: i for i in images if i[keys.PK].startswith(keys.registry_pk(""))}
-    assert set(registry) == listed
-    assert all(item["n"] == 1 for item in registry.values())
+    assert listed == {ref.list_id for ref in record.lists}
+    changes = [
+        typed
+        for image in images
+        for typed in table_changes(
+            StreamChange("INSERT", image[keys.PK], image[keys.SK], image, None, "1")
+        )
+    ]
+    totals = {c.ref.list_id: c.new_count for c in changes if isinstance(c, ListTotalChange)}
+    assert totals == dict.fromkeys(listed, 1)
     months = {
-        i[keys.PK].removeprefix(keys.months_pk("")): i
-        for i in images
-        if i[keys.PK].startswith(keys.months_pk(""))
+        (c.ref.list_id, c.year, c.month): c.new_count
+        for c in changes
+        if isinstance(c, MonthCountChange)
     }
-    assert set(months) == listed
-    assert all(item[keys.SK] == "2022-02" and item["n"] == 1 for item in months.values())
+    assert months == {(list_id, 2022, 2): 1 for list_id in listed}
 
 
 def test_the_sqs_message_wraps_an_s3_notification() -> None:

@@ -13,18 +13,17 @@ import pytest
 from blogpub import urls
 from blogpub.errors import UrlConflictError
 from blogpub.models import SITE, Entry, ListRef, MonthCount, Post
+from blogpub.pages import IndexPage, site_pages
 from blogpub.reader import read_post
 from blogpub.render import (
     ATOM,
     HTML,
     TEXT,
     XML,
-    IndexPage,
     MemoryListings,
     Renderer,
     json_for_script,
     safe_image_url,
-    site_pages,
 )
 from blogpub.settings import Settings, load_settings
 

@@ -286,9 +286,7 @@ class Admin:
         """One audit record per request carried out, planned or refused."""
         at = dates.record_time(self.clock())
         changes = answer.get("changes") or []
-        item = request.as_payload() | {
-            keys.PK: keys.AUDIT_PK,
-            keys.SK: f"{at}#{request.request_id}",
+        fields = request.as_payload() | {
             "outcome": outcome,
             "changed": answer.get("changed"),
             "changed_keys": [c["key"] for c in changes[:100]] or None,
@@ -296,7 +294,7 @@ class Admin:
             "error_code": (answer.get("error") or {}).get("code"),
             "rebuild_messages": answer.get("messages"),
         }
-        self.runtime.table().put_items([item])
+        self.runtime.table().put_audit(at, request.request_id, fields)
 
 
 def admin_event(event: Any, context: LambdaContext) -> dict[str, Any]:

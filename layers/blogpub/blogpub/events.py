@@ -1,7 +1,8 @@
 """Event decoding: S3 notifications (direct, in SQS, via EventBridge) and table streams.
 
 Handlers call these first, so the rest of the package sees plain values: decoded object
-keys, normalised sequencers and Python-typed stream images.
+keys, normalised sequencers and Python-typed stream images. ``table.table_changes`` then
+turns each stream record into the typed changes below, which is all index pages react to.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote_plus
+
+from blogpub.keys import PK, SK
+from blogpub.models import ListRef
 
 ChangeKind = Literal["put", "delete_marker", "delete"]
 
@@ -125,6 +129,75 @@ class StreamChange:
     sequence_number: str
 
 
+@dataclass(frozen=True)
+class MembershipChange:
+    """A post entered, left or changed in one month of a listing."""
+
+    ref: ListRef
+    year: int
+    month: int
+
+
+@dataclass(frozen=True)
+class MonthCountChange:
+    """The post count of one month of a listing moved, or a rebuild touched it."""
+
+    ref: ListRef
+    year: int
+    month: int
+    old_count: int
+    new_count: int
+    rebuilt: bool = False  # rewritten by a rebuild: every page of the month renders again
+
+    @property
+    def opened_or_closed(self) -> bool:
+        """The month gained its first post or lost its last."""
+        return (self.old_count > 0) != (self.new_count > 0)
+
+
+@dataclass(frozen=True)
+class ListTotalChange:
+    """A listing's post count (or names) changed, or a rebuild touched it."""
+
+    ref: ListRef
+    old_count: int
+    new_count: int
+    rebuilt: bool = False  # rewritten by a rebuild: every page of the listing renders again
+
+    @property
+    def opened_or_closed(self) -> bool:
+        """The listing gained its first post or lost its last."""
+        return (self.old_count > 0) != (self.new_count > 0)
+
+
+PostStatus = Literal["published", "unpublished", "deleted", "absent"]
+
+
+@dataclass(frozen=True)
+class PostChange:
+    """A post record changed: where its page was and is, with which bytes, in which lists."""
+
+    source_key: str
+    old_status: PostStatus | None  # None: no record before
+    new_status: PostStatus | None  # None: the record was removed
+    old_url: str | None
+    new_url: str | None
+    old_page_hash: str | None
+    new_page_hash: str | None
+    lists: tuple[ListRef, ...] = ()  # the listings it is in now
+
+    @property
+    def was_published(self) -> bool:
+        return self.old_status == "published"
+
+    @property
+    def is_published(self) -> bool:
+        return self.new_status == "published"
+
+
+TableChange = MembershipChange | MonthCountChange | ListTotalChange | PostChange
+
+
 def _binary_as_bytes(value: Any) -> Any:
     """Lambda hands stream images over as JSON, where binary values are base64 strings."""
     if not isinstance(value, dict) or len(value) != 1:
@@ -161,8 +234,8 @@ def stream_changes(event: Mapping[str, Any]) -> list[StreamChange]:
         changes.append(
             StreamChange(
                 event_name=record["eventName"],
-                pk=str(keys["pk"]),
-                sk=str(keys["sk"]),
+                pk=str(keys[PK]),
+                sk=str(keys[SK]),
                 new_image=image(ddb.get("NewImage")),
                 old_image=image(ddb.get("OldImage")),
                 sequence_number=str(ddb["SequenceNumber"]),

@@ -1,11 +1,12 @@
 """BuildIndexesFunction's logic: a stream batch in, changed index pages and one invalidation out.
 
-Each batch maps its records to the index pages they can affect, renders each page once
-from queries bounded by that page (never a scan), writes only pages whose bytes changed
-and invalidates the changed URLs that existed before. Which pages exist and how each is
-rendered are render.py's rules (``page_exists``, ``Renderer.index_page``), shared with the
-in-memory full render. After a write the page is rendered again and compared, so a builder
-that raced with another one repairs what it overwrote (DESIGN.md invariant 5).
+Each batch's records become typed table changes (``table.table_changes``), which the page
+catalogue (pages.py) maps to the index pages they can affect. Each page is rendered once
+from queries bounded by that page (never a scan); only pages whose bytes changed are
+written, and the changed URLs that existed before are invalidated. Which pages exist and
+how each renders are the catalogue's rules, shared with the in-memory full render. After a
+write the page is rendered again and compared, so a builder that raced with another one
+repairs what it overwrote (DESIGN.md invariant 5).
 """
 
 from __future__ import annotations
@@ -17,129 +18,38 @@ from typing import Any, Literal
 
 from blogpub.cdn import Invalidator, caller_reference
 from blogpub.errors import TransientError
-from blogpub.events import StreamChange
-from blogpub.models import SITE, Entry, ListRef, ListSummary, MonthCount, Page
-from blogpub.render import IndexPage, Renderer, has_feed, page_exists, site_wide_pages
+from blogpub.events import PostChange, StreamChange, TableChange
+from blogpub.models import Entry, ListRef, ListSummary, MonthCount, Page
+from blogpub.pages import CATALOGUE, IndexPage, page_exists, pages_reached_by
+from blogpub.render import Renderer
 from blogpub.settings import Settings
 from blogpub.site import SiteBucket
-from blogpub.table import PostTable, list_ref_from_id, month_of
+from blogpub.table import PostTable, table_changes
 
 MAX_ROUNDS = 5
 POST_PAGE_WAIT_SECONDS = 5.0
 
 
-def _membership_pages(ref: ListRef, year: int, month: int) -> list[IndexPage]:
-    pages = [IndexPage("landing", ref), IndexPage("month", ref, year, month)]
-    if has_feed(ref):
-        pages.append(IndexPage("feed", ref))
-    if ref == SITE:
-        pages += [IndexPage("sitemap_month", year=year, month=month), IndexPage("year", year=year)]
-    return pages
-
-
-def _count(image: Mapping[str, Any] | None) -> int:
-    return int((image or {}).get("n", 0))
-
-
-def _touched(change: StreamChange) -> bool:
-    """Rewritten by a rebuild (a new ``rebuilt_by`` marker): every page of the item's scope
-    is rendered again, since settings may have changed what they show."""
-    old, new = change.old_image or {}, change.new_image or {}
-    return bool(new.get("rebuilt_by")) and new.get("rebuilt_by") != old.get("rebuilt_by")
-
-
-def _opened_or_closed(change: StreamChange) -> bool:
-    """A listing or month that gained its first post or lost its last."""
-    return (_count(change.old_image) > 0) != (_count(change.new_image) > 0)
-
-
-def _registry_pages(change: StreamChange) -> list[IndexPage]:
-    """A listing's total or names changed: its landing and its overview show them."""
-    image = change.new_image or change.old_image or {}
-    ref = list_ref_from_id(change.sk, image.get("names") or ())
-    pages = [IndexPage("landing", ref)]
-    if ref.kind == "category":
-        pages.append(IndexPage("category_overview"))
-    elif ref.kind == "tag":
-        pages.append(IndexPage("tag_overview"))
-    if _touched(change):
-        pages.append(IndexPage("archives", ref))
-        if has_feed(ref):
-            pages.append(IndexPage("feed", ref))
-    if ref == SITE and (_touched(change) or _opened_or_closed(change)):
-        pages += site_wide_pages(())
-    return pages
-
-
-def _month_count_pages(change: StreamChange) -> list[IndexPage]:
-    """A month's count changed: the listing's landing shows its newest months' counts and
-    the site's year page its months'. Only when the month opens or closes do the pages that
-    list every month (archive indexes, the sitemap index) change."""
-    image = change.new_image or change.old_image or {}
-    ref = list_ref_from_id(change.pk.removeprefix("MONTHS#"), image.get("names") or ())
-    year, month = month_of(change.sk)
-    pages = [IndexPage("landing", ref)]
-    if ref == SITE:
-        pages.append(IndexPage("year", year=year))
-    if _opened_or_closed(change) or _touched(change):
-        pages.append(IndexPage("archives", ref))
-        if ref == SITE:
-            pages.append(IndexPage("sitemap_index"))
-    if _touched(change):
-        pages += _membership_pages(ref, year, month)
-    return pages
-
-
-def _feed_pages(change: StreamChange) -> list[IndexPage]:
-    """Feeds carry whole bodies, which list memberships do not: when a published post's page
-    changes, the feeds it is listed in are rendered again (unchanged bytes are not written)."""
-    old, new = change.old_image or {}, change.new_image or {}
-    if new.get("status") != "published" or old.get("page_hash") == new.get("page_hash"):
-        return []
-    list_ids = new.get("lists") or []
-    names = new.get("list_names") or [[] for _ in list_ids]
-    refs = [list_ref_from_id(list_id, n) for list_id, n in zip(list_ids, names, strict=True)]
-    return [IndexPage("feed", ref) for ref in refs if has_feed(ref)]
-
-
-def affected_pages(changes: Iterable[StreamChange]) -> list[IndexPage]:
+def affected_pages(changes: Iterable[TableChange]) -> list[IndexPage]:
     """Every index page a batch of table changes can alter, each once, in a stable order."""
     found: dict[str, IndexPage] = {}
     for change in changes:
-        pages: list[IndexPage] = []
-        if change.pk.startswith("LIST#"):
-            for image in (change.old_image, change.new_image):
-                if image:
-                    ref = list_ref_from_id(
-                        change.pk.removeprefix("LIST#"), image.get("list_names") or ()
-                    )
-                    pages += _membership_pages(ref, *month_of(change.sk))
-        elif change.pk.startswith("LISTS#"):
-            pages = _registry_pages(change)
-        elif change.pk.startswith("MONTHS#"):
-            pages = _month_count_pages(change)
-        elif change.pk.startswith("POST#"):
-            pages = _feed_pages(change)
-        for page in pages:
+        for page in pages_reached_by(change):
             found.setdefault(page.url, page)
     return [found[url] for url in sorted(found)]
 
 
-def post_page_changes(changes: Iterable[StreamChange]) -> dict[str, str | None]:
+def post_page_changes(changes: Iterable[TableChange]) -> dict[str, str | None]:
     """Post URLs whose page changed and that existed before -> the hash now expected there."""
     changed: dict[str, str | None] = {}
     for change in changes:
-        if not change.pk.startswith("POST#"):
+        if not isinstance(change, PostChange) or not change.was_published or not change.old_url:
             continue
-        old, new = change.old_image or {}, change.new_image or {}
-        if old.get("status") != "published" or not old.get("url"):
-            continue
-        old_url = old["url"]
-        if new.get("status") == "published" and new.get("url") == old_url:
-            if new.get("page_hash") != old.get("page_hash"):
-                changed[old_url] = new.get("page_hash")
+        if change.is_published and change.new_url == change.old_url:
+            if change.new_page_hash != change.old_page_hash:
+                changed[change.old_url] = change.new_page_hash
         else:
-            changed.setdefault(old_url, None)
+            changed.setdefault(change.old_url, None)
     return changed
 
 
@@ -224,9 +134,10 @@ class IndexBuilder:
     on_rendered: Callable[[IndexPage], None] | None = None
 
     def build(self, changes: Sequence[StreamChange]) -> BuildReport:
+        typed = [typed for change in changes for typed in table_changes(change)]
         return self.sync_pages(
-            affected_pages(changes),
-            post_pages=post_page_changes(changes),
+            affected_pages(typed),
+            post_pages=post_page_changes(typed),
             batch_ids=[change.sequence_number for change in changes],
         )
 
@@ -256,7 +167,7 @@ class IndexBuilder:
         listings = TableListings(
             self.table,
             self.settings,
-            with_content=page.kind == "feed" and self.settings.feed_content == "full",
+            with_content=CATALOGUE[page.kind].reads_bodies and self.settings.feed_content == "full",
         )
         if not page_exists(page, listings):
             return None

@@ -20,9 +20,15 @@ Membership sort keys start with the post's date in the site timezone, so a month
 is one ``begins_with`` query and a landing page one reverse query with a limit. Every item a
 publish writes has a size bounded by the post, never by the site: a listing's months are
 one small item each, so an old site's listing costs what a young one's does.
+
+Every key is built here and read back here: ``partition_of`` names the item a partition key
+addresses, and the ``*_of`` helpers take sort keys apart, so no other module splits a key.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
 
 from blogpub import dates
 
@@ -30,27 +36,49 @@ PK = "pk"
 SK = "sk"
 TTL_ATTRIBUTE = "expires_at"
 
+ItemKind = Literal[
+    "post",
+    "url_claim",
+    "membership",
+    "registry",
+    "month_count",
+    "failure",
+    "activity",
+    "audit",
+    "idempotency",
+    "other",
+]
+
+_POST = "POST#"
+_URL = "URL#"
+_LIST = "LIST#"
+_LISTS = "LISTS#"
+_MONTHS = "MONTHS#"
+_SEPARATOR = "#"
+
 
 def post_pk(source_key: str) -> str:
-    return f"POST#{source_key}"
+    return f"{_POST}{source_key}"
 
 
 POST_SK = "POST"
+# Every post record's partition key starts with this (a scan's filter for post records).
+POST_PK_PREFIX = _POST
 
 
 def url_pk(url: str) -> str:
-    return f"URL#{url}"
+    return f"{_URL}{url}"
 
 
 URL_SK = "URL"
 
 
 def list_pk(list_id: str) -> str:
-    return f"LIST#{list_id}"
+    return f"{_LIST}{list_id}"
 
 
 def membership_sk(local_date_iso: str, source_key: str) -> str:
-    return f"{local_date_iso}#{source_key}"
+    return f"{local_date_iso}{_SEPARATOR}{source_key}"
 
 
 def month_prefix(year: int, month: int) -> str:
@@ -58,11 +86,11 @@ def month_prefix(year: int, month: int) -> str:
 
 
 def registry_pk(kind: str) -> str:
-    return f"LISTS#{kind}"
+    return f"{_LISTS}{kind}"
 
 
 def months_pk(list_id: str) -> str:
-    return f"MONTHS#{list_id}"
+    return f"{_MONTHS}{list_id}"
 
 
 FAIL_PK = "FAIL"
@@ -72,4 +100,68 @@ IDEMPOTENCY_PK = "IDEMPOTENCY"
 
 
 def event_sk(at_iso: str, source_key: str, version_id: str) -> str:
-    return f"{at_iso}#{source_key}#{version_id}"
+    return f"{at_iso}{_SEPARATOR}{source_key}{_SEPARATOR}{version_id}"
+
+
+def audit_sk(at_iso: str, request_id: str) -> str:
+    return f"{at_iso}{_SEPARATOR}{request_id}"
+
+
+# Longest prefix first: "LISTS#" must not read as a "LIST#" partition.
+_PREFIXED: tuple[tuple[str, ItemKind], ...] = (
+    (_LISTS, "registry"),
+    (_LIST, "membership"),
+    (_MONTHS, "month_count"),
+    (_POST, "post"),
+    (_URL, "url_claim"),
+)
+_FIXED: dict[str, ItemKind] = {
+    FAIL_PK: "failure",
+    ACTIVITY_PK: "activity",
+    AUDIT_PK: "audit",
+    IDEMPOTENCY_PK: "idempotency",
+}
+
+
+def partition_of(pk: str) -> tuple[ItemKind, str]:
+    """Which item a partition key addresses, and what it names: the source key of a post
+    record, the URL of a claim, the list id of a membership or month count, the list kind
+    of a registry ("" for the fixed partitions, the whole key for one blogpub never writes)."""
+    for prefix, kind in _PREFIXED:
+        if pk.startswith(prefix):
+            return kind, pk.removeprefix(prefix)
+    fixed = _FIXED.get(pk)
+    return (fixed, "") if fixed is not None else ("other", pk)
+
+
+def month_of(sort_key: str) -> tuple[int, int]:
+    """(year, month) of a membership sort key, a month count's sort key or a local date key."""
+    return int(sort_key[0:4]), int(sort_key[5:7])
+
+
+def membership_of(sk: str) -> tuple[str, str]:
+    """(local ISO date, source key) of a membership sort key."""
+    local_date_iso, _, source_key = sk.partition(_SEPARATOR)
+    return local_date_iso, source_key
+
+
+@dataclass(frozen=True)
+class EventKey:
+    """What a failure or activity sort key says: when, which file, which version."""
+
+    at: str
+    source_key: str
+    version_id: str
+
+
+def event_of(sk: str) -> EventKey:
+    """The parts of a failure or activity sort key; source keys may hold "#", versions not."""
+    at, _, rest = sk.partition(_SEPARATOR)
+    source_key, _, version_id = rest.rpartition(_SEPARATOR)
+    return EventKey(at, source_key, version_id)
+
+
+def audit_of(sk: str) -> tuple[str, str]:
+    """(ISO time, request id) of an audit sort key (request ids hold no "#")."""
+    at, _, request_id = sk.rpartition(_SEPARATOR)
+    return at, request_id

@@ -1,5 +1,8 @@
 """Posts and listings to pages, with Jinja2 and the default theme in ``theme/``.
 
+Which index pages a site has, when each exists and what it reads are the page catalogue's
+rules (pages.py); this module draws each kind. The theme's words are in ``theme/labels.yml``.
+
 Safety (DESIGN.md invariant 8): autoescape is on for every template whatever its extension;
 bodies arrive already sanitised by ``markup.render_body`` and are inserted as ``Markup``; a
 post's text is only ever template *data*, never template source.
@@ -35,6 +38,7 @@ from blogpub.models import (
     Post,
     RenderedPost,
 )
+from blogpub.pages import LANDING_MONTHS, IndexPage, has_feed, render_page, site_pages
 from blogpub.settings import Settings
 
 THEME_DIR = Path(__file__).parent / "theme"
@@ -48,187 +52,27 @@ DESCRIPTION_LENGTH = 160
 # An empty feed still needs an <updated>; a fixed instant keeps the bytes deterministic.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-IndexKind = Literal[
-    "landing",
-    "month",
-    "feed",
-    "year",
-    "archives",
-    "category_overview",
-    "tag_overview",
-    "sitemap_index",
-    "sitemap_month",
-    "not_found",
-    "robots",
-]
 
-LABELS: Mapping[str, Mapping[str, str]] = {
-    "en": {
-        "home": "Home",
-        "archives": "Archives",
-        "categories": "Categories",
-        "tags": "Tags",
-        "feed": "Atom feed",
-        "category": "Category",
-        "tag": "Tag",
-        "by_month": "By month",
-        "latest": "Latest posts",
-        "updated": "Updated",
-        "comments": "Comments",
-        "no_posts": "Nothing here yet.",
-        "not_found": "Page not found",
-        "not_found_text": "The page you asked for is not here. It may have moved.",
-        "back_home": "Back to the home page",
-        "all_months": "All months",
-    },
-    "zh-CN": {
-        "home": "首页",
-        "archives": "归档",
-        "categories": "分类",
-        "tags": "标签",
-        "feed": "Atom 订阅",
-        "category": "分类",
-        "tag": "标签",
-        "by_month": "按月归档",
-        "latest": "最新文章",
-        "updated": "更新于",
-        "comments": "评论",
-        "no_posts": "这里还没有文章。",
-        "not_found": "页面不存在",
-        "not_found_text": "你要找的页面不在这里，可能已经移动。",
-        "back_home": "返回首页",
-        "all_months": "全部月份",
-    },
-    "zh-TW": {
-        "home": "首頁",
-        "archives": "歸檔",
-        "categories": "分類",
-        "tags": "標籤",
-        "feed": "Atom 訂閱",
-        "category": "分類",
-        "tag": "標籤",
-        "by_month": "按月歸檔",
-        "latest": "最新文章",
-        "updated": "更新於",
-        "comments": "留言",
-        "no_posts": "這裡還沒有文章。",
-        "not_found": "找不到頁面",
-        "not_found_text": "你要找的頁面不在這裡，可能已經移動。",
-        "back_home": "返回首頁",
-        "all_months": "全部月份",
-    },
-}
+@cache
+def theme_labels() -> Mapping[str, Mapping[str, str]]:
+    """The theme's words by language, from ``theme/labels.yml`` (read once)."""
+    import yaml
+
+    loaded: Mapping[str, Mapping[str, str]] = yaml.safe_load(
+        (THEME_DIR / "labels.yml").read_text(encoding="utf-8")
+    )
+    return loaded
 
 
 def labels_for(language: str) -> Mapping[str, str]:
     """The theme's words in the site language: zh-TW/zh-HK/zh-Hant get traditional Chinese,
     other zh variants simplified, anything else English."""
+    labels = theme_labels()
     tag = language.lower().replace("_", "-")
     if tag.startswith("zh"):
         traditional = any(part in tag for part in ("tw", "hk", "mo", "hant"))
-        return LABELS["zh-TW" if traditional else "zh-CN"]
-    return LABELS["en"]
-
-
-@dataclass(frozen=True)
-class IndexPage:
-    """One index page of the site, named by what it shows; its URL follows from urls.py."""
-
-    kind: IndexKind
-    ref: ListRef = SITE
-    year: int = 0
-    month: int = 0
-
-    @property
-    def url(self) -> str:
-        if self.kind == "landing":
-            return urls.landing_url(self.ref)
-        if self.kind == "month":
-            return urls.month_url(self.ref, self.year, self.month)
-        if self.kind == "feed":
-            return urls.feed_url(self.ref)
-        if self.kind == "year":
-            return urls.year_url(self.year)
-        if self.kind == "archives":
-            return urls.archives_url(self.ref)
-        if self.kind == "category_overview":
-            return urls.overview_url("category")
-        if self.kind == "tag_overview":
-            return urls.overview_url("tag")
-        if self.kind == "sitemap_index":
-            return urls.sitemap_index_url()
-        if self.kind == "sitemap_month":
-            return urls.sitemap_month_url(self.year, self.month)
-        if self.kind == "not_found":
-            return urls.not_found_url()
-        return urls.robots_url()
-
-
-def has_feed(ref: ListRef) -> bool:
-    """The site and every category have an Atom feed; tags do not (as hexo-generator-feed)."""
-    return ref.kind in ("site", "category")
-
-
-# A landing page links this many of its listing's newest months, then its archive index: a
-# listing's every month is on one page that changes only when a month opens or closes.
-LANDING_MONTHS = 12
-
-
-def listing_pages(ref: ListRef, months: Iterable[tuple[int, int]]) -> list[IndexPage]:
-    """The pages of one listing: its landing page, its archive index (the site's is a
-    site-wide page), one archive per month, maybe a feed."""
-    pages = [IndexPage("landing", ref)]
-    if ref != SITE:
-        pages.append(IndexPage("archives", ref))
-    pages += [IndexPage("month", ref, year, month) for year, month in months]
-    if has_feed(ref):
-        pages.append(IndexPage("feed", ref))
-    return pages
-
-
-def site_wide_pages(site_months: Iterable[tuple[int, int]]) -> list[IndexPage]:
-    """Pages that exist once per site: overviews, archives by year, sitemaps, 404, robots."""
-    months = sorted(set(site_months))
-    pages = [
-        IndexPage("archives"),
-        IndexPage("category_overview"),
-        IndexPage("tag_overview"),
-        IndexPage("sitemap_index"),
-        IndexPage("not_found"),
-        IndexPage("robots"),
-    ]
-    pages += [IndexPage("year", year=year) for year in sorted({year for year, _ in months})]
-    pages += [IndexPage("sitemap_month", year=year, month=month) for year, month in months]
-    return pages
-
-
-def site_pages(months_by_list: Mapping[ListRef, Iterable[tuple[int, int]]]) -> list[IndexPage]:
-    """Every index page of a site, given the (year, month)s holding posts of each listing.
-
-    The site's own pages exist even with no posts; any other listing exists only while it
-    has a post. The pipeline answers "which pages exist" with this same function.
-    """
-    site_months = list(months_by_list.get(SITE, ()))
-    pages = listing_pages(SITE, site_months) + site_wide_pages(site_months)
-    for ref, months in months_by_list.items():
-        listed = list(months)
-        if ref != SITE and listed:
-            pages += listing_pages(ref, listed)
-    return pages
-
-
-def page_exists(page: IndexPage, listings: Listings) -> bool:
-    """Whether an index page belongs on the site: the site's own pages always, any other
-    listing's pages while it has posts, archives and sitemaps while their month or year does."""
-    if page.kind == "month":
-        return bool(listings.in_month(page.ref, page.year, page.month))
-    if page.kind == "sitemap_month":
-        return bool(listings.in_month(SITE, page.year, page.month))
-    if page.kind == "year":
-        return bool(listings.months_in_year(SITE, page.year))
-    if page.kind in ("landing", "feed", "archives") and page.ref != SITE:
-        return bool(listings.recent_months(page.ref, LANDING_MONTHS))
-    return True
+        return labels["zh-TW" if traditional else "zh-CN"]
+    return labels["en"]
 
 
 class Listings(Protocol):
@@ -764,34 +608,8 @@ class Renderer:
         )
 
     def index_page(self, page: IndexPage, listings: Listings) -> Page:
-        """Render one index page from its listings: the one dispatch both a full render and
-        the pipeline use."""
-        if page.kind == "landing":
-            entries = listings.newest(page.ref, self.settings.per_page)
-            months = listings.recent_months(page.ref, LANDING_MONTHS)
-            return self.landing(page.ref, entries, months)
-        if page.kind == "month":
-            entries = listings.in_month(page.ref, page.year, page.month)
-            return self.month_archive(page.ref, page.year, page.month, entries)
-        if page.kind == "feed":
-            return self.feed(page.ref, listings.newest(page.ref, self.settings.feed_limit))
-        if page.kind == "year":
-            return self.year_archive(page.year, listings.months_in_year(SITE, page.year))
-        if page.kind == "archives":
-            return self.archives_index(page.ref, listings.all_months(page.ref))
-        if page.kind == "category_overview":
-            return self.overview("category", listings.summaries("category"))
-        if page.kind == "tag_overview":
-            return self.overview("tag", listings.summaries("tag"))
-        if page.kind == "sitemap_index":
-            return self.sitemap_index(listings.all_months(SITE))
-        if page.kind == "sitemap_month":
-            return self.sitemap_month(
-                page.year, page.month, listings.in_month(SITE, page.year, page.month)
-            )
-        if page.kind == "not_found":
-            return self.not_found()
-        return self.robots()
+        """Render one index page from its listings, as its catalogue entry says."""
+        return render_page(self, page, listings)
 
     def site(self, posts: Sequence[RenderedPost]) -> list[Page]:
         """The whole site in memory: every published post's page and every index page,

@@ -26,7 +26,7 @@ from blogpub.errors import (
 )
 from blogpub.settings import Settings
 from blogpub.sources import is_post_key
-from blogpub.table import PostRecord, PostTable
+from blogpub.table import EventRecord, PostRecord, PostTable
 from blogpub.versions import (
     SourceVersion,
     by_key,
@@ -125,9 +125,9 @@ class Rollbacks:
         """A post's versions, newest first, with what the pipeline made of each."""
         versions = self._known_history(key)
         oldest = versions[-1].last_modified - ACTIVITY_MARGIN
-        activity: dict[str, dict[str, Any]] = {}
-        for item in self.table.activity_of(key, dates.record_time(oldest)):
-            activity[str(item.get("version_id") or "")] = item  # oldest first: last one wins
+        activity: dict[str, EventRecord] = {}
+        for seen in self.table.activity_of(key, dates.record_time(oldest)):
+            activity[seen.version_id or ""] = seen  # oldest first: last one wins
         record = self.table.get_post(key)
         return {
             "key": key,
@@ -139,7 +139,7 @@ class Rollbacks:
         }
 
     def _version_entry(
-        self, versions: Sequence[SourceVersion], index: int, activity: dict[str, Any] | None
+        self, versions: Sequence[SourceVersion], index: int, activity: EventRecord | None
     ) -> dict[str, Any]:
         version = versions[index]
         entry: dict[str, Any] = {
@@ -156,12 +156,12 @@ class Rollbacks:
             "published_by": None,
         }
         if activity is not None:
-            entry["status"] = activity.get("outcome") or entry["status"]
-            entry["url"] = activity.get("url")
-            entry["error"] = activity.get("error")
+            entry["status"] = activity.outcome or entry["status"]
+            entry["url"] = activity.url
+            entry["error"] = activity.error
             entry["published_by"] = {
-                "s3_request_id": activity.get("request_id"),
-                "processed_at": str(activity.get("sk", "")).split("#", 1)[0],
+                "s3_request_id": activity.request_id,
+                "processed_at": activity.at,
             }
         if not version.is_delete_marker:
             entry.update(self._read_version_facts(version))

@@ -6,12 +6,11 @@ rejected one (keys.py); both partitions sort by time, so "the newest N" is one q
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from blogpub import keys
-from blogpub.table import PostTable
+from blogpub.table import EventRecord, PostTable
 
 
 @dataclass(frozen=True)
@@ -38,27 +37,27 @@ class StatusLine:
         }
 
 
-def status_line(item: Mapping[str, Any], *, outcome: str | None = None) -> StatusLine:
-    """An ACTIVITY or FAIL item as a status line (FAIL items are rejections)."""
+def status_line(record: EventRecord, *, outcome: str | None = None) -> StatusLine:
+    """An activity or failure record as a status line (failures are rejections)."""
     return StatusLine(
-        at=str(item[keys.SK]).split("#", 1)[0],
-        source_key=str(item.get("source_key", "")),
-        version_id=item.get("version_id"),
-        outcome=outcome or str(item.get("outcome", "")),
-        url=item.get("url"),
-        reason=item.get("reason"),
-        error=item.get("error"),
+        at=record.at,
+        source_key=record.source_key,
+        version_id=record.version_id,
+        outcome=outcome or record.outcome or "",
+        url=record.url,
+        reason=record.reason,
+        error=record.error,
     )
 
 
 def recent_activity(table: PostTable, limit: int) -> list[StatusLine]:
     """The newest ``limit`` processed uploads, newest first."""
-    return [status_line(item) for item in table.recent(keys.ACTIVITY_PK, limit)]
+    return [status_line(record) for record in table.recent_activity(limit)]
 
 
 def recent_failures(table: PostTable, limit: int) -> list[StatusLine]:
     """The newest ``limit`` rejected uploads with their reasons, newest first."""
-    return [status_line(item, outcome="rejected") for item in table.recent(keys.FAIL_PK, limit)]
+    return [status_line(record, outcome="rejected") for record in table.recent_failures(limit)]
 
 
 def failure_counts(lines: Iterable[StatusLine]) -> dict[str, int]:

@@ -1,8 +1,10 @@
 """DynamoDB data access: post records, URL claims, list memberships and list registries.
 
-Only this module knows item shapes (keys come from keys.py). A publish is one transaction
-that moves a post's memberships and counts from its old state to its new one, guarded by
-the post's stored S3 sequencer, so concurrent or repeated events cannot both apply.
+Only this module knows item shapes (keys come from keys.py): it writes items, reads them
+back as typed records, and turns stream records into typed changes (``table_changes``). A
+publish is one transaction that moves a post's memberships and counts from its old state
+to its new one, guarded by the post's stored S3 sequencer, so concurrent or repeated events
+cannot both apply.
 """
 
 from __future__ import annotations
@@ -18,12 +20,20 @@ from typing import TYPE_CHECKING, Any, Literal
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 
 from blogpub import keys
+from blogpub.events import (
+    ListTotalChange,
+    MembershipChange,
+    MonthCountChange,
+    PostChange,
+    PostStatus,
+    StreamChange,
+    TableChange,
+)
 from blogpub.models import Entry, ListKind, ListRef, ListSummary, MonthCount
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-PostStatus = Literal["published", "unpublished", "deleted", "absent"]
 Outcome = Literal["published", "unpublished", "deleted", "rejected"]
 
 MAX_TRANSACTION_ITEMS = 100
@@ -35,6 +45,11 @@ MAX_LISTINGS = (MAX_TRANSACTION_ITEMS - 4) // 4
 MAX_STORED_BODY_BYTES = 300 * 1024
 FAILURE_TTL_SECONDS = 90 * 24 * 3600
 ACTIVITY_TTL_SECONDS = 30 * 24 * 3600
+# Attributes of the count items (registry and month count) and of memberships.
+COUNT = "n"
+NAMES = "names"
+LIST_NAMES = "list_names"
+REBUILT_BY = "rebuilt_by"  # the marker a rebuild's touch rewrites
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -76,9 +91,64 @@ def list_ref_from_id(list_id: str, names: Sequence[str] = ()) -> ListRef:
     return ListRef(list_kind, slugs, tuple(names) or slugs)
 
 
-def month_of(sort_key: str) -> tuple[int, int]:
-    """(year, month) of a membership sort key or local date key."""
-    return int(sort_key[0:4]), int(sort_key[5:7])
+def count_values(ref: ListRef, count: int, month: tuple[int, int] | None = None) -> dict[str, Any]:
+    """A listing's total (``month`` None) or one month's count, as the item stores it."""
+    if month is None:
+        key = {keys.PK: keys.registry_pk(ref.kind), keys.SK: ref.list_id}
+    else:
+        key = {keys.PK: keys.months_pk(ref.list_id), keys.SK: keys.month_prefix(*month)}
+    return {**key, COUNT: count, NAMES: list(ref.names) or None}
+
+
+def _count(image: Mapping[str, Any] | None) -> int:
+    return int((image or {}).get(COUNT, 0))
+
+
+def _rebuilt(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
+    """Rewritten by a rebuild: a new marker, so settings may have changed what it shows."""
+    marker = (new or {}).get(REBUILT_BY)
+    return bool(marker) and marker != (old or {}).get(REBUILT_BY)
+
+
+def _post_change(
+    source_key: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
+) -> PostChange:
+    before, after = old or {}, new or {}
+    return PostChange(
+        source_key=source_key,
+        old_status=before.get("status") if old else None,
+        new_status=after.get("status") if new else None,
+        old_url=before.get("url"),
+        new_url=after.get("url"),
+        old_page_hash=before.get("page_hash"),
+        new_page_hash=after.get("page_hash"),
+        lists=_lists_of(after),
+    )
+
+
+def table_changes(change: StreamChange) -> list[TableChange]:
+    """What one stream record means to index pages, as typed changes (none for items that
+    no page shows: URL claims, failures, activity, audits)."""
+    kind, named = keys.partition_of(change.pk)
+    old, new = change.old_image, change.new_image
+    either = new or old or {}
+    if kind == "membership":
+        year, month = keys.month_of(change.sk)
+        return [
+            MembershipChange(list_ref_from_id(named, image.get(LIST_NAMES) or ()), year, month)
+            for image in (old, new)
+            if image
+        ]
+    if kind == "registry":
+        ref = list_ref_from_id(change.sk, either.get(NAMES) or ())
+        return [ListTotalChange(ref, _count(old), _count(new), _rebuilt(old, new))]
+    if kind == "month_count":
+        ref = list_ref_from_id(named, either.get(NAMES) or ())
+        year, month = keys.month_of(change.sk)
+        return [MonthCountChange(ref, year, month, _count(old), _count(new), _rebuilt(old, new))]
+    if kind == "post":
+        return [_post_change(named, old, new)]
+    return []
 
 
 @dataclass(frozen=True)
@@ -119,7 +189,7 @@ class PostRecord:
             "url": self.url,
             "sort_key": self.sort_key,
             "lists": [ref.list_id for ref in self.lists] or None,
-            "list_names": [list(ref.names) for ref in self.lists] or None,
+            LIST_NAMES: [list(ref.names) for ref in self.lists] or None,
             "page_hash": self.page_hash,
             "processed_at": self.processed_at or None,
             "removed_url": self.removed_url,
@@ -132,8 +202,6 @@ class PostRecord:
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> PostRecord:
-        list_ids = values.get("lists") or []
-        list_names = values.get("list_names") or [[] for _ in list_ids]
         body = values.get("body_gz")
         return cls(
             source_key=values["source_key"],
@@ -146,16 +214,22 @@ class PostRecord:
             last_error_reason=values.get("last_error_reason"),
             url=values.get("url"),
             sort_key=values.get("sort_key"),
-            lists=tuple(
-                list_ref_from_id(list_id, names)
-                for list_id, names in zip(list_ids, list_names, strict=True)
-            ),
+            lists=_lists_of(values),
             entry=_entry_from_values(values) if values.get("title") is not None else None,
             page_hash=values.get("page_hash"),
             body_html=zlib.decompress(body).decode("utf-8") if body else None,
             processed_at=values.get("processed_at", ""),
             removed_url=values.get("removed_url"),
         )
+
+
+def _lists_of(values: Mapping[str, Any]) -> tuple[ListRef, ...]:
+    list_ids = values.get("lists") or []
+    list_names = values.get(LIST_NAMES) or [[] for _ in list_ids]
+    return tuple(
+        list_ref_from_id(list_id, names)
+        for list_id, names in zip(list_ids, list_names, strict=True)
+    )
 
 
 def _entry_values(entry: Entry) -> dict[str, Any]:
@@ -183,6 +257,33 @@ def _entry_from_values(values: Mapping[str, Any]) -> Entry:
         cover=values.get("cover"),
         author=values.get("author"),
     )
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One failure or activity record: a processed upload and what became of it."""
+
+    at: str  # ISO time the pipeline processed it
+    source_key: str
+    version_id: str | None
+    outcome: str | None = None  # activity: published, unpublished, deleted, rejected
+    url: str | None = None
+    reason: str | None = None  # failures: the PostError reason slug
+    error: str | None = None
+    request_id: str | None = None  # the S3 request that wrote the version
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> EventRecord:
+        return cls(
+            at=keys.event_of(str(values[keys.SK])).at,
+            source_key=str(values.get("source_key", "")),
+            version_id=values.get("version_id"),
+            outcome=values.get("outcome"),
+            url=values.get("url"),
+            reason=values.get("reason"),
+            error=values.get("error"),
+            request_id=values.get("request_id"),
+        )
 
 
 @dataclass(frozen=True)
@@ -333,9 +434,9 @@ class PostTable:
             condition += " AND sk BETWEEN :first AND :last"
             values[":first"], values[":last"] = between
         for item in self._query_all(condition, values, newest_first=True, page=page):
-            count = int(item.get("n", 0))
+            count = _count(item)
             if count > 0:  # a month whose posts all left keeps its item at zero
-                year, month = month_of(item[keys.SK])
+                year, month = keys.month_of(item[keys.SK])
                 yield MonthCount(year, month, count)
 
     def list_summaries(self, kind: ListKind) -> list[ListSummary]:
@@ -361,8 +462,22 @@ class PostTable:
                 pending = dict(response.get("UnprocessedKeys") or {})
         return found
 
+    def recent_activity(self, limit: int) -> list[EventRecord]:
+        """The newest ``limit`` processed uploads, newest first."""
+        return [EventRecord.from_values(v) for v in self.recent(keys.ACTIVITY_PK, limit)]
+
+    def recent_failures(self, limit: int) -> list[EventRecord]:
+        """The newest ``limit`` rejected uploads, newest first."""
+        return [EventRecord.from_values(v) for v in self.recent(keys.FAIL_PK, limit)]
+
+    def put_audit(self, at_iso: str, request_id: str, fields: Mapping[str, Any]) -> None:
+        """One audit record: what an admin request asked and what became of it."""
+        self.put_items(
+            [{**fields, keys.PK: keys.AUDIT_PK, keys.SK: keys.audit_sk(at_iso, request_id)}]
+        )
+
     def recent(self, partition: str, limit: int) -> list[dict[str, Any]]:
-        """Newest failure or activity records (partition keys.FAIL_PK / keys.ACTIVITY_PK)."""
+        """Newest items of a time-ordered partition (keys.FAIL_PK, ACTIVITY_PK, AUDIT_PK)."""
         response = self.client.query(
             TableName=self.name,
             KeyConditionExpression="pk = :pk",
@@ -453,13 +568,13 @@ class PostTable:
         request: dict[str, Any] = {
             "TableName": self.name,
             "Key": to_item({keys.PK: key[keys.PK], keys.SK: key[keys.SK]}),
-            "UpdateExpression": "SET rebuilt_by = :marker",
+            "UpdateExpression": f"SET {REBUILT_BY} = :marker",
             "ConditionExpression": "attribute_exists(pk)",
             "ExpressionAttributeValues": to_item({":marker": marker}),
         }
         if only_with_posts:  # a count item left at zero by its last post's removal
             request["ConditionExpression"] += " AND #n > :zero"
-            request["ExpressionAttributeNames"] = {"#n": "n"}
+            request["ExpressionAttributeNames"] = {"#n": COUNT}
             request["ExpressionAttributeValues"] |= to_item({":zero": 0})
         try:
             self.client.update_item(**request)
@@ -467,7 +582,7 @@ class PostTable:
             return False  # removed meanwhile: its removal already reached the builder
         return True
 
-    def activity_of(self, source_key: str, since_iso: str) -> list[dict[str, Any]]:
+    def activity_of(self, source_key: str, since_iso: str) -> list[EventRecord]:
         """Activity records of one post since a moment, oldest first.
 
         The activity partition is ordered by time, not key: this reads the window's activity
@@ -482,10 +597,12 @@ class PostTable:
                 {":pk": keys.ACTIVITY_PK, ":since": since_iso, ":key": source_key}
             ),
         }
-        found: list[dict[str, Any]] = []
+        found: list[EventRecord] = []
         while True:
             response = self.client.query(**request)
-            found += [from_item(item) for item in response.get("Items", [])]
+            found += [
+                EventRecord.from_values(from_item(item)) for item in response.get("Items", [])
+            ]
             if "LastEvaluatedKey" not in response:
                 return found
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -531,8 +648,8 @@ _RECORD_PROJECTION: dict[str, Any] = {
 
 
 def _list_record(values: Mapping[str, Any]) -> ListRecord:
-    ref = list_ref_from_id(values[keys.SK], values.get("names") or ())
-    return ListRecord(ref, int(values.get("n", 0)))
+    ref = list_ref_from_id(values[keys.SK], values.get(NAMES) or ())
+    return ListRecord(ref, _count(values))
 
 
 def membership_values(ref: ListRef, sort_key: str, entry: Entry) -> dict[str, Any]:
@@ -540,7 +657,7 @@ def membership_values(ref: ListRef, sort_key: str, entry: Entry) -> dict[str, An
         keys.PK: keys.list_pk(ref.list_id),
         keys.SK: keys.membership_sk(sort_key, entry.source_key),
         "list_id": ref.list_id,
-        "list_names": list(ref.names) or None,
+        LIST_NAMES: list(ref.names) or None,
         **_entry_values(entry),
     }
 
@@ -616,7 +733,7 @@ class _CountDeltas:
         self.refs[ref.list_id] = ref
         if total:
             self.totals[ref.list_id] = self.totals.get(ref.list_id, 0) + delta
-        month = keys.month_prefix(*month_of(sort_key))
+        month = keys.month_prefix(*keys.month_of(sort_key))
         self.months[ref.list_id, month] = self.months.get((ref.list_id, month), 0) + delta
 
     def updates(self, table: str) -> Iterator[dict[str, Any]]:
@@ -633,12 +750,12 @@ class _CountDeltas:
 
 
 def _count_update(table: str, key: Mapping[str, Any], ref: ListRef, delta: int) -> dict[str, Any]:
-    names: dict[str, str] = {"#n": "n"}
+    names: dict[str, str] = {"#n": COUNT}
     values: dict[str, Any] = {":d": delta}
     expression = "ADD #n :d"
     if ref.names:
         expression += " SET #names = :names"
-        names["#names"] = "names"
+        names["#names"] = NAMES
         values[":names"] = list(ref.names)
     return {
         "TableName": table,

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from blogpub.config import Deployment
 from blogpub.indexes import IndexBuilder
+from blogpub.keys import month_of
 from blogpub.models import object_key_for
+from blogpub.pages import IndexPage, site_pages
 from blogpub.rebuild import LIST_KINDS
-from blogpub.render import IndexPage, site_pages
 from blogpub.site import SiteBucket
 from blogpub.sources import is_post_key
-from blogpub.table import ListRecord, PostRecord, PostTable, month_of
+from blogpub.table import ListRecord, PostRecord, PostTable
 from blogpub.versions import SourceVersion, list_versions
 
 if TYPE_CHECKING:

@@ -1,0 +1,155 @@
+"""The page catalogue (pages.py): every index page kind has one entry with its URL, its
+pages, when it exists, how it renders and which table changes reach it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import get_args
+
+import pytest
+from blogpub import urls
+from blogpub.events import (
+    ListTotalChange,
+    MembershipChange,
+    MonthCountChange,
+    PostChange,
+    TableChange,
+)
+from blogpub.models import SITE, ListRef, Post
+from blogpub.pages import (
+    CATALOGUE,
+    IndexKind,
+    IndexPage,
+    page_exists,
+    pages_reached_by,
+    render_page,
+    site_pages,
+)
+from blogpub.render import MemoryListings, Renderer, labels_for, theme_labels
+from blogpub.settings import Settings, load_settings
+
+GOLDEN_CONFIG = Path(__file__).resolve().parents[2] / "tests" / "golden" / "_config.yml"
+ALL_KINDS = set(get_args(IndexKind))
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return load_settings(GOLDEN_CONFIG.read_bytes())
+
+
+def post(
+    name: str, day: int, *, categories: tuple[str, ...] = (), tags: tuple[str, ...] = ()
+) -> Post:
+    return Post(
+        source_key=f"posts/{name}.md",
+        name=name,
+        title=name.title(),
+        date=datetime(2022, 2, day, 11, 0, tzinfo=UTC),
+        updated=None,
+        categories=(categories,) if categories else (),
+        tags=tags,
+        permalink=None,
+        published=True,
+        comments=False,
+        lang=None,
+        excerpt=None,
+        body=f"<p>{name}</p>",
+    )
+
+
+@pytest.fixture(scope="module")
+def listings(settings: Settings) -> MemoryListings:
+    renderer = Renderer(settings)
+    posts = [post("one", 3, categories=("Tech",), tags=("py",)), post("two", 4, tags=("py",))]
+    return MemoryListings.from_posts([renderer.render_post(p) for p in posts], settings)
+
+
+def test_every_page_kind_has_one_catalogue_entry() -> None:
+    assert set(CATALOGUE) == ALL_KINDS
+    assert len(ALL_KINDS) == 11
+
+
+def test_a_site_with_posts_has_a_page_of_every_kind_each_at_its_own_url(
+    listings: MemoryListings,
+) -> None:
+    pages = site_pages(listings.months_by_list())
+    assert {page.kind for page in pages} == ALL_KINDS
+    assert len({page.url for page in pages}) == len(pages)
+    assert all(page.url.startswith("/") for page in pages)
+
+
+def test_each_kind_renders_its_page_at_the_url_its_entry_builds(
+    settings: Settings, listings: MemoryListings
+) -> None:
+    renderer = Renderer(settings)
+    for page in site_pages(listings.months_by_list()):
+        assert page_exists(page, listings), page
+        rendered = render_page(renderer, page, listings)
+        assert rendered.url == page.url, page
+        assert rendered.body, page
+
+
+def test_urls_follow_the_url_rules() -> None:
+    category = ListRef("category", ("tech",), ("Tech",))
+    assert IndexPage("landing", category).url == urls.landing_url(category)
+    assert IndexPage("month", category, 2022, 2).url == urls.month_url(category, 2022, 2)
+    assert IndexPage("feed", category).url == urls.feed_url(category)
+    assert IndexPage("archives", category).url == urls.archives_url(category)
+    assert IndexPage("year", year=2022).url == urls.year_url(2022)
+    assert IndexPage("sitemap_month", year=2022, month=2).url == urls.sitemap_month_url(2022, 2)
+    assert IndexPage("category_overview").url == urls.overview_url("category")
+    assert IndexPage("tag_overview").url == urls.overview_url("tag")
+    assert IndexPage("sitemap_index").url == urls.sitemap_index_url()
+    assert IndexPage("not_found").url == urls.not_found_url()
+    assert IndexPage("robots").url == urls.robots_url()
+
+
+def test_pages_of_a_month_or_listing_without_posts_do_not_exist(listings: MemoryListings) -> None:
+    empty_tag = ListRef("tag", ("none",), ("none",))
+    for kind in ("landing", "archives", "feed"):
+        assert not page_exists(IndexPage(kind, empty_tag), listings)
+        assert page_exists(IndexPage(kind, SITE), listings)
+    assert not page_exists(IndexPage("month", SITE, 2022, 3), listings)
+    assert not page_exists(IndexPage("sitemap_month", year=2022, month=3), listings)
+    assert not page_exists(IndexPage("year", year=2021), listings)
+    assert page_exists(IndexPage("year", year=2022), listings)
+
+
+def test_an_empty_site_still_has_its_own_pages(settings: Settings) -> None:
+    empty = MemoryListings.from_posts([], settings)
+    pages = site_pages(empty.months_by_list())
+    assert {page.kind for page in pages} == ALL_KINDS - {"month", "year", "sitemap_month"}
+    assert all(page_exists(page, empty) for page in pages)
+
+
+def test_only_the_site_and_categories_have_feeds(listings: MemoryListings) -> None:
+    feeds = {page.ref.kind for page in site_pages(listings.months_by_list()) if page.kind == "feed"}
+    assert feeds == {"site", "category"}
+
+
+def test_every_kind_is_reached_by_some_table_change() -> None:
+    category = ListRef("category", ("tech",), ("Tech",))
+    changes: list[TableChange] = [
+        MembershipChange(SITE, 2022, 2),
+        MonthCountChange(SITE, 2022, 2, 0, 1),
+        ListTotalChange(SITE, 0, 1),
+        ListTotalChange(category, 1, 2),
+        ListTotalChange(ListRef("tag", ("py",), ("py",)), 1, 2),
+        PostChange("posts/a.md", "published", "published", "/a/", "/a/", "x", "y", (category,)),
+    ]
+    assert {page.kind for change in changes for page in pages_reached_by(change)} == ALL_KINDS
+
+
+def test_the_landing_is_reached_by_every_month_count_because_it_shows_the_newest_counts() -> None:
+    old_month = MonthCountChange(SITE, 1999, 1, 3, 4)
+    assert IndexPage("landing") in pages_reached_by(old_month)
+
+
+def test_the_theme_labels_cover_every_language_with_the_same_words() -> None:
+    labels = theme_labels()
+    assert set(labels) == {"en", "zh-CN", "zh-TW"}
+    assert len({frozenset(words) for words in labels.values()}) == 1
+    assert labels_for("zh-Hant")["home"] == "首頁"
+    assert labels_for("zh-CN")["home"] == "首页"
+    assert labels_for("de")["home"] == "Home"
