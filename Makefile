@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 SITE_DIR ?= _site
 PORT ?= 8000
 
-.PHONY: help install demo serve test lint format typecheck template-lint unit golden bench clean
+.PHONY: help install demo serve test lint format typecheck template-lint unit golden bench package clean
 
 help:
 	@echo "make demo     build the example site on the embedded local stack into $(SITE_DIR)/"
@@ -14,6 +14,7 @@ help:
 	@echo "make test     lint, type-check, validate template.yaml and run every test"
 	@echo "make bench    run the benchmarks (bench/README.md)"
 	@echo "make golden   regenerate the golden pages after an intended theme change"
+	@echo "make package  sam build (no Docker, no python3.13) and check the layer before a deploy"
 
 $(STAMP): pyproject.toml scripts/bootstrap-venv.sh
 	PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(VENV)
@@ -60,6 +61,13 @@ golden: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
+
+# pip in .venv-sam fetches the runtime's wheels (layers/blogpub/Makefile); the check reads them.
+package: $(STAMP)
+	scripts/sam-venv.sh
+	rm -rf .aws-sam/build
+	SAM_CLI_TELEMETRY=0 PYTHON=$(CURDIR)/.venv-sam/bin/python .venv-sam/bin/sam build --template template.yaml
+	$(BIN)/python scripts/check-package.py .aws-sam/build
 
 clean:
 	rm -rf $(VENV) .venv-sam $(SITE_DIR) .mypy_cache .ruff_cache .pytest_cache .aws-sam

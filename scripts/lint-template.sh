@@ -11,21 +11,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 TEMPLATE=${1:-template.yaml}
 PROJECT_VENV=.venv
 SAM_VENV=.venv-sam
-SAM_CLI_REQUIREMENT=${SAM_CLI_REQUIREMENT:-"aws-sam-cli>=1.120,<2"}
 
 if [ ! -x "$PROJECT_VENV/bin/cfn-lint" ]; then
   echo "lint-template: $PROJECT_VENV/bin/cfn-lint is missing; install the dev dependencies first" >&2
   exit 2
 fi
-if [ ! -x "$SAM_VENV/bin/sam" ]; then
-  echo "lint-template: creating $SAM_VENV with $SAM_CLI_REQUIREMENT" >&2
-  python3 -m venv "$SAM_VENV" || {
-    echo "lint-template: python3 -m venv failed (on Debian: apt-get install python3-venv)" >&2
-    exit 2
-  }
-  "$SAM_VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$SAM_VENV/bin/python" -m pip install --quiet "$SAM_CLI_REQUIREMENT"
-fi
+scripts/sam-venv.sh
 
 # Nothing below talks to AWS: --lint runs cfn-lint in-process and the transform is local.
 export SAM_CLI_TELEMETRY=0

@@ -17,6 +17,7 @@ from urllib.parse import quote_plus, unquote_plus
 import pytest
 from blogpub import keys
 from blogpub.events import ListTotalChange, MonthCountChange, StreamChange
+from blogpub.rebuild import RebuildCommand
 from blogpub.table import PostRecord, table_changes
 from boto3.dynamodb.types import TypeDeserializer
 
@@ -251,3 +252,22 @@ def test_rollback_payloads_name_a_post_or_a_moment() -> None:
     assert parse_time(site["at"]).utcoffset().total_seconds() == 0  # type: ignore[union-attr]
     assert site["dry_run"] is True
     assert site["requested_by"] and site["reason"]
+
+
+def test_the_partial_rebuild_batch_holds_one_command_cut_short() -> None:
+    messages = load_event("rebuild-queue-partial.json")["Records"]
+    queue_name = environment()["REBUILD_QUEUE_URL"].rsplit("/", 1)[-1]
+    unreadable = []
+    for message in messages:
+        assert message["eventSource"] == "aws:sqs"
+        assert message["eventSourceARN"].endswith(f":{queue_name}")
+        assert message["md5OfBody"] == hashlib.md5(message["body"].encode("utf-8")).hexdigest()
+        body = json.loads(message["body"])
+        try:
+            command = RebuildCommand.from_body(body)
+        except TypeError:
+            unreadable.append(message["messageId"])
+            continue
+        assert command.body() == message["body"]  # as Rebuilder sends it
+    assert unreadable == [messages[1]["messageId"]]
+    assert len({message["messageId"] for message in messages}) == len(messages)

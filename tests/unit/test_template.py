@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -251,7 +253,7 @@ def test_code_and_layer_folders_have_one_layout(
     assert (content / "blogpub" / "__init__.py").is_file()
     assert not (content / "python").exists(), "pick one layer layout, not both"
     runtime = template["Globals"]["Function"]["Runtime"]
-    assert layer["Metadata"]["BuildMethod"] == runtime == "python3.13"
+    assert runtime == "python3.13"
     assert layer["Properties"]["CompatibleRuntimes"] == [runtime]
     assert layer["Metadata"]["BuildArchitecture"] == "arm64"
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
@@ -260,6 +262,49 @@ def test_code_and_layer_folders_have_one_layout(
         assert properties["Architectures"] == ["arm64"]
         assert properties["Tracing"] == "Active"
         assert {"Ref": "BlogpubLayer"} in properties["Layers"]
+
+
+def make_dry_run(makefile: Path, target: str) -> list[list[str]]:
+    """The commands ``make`` would run for ``target`` as ``sam build`` calls it, split."""
+    answer = subprocess.run(
+        ["make", "--dry-run", "-f", str(makefile), target, "ARTIFACTS_DIR=/artifacts"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHON": "python3"},
+    )
+    return [shlex.split(line) for line in answer.stdout.replace("\\\n", " ").splitlines()]
+
+
+def test_sam_builds_the_layer_and_functions_with_makefiles_for_the_declared_runtime(
+    resources: dict[str, Any], functions: dict[str, dict[str, Any]], template: dict[str, Any]
+) -> None:
+    (layer_id,) = of_type(resources, "AWS::Serverless::LayerVersion")
+    layer = resources[layer_id]
+    (architecture,) = layer["Properties"]["CompatibleArchitectures"]
+    (runtime,) = layer["Properties"]["CompatibleRuntimes"]
+    assert template["Globals"]["Function"]["Architectures"] == [architecture]
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": architecture}
+
+    commands = make_dry_run(
+        REPO / layer["Properties"]["ContentUri"] / "Makefile", f"build-{layer_id}"
+    )
+    (pip,) = [c for c in commands if c[1:4] == ["-m", "pip", "install"]]
+    option = {name: pip[i + 1] for i, name in enumerate(pip[:-1]) if name.startswith("--")}
+    machine = {"arm64": "aarch64", "x86_64": "x86_64"}[architecture]
+    assert re.fullmatch(rf"manylinux[\w]*_{machine}", option["--platform"])
+    assert option["--python-version"] == runtime.removeprefix("python")
+    assert option["--implementation"] == "cp"
+    assert "--only-binary=:all:" in pip
+    assert option["--target"] == "/artifacts/python"
+    copied = [c for c in commands if c[:2] == ["cp", "-R"]]
+    assert [Path(c[2]).name for c in copied] == ["blogpub"]
+
+    for logical_id, properties in functions.items():
+        assert resources[logical_id]["Metadata"] == {"BuildMethod": "makefile"}, logical_id
+        code = REPO / properties["CodeUri"]
+        (copy,) = make_dry_run(code / "Makefile", f"build-{logical_id}")
+        assert copy == ["cp", str(code.resolve() / "app.py"), "/artifacts/"]
 
 
 def test_every_function_logs_to_its_own_group_with_a_retention(

@@ -5,16 +5,21 @@ Handlers stay thin: they decorate, call one function here and return its result.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from blogpub.config import Deployment
 from blogpub.errors import TransientError
-from blogpub.events import s3_changes, stream_changes
+from blogpub.events import StreamChange, s3_changes, stream_changes
 from blogpub.observability import logger, metrics
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+        DynamoDBRecord,
+    )
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from mypy_boto3_cloudfront import CloudFrontClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
@@ -118,14 +123,32 @@ def runtime() -> Runtime:
 
 
 def render_post_event(event: dict[str, Any]) -> dict[str, Any]:
-    """RenderPostFunction: every S3 change in the event, each published or rejected."""
-    from aws_lambda_powertools.metrics import MetricUnit
+    """RenderPostFunction: every S3 change in the event, each published or rejected.
 
-    from blogpub.rebuild import split_rebuild_commands
-
+    A RebuildQueue batch is taken message by message: a message that fails is reported in
+    ``batchItemFailures`` and returns to the queue alone, the others are deleted.
+    """
     rt = runtime()
     publisher = rt.publisher(rt.settings())
-    event, rebuild_commands = split_rebuild_commands(event)
+    if is_queue_batch(event):
+        return render_queue_batch(rt, publisher, event)
+    results = publish_changes(publisher, event)
+    settings_changes = [r for r in results if r["outcome"] == "settings"]
+    return {"results": results, "rebuild": run_rebuild(rt, [], settings_changes)}
+
+
+def is_queue_batch(event: Mapping[str, Any]) -> bool:
+    """Whether Lambda's SQS event source mapping made this event (RebuildQueue)."""
+    records = event.get("Records")
+    return isinstance(records, list) and any(
+        isinstance(record, dict) and record.get("eventSource") == "aws:sqs" for record in records
+    )
+
+
+def publish_changes(publisher: Publisher, event: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Publish every S3 change in ``event``; if any failed, raise after trying them all."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
     results: list[dict[str, Any]] = []
     failures: list[BaseException] = []
     for change in s3_changes(event):
@@ -147,11 +170,42 @@ def render_post_event(event: dict[str, Any]) -> dict[str, Any]:
         results.append(result.as_dict())
     if failures:
         raise TransientError(f"{len(failures)} change(s) failed: {failures[0]!r}") from failures[0]
-    settings_changes = [r for r in results if r["outcome"] == "settings"]
-    return {
-        "results": results,
-        "rebuild": run_rebuild(rt, rebuild_commands, settings_changes),
-    }
+    return results
+
+
+def render_queue_batch(rt: Runtime, publisher: Publisher, event: dict[str, Any]) -> dict[str, Any]:
+    """Each SQS message on its own (Powertools' BatchProcessor): forced S3 events or commands.
+
+    When every message fails the invocation raises, so the Errors alarm sees it.
+    """
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
+    from blogpub.rebuild import split_rebuild_commands
+
+    results: list[dict[str, Any]] = []
+    rebuilds: list[dict[str, Any]] = []
+
+    def handle_message(record: SQSRecord) -> None:
+        try:
+            changes, commands = split_rebuild_commands({"Records": [record.raw_event]})
+            published = publish_changes(publisher, changes)
+            settings_changes = [r for r in published if r["outcome"] == "settings"]
+            rebuilds.extend(run_rebuild(rt, commands, settings_changes))
+        except Exception:
+            logger.exception("message failed; it alone returns", message_id=record.message_id)
+            metrics.add_metric(name="FailedMessages", unit=MetricUnit.Count, value=1)
+            raise
+        results.extend(published)
+
+    answer = process_partial_response(
+        event=event, record_handler=handle_message, processor=BatchProcessor(EventType.SQS)
+    )
+    return {"results": results, "rebuild": rebuilds, **answer}
 
 
 def run_rebuild(
@@ -179,20 +233,50 @@ def run_rebuild(
 
 
 def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
-    """BuildIndexesFunction: one stream batch -> changed index pages + one invalidation."""
+    """BuildIndexesFunction: one stream batch -> changed index pages + one invalidation.
+
+    A record is read on its own (decoded, mapped to the pages it touches); one that cannot
+    be read is reported, first failure only, and Lambda resumes the shard from it. The pages
+    are rendered from the table for the batch as a whole, so a failure there raises and
+    the whole batch is retried (and bisected).
+    """
     from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
 
     from blogpub.cdn import Invalidator
-    from blogpub.indexes import IndexBuilder
+    from blogpub.indexes import IndexBuilder, affected_pages
     from blogpub.render import Renderer
     from blogpub.site import SiteBucket
-    from blogpub.table import PostTable
+    from blogpub.table import PostTable, table_changes
 
     rt = runtime()
     settings = rt.settings()
-    changes = stream_changes(event)
-    if changes:
-        logger.set_correlation_id(changes[0].sequence_number)
+    records = event.get("Records") or []
+    if records:
+        logger.set_correlation_id(str(records[0]["dynamodb"]["SequenceNumber"]))
+    changes: list[StreamChange] = []
+
+    def read_record(record: DynamoDBRecord) -> None:
+        try:
+            (change,) = stream_changes({"Records": [record.raw_event]})
+            affected_pages(table_changes(change))
+        except Exception:
+            sequence_number = record.raw_event["dynamodb"].get("SequenceNumber")
+            logger.exception("stream record unreadable", sequence_number=sequence_number)
+            raise
+        changes.append(change)
+
+    # Counted before the build, so a batch that fails (and is retried) still reports it.
+    metrics.add_metric(name="StreamRecords", unit=MetricUnit.Count, value=len(records))
+    answer = process_partial_response(
+        event={"Records": records},
+        record_handler=read_record,
+        processor=BatchProcessor(EventType.DynamoDBStreams),
+    )
     invalidator = (
         Invalidator(rt.cloudfront, rt.deployment.distribution_id)
         if rt.deployment.distribution_id
@@ -205,11 +289,11 @@ def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
         renderer=Renderer(settings),
         invalidator=invalidator,
     )
-    # Counted before the build, so a batch that fails (and is retried) still reports it.
-    metrics.add_metric(name="StreamRecords", unit=MetricUnit.Count, value=len(changes))
     report = builder.build(changes)
     metrics.add_metric(name="PagesWritten", unit=MetricUnit.Count, value=len(report.pages_written))
     paths = len(report.invalidation["paths"]) if report.invalidation else 0  # type: ignore[arg-type]
     metrics.add_metric(name="InvalidationPaths", unit=MetricUnit.Count, value=paths)
-    logger.info("indexes built", records=len(changes), **report.as_dict())
-    return {"batchItemFailures": [], **report.as_dict()}
+    # Lambda resumes at the lowest reported sequence number; report just that one.
+    first_failure = list(answer.get("batchItemFailures", []))[:1]
+    logger.info("indexes built", records=len(changes), failed=first_failure, **report.as_dict())
+    return {"batchItemFailures": first_failure, **report.as_dict()}
