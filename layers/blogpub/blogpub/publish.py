@@ -27,6 +27,7 @@ from blogpub.table import (
     FAILURE_TTL_SECONDS,
     MAX_STORED_BODY_BYTES,
     ConcurrentChangeError,
+    EventRecord,
     PostRecord,
     PostTable,
     UrlTakenError,
@@ -219,16 +220,14 @@ class Publisher:
             last_error_reason=error.reason,
             processed_at=at,
         )
-        failure = {
-            keys.PK: keys.FAIL_PK,
-            keys.SK: keys.event_sk(at, change.key, change.version_id or "null"),
-            "source_key": change.key,
-            "version_id": change.version_id,
-            "reason": error.reason,
-            "error": str(error),
-            "request_id": change.request_id,
-            keys.TTL_ATTRIBUTE: self._expiry(FAILURE_TTL_SECONDS),
-        }
+        failure = EventRecord(
+            at=at,
+            source_key=change.key,
+            version_id=change.version_id,
+            reason=error.reason,
+            error=str(error),
+            request_id=change.request_id,
+        ).to_values(keys.FAIL_PK, self._expiry(FAILURE_TTL_SECONDS))
         try:
             self.table.commit(
                 old, new, extra_items=[failure, self._activity(new, at, change.request_id)]
@@ -245,17 +244,15 @@ class Publisher:
         )
 
     def _activity(self, record: PostRecord, at: str, request_id: str) -> dict[str, Any]:
-        return {
-            keys.PK: keys.ACTIVITY_PK,
-            keys.SK: keys.event_sk(at, record.source_key, record.last_version_id or "null"),
-            "source_key": record.source_key,
-            "version_id": record.last_version_id,
-            "outcome": record.last_outcome,
-            "url": record.url if record.status == "published" else None,
-            "error": record.last_error if record.last_outcome == "rejected" else None,
-            "request_id": request_id or None,  # the S3 request that wrote this version
-            keys.TTL_ATTRIBUTE: self._expiry(ACTIVITY_TTL_SECONDS),
-        }
+        return EventRecord(
+            at=at,
+            source_key=record.source_key,
+            version_id=record.last_version_id,
+            outcome=record.last_outcome,
+            url=record.url if record.status == "published" else None,
+            error=record.last_error if record.last_outcome == "rejected" else None,
+            request_id=request_id or None,  # the S3 request that wrote this version
+        ).to_values(keys.ACTIVITY_PK, self._expiry(ACTIVITY_TTL_SECONDS))
 
     def _expiry(self, seconds: int) -> int:
         return int(self.clock().timestamp()) + seconds

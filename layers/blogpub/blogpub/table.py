@@ -285,6 +285,21 @@ class EventRecord:
             request_id=values.get("request_id"),
         )
 
+    def to_values(self, partition: str, expires_at: int) -> dict[str, Any]:
+        """The item in ``keys.FAIL_PK`` or ``keys.ACTIVITY_PK``, kept until ``expires_at``."""
+        return {
+            keys.PK: partition,
+            keys.SK: keys.event_sk(self.at, self.source_key, self.version_id or "null"),
+            "source_key": self.source_key,
+            "version_id": self.version_id,
+            "outcome": self.outcome,
+            "url": self.url,
+            "reason": self.reason,
+            "error": self.error,
+            "request_id": self.request_id,
+            keys.TTL_ATTRIBUTE: expires_at,
+        }
+
 
 @dataclass(frozen=True)
 class ListRecord:
