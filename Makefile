@@ -42,7 +42,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy layers/blogpub/blogpub cli/blogpub_cli
+	$(BIN)/mypy layers/blogpub/blogpub cli/blogpub_cli local/blogpub_local
 	for handler in functions/*/app.py; do $(BIN)/mypy $$handler || exit 1; done
 
 template-lint: $(STAMP)

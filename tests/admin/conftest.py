@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 import boto3
 import pytest
 from blogpub.admin import admin_event
-from blogpub_cli.sqs_poller import lambda_sqs_record
+from blogpub_local.sqs_poller import lambda_sqs_record
 from moto import mock_aws
 
 if TYPE_CHECKING:

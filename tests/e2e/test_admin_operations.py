@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from blogpub_cli.stack import LocalStack
+from blogpub_local.stack import LocalStack
 
 from tests.e2e.conftest import http_get, run_blogpub, s3_client
 

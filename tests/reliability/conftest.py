@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from blogpub import service
 from blogpub.observability import logger, metrics
-from blogpub_cli import moto_fidelity
-from blogpub_cli.lambda_runtime import LambdaContext, load_handler
+from blogpub_local import moto_fidelity
+from blogpub_local.lambda_runtime import LambdaContext, load_handler
 from moto import mock_aws
 
 from tests.conftest import REPO

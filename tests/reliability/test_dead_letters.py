@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from blogpub import service
 from blogpub.replay import EventReplay, StreamBatchReplay, replay_for
-from blogpub_cli.stack import LocalStack, StackOptions
+from blogpub_local.stack import LocalStack, StackOptions
 
 from tests.e2e.conftest import TEMPLATE, run_blogpub, s3_client
 from tests.integration.test_pipeline import expected_site
