@@ -415,7 +415,13 @@ def _install_query() -> None:
 
 
 def install() -> None:
-    """Patch moto's DynamoDB backend and its response serialiser (idempotent)."""
+    """Patch moto's DynamoDB backend and its response serialiser (idempotent).
+
+    Raises UnsupportedMotoError on a moto outside moto_support.SUPPORTED_MOTO.
+    """
+    from blogpub_local.moto_support import check_moto_version
+
+    check_moto_version()
     from moto import settings
     from moto.core import responses
     from moto.dynamodb.models import DynamoDBBackend

@@ -189,8 +189,12 @@ class LocalStack:
 
     def _start_moto(self) -> None:
         from blogpub_local import moto_fidelity
+        from blogpub_local.moto_support import UnsupportedMotoError
 
-        moto_fidelity.install()
+        try:
+            moto_fidelity.install()
+        except UnsupportedMotoError as error:
+            raise StackStartError(str(error)) from error
         moto_app = DomainDispatcherApplication(create_backend_app)
         self._observer = S3WriteObserver(moto_app, (), self.writes.put)
         try:
