@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+# Every version `make` installs: `make upgrade` refreshes it from pyproject's ranges.
+LOCK := requirements/lock.txt
+LAYER_REQUIREMENTS := layers/blogpub/requirements.txt
 SITE_DIR ?= _site
 PORT ?= 8000
 
-.PHONY: help install demo serve test lint format typecheck template-lint unit golden bench clean
+.PHONY: help install upgrade demo serve test lint format typecheck template-lint unit golden bench clean
 
 help:
 	@echo "make demo     build the example site on the embedded local stack into $(SITE_DIR)/"
@@ -14,13 +17,22 @@ help:
 	@echo "make test     lint, type-check, validate template.yaml and run every test"
 	@echo "make bench    run the benchmarks (bench/README.md)"
 	@echo "make golden   regenerate the golden pages after an intended theme change"
+	@echo "make upgrade  re-resolve $(LOCK) to the newest versions pyproject.toml allows"
 
-$(STAMP): pyproject.toml scripts/bootstrap-venv.sh
+$(STAMP): pyproject.toml $(LOCK) scripts/bootstrap-venv.sh
 	PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(VENV)
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -r $(LOCK)
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
 install: $(STAMP)
+
+# The lock holds the dev and local extras for Python 3.11; the layer's pins follow it.
+upgrade: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --upgrade \
+		--output-file $(LOCK)
+	$(BIN)/python scripts/pin_layer.py $(LOCK) $(LAYER_REQUIREMENTS)
+	$(MAKE) install
 
 demo: $(STAMP)
 	rm -rf $(SITE_DIR)
