@@ -23,6 +23,8 @@ on each write) and reads the range by bisection, so a query costs O(log n + resu
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -409,9 +411,9 @@ def _install_query() -> None:
         _note_write(self, hash_key, range_key, present=False)
         return item
 
-    Table.query = _query  # type: ignore[method-assign]
-    Table.put_item = put_item  # type: ignore[method-assign]
-    Table.delete_item = delete_item  # type: ignore[method-assign]
+    _replace(Table, "query", _query)
+    _replace(Table, "put_item", put_item)
+    _replace(Table, "delete_item", delete_item)
 
 
 def install() -> None:
@@ -428,7 +430,7 @@ def install() -> None:
 
     if getattr(DynamoDBBackend, "_blogpub_fidelity", False):
         return
-    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    _replace(DynamoDBBackend, "transact_write_items", _transact_write_items)
     DynamoDBBackend._blogpub_fidelity = True  # type: ignore[attr-defined]
     _install_query()
     if settings.PRETTIFY_RESPONSES:
@@ -441,4 +443,29 @@ def install() -> None:
 
     # Kept reachable so a test can compare both serialisers on the same results.
     responses.ActionResult.moto_execute_result = walk_with_aliases  # type: ignore[attr-defined]
-    responses.ActionResult.execute_result = execute_result  # type: ignore[method-assign]
+    _replace(responses.ActionResult, "execute_result", execute_result)
+
+
+# (class, attribute) -> [moto's own, ours], for unpatched().
+_REPLACED: dict[tuple[type, str], list[Any]] = {}
+
+
+def _replace(owner: type, name: str, ours: Any) -> None:
+    _REPLACED[(owner, name)] = [getattr(owner, name), ours]
+    setattr(owner, name, ours)
+
+
+@contextmanager
+def unpatched() -> Iterator[None]:
+    """moto as released inside the block, for tests that compare; the patches return after.
+
+    Tables written inside should not outlive the block (one ``mock_aws()`` per test): the
+    Query index does not see their writes.
+    """
+    for (owner, name), (moto_own, _) in _REPLACED.items():
+        setattr(owner, name, moto_own)
+    try:
+        yield
+    finally:
+        for (owner, name), (_, ours) in _REPLACED.items():
+            setattr(owner, name, ours)

@@ -181,3 +181,18 @@ def test_a_transaction_whose_operations_all_hold_applies_every_write(dynamodb: A
     assert items["a"]["v"] == {"S": "1"}
     assert items["b"]["n"] == {"N": "2"}
     assert _stream_events(dynamodb)[-2:] == [("INSERT", "a"), ("MODIFY", "b")]
+
+
+def test_unpatched_gives_moto_as_released_and_the_patches_come_back() -> None:
+    from blogpub_local import moto_fidelity
+    from moto.core.responses import ActionResult
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    ours = (DynamoDBBackend.transact_write_items, Table.query, ActionResult.execute_result)
+    assert DynamoDBBackend.transact_write_items is moto_fidelity._transact_write_items
+    with moto_fidelity.unpatched():
+        released = (DynamoDBBackend.transact_write_items, Table.query, ActionResult.execute_result)
+        assert all(a is not b for a, b in zip(ours, released, strict=True))
+        assert DynamoDBBackend.transact_write_items.__module__ == "moto.dynamodb.models"
+    assert (DynamoDBBackend.transact_write_items, Table.query, ActionResult.execute_result) == ours

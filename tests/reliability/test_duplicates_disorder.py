@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from blogpub import keys
 from blogpub.table import PostTable
 
@@ -37,6 +38,7 @@ def activity_of(pipeline: Pipeline, key: str) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.unpatched_moto_too
 def test_the_same_event_twice_publishes_once(pipeline: Pipeline) -> None:
     event = pipeline.put(KEY, FIRST)
     pipeline.build()
@@ -53,6 +55,7 @@ def test_the_same_event_twice_publishes_once(pipeline: Pipeline) -> None:
     assert len(activity_of(pipeline, KEY)) == 1  # the repeat committed nothing
 
 
+@pytest.mark.unpatched_moto_too
 def test_an_older_version_after_a_newer_one_is_dropped(pipeline: Pipeline) -> None:
     older = pipeline.put(KEY, FIRST, deliver=False)
     newer = pipeline.put(KEY, SECOND, deliver=False)
@@ -69,6 +72,7 @@ def test_an_older_version_after_a_newer_one_is_dropped(pipeline: Pipeline) -> No
     assert record.entry.title == "Lisbon in spring"
 
 
+@pytest.mark.unpatched_moto_too
 def test_a_late_delete_does_not_remove_a_newer_version(pipeline: Pipeline) -> None:
     pipeline.put(KEY, FIRST)
     deletion = pipeline.delete(KEY, deliver=False)
@@ -82,6 +86,7 @@ def test_a_late_delete_does_not_remove_a_newer_version(pipeline: Pipeline) -> No
     assert pipeline.site_objects() == expected_site({KEY: SECOND.encode()})
 
 
+@pytest.mark.unpatched_moto_too
 def test_a_late_put_does_not_resurrect_a_deleted_post(pipeline: Pipeline) -> None:
     pipeline.put(OTHER_KEY, OTHER)
     put = pipeline.put(KEY, FIRST, deliver=False)
