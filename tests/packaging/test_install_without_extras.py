@@ -1,13 +1,15 @@
 """`pip install blogpub` with no extras: every handler and the product CLI import, and no moto.
 
-The venv is built once per session from this checkout (pip's cache keeps it quick); the
-probe runs outside the repository so nothing here shadows the installed packages.
+The venv is built once per session from a copy of this checkout's packaged files (an in-tree
+build would leave build/ behind, whose stale copies of moved modules a later build ships);
+the probe runs outside the repository so nothing here shadows the installed packages.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import venv
 from pathlib import Path
@@ -18,6 +20,8 @@ import pytest
 from tests.conftest import REPO
 
 HANDLERS = sorted(REPO.glob("functions/*/app.py"))
+# What pyproject.toml packages: the distribution's sources and nothing else.
+PACKAGED = ("pyproject.toml", "README.md", "layers/blogpub/blogpub", "cli", "local")
 PROBE = """
 import importlib.util, json, sys
 from pathlib import Path
@@ -43,10 +47,18 @@ print(json.dumps({
 def bare_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with `pip install .` and nothing else."""
     root = tmp_path_factory.mktemp("bare-venv")
+    source = root / "source"
+    for name in PACKAGED:
+        if (REPO / name).is_dir():
+            ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+            shutil.copytree(REPO / name, source / name, ignore=ignore)
+        else:
+            source.mkdir(exist_ok=True)
+            shutil.copy2(REPO / name, source / name)
     venv.create(root / "venv", with_pip=True)
     python = root / "venv" / "bin" / "python"
     subprocess.run(
-        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", str(REPO)],
+        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", str(source)],
         check=True,
         cwd=root,
         timeout=540,
