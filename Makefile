@@ -70,7 +70,7 @@ golden: $(STAMP)
 	BLOGPUB_UPDATE_GOLDEN=1 $(BIN)/pytest tests/golden -q
 
 bench: $(STAMP)
-	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/pip install -q -c $(LOCK) -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
 
 clean:

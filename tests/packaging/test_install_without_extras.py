@@ -34,6 +34,8 @@ for path in sys.argv[1:]:
     spec.loader.exec_module(module)
     imported.append([path, callable(getattr(module, "lambda_handler", None))])
 import blogpub_cli.main, blogpub_cli.replay_command, blogpub_cli.status_command
+import blogpub_local.invoke_command  # `blogpub invoke` needs no moto
+import blogpub_local.stream_poller  # nor `blogpub replay` of a stream batch
 print(json.dumps({
     "handlers": imported,
     "moto": importlib.util.find_spec("moto") is not None,
