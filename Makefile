@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+# Every version `make` installs: `make upgrade` refreshes it from pyproject's ranges.
+LOCK := requirements/lock.txt
+LAYER_REQUIREMENTS := layers/blogpub/requirements.txt
 SITE_DIR ?= _site
 PORT ?= 8000
 
-.PHONY: help install demo serve test lint format typecheck template-lint unit golden bench package clean
+.PHONY: help install upgrade demo serve test lint format typecheck template-lint unit golden bench package clean
 
 help:
 	@echo "make demo     build the example site on the embedded local stack into $(SITE_DIR)/"
@@ -15,13 +18,22 @@ help:
 	@echo "make bench    run the benchmarks (bench/README.md)"
 	@echo "make golden   regenerate the golden pages after an intended theme change"
 	@echo "make package  sam build (no Docker, no python3.13) and check the layer before a deploy"
+	@echo "make upgrade  re-resolve $(LOCK) to the newest versions pyproject.toml allows"
 
-$(STAMP): pyproject.toml scripts/bootstrap-venv.sh
+$(STAMP): pyproject.toml $(LOCK) scripts/bootstrap-venv.sh
 	PYTHON=$(PYTHON) scripts/bootstrap-venv.sh $(VENV)
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -r $(LOCK)
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
 install: $(STAMP)
+
+# The lock holds the dev and local extras for Python 3.11; the layer's pins follow it.
+upgrade: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --upgrade \
+		--output-file $(LOCK)
+	$(BIN)/python scripts/pin_layer.py $(LOCK) $(LAYER_REQUIREMENTS)
+	$(MAKE) install
 
 demo: $(STAMP)
 	rm -rf $(SITE_DIR)
@@ -43,7 +55,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy layers/blogpub/blogpub cli/blogpub_cli
+	$(BIN)/mypy layers/blogpub/blogpub cli/blogpub_cli local/blogpub_local
 	for handler in functions/*/app.py; do $(BIN)/mypy $$handler || exit 1; done
 
 template-lint: $(STAMP)
@@ -59,7 +71,7 @@ golden: $(STAMP)
 	BLOGPUB_UPDATE_GOLDEN=1 $(BIN)/pytest tests/golden -q
 
 bench: $(STAMP)
-	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/pip install -q -c $(LOCK) -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
 
 # pip in .venv-sam fetches the runtime's wheels (layers/blogpub/Makefile); the check reads them.

@@ -128,7 +128,7 @@ def render_memory() -> dict[str, Any]:
 
 # -- 1. publish cost against site size -----------------------------------------------------------
 def publish_cost(sizes: list[int], repetitions: int) -> dict[str, Any]:
-    from blogpub_cli.moto_fidelity import install as install_moto_fidelity
+    from blogpub_local.moto_fidelity import install as install_moto_fidelity
     from moto import mock_aws
     from moto.server import ThreadedMotoServer
     from sites import Site, newcomer

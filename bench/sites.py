@@ -20,7 +20,7 @@ from urllib.parse import quote_plus
 
 import boto3
 from blogpub import service
-from blogpub_cli.capacity import CapacityRecorder
+from capacity import CapacityRecorder
 from environment import REGION
 from posts import post_key, post_source
 

@@ -1,7 +1,8 @@
 """The `blogpub` command: the local stack, in-process invoke, and publishing posts.
 
 Heavy modules (moto, boto3, the stack) are imported inside the subcommands that use them,
-so `blogpub --help` and `blogpub local wait` start quickly.
+so `blogpub --help` and `blogpub local wait` start quickly. The local stack (blogpub_local)
+runs on moto, which only the `local` extra installs.
 """
 
 from __future__ import annotations
@@ -20,11 +21,25 @@ from blogpub_cli.state import StackNotRunningError, read_state, state_file_path,
 from blogpub_cli.status_command import add_status_command
 
 if TYPE_CHECKING:
-    from blogpub_cli.stack import StackOptions
+    from blogpub_local.stack import StackOptions
 
 DEFAULT_PORT = 4566
 DEFAULT_SITE_PORT = 8080
 DEFAULT_TEMPLATE = Path("template.yaml")
+LOCAL_EXTRA_MISSING = "the local stack needs `pip install blogpub[local]`"
+# What the `local` extra brings: a missing one means the extra is not installed.
+LOCAL_EXTRA_MODULES = frozenset({"moto", "werkzeug", "flask", "flask_cors"})
+
+
+def local_extra_missing(command: str, error: ModuleNotFoundError) -> int:
+    """Exit status 2 with the install hint, when ``error`` is the `local` extra's absence."""
+    if (error.name or "").partition(".")[0] not in LOCAL_EXTRA_MODULES:
+        raise error
+    print(
+        f"blogpub {command}: {LOCAL_EXTRA_MISSING} (no module named {error.name!r})",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def find_template(explicit: Path | None) -> Path:
@@ -40,7 +55,7 @@ def find_template(explicit: Path | None) -> Path:
 def _stack_options(
     args: argparse.Namespace, *, port: int, site_port: int, state: Path | None
 ) -> StackOptions:
-    from blogpub_cli.stack import StackOptions
+    from blogpub_local.stack import StackOptions
 
     return StackOptions(
         template_path=find_template(args.template),
@@ -53,7 +68,10 @@ def _stack_options(
 
 
 def cmd_local_up(args: argparse.Namespace) -> int:
-    from blogpub_cli.local_commands import serve_until_signalled
+    try:
+        from blogpub_local.local_commands import serve_until_signalled
+    except ModuleNotFoundError as error:
+        return local_extra_missing("local up", error)
 
     ready_out = sys.stdout
     sys.stdout = sys.stderr  # function logs (Powertools prints to stdout) go to stderr
@@ -76,7 +94,10 @@ def cmd_local_wait(args: argparse.Namespace) -> int:
 
 
 def cmd_local_run(args: argparse.Namespace) -> int:
-    from blogpub_cli.local_commands import run_once
+    try:
+        from blogpub_local.local_commands import run_once
+    except ModuleNotFoundError as error:
+        return local_extra_missing("local run", error)
 
     summary_out = sys.stdout
     sys.stdout = sys.stderr
@@ -92,8 +113,11 @@ def cmd_local_run(args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
-    from blogpub_cli.invoke_command import invoke
-    from blogpub_cli.template import TemplateError
+    try:
+        from blogpub_local.invoke_command import invoke
+        from blogpub_local.template import TemplateError
+    except ModuleNotFoundError as error:
+        return local_extra_missing("invoke", error)
 
     event_text = sys.stdin.read() if args.event == "-" else Path(args.event).read_text("utf-8")
     env_vars = json.loads(args.env_vars.read_text("utf-8")) if args.env_vars else {}

@@ -151,7 +151,7 @@ class Replayer:
             raise ReplayKeptError(f"invoke answered {response.get('StatusCode')}, not 202")
 
     def _replay_stream_batch(self, replay: StreamBatchReplay) -> None:
-        from blogpub_cli.stream_poller import lambda_stream_record
+        from blogpub_local.stream_poller import lambda_stream_record
 
         raw_records = self.stream_records(replay)
         records = [

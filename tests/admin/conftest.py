@@ -13,7 +13,7 @@ import boto3
 import pytest
 from blogpub import keys
 from blogpub.admin import admin_event
-from blogpub_cli.sqs_poller import lambda_sqs_record
+from blogpub_local.sqs_poller import lambda_sqs_record
 from moto import mock_aws
 
 if TYPE_CHECKING:

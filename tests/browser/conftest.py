@@ -19,8 +19,8 @@ import pytest
 from blogpub.models import Post
 from blogpub.reader import read_post
 from blogpub.settings import Settings, load_settings
-from blogpub_cli.local_commands import EXIT_OK, build_site
-from blogpub_cli.stack import LocalStack, StackOptions
+from blogpub_local.local_commands import EXIT_OK, build_site
+from blogpub_local.stack import LocalStack, StackOptions
 from playwright.sync_api import (
     Browser,
     BrowserContext,

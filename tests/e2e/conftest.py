@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
-from blogpub_cli.stack import LocalStack, StackOptions
+from blogpub_local.stack import LocalStack, StackOptions
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"

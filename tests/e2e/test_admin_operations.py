@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from blogpub.table import PostTable
-from blogpub_cli.stack import LocalStack
+from blogpub_local.stack import LocalStack
 
 from tests.e2e.conftest import http_get, run_blogpub, s3_client
 

@@ -28,7 +28,7 @@ from blogpub.reader import read_post
 from blogpub.rebuild import LIST_KINDS
 from blogpub.settings import Settings
 from blogpub.table import EventRecord, PostRecord, PostTable, from_item
-from blogpub_cli.stack import LocalStack, StackOptions
+from blogpub_local.stack import LocalStack, StackOptions
 
 from tests.conftest import REPO
 from tests.e2e.conftest import TEMPLATE, s3_client

@@ -9,7 +9,7 @@ from blogpub.reader import read_post
 from blogpub.settings import Settings
 from blogpub.table import PostTable
 from blogpub.urls import category_refs, landing_url
-from blogpub_cli.stack import LocalStack
+from blogpub_local.stack import LocalStack
 
 from tests.conftest import SEED_POST
 from tests.e2e.conftest import http_get, s3_client

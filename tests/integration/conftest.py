@@ -4,7 +4,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from blogpub_cli import moto_fidelity
+from blogpub_local import moto_fidelity
 from moto import mock_aws
 
 from tests.integration.harness import Pipeline

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from blogpub import service
-from blogpub_cli.capacity import CapacityRecorder
 from moto import mock_aws
 
+from bench.capacity import CapacityRecorder
 from tests.integration.harness import Pipeline
 
 CATEGORY_TREES = [["新媒体", "趣头条", "分类"], ["编程", "Dockone", "周报"]]

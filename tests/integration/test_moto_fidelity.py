@@ -1,4 +1,4 @@
-"""blogpub_cli.moto_fidelity: faster moto that answers as moto (and DynamoDB) would."""
+"""blogpub_local.moto_fidelity: faster moto that answers as moto (and DynamoDB) would."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
-from blogpub_cli.moto_fidelity import serialize_plain_result
+from blogpub_local.moto_fidelity import serialize_plain_result
 from moto import mock_aws
 from moto.core.responses import ActionResult
 

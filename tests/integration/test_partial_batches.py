@@ -15,9 +15,9 @@ from typing import Any
 import boto3
 import pytest
 from blogpub import service
-from blogpub_cli.lambda_runtime import InvocationResult
-from blogpub_cli.sqs_poller import lambda_sqs_record, succeeded_messages
-from blogpub_cli.stream_poller import first_failed_index
+from blogpub_local.lambda_runtime import InvocationResult
+from blogpub_local.sqs_poller import lambda_sqs_record, succeeded_messages
+from blogpub_local.stream_poller import first_failed_index
 from moto import mock_aws
 
 from tests.conftest import load_event

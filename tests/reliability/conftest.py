@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from blogpub import service
 from blogpub.observability import logger, metrics
-from blogpub_cli import moto_fidelity
-from blogpub_cli.lambda_runtime import LambdaContext, load_handler
+from blogpub_local import moto_fidelity
+from blogpub_local.lambda_runtime import LambdaContext, load_handler
 from moto import mock_aws
 
 from tests.conftest import REPO
@@ -23,6 +23,27 @@ from tests.reliability.faults import FaultInjector
 moto_fidelity.install()
 
 Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``unpatched_moto_too`` run on the patched moto and on moto as released."""
+    if metafunc.definition.get_closest_marker("unpatched_moto_too"):
+        metafunc.parametrize("moto_build", ["fidelity", "unpatched"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def moto_build(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Which moto answers: with moto_fidelity's patches (the default), or without them.
+
+    The patches exist for speed and for all-or-nothing transactions; a small case that
+    passes on both shows the pipeline does not lean on them for its outcome.
+    """
+    build: str = getattr(request, "param", "fidelity")
+    if build == "unpatched":
+        with moto_fidelity.unpatched():
+            yield build
+    else:
+        yield build
 
 
 @pytest.fixture(autouse=True)

@@ -168,6 +168,7 @@ def test_a_key_outside_the_posts_prefix_is_ignored_without_an_error(published: P
     assert derived_state(published, besides="drafts/porto.md") == table_before
 
 
+@pytest.mark.unpatched_moto_too
 @pytest.mark.parametrize(
     "bad", [BAD_INPUTS[0], BAD_INPUTS[7], BAD_INPUTS[12]], ids=["not-utf8", "bad-date", "url"]
 )
@@ -198,6 +199,7 @@ def test_an_update_that_breaks_a_published_post_keeps_the_last_good_version(
     assert (failure.version_id, failure.reason) == (broken_version, bad.reason)
 
 
+@pytest.mark.unpatched_moto_too
 def test_fixing_a_rejected_post_publishes_it(published: Pipeline) -> None:
     key = "posts/inbox/fixed-later.md"
     published.put(key, BAD_INPUTS[7].body)

@@ -12,7 +12,7 @@ import pytest
 from blogpub import service
 from blogpub.replay import EventReplay, StreamBatchReplay, replay_for
 from blogpub.table import PostTable
-from blogpub_cli.stack import LocalStack, StackOptions
+from blogpub_local.stack import LocalStack, StackOptions
 
 from tests.e2e.conftest import TEMPLATE, run_blogpub, s3_client
 from tests.integration.test_pipeline import expected_site

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from blogpub.table import EventRecord, PostTable
 
 from tests.integration.harness import TABLE, Pipeline
@@ -36,6 +37,7 @@ def activity_of(pipeline: Pipeline, key: str) -> list[EventRecord]:
     ]
 
 
+@pytest.mark.unpatched_moto_too
 def test_the_same_event_twice_publishes_once(pipeline: Pipeline) -> None:
     event = pipeline.put(KEY, FIRST)
     pipeline.build()
@@ -52,6 +54,7 @@ def test_the_same_event_twice_publishes_once(pipeline: Pipeline) -> None:
     assert len(activity_of(pipeline, KEY)) == 1  # the repeat committed nothing
 
 
+@pytest.mark.unpatched_moto_too
 def test_an_older_version_after_a_newer_one_is_dropped(pipeline: Pipeline) -> None:
     older = pipeline.put(KEY, FIRST, deliver=False)
     newer = pipeline.put(KEY, SECOND, deliver=False)
@@ -68,6 +71,7 @@ def test_an_older_version_after_a_newer_one_is_dropped(pipeline: Pipeline) -> No
     assert record.entry.title == "Lisbon in spring"
 
 
+@pytest.mark.unpatched_moto_too
 def test_a_late_delete_does_not_remove_a_newer_version(pipeline: Pipeline) -> None:
     pipeline.put(KEY, FIRST)
     deletion = pipeline.delete(KEY, deliver=False)
@@ -81,6 +85,7 @@ def test_a_late_delete_does_not_remove_a_newer_version(pipeline: Pipeline) -> No
     assert pipeline.site_objects() == expected_site({KEY: SECOND.encode()})
 
 
+@pytest.mark.unpatched_moto_too
 def test_a_late_put_does_not_resurrect_a_deleted_post(pipeline: Pipeline) -> None:
     pipeline.put(OTHER_KEY, OTHER)
     put = pipeline.put(KEY, FIRST, deliver=False)

@@ -140,6 +140,7 @@ def test_a_failure_that_outlasts_the_retries_raises_for_lambda_to_retry(
     assert pipeline.site_objects() == expected_site({KEY: POST.encode()})
 
 
+@pytest.mark.unpatched_moto_too
 def test_a_delete_whose_page_removal_failed_is_finished_by_the_retry(
     pipeline: Pipeline, faults: FaultInjector
 ) -> None:

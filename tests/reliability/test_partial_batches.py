@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from blogpub_cli.stack import LocalStack, StackOptions
+from blogpub_local.stack import LocalStack, StackOptions
 
 from tests.conftest import load_event
 from tests.e2e.conftest import TEMPLATE, s3_client

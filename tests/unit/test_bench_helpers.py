@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
-from blogpub_cli import capacity
-
+from bench import capacity
 from tests.conftest import REPO
 
 # bench/ is a folder of scripts, not a package.

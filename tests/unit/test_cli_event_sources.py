@@ -11,20 +11,20 @@ from typing import Any
 
 import pytest
 from blogpub import keys
-from blogpub_cli.lambda_runtime import (
+from blogpub_local.lambda_runtime import (
     EnvironmentGate,
     InvocationResult,
     LocalFunction,
     error_payload,
     shared_variables,
 )
-from blogpub_cli.sqs_poller import lambda_sqs_record, succeeded_messages
-from blogpub_cli.stream_poller import (
+from blogpub_local.sqs_poller import lambda_sqs_record, succeeded_messages
+from blogpub_local.stream_poller import (
     first_failed_index,
     lambda_stream_record,
     stream_failure_record,
 )
-from blogpub_cli.template import FunctionSpec
+from blogpub_local.template import FunctionSpec
 
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2024"
 
@@ -202,7 +202,7 @@ def test_each_local_function_logs_under_its_own_service_name(
 
 def test_a_poller_keeps_polling_after_a_failed_poll() -> None:
     """As Lambda's event source mappings do: a failed read is retried, the thread lives on."""
-    from blogpub_cli.poller import Poller
+    from blogpub_local.poller import Poller
 
     class Flaky(Poller):
         def __init__(self) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from blogpub_cli.invoke_command import apply_overrides, env_overrides
-from blogpub_cli.local_commands import (
+from blogpub_cli.main import build_parser
+from blogpub_cli.upload import UploadPathError, progress_line, skipped_summary, upload_plan
+from blogpub_local.invoke_command import apply_overrides, env_overrides
+from blogpub_local.local_commands import (
     EXIT_INTERNAL_ERROR,
     EXIT_OK,
     EXIT_REJECTED,
@@ -14,9 +16,7 @@ from blogpub_cli.local_commands import (
     RunReport,
     post_report,
 )
-from blogpub_cli.main import build_parser
-from blogpub_cli.site_server import object_key_candidates
-from blogpub_cli.upload import UploadPathError, progress_line, skipped_summary, upload_plan
+from blogpub_local.site_server import object_key_candidates
 
 
 def test_site_paths_map_to_index_documents() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
-from blogpub_cli.s3_events import (
+from blogpub_local.s3_events import (
     ObservedWrite,
     S3Request,
     SequencerClock,

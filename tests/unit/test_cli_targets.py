@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from blogpub_cli import admin_commands, replay_command, status_command
-from blogpub_cli.poller import Poller
 from blogpub_cli.state import StackInfo, write_state
 from blogpub_cli.targets import Target, TargetError, resolve_target
+from blogpub_local.poller import Poller
 
 
 def local_stack(path: Path, **changes: Any) -> Path:

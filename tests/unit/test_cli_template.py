@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from blogpub_cli.cfn_yaml import load_template, loads_template
-from blogpub_cli.resources import placeholder_names
-from blogpub_cli.template import (
+from blogpub_local.cfn_yaml import load_template, loads_template
+from blogpub_local.resources import placeholder_names
+from blogpub_local.template import (
     IntrinsicResolver,
     S3EventSource,
     SqsEventSource,

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 from blogpub import config, keys
-from blogpub_cli.cfn_yaml import load_template
-from blogpub_cli.template import serverless_functions
+from blogpub_local.cfn_yaml import load_template
+from blogpub_local.template import serverless_functions
 from cfnlint.api import lint_file  # type: ignore[import-untyped]
 
 from tests.conftest import EVENTS, REPO

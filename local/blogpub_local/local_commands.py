@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from blogpub import keys
-from blogpub_cli.stack import LocalStack, StackOptions, StackStartError
 from blogpub_cli.upload import upload_all, upload_plan
+from blogpub_local.stack import LocalStack, StackOptions, StackStartError
 
 EXIT_OK = 0
 EXIT_INTERNAL_ERROR = 1

@@ -3,7 +3,8 @@
 moto's TransactWriteItems deep-copies every table it names before applying anything (so it
 can roll back), which makes one transaction cost O(table size): a 10,000-post site would take
 hours to publish. DynamoDB checks every condition of a transaction against the state before
-it and then applies all writes or none; this does exactly that, touching only the named items.
+it and then applies all writes or none; this does exactly that, touching only the named items:
+a write that fails while applying (a type mismatch, say) undoes the ones before it.
 
 moto also serialises every DynamoDB and DynamoDB Streams response by walking the botocore
 output shape with a chain of attribute-alias lookups per structure member, ten members per
@@ -22,6 +23,8 @@ on each write) and reads the range by bisection, so a query costs O(log n + resu
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -39,7 +42,7 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
         raise TooManyTransactionsException()
     seen: set[tuple[str, str]] = set()
     operations: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-    errors: list[tuple[str | None, str | None, dict[str, Any] | None]] = []
+    errors: list[CancellationReason] = []
     for item in transact_items:
         if len(item) > 1:
             raise TransactWriteSingleOpException
@@ -61,14 +64,14 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
         operations.append((op_type, op, key))
         condition = op.get("ConditionExpression")
         if condition is None:
-            errors.append((None, None, None))
+            errors.append(PASSED)
             continue
         current = self.get_item(op["TableName"], key)
         check = get_filter_expression(
             condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
         )
         if check.expr(current):
-            errors.append((None, None, None))
+            errors.append(PASSED)
         else:
             old = None
             if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
@@ -76,21 +79,81 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
             errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
     if any(code is not None for code, _, _ in errors):
         raise TransactionCanceledException(errors)
-    for op_type, op, key in operations:
-        names = op.get("ExpressionAttributeNames")
-        values = op.get("ExpressionAttributeValues")
-        if op_type == "Put":
-            self.put_item(op["TableName"], op["Item"])
-        elif op_type == "Delete":
-            self.delete_item(op["TableName"], key)
-        elif op_type == "Update":
-            self.update_item(
-                op["TableName"],
-                key,
-                update_expression=op["UpdateExpression"],
-                expression_attribute_names=names,
-                expression_attribute_values=values,
-            )
+    before = _TransactionSnapshot(self, operations)
+    for position, (op_type, op, key) in enumerate(operations):
+        try:
+            _apply(self, op_type, op, key)
+        except Exception as error:
+            before.restore()
+            reasons: list[CancellationReason] = [PASSED] * len(operations)
+            reasons[position] = (_cancellation_code(error), _message(error), None)
+            raise TransactionCanceledException(reasons) from error
+
+
+# One CancellationReasons entry: (Code, Message, Item); all None for an operation that passed.
+CancellationReason = tuple[str | None, str | None, dict[str, Any] | None]
+PASSED: CancellationReason = (None, None, None)
+
+
+def _apply(backend: Any, op_type: str, op: dict[str, Any], key: dict[str, Any]) -> None:
+    if op_type == "Put":
+        backend.put_item(op["TableName"], op["Item"])
+    elif op_type == "Delete":
+        backend.delete_item(op["TableName"], key)
+    elif op_type == "Update":
+        backend.update_item(
+            op["TableName"],
+            key,
+            update_expression=op["UpdateExpression"],
+            expression_attribute_names=op.get("ExpressionAttributeNames"),
+            expression_attribute_values=op.get("ExpressionAttributeValues"),
+        )
+
+
+def _cancellation_code(error: Exception) -> str:
+    from moto.dynamodb.exceptions import MockValidationException
+
+    return "ValidationError" if isinstance(error, MockValidationException) else type(error).__name__
+
+
+def _message(error: Exception) -> str:
+    return str(getattr(error, "message", None) or error)
+
+
+class _TransactionSnapshot:
+    """The items a transaction names and its tables' stream lengths, to undo a partial apply.
+
+    Only the named items are copied (moto's own rollback copies whole tables), and the stream
+    loses the records of the undone writes: DynamoDB streams only committed transactions.
+    """
+
+    def __init__(self, backend: Any, operations: list[tuple[str, dict[str, Any], Any]]) -> None:
+        import copy
+
+        self.items: list[tuple[Any, Any, Any, Any]] = []
+        self.stream_lengths: dict[int, tuple[Any, int]] = {}
+        for _, op, key in operations:
+            table = backend.get_table(op["TableName"])
+            hash_key, range_key = backend.get_keys_value(table, key)
+            current = table.get_item(hash_key, range_key)
+            self.items.append((table, hash_key, range_key, copy.deepcopy(current)))
+            if table.stream_shard is not None:
+                self.stream_lengths[id(table)] = (table, len(table.stream_shard.items))
+
+    def restore(self) -> None:
+        for table, hash_key, range_key, old in reversed(self.items):
+            if table.range_key_attr is None:
+                if old is None:
+                    table.items.pop(hash_key, None)
+                else:
+                    table.items[hash_key] = old
+            elif old is None:
+                table.items.get(hash_key, {}).pop(range_key, None)
+            else:
+                table.items[hash_key][range_key] = old
+            _note_write(table, hash_key, range_key, present=old is not None)
+        for table, length in self.stream_lengths.values():
+            del table.stream_shard.items[length:]
 
 
 FAST_SERIALISED_SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
@@ -348,20 +411,26 @@ def _install_query() -> None:
         _note_write(self, hash_key, range_key, present=False)
         return item
 
-    Table.query = _query  # type: ignore[method-assign]
-    Table.put_item = put_item  # type: ignore[method-assign]
-    Table.delete_item = delete_item  # type: ignore[method-assign]
+    _replace(Table, "query", _query)
+    _replace(Table, "put_item", put_item)
+    _replace(Table, "delete_item", delete_item)
 
 
 def install() -> None:
-    """Patch moto's DynamoDB backend and its response serialiser (idempotent)."""
+    """Patch moto's DynamoDB backend and its response serialiser (idempotent).
+
+    Raises UnsupportedMotoError on a moto outside moto_support.SUPPORTED_MOTO.
+    """
+    from blogpub_local.moto_support import check_moto_version
+
+    check_moto_version()
     from moto import settings
     from moto.core import responses
     from moto.dynamodb.models import DynamoDBBackend
 
     if getattr(DynamoDBBackend, "_blogpub_fidelity", False):
         return
-    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    _replace(DynamoDBBackend, "transact_write_items", _transact_write_items)
     DynamoDBBackend._blogpub_fidelity = True  # type: ignore[attr-defined]
     _install_query()
     if settings.PRETTIFY_RESPONSES:
@@ -374,4 +443,29 @@ def install() -> None:
 
     # Kept reachable so a test can compare both serialisers on the same results.
     responses.ActionResult.moto_execute_result = walk_with_aliases  # type: ignore[attr-defined]
-    responses.ActionResult.execute_result = execute_result  # type: ignore[method-assign]
+    _replace(responses.ActionResult, "execute_result", execute_result)
+
+
+# (class, attribute) -> [moto's own, ours], for unpatched().
+_REPLACED: dict[tuple[type, str], list[Any]] = {}
+
+
+def _replace(owner: type, name: str, ours: Any) -> None:
+    _REPLACED[(owner, name)] = [getattr(owner, name), ours]
+    setattr(owner, name, ours)
+
+
+@contextmanager
+def unpatched() -> Iterator[None]:
+    """moto as released inside the block, for tests that compare; the patches return after.
+
+    Tables written inside should not outlive the block (one ``mock_aws()`` per test): the
+    Query index does not see their writes.
+    """
+    for (owner, name), (moto_own, _) in _REPLACED.items():
+        setattr(owner, name, moto_own)
+    try:
+        yield
+    finally:
+        for (owner, name), (_, ours) in _REPLACED.items():
+            setattr(owner, name, ours)

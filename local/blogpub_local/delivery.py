@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from blogpub.dates import event_time
-from blogpub_cli.lambda_runtime import InvocationResult, LocalFunction
+from blogpub_local.lambda_runtime import InvocationResult, LocalFunction
 
 # AWS waits one then two minutes between async retries; locally the wait only has to
 # let a transient condition pass, not a throttled service recover.

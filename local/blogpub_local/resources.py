@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from blogpub_cli.template import (
+from blogpub_local.template import (
     IntrinsicResolver,
     TemplateError,
     UnresolvedReferenceError,

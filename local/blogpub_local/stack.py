@@ -20,16 +20,16 @@ from typing import Any
 from urllib.parse import unquote
 
 import boto3
-from blogpub_cli import cfn_yaml
-from blogpub_cli.delivery import AsyncInvoker
-from blogpub_cli.lambda_runtime import EnvironmentGate, Handler, LocalFunction, shared_variables
-from blogpub_cli.resources import Clients, CreatedResources, create_resources
-from blogpub_cli.s3_events import ObservedWrite, S3WriteObserver, s3_event, s3_event_record
-from blogpub_cli.site_server import SiteServer
-from blogpub_cli.sqs_poller import SqsPoller
 from blogpub_cli.state import IDLE_PATH, StackInfo, write_state
-from blogpub_cli.stream_poller import StreamPoller
-from blogpub_cli.template import (
+from blogpub_local import cfn_yaml
+from blogpub_local.delivery import AsyncInvoker
+from blogpub_local.lambda_runtime import EnvironmentGate, Handler, LocalFunction, shared_variables
+from blogpub_local.resources import Clients, CreatedResources, create_resources
+from blogpub_local.s3_events import ObservedWrite, S3WriteObserver, s3_event, s3_event_record
+from blogpub_local.site_server import SiteServer
+from blogpub_local.sqs_poller import SqsPoller
+from blogpub_local.stream_poller import StreamPoller
+from blogpub_local.template import (
     ACCOUNT_ID,
     STACK_NAME,
     IntrinsicResolver,
@@ -188,9 +188,13 @@ class LocalStack:
         return [*self.stream_pollers, *self.sqs_pollers]
 
     def _start_moto(self) -> None:
-        from blogpub_cli import moto_fidelity
+        from blogpub_local import moto_fidelity
+        from blogpub_local.moto_support import UnsupportedMotoError
 
-        moto_fidelity.install()
+        try:
+            moto_fidelity.install()
+        except UnsupportedMotoError as error:
+            raise StackStartError(str(error)) from error
         moto_app = DomainDispatcherApplication(create_backend_app)
         self._observer = S3WriteObserver(moto_app, (), self.writes.put)
         try:

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from blogpub_cli.template import FunctionSpec
+from blogpub_local.template import FunctionSpec
 
 Handler = Callable[[Any, Any], Any]
 

@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from blogpub_cli.delivery import utc_timestamp
-from blogpub_cli.lambda_runtime import InvocationResult, LocalFunction
-from blogpub_cli.poller import Poller
-from blogpub_cli.template import StreamEventSource
+from blogpub_local.delivery import utc_timestamp
+from blogpub_local.lambda_runtime import InvocationResult, LocalFunction
+from blogpub_local.poller import Poller
+from blogpub_local.template import StreamEventSource
 
 # AWS retries a failing stream batch until its records expire (24 h) when
 # MaximumRetryAttempts is -1; locally that would hang the stack, so it is capped.

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from blogpub_cli.lambda_runtime import InvocationResult, LocalFunction
-from blogpub_cli.poller import Poller
-from blogpub_cli.template import SqsEventSource
+from blogpub_local.lambda_runtime import InvocationResult, LocalFunction
+from blogpub_local.poller import Poller
+from blogpub_local.template import SqsEventSource
 
 POLL_INTERVAL_SECONDS = 0.1
 

@@ -6,7 +6,7 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 
-from blogpub_cli.delivery import InFlight
+from blogpub_local.delivery import InFlight
 
 _log = logging.getLogger("blogpub.local")
 MAX_BACKOFF_SECONDS = 2.0

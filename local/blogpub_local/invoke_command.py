@@ -16,11 +16,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from blogpub_cli import cfn_yaml
-from blogpub_cli.lambda_runtime import EnvironmentGate, LocalFunction
-from blogpub_cli.resources import placeholder_names
 from blogpub_cli.state import StackInfo, StackNotRunningError, query_idle, read_state
-from blogpub_cli.template import (
+from blogpub_local import cfn_yaml
+from blogpub_local.lambda_runtime import EnvironmentGate, LocalFunction
+from blogpub_local.resources import placeholder_names
+from blogpub_local.template import (
     ACCOUNT_ID,
     STACK_NAME,
     IntrinsicResolver,
