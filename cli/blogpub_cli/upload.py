@@ -73,7 +73,7 @@ def upload_plan(paths: Iterable[Path], prefix: str) -> UploadPlan:
     return UploadPlan(sorted(uploads, key=lambda upload: upload.is_post), skipped)
 
 
-def skipped_summary(skipped: Sequence[Path], shown: int = 5) -> str:
+def skipped_summary(skipped: Sequence[Path | str], shown: int = 5) -> str:
     """One line naming what was not uploaded, e.g. for files Hexo would not publish either."""
     names = ", ".join(str(path) for path in skipped[:shown])
     more = f" and {len(skipped) - shown} more" if len(skipped) > shown else ""

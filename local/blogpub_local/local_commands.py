@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from blogpub import keys
-from blogpub_cli.upload import upload_all, upload_plan
+from blogpub.table import PostRecord, PostTable
+from blogpub_cli.upload import skipped_summary, upload_all, upload_plan
 from blogpub_local.stack import LocalStack, StackOptions, StackStartError
 
 EXIT_OK = 0
@@ -56,6 +56,7 @@ class RunReport:
     pages_deleted: list[str] = field(default_factory=list)
     invalidations: list[dict[str, Any]] = field(default_factory=list)
     function_errors: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # files the pipeline would ignore
     idle: bool = True
 
     def count(self, status: str) -> int:
@@ -78,6 +79,7 @@ class RunReport:
             "pages_deleted": self.pages_deleted,
             "invalidations": self.invalidations,
             "function_errors": self.function_errors,
+            "skipped": self.skipped,
             "idle": self.idle,
         }
 
@@ -94,26 +96,22 @@ class RunReport:
         lines += [
             f"  function error: {e['function']}: {e['errorMessage']}" for e in self.function_errors
         ]
+        if self.skipped:
+            lines.append(f"  {skipped_summary(self.skipped)}")
         if not self.idle:
             lines.append("  the stack did not become idle before the timeout")
         return "\n".join(lines)
 
 
-def post_report(source_key: str, item: Mapping[str, Any] | None) -> PostReport:
-    """A post's outcome from its table item (pk "POST#<key>", sk "POST")."""
-    if item is None:
+def post_report(source_key: str, record: PostRecord | None) -> PostReport:
+    """A post's outcome from its record in the table."""
+    if record is None:
         return PostReport(
             source_key, "rejected", None, "no post record: the upload was not processed"
         )
-    outcome = str(item.get("last_outcome") or item.get("status") or "")
+    outcome = str(record.last_outcome or record.status or "")
     status = outcome if outcome in POST_STATUSES else "rejected"
-    error = item.get("last_error") or None
-    return PostReport(source_key, status, item.get("url") or None, str(error) if error else None)
-
-
-def plain_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """A DynamoDB-JSON item's scalar values ({"S": "x"} -> "x")."""
-    return {name: next(iter(value.values())) for name, value in item.items()}
+    return PostReport(source_key, status, record.url or None, record.last_error or None)
 
 
 def unique_paths(results: Iterable[Mapping[str, Any]], name: str) -> list[str]:
@@ -157,21 +155,15 @@ def build_site(
     """Upload every post through S3, wait for the pipeline, copy the site out, and report."""
     assert stack.info is not None
     s3 = stack.clients["s3"]
-    uploads = upload_plan([posts_dir], posts_prefix).uploads
-    upload_all(s3, stack.info.source_bucket, uploads)
-    report = RunReport(idle=stack.wait_until_idle(timeout))
-    table = stack.clients["dynamodb"]
-    for upload in uploads:
-        if not upload.is_post:
-            continue
-        found = table.get_item(
-            TableName=stack.info.table,
-            Key={keys.PK: {"S": keys.post_pk(upload.key)}, keys.SK: {"S": keys.POST_SK}},
-        ).get("Item")
-        item = (
-            {name: next(iter(value.values())) for name, value in found.items()} if found else None
-        )
-        report.posts.append(post_report(upload.key, item))
+    plan = upload_plan([posts_dir], posts_prefix)
+    upload_all(s3, stack.info.source_bucket, plan.uploads)
+    report = RunReport(
+        idle=stack.wait_until_idle(timeout), skipped=[str(path) for path in plan.skipped]
+    )
+    table = PostTable(stack.clients["dynamodb"], stack.info.table)
+    for upload in plan.uploads:
+        if upload.is_post:
+            report.posts.append(post_report(upload.key, table.get_post(upload.key)))
     results = [result for _, result in stack.invoker.results]
     for poller in stack.stream_pollers:
         results.extend(poller.results)

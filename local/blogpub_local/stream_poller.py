@@ -10,9 +10,10 @@ import base64
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from blogpub.dates import event_time
 from blogpub_local.delivery import utc_timestamp
 from blogpub_local.lambda_runtime import InvocationResult, LocalFunction
 from blogpub_local.poller import Poller
@@ -97,7 +98,7 @@ def stream_failure_record(
 
     def arrival(record: StreamRecord) -> str:
         created = record["dynamodb"].get("ApproximateCreationDateTime") or 0
-        return datetime.fromtimestamp(float(created)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return event_time(datetime.fromtimestamp(float(created), UTC))
 
     return {
         "requestContext": {

@@ -1,4 +1,4 @@
-"""DESIGN.md invariant 2: one more post costs the same on a small and on a large site, and on
+"""docs/design.md, invariant 2: one more post costs the same on a small and on a large site, and on
 a young and an old one."""
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from blogpub.table import PostRecord
 from blogpub_cli.main import build_parser
 from blogpub_cli.upload import UploadPathError, progress_line, skipped_summary, upload_plan
 from blogpub_local.invoke_command import apply_overrides, env_overrides
@@ -63,10 +64,14 @@ def test_progress_line_fills_with_the_count() -> None:
 
 def test_post_report_reads_the_post_item() -> None:
     published = post_report(
-        "posts/a.md", {"status": "published", "last_outcome": "published", "url": "/a/"}
+        "posts/a.md",
+        PostRecord("posts/a.md", "1", status="published", last_outcome="published", url="/a/"),
     )
     assert (published.status, published.url, published.error) == ("published", "/a/", None)
-    rejected = post_report("posts/b.md", {"last_outcome": "rejected", "last_error": "bad date"})
+    rejected = post_report(
+        "posts/b.md",
+        PostRecord("posts/b.md", "2", last_outcome="rejected", last_error="bad date"),
+    )
     assert (rejected.status, rejected.error) == ("rejected", "bad date")
     assert post_report("posts/c.md", None).status == "rejected"
 
@@ -130,3 +135,13 @@ def test_publish_uploads_only_posts_and_reports_the_rest(
         stored = [item["Key"] for item in s3.list_objects_v2(Bucket="source")["Contents"]]
     assert stored == ["posts/ok.md"]
     assert "skipped 2 files that are not posts" in capsys.readouterr().err
+
+
+def test_run_report_names_the_files_the_pipeline_would_ignore() -> None:
+    report = RunReport(skipped=["posts/_draft.md", "posts/Notes.MD"])
+
+    assert report.to_json()["skipped"] == ["posts/_draft.md", "posts/Notes.MD"]
+    assert "skipped 2 files that are not posts: posts/_draft.md, posts/Notes.MD" in (
+        report.summary(Path("_site"))
+    )
+    assert report.exit_code == EXIT_OK

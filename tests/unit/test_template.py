@@ -1,4 +1,4 @@
-"""template.yaml: what the code needs from it, least privilege and the DESIGN invariants.
+"""template.yaml: what the code needs from it, least privilege and the invariants of docs/design.md.
 
 The template is read with the CLI's CloudFormation loader (short tags in their long JSON forms)
 and SAM's Globals merged the way SAM merges them, so each test sees what a function gets.
@@ -438,7 +438,7 @@ def test_directory_urls_are_rewritten_at_the_viewer_request(resources: dict[str,
 def test_missing_pages_are_404_and_their_cached_miss_expires_quickly(
     resources: dict[str, Any],
 ) -> None:
-    # DESIGN invariant 3: a brand-new URL is never invalidated, so a miss must not linger.
+    # docs/design.md, invariant 3: a brand-new URL is never invalidated, so a miss must not linger.
     responses = properties_of(resources, "Distribution")["DistributionConfig"][
         "CustomErrorResponses"
     ]

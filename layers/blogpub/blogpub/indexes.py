@@ -6,7 +6,7 @@ from queries bounded by that page (never a scan); only pages whose bytes changed
 written, and the changed URLs that existed before are invalidated. Which pages exist and
 how each renders are the catalogue's rules, shared with the in-memory full render. After a
 write the page is rendered again and compared, so a builder that raced with another one
-repairs what it overwrote (DESIGN.md invariant 5).
+repairs what it overwrote (docs/design.md, invariant 5).
 """
 
 from __future__ import annotations

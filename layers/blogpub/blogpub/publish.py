@@ -3,7 +3,7 @@
 The order is: decide (stale? bad input?) -> one conditional table transaction -> write the
 post page -> re-read the record and repair the page if a newer version committed meanwhile.
 The transaction's condition on the stored sequencer is what makes duplicate and
-out-of-order events harmless (DESIGN.md invariant 4); the re-read makes concurrent
+out-of-order events harmless (docs/design.md, invariant 4); the re-read makes concurrent
 renders of one key converge (invariant 5).
 """
 

@@ -3,12 +3,12 @@
 Which index pages a site has, when each exists and what it reads are the page catalogue's
 rules (pages.py); this module draws each kind. The theme's words are in ``theme/labels.yml``.
 
-Safety (DESIGN.md invariant 8): autoescape is on for every template whatever its extension;
+Safety (docs/design.md, invariant 8): autoescape is on for every template whatever its extension;
 bodies arrive already sanitised by ``markup.render_body`` and are inserted as ``Markup``; a
 post's text is only ever template *data*, never template source.
 
 Post pages depend on their own post only (no previous/next links): publishing one post then
-re-renders one post page, never its neighbours (DESIGN.md invariant 2).
+re-renders one post page, never its neighbours (docs/design.md, invariant 2).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A rollback never writes a page. It copies an old version of a post back on top of its key
 (or deletes the key, leaving a delete marker, where the post must disappear); the S3 event
-that write produces reaches RenderPostFunction like any upload (DESIGN.md invariant 1).
+that write produces reaches RenderPostFunction like any upload (docs/design.md, invariant 1).
 Planning reads only; ``apply`` is the one place that writes to the source bucket.
 """
 

@@ -1,7 +1,7 @@
 """Every URL rule of the site, in one place.
 
 Post URLs follow Hexo's permalink tokens; index URLs are ours and stay stable as the site
-grows (DESIGN.md invariant 2): a landing page per listing plus one archive per month, never
+grows (docs/design.md, invariant 2): a landing page per listing plus one archive per month, never
 Hexo's newest-first ``page/N`` pagination. Paths are handled decoded ("/tags/中文/") and
 percent-encoded only at the edges: ``href`` for links, ``encode_path`` for the wire and for
 CloudFront invalidations.
