@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from blogpub.dates import local_date
 from blogpub.models import Post
-from blogpub.urls import local_date
 from playwright.sync_api import Locator
 
 from tests.browser.conftest import WIDTHS, PublishedSite, ReaderTab, TabOpener
@@ -102,7 +102,7 @@ def test_title_date_author_and_category_breadcrumb_are_visible(
     date = page.locator("article header time").first
     assert (
         date.inner_text().strip()
-        == local_date(post.date, published_site.settings).date().isoformat()
+        == local_date(post.date, published_site.settings.tz).date().isoformat()
     )
     assert_in_first_screen(date, seed_tab)
     author = page.locator("article header .author")

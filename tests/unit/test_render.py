@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from blogpub import urls
+from blogpub import dates, urls
 from blogpub.errors import UrlConflictError
 from blogpub.models import SITE, Entry, ListRef, MonthCount, Post
 from blogpub.pages import IndexPage, site_pages
@@ -333,7 +333,7 @@ def test_site_page_set_follows_the_listings(settings: Settings) -> None:
         "/robots.txt",
     }
     for post in published:
-        local = urls.local_date(post.date, settings)
+        local = dates.local_date(post.date, settings.tz)
         expected |= {
             urls.year_url(local.year),
             urls.sitemap_month_url(local.year, local.month),

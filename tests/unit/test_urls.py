@@ -312,12 +312,6 @@ def test_index_urls_are_reserved_so_no_post_can_take_them() -> None:
 # --- dates and encoding -----------------------------------------------------------------------
 
 
-def test_local_date_and_key() -> None:
-    moment = datetime(2022, 1, 31, 20, 30, 5, tzinfo=UTC)
-    assert urls.local_date(moment, SHANGHAI).isoformat() == "2022-02-01T04:30:05+08:00"
-    assert urls.local_date_key(moment, SHANGHAI) == "2022-02-01T04:30:05"
-
-
 def test_encode_path_percent_encodes_cjk_and_spaces_as_utf8_keeping_unreserved() -> None:
     path = "/categories/新媒体/a b/x~y_z-1.2/"
     encoded = urls.encode_path(path)

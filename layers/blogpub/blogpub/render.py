@@ -25,7 +25,7 @@ from typing import Any, Literal, Protocol
 import jinja2
 from markupsafe import Markup
 
-from blogpub import urls
+from blogpub import dates, urls
 from blogpub.errors import UrlConflictError
 from blogpub.markup import render_body
 from blogpub.models import (
@@ -107,7 +107,7 @@ def newest_first(entries: Iterable[Entry], settings: Settings) -> list[Entry]:
     """Newest first by local date, then by source key: the order of the table's sort keys."""
     return sorted(
         entries,
-        key=lambda entry: (urls.local_date_key(entry.date, settings), entry.source_key),
+        key=lambda entry: (dates.local_sort_key(entry.date, settings.tz), entry.source_key),
         reverse=True,
     )
 
@@ -138,7 +138,7 @@ class MemoryListings:
         return listings
 
     def _month_of(self, entry: Entry) -> tuple[int, int]:
-        local = urls.local_date(entry.date, self.settings)
+        local = dates.local_date(entry.date, self.settings.tz)
         return local.year, local.month
 
     def newest(self, ref: ListRef, limit: int) -> Sequence[Entry]:
@@ -246,7 +246,7 @@ def json_for_script(data: Any) -> Markup:
 
 
 def rfc3339(moment: datetime, settings: Settings) -> str:
-    return urls.local_date(moment, settings).isoformat()
+    return dates.local_date(moment, settings.tz).isoformat()
 
 
 @cache
@@ -325,7 +325,7 @@ class Renderer:
         )
 
     def _entry_view(self, entry: Entry) -> EntryView:
-        local = urls.local_date(entry.date, self.settings)
+        local = dates.local_date(entry.date, self.settings.tz)
         return EntryView(
             title=entry.title,
             href=self._href(entry.url),
@@ -365,8 +365,8 @@ class Renderer:
         """The post's page at ``urls.post_url(post)``, with what listings need of it."""
         url = urls.post_url(post, self.settings)
         body_html, excerpt_html = render_body(post.body, post.excerpt)
-        local = urls.local_date(post.date, self.settings)
-        updated = urls.local_date(post.updated, self.settings) if post.updated else None
+        local = dates.local_date(post.date, self.settings.tz)
+        updated = dates.local_date(post.updated, self.settings.tz) if post.updated else None
         cover = safe_image_url(post.cover, self.settings)
         description = plain_text(excerpt_html or body_html)
         hierarchies = urls.category_hierarchies(post, self.settings)

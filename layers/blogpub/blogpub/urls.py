@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote, unquote
 
@@ -172,18 +171,8 @@ def lists_of(post: Post, settings: Settings) -> tuple[ListRef, ...]:
     return (SITE, *category_refs(post, settings), *tag_refs(post, settings))
 
 
-def local_date(moment: datetime, settings: Settings) -> datetime:
-    """``dates.local_date`` in the site's timezone."""
-    return dates.local_date(moment, settings.tz)
-
-
-def local_date_key(moment: datetime, settings: Settings) -> str:
-    """``dates.local_sort_key`` in the site's timezone."""
-    return dates.local_sort_key(moment, settings.tz)
-
-
 def _permalink_values(post: Post, settings: Settings) -> dict[str, str]:
-    local = local_date(post.date, settings)
+    local = dates.local_date(post.date, settings.tz)
     chains = category_hierarchies(post, settings)
     # Hexo's :category is the slug of the post's last category, which includes its parents.
     category = "/".join(chains[0][-1].slugs) if chains else DEFAULT_CATEGORY
