@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.integration.harness import Pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "events"
@@ -95,6 +100,31 @@ def corpus_post_params() -> list[Any]:
         pytest.param(blog, post, id=f"{blog.name}/{post.relative_to(blog.posts_dir).as_posix()}")
         for blog, post in corpus_posts()
     ]
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Dummy credentials and no endpoint override; the environment is restored afterwards."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def pipeline(aws_env: None) -> Iterator[Pipeline]:
+    """A fresh in-process AWS (moto) with the pipeline's resources."""
+    from moto import mock_aws
+
+    from tests.integration.harness import Pipeline
+
+    with mock_aws():
+        yield Pipeline()
 
 
 @pytest.fixture(autouse=True)

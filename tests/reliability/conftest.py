@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +13,6 @@ from blogpub import service
 from blogpub.observability import logger, metrics
 from blogpub_local import moto_fidelity
 from blogpub_local.lambda_runtime import LambdaContext, load_handler
-from moto import mock_aws
 
 from tests.conftest import REPO
 from tests.integration.harness import Pipeline
@@ -50,27 +48,6 @@ def moto_build(request: pytest.FixtureRequest) -> Iterator[str]:
 def unflushed_metrics_dropped() -> None:
     """Tests that call blogpub.service directly leave metrics that no handler flushed."""
     metrics.clear_metrics()
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Dummy credentials and no endpoint override; the environment is restored afterwards."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-
-
-@pytest.fixture
-def pipeline(aws_env: None) -> Iterator[Pipeline]:
-    """A fresh in-process AWS with the pipeline's resources."""
-    with mock_aws():
-        yield Pipeline()
 
 
 def lambda_context(function_name: str) -> LambdaContext:
