@@ -9,6 +9,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,9 +57,10 @@ def run_blogpub(
     )
 
 
-def s3_client(stack: LocalStack) -> Any:
+def stack_client(stack: LocalStack, service: str) -> Any:
+    """A boto3 client of the local stack's endpoint, as an author's or admin's tools make."""
     return boto3.client(
-        "s3",
+        service,
         endpoint_url=stack.endpoint,
         region_name=stack.region,
         aws_access_key_id="testing",
@@ -66,13 +68,24 @@ def s3_client(stack: LocalStack) -> Any:
     )
 
 
+def s3_client(stack: LocalStack) -> Any:
+    return stack_client(stack, "s3")
+
+
+@contextmanager
+def local_stack(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[LocalStack]:
+    """The real pipeline (template.yaml's functions) on moto, with a state file of its own."""
+    state = tmp_path_factory.mktemp(name) / "local.json"
+    with LocalStack(
+        StackOptions(TEMPLATE, stack_name=f"blogpub-{name}", state_file=state)
+    ) as running:
+        yield running
+
+
 # Package scope: stopped (pollers first) before other packages reset moto's backends.
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """The real pipeline (template.yaml's functions) on moto, with a state file."""
-    state = tmp_path_factory.mktemp("state") / "local.json"
-    options = StackOptions(TEMPLATE, stack_name="blogpub-e2e", state_file=state)
-    with LocalStack(options) as running:
+    with local_stack(tmp_path_factory, "e2e") as running:
         yield running
 
 

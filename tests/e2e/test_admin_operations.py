@@ -9,12 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 from blogpub.table import PostTable
 from blogpub_local.stack import LocalStack
 
-from tests.e2e.conftest import http_get, run_blogpub, s3_client
+from tests.e2e.conftest import http_get, run_blogpub, s3_client, stack_client
 
 pytestmark = pytest.mark.e2e
 
@@ -29,13 +28,7 @@ def post_text(title: str, *, date: str, categories: str, body: str = "Body text.
 def invoke_rollback_function(stack: LocalStack, payload: dict[str, Any]) -> dict[str, Any]:
     """RollbackFunction by name, as an admin's `aws lambda invoke` reaches it."""
     assert stack.info is not None
-    client = boto3.client(
-        "lambda",
-        endpoint_url=stack.endpoint,
-        region_name=stack.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    client = stack_client(stack, "lambda")
     response = client.invoke(
         FunctionName=stack.info.functions["RollbackFunction"],
         Payload=json.dumps(payload).encode(),

@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
 from blogpub import keys
 from blogpub.errors import PostError
@@ -28,10 +27,10 @@ from blogpub.reader import read_post
 from blogpub.rebuild import LIST_KINDS
 from blogpub.settings import Settings
 from blogpub.table import EventRecord, PostRecord, PostTable, from_item
-from blogpub_local.stack import LocalStack, StackOptions
+from blogpub_local.stack import LocalStack
 
 from tests.conftest import REPO
-from tests.e2e.conftest import TEMPLATE, s3_client
+from tests.e2e.conftest import local_stack, s3_client, stack_client
 from tests.integration.test_pipeline import expected_site
 
 pytestmark = pytest.mark.e2e
@@ -129,12 +128,7 @@ def upload_plan(rng: random.Random) -> list[Upload]:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    options = StackOptions(
-        TEMPLATE,
-        stack_name="blogpub-concurrency",
-        state_file=tmp_path_factory.mktemp("concurrency") / "local.json",
-    )
-    with LocalStack(options) as running:
+    with local_stack(tmp_path_factory, "concurrency") as running:
         yield running
 
 
@@ -160,13 +154,7 @@ def run_uploads(stack: LocalStack, plan: list[Upload]) -> None:
 
 def redeliver(stack: LocalStack, count: int, rng: random.Random, stop: threading.Event) -> int:
     """Send copies of already delivered S3 records to RenderPostFunction, as S3 may."""
-    lambda_client = boto3.client(
-        "lambda",
-        endpoint_url=stack.endpoint,
-        region_name=stack.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    lambda_client = stack_client(stack, "lambda")
     function = stack.functions["RenderPostFunction"].spec.function_name
     sent = 0
     while sent < count and not stop.is_set():

@@ -12,9 +12,9 @@ import pytest
 from blogpub import service
 from blogpub.replay import EventReplay, StreamBatchReplay, replay_for
 from blogpub.table import PostTable
-from blogpub_local.stack import LocalStack, StackOptions
+from blogpub_local.stack import LocalStack
 
-from tests.e2e.conftest import TEMPLATE, run_blogpub, s3_client
+from tests.e2e.conftest import local_stack, run_blogpub, s3_client
 from tests.integration.test_pipeline import expected_site
 from tests.reliability.faults import S3_ACCESS_DENIED, FaultInjector, FaultPlan, url_contains
 from tests.reliability.posts import hexo_post
@@ -30,12 +30,7 @@ BAD_KEY = "posts/kitchen/undated.md"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    options = StackOptions(
-        TEMPLATE,
-        stack_name="blogpub-dead-letters",
-        state_file=tmp_path_factory.mktemp("dead-letters") / "local.json",
-    )
-    with LocalStack(options) as running:
+    with local_stack(tmp_path_factory, "dead-letters") as running:
         yield running
 
 

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from blogpub_local.stack import LocalStack, StackOptions
+from blogpub_local.stack import LocalStack
 
 from tests.conftest import load_event
-from tests.e2e.conftest import TEMPLATE, s3_client
+from tests.e2e.conftest import local_stack, s3_client
 from tests.reliability.posts import hexo_post
 
 pytestmark = pytest.mark.e2e
@@ -23,12 +23,7 @@ POST = hexo_post("Tomatoes, at last", "2024-08-09 10:00:00", categories=["Garden
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    options = StackOptions(
-        TEMPLATE,
-        stack_name="blogpub-partial-batches",
-        state_file=tmp_path_factory.mktemp("partial-batches") / "local.json",
-    )
-    with LocalStack(options) as running:
+    with local_stack(tmp_path_factory, "partial-batches") as running:
         yield running
 
 
