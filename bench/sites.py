@@ -20,9 +20,12 @@ from urllib.parse import quote_plus
 
 import boto3
 from blogpub import service
+from blogpub_local.cfn_yaml import load_template
+from blogpub_local.resources import declared_table_request, site_distribution_config
 from capacity import CapacityRecorder
 from environment import REGION
 from posts import post_key, post_source
+from probes import REPO
 
 SEED_CHUNK = 1000  # posts published between two index builds while seeding
 STREAM_BATCH = 100  # BatchSize of BuildIndexesFunction's stream event source
@@ -126,19 +129,12 @@ class Site:
         s3.put_bucket_versioning(Bucket=self.source, VersioningConfiguration={"Status": "Enabled"})
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         dynamodb.create_table(
-            TableName=self.table,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            **declared_table_request(load_template(REPO / "template.yaml"), self.table)
         )
-        self.distribution_id = _create_distribution(name, self.bucket)
+        distribution = boto3.client("cloudfront", region_name=REGION).create_distribution(
+            DistributionConfig=site_distribution_config(name, self.bucket, REGION)
+        )
+        self.distribution_id = str(distribution["Distribution"]["Id"])
         self._s3 = s3
         # botocore omits this endpoint's trailing "/", which moto's in-process router needs.
         self._streams = boto3.client(
@@ -295,32 +291,6 @@ class Site:
         self.activate()
         self.render(self.remove(key))
         self.build(self.pending_records())
-
-
-def _create_distribution(name: str, bucket: str) -> str:
-    distribution = boto3.client("cloudfront", region_name=REGION).create_distribution(
-        DistributionConfig={
-            "CallerReference": name,
-            "Comment": name,
-            "Enabled": True,
-            "Origins": {
-                "Quantity": 1,
-                "Items": [
-                    {
-                        "Id": "site",
-                        "DomainName": f"{bucket}.s3.{REGION}.amazonaws.com",
-                        "S3OriginConfig": {"OriginAccessIdentity": ""},
-                    }
-                ],
-            },
-            "DefaultCacheBehavior": {
-                "TargetOriginId": "site",
-                "ViewerProtocolPolicy": "redirect-to-https",
-                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
-            },
-        }
-    )
-    return str(distribution["Distribution"]["Id"])
 
 
 def newcomer(repetition: int) -> tuple[str, str]:

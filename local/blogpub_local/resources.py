@@ -106,6 +106,24 @@ def _table_request(name: str, properties: Mapping[str, Any]) -> dict[str, Any]:
     return request
 
 
+def declared_table_request(template: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """CreateTable for the template's one DynamoDB table, under ``name`` (tests, bench)."""
+    (table,) = [
+        resource
+        for resource in (template.get("Resources") or {}).values()
+        if resource.get("Type") == "AWS::DynamoDB::Table"
+    ]
+    return _table_request(name, table["Properties"])
+
+
+def site_distribution_config(name: str, bucket: str, region: str) -> dict[str, Any]:
+    """A DistributionConfig moto accepts for a distribution in front of ``bucket``."""
+    origin = {"Id": "site", "DomainName": f"{bucket}.s3.{region}.amazonaws.com"}
+    return distribution_config(
+        name, {"DistributionConfig": {"Comment": name, "Origins": [origin]}}, name
+    )
+
+
 def _create_table(
     logical_id: str, properties: Mapping[str, Any], resolver: IntrinsicResolver, clients: Clients
 ) -> str:

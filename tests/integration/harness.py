@@ -16,6 +16,10 @@ from urllib.parse import quote_plus
 
 import boto3
 from blogpub import service
+from blogpub_local.cfn_yaml import load_template
+from blogpub_local.resources import declared_table_request, site_distribution_config
+
+from tests.conftest import REPO
 
 REGION = "us-east-1"
 SOURCE = "blogpub-source"
@@ -29,42 +33,16 @@ def create_resources() -> str:
     for bucket in (SOURCE, SITE):
         s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=SOURCE, VersioningConfiguration={"Status": "Enabled"})
-    boto3.client("dynamodb", region_name=REGION).create_table(
-        TableName=TABLE,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
+    create_table(boto3.client("dynamodb", region_name=REGION), TABLE)
     distribution = boto3.client("cloudfront", region_name=REGION).create_distribution(
-        DistributionConfig={
-            "CallerReference": "blogpub-test",
-            "Comment": "blogpub",
-            "Enabled": True,
-            "Origins": {
-                "Quantity": 1,
-                "Items": [
-                    {
-                        "Id": "site",
-                        "DomainName": f"{SITE}.s3.{REGION}.amazonaws.com",
-                        "S3OriginConfig": {"OriginAccessIdentity": ""},
-                    }
-                ],
-            },
-            "DefaultCacheBehavior": {
-                "TargetOriginId": "site",
-                "ViewerProtocolPolicy": "redirect-to-https",
-                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
-            },
-        }
+        DistributionConfig=site_distribution_config("blogpub-test", SITE, REGION)
     )
     return str(distribution["Distribution"]["Id"])
+
+
+def create_table(client: Any, name: str) -> None:
+    """The table template.yaml declares (keys, stream), under ``name``."""
+    client.create_table(**declared_table_request(load_template(REPO / "template.yaml"), name))
 
 
 def environment(distribution_id: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ from blogpub_local.moto_fidelity import serialize_plain_result
 from moto import mock_aws
 from moto.core.responses import ActionResult
 
-from tests.integration.harness import Pipeline
+from tests.integration.harness import Pipeline, create_table
 
 POST = """---
 title: 'Fidelity {index}'
@@ -78,18 +78,7 @@ def test_query_reads_the_key_range_in_dynamodb_order(aws_env: None) -> None:
     alphabet = "0123456789-:T#abc周报编程é"
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="t",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_table(client, "t")
         stored: dict[str, set[str]] = {"a": set(), "b": set()}
         for _ in range(400):
             pk = rng.choice("ab")
