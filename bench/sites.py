@@ -13,7 +13,6 @@ import itertools
 import os
 import time
 import tracemalloc
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
@@ -22,6 +21,7 @@ import boto3
 from blogpub import service
 from blogpub_local.cfn_yaml import load_template
 from blogpub_local.resources import declared_table_request, site_distribution_config
+from blogpub_local.stream_poller import TableStream
 from capacity import CapacityRecorder
 from environment import REGION
 from posts import post_key, post_source
@@ -142,14 +142,7 @@ class Site:
             region_name=REGION,
             endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com/",
         )
-        arn = dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
-        shards = self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-        self._iterators = [
-            self._streams.get_shard_iterator(
-                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            for shard in shards
-        ]
+        self._stream = TableStream(dynamodb, self._streams, self.table)
 
     def activate(self) -> service.Runtime:
         """Point the functions at this site and make their clients (outside any timing)."""
@@ -187,16 +180,7 @@ class Site:
         return service.render_post_event(event)
 
     def pending_records(self) -> list[dict[str, Any]]:
-        return list(self._stream_records())
-
-    def _stream_records(self) -> Iterator[dict[str, Any]]:
-        for index in range(len(self._iterators)):
-            while True:
-                response = self._streams.get_records(ShardIterator=self._iterators[index])
-                self._iterators[index] = response["NextShardIterator"]
-                if not response["Records"]:
-                    break
-                yield from (dict(record) for record in response["Records"])
+        return list(self._stream.records())
 
     def build(self, records: list[dict[str, Any]], batch_size: int = STREAM_BATCH) -> None:
         for start in range(0, len(records), batch_size):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -240,3 +240,30 @@ class StreamPoller(Poller):
         self.abandoned_batches.append(record | {"errorMessage": str(error or "item failures")})
         if self.source.on_failure_arn:
             self.send_failure(self.source.on_failure_arn, record)
+
+
+class TableStream:
+    """A table's stream read from its start, shard by shard, as records arrive (tests, bench).
+
+    ``streams`` is a dynamodbstreams client; each ``records()`` call yields what is new.
+    """
+
+    def __init__(self, dynamodb: Any, streams: Any, table: str) -> None:
+        self._streams = streams
+        arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        self._iterators = [
+            streams.get_shard_iterator(
+                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            for shard in shards
+        ]
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        for index in range(len(self._iterators)):
+            while True:
+                response = self._streams.get_records(ShardIterator=self._iterators[index])
+                self._iterators[index] = response["NextShardIterator"]
+                if not response["Records"]:
+                    break
+                yield from (dict(record) for record in response["Records"])

@@ -19,7 +19,6 @@ from moto import mock_aws
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
 
-from tests.integration.conftest import aws_env  # noqa: F401 - the fixture, re-exported
 from tests.integration.harness import REGION, SITE, SOURCE, TABLE, Pipeline, s3_event
 
 
@@ -122,6 +121,6 @@ def utc_now_after_a_second() -> datetime:
 
 
 @pytest.fixture
-def admin_pipeline(aws_env: None) -> Iterator[AdminPipeline]:  # noqa: F811
+def admin_pipeline(aws_env: None) -> Iterator[AdminPipeline]:
     with mock_aws():
         yield AdminPipeline()

@@ -72,6 +72,18 @@ def s3_client(stack: LocalStack) -> Any:
     return stack_client(stack, "s3")
 
 
+def site_objects(stack: LocalStack) -> dict[str, bytes]:
+    """Every object of the stack's site bucket, by key."""
+    assert stack.info is not None
+    s3 = s3_client(stack)
+    pages = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.info.site_bucket):
+        for obj in page.get("Contents", []):
+            body = s3.get_object(Bucket=stack.info.site_bucket, Key=obj["Key"])["Body"].read()
+            pages[obj["Key"]] = body
+    return pages
+
+
 @contextmanager
 def local_stack(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[LocalStack]:
     """The real pipeline (template.yaml's functions) on moto, with a state file of its own."""

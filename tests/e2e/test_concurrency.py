@@ -30,7 +30,7 @@ from blogpub.table import EventRecord, PostRecord, PostTable, from_item
 from blogpub_local.stack import LocalStack
 
 from tests.conftest import REPO
-from tests.e2e.conftest import local_stack, s3_client, stack_client
+from tests.e2e.conftest import local_stack, s3_client, site_objects, stack_client
 from tests.integration.test_pipeline import expected_site
 
 pytestmark = pytest.mark.e2e
@@ -185,17 +185,6 @@ def source_objects(stack: LocalStack) -> dict[str, tuple[bytes, str]]:
             response = s3.get_object(Bucket=stack.info.source_bucket, Key=obj["Key"])
             found[obj["Key"]] = (response["Body"].read(), response["VersionId"])
     return found
-
-
-def site_objects(stack: LocalStack) -> dict[str, bytes]:
-    assert stack.info is not None
-    s3 = s3_client(stack)
-    pages = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.info.site_bucket):
-        for obj in page.get("Contents", []):
-            body = s3.get_object(Bucket=stack.info.site_bucket, Key=obj["Key"])["Body"].read()
-            pages[obj["Key"]] = body
-    return pages
 
 
 def table_items(stack: LocalStack) -> list[dict[str, Any]]:

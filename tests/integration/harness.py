@@ -16,10 +16,15 @@ from urllib.parse import quote_plus
 
 import boto3
 from blogpub import service
+from blogpub_local import moto_fidelity
 from blogpub_local.cfn_yaml import load_template
 from blogpub_local.resources import declared_table_request, site_distribution_config
+from blogpub_local.stream_poller import TableStream
 
 from tests.conftest import REPO
+
+# The local stack's moto: all-or-nothing transactions as DynamoDB's, for every suite on moto.
+moto_fidelity.install()
 
 REGION = "us-east-1"
 SOURCE = "blogpub-source"
@@ -127,15 +132,7 @@ class Pipeline:
             region_name=REGION,
             endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com/",
         )
-        self._streams = streams
-        arn = self.dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
-        shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-        self._iterators = [
-            streams.get_shard_iterator(
-                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            for shard in shards
-        ]
+        self._stream = TableStream(self.dynamodb, streams, TABLE)
         self.render_results: list[dict[str, Any]] = []
         self.build_reports: list[dict[str, Any]] = []
 
@@ -180,13 +177,7 @@ class Pipeline:
         return result
 
     def stream_records(self) -> Iterator[dict[str, Any]]:
-        for index in range(len(self._iterators)):
-            while True:
-                response = self._streams.get_records(ShardIterator=self._iterators[index])
-                self._iterators[index] = response["NextShardIterator"]
-                if not response["Records"]:
-                    break
-                yield from response["Records"]
+        return self._stream.records()
 
     def build(self, batch_size: int = 100) -> list[dict[str, Any]]:
         """Feed every pending stream record to the index builder, in batches."""

@@ -18,8 +18,6 @@ from tests.conftest import REPO
 from tests.integration.harness import Pipeline
 from tests.reliability.faults import FaultInjector
 
-moto_fidelity.install()
-
 Handler = Callable[[dict[str, Any], Any], Any]
 
 

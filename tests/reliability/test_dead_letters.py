@@ -14,7 +14,7 @@ from blogpub.replay import EventReplay, StreamBatchReplay, replay_for
 from blogpub.table import PostTable
 from blogpub_local.stack import LocalStack
 
-from tests.e2e.conftest import local_stack, run_blogpub, s3_client
+from tests.e2e.conftest import local_stack, run_blogpub, s3_client, site_objects
 from tests.integration.test_pipeline import expected_site
 from tests.reliability.faults import S3_ACCESS_DENIED, FaultInjector, FaultPlan, url_contains
 from tests.reliability.posts import hexo_post
@@ -147,14 +147,3 @@ def test_replay_of_an_unknown_queue_is_a_usage_error(stack: LocalStack, tmp_path
 
     assert answer.returncode == 2
     assert "no queue 'NoSuchQueue'" in answer.stderr
-
-
-def site_objects(stack: LocalStack) -> dict[str, bytes]:
-    assert stack.info is not None
-    s3 = s3_client(stack)
-    pages = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.info.site_bucket):
-        for obj in page.get("Contents", []):
-            body = s3.get_object(Bucket=stack.info.site_bucket, Key=obj["Key"])["Body"].read()
-            pages[obj["Key"]] = body
-    return pages

@@ -7,7 +7,7 @@ rejected one (keys.py); both partitions sort by time, so "the newest N" is one q
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from blogpub.table import EventRecord, PostTable
@@ -26,15 +26,7 @@ class StatusLine:
     error: str | None = None  # rejections: the message naming the file and the problem
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "at": self.at,
-            "source_key": self.source_key,
-            "version_id": self.version_id,
-            "outcome": self.outcome,
-            "url": self.url,
-            "reason": self.reason,
-            "error": self.error,
-        }
+        return asdict(self)
 
 
 def status_line(record: EventRecord, *, outcome: str | None = None) -> StatusLine:

@@ -35,28 +35,20 @@ class SourceVersion:
 
 def versions_in_listing(response: Mapping[str, Any]) -> list[SourceVersion]:
     """The versions and delete markers of one ListObjectVersions page, in no particular order."""
-    found = [
-        SourceVersion(
+
+    def version(item: Mapping[str, Any], *, is_delete_marker: bool) -> SourceVersion:
+        return SourceVersion(
             key=str(item["Key"]),
             version_id=str(item["VersionId"]),
             last_modified=item["LastModified"],
             is_latest=bool(item.get("IsLatest")),
-            is_delete_marker=False,
-            etag=str(item.get("ETag", "")).strip('"'),
+            is_delete_marker=is_delete_marker,
+            etag="" if is_delete_marker else str(item.get("ETag", "")).strip('"'),
         )
-        for item in response.get("Versions", [])
+
+    return [version(item, is_delete_marker=False) for item in response.get("Versions", [])] + [
+        version(item, is_delete_marker=True) for item in response.get("DeleteMarkers", [])
     ]
-    found += [
-        SourceVersion(
-            key=str(item["Key"]),
-            version_id=str(item["VersionId"]),
-            last_modified=item["LastModified"],
-            is_latest=bool(item.get("IsLatest")),
-            is_delete_marker=True,
-        )
-        for item in response.get("DeleteMarkers", [])
-    ]
-    return found
 
 
 def newest_first(versions: Iterable[SourceVersion]) -> list[SourceVersion]:
