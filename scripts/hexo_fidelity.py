@@ -265,7 +265,7 @@ def compare(hexo: Build, blogpub: Build, site_url: str, root: str) -> dict[str, 
     post_urls["same_url_for_same_file"] = sum(
         hexo.posts[s] == blogpub.posts[s] for s in same_source
     )
-    scores = []
+    scores: list[dict[str, Any]] = []
     for source in same_source:
         left = element_text(hexo.pages.get(hexo.posts[source], ""), hexo.body_class)
         right = element_text(blogpub.pages.get(blogpub.posts[source], ""), blogpub.body_class)
@@ -273,7 +273,7 @@ def compare(hexo: Build, blogpub: Build, site_url: str, root: str) -> dict[str, 
             scores.append({"post": source, "ratio": 0.0, "missing_body": True})
             continue
         scores.append({"post": source, "ratio": round(similarity(left, right), 4)})
-    ratios = [score["ratio"] for score in scores]
+    ratios: list[float] = [score["ratio"] for score in scores]
     report: dict[str, Any] = {
         "urls": {
             "posts": post_urls,
