@@ -1,7 +1,7 @@
 """How close blogpub's site is to Hexo 7's for one Hexo folder (`make fidelity HEXO=path`).
 
 Builds the folder twice, with Hexo 7 (npm: hexo@7, hexo-renderer-marked, the default generators
-and the landscape theme, so that every build has the same known article container) and with
+and the site's theme when HEXO_THEMES knows it, else landscape: a known article container) and with
 `blogpub local run`, then compares: URLs of posts, categories and tags; the article text of each
 post (tags stripped, whitespace normalised, difflib ratio); raw `{%` left in pages; highlighted
 code blocks; broken internal links and images. Writes a JSON report and prints a summary.
@@ -40,7 +40,12 @@ HEXO_PACKAGES = {
     "hexo-generator-tag": "^2.0.0",
     "hexo-theme-landscape": "^1.0.0",
 }
-HEXO_BODY_CLASS = "article-entry"  # landscape's article body
+# Themes the Hexo build can use, from npm, with the class of their article body element:
+# the site's own when listed (its tags, e.g. NexT's `note`, then build), else landscape.
+HEXO_THEMES = {
+    "landscape": ("hexo-theme-landscape", "^1.0.0", "article-entry"),
+    "next": ("hexo-theme-next", "^8.20.0", "post-body"),
+}
 BLOGPUB_BODY_CLASS = "post-body"  # blogpub theme/post.html
 WORST = 10
 _FAILED_POST = re.compile(r"(_posts/[^\s:\]\[]+?\.(?:md|markdown))")
@@ -133,21 +138,41 @@ def highlighted_blocks(page: str) -> int:
 
 
 class _References(HTMLParser):
-    def __init__(self) -> None:
+    """``<a href>`` and ``<img src>``, of the whole page or only inside the first element
+    carrying ``css_class``."""
+
+    def __init__(self, css_class: str | None = None) -> None:
         super().__init__(convert_charrefs=True)
+        self.css_class = css_class
+        self.depth = 0 if css_class else 1
+        self.done = False
         self.found: list[tuple[str, str]] = []  # (kind, target)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.done:
+            return
         values = dict(attrs)
+        if not self.depth:
+            if self.css_class in (values.get("class") or "").split():
+                self.depth = 1
+            return
+        if tag not in _VOID:
+            self.depth += 1
         if tag == "a" and values.get("href"):
             self.found.append(("link", str(values["href"])))
         elif tag in ("img", "source") and values.get("src"):
             self.found.append(("image", str(values["src"])))
 
+    def handle_endtag(self, tag: str) -> None:
+        if self.css_class and self.depth and not self.done and tag not in _VOID:
+            self.depth -= 1
+            self.done = not self.depth
 
-def page_references(page: str) -> list[tuple[str, str]]:
-    """(``link``|``image``, target) of every ``<a href>`` and ``<img src>`` of a page."""
-    parser = _References()
+
+def page_references(page: str, css_class: str | None = None) -> list[tuple[str, str]]:
+    """(``link``|``image``, target) of every ``<a href>`` and ``<img src>`` of a page, or
+    of its first element with ``css_class``."""
+    parser = _References(css_class)
     parser.feed(page)
     parser.close()
     return parser.found
@@ -184,12 +209,17 @@ def resolves(site_dir: Path, path: str) -> bool:
 
 
 def broken_references(
-    pages: Mapping[str, str], site_dir: Path, site_url: str, root: str
+    pages: Mapping[str, str],
+    site_dir: Path,
+    site_url: str,
+    root: str,
+    css_class: str | None = None,
 ) -> dict[str, Any]:
-    """Internal links and images of ``pages`` (site path -> HTML) that resolve to nothing."""
+    """Internal links and images of ``pages`` (site path -> HTML; only those inside the
+    element with ``css_class`` when given) that resolve to nothing."""
     broken: dict[str, list[tuple[str, str]]] = {"link": [], "image": []}
     for page_path, page in sorted(pages.items()):
-        for kind, target in page_references(page):
+        for kind, target in page_references(page, css_class):
             path = internal_path(target, page_path, site_url, root)
             if path is not None and not resolves(site_dir, path):
                 broken[kind].append((page_path, target))
@@ -306,6 +336,10 @@ def compare(hexo: Build, blogpub: Build, site_url: str, root: str) -> dict[str, 
         report.setdefault("broken", {})[name] = broken_references(
             build.pages, build.site_dir, site_url, root
         )
+        # the theme differs (landscape's chrome against blogpub's): the post bodies compare
+        report.setdefault("broken_in_post_bodies", {})[name] = broken_references(
+            post_pages, build.site_dir, site_url, root, build.body_class
+        )
     return report
 
 
@@ -325,11 +359,15 @@ def summary(report: Mapping[str, Any]) -> str:
     for worst in text["worst"][:5]:
         lines.append(f"    {worst['ratio']:.4f}  {worst['post']}")
     for name in ("hexo", "blogpub"):
-        raw, code, broken = (report[k][name] for k in ("raw_tags", "highlighted_blocks", "broken"))
+        raw, code, broken, body = (
+            report[k][name]
+            for k in ("raw_tags", "highlighted_blocks", "broken", "broken_in_post_bodies")
+        )
         lines.append(
             f"  {name:<8} raw tags on {raw['pages']} pages; highlighted {code['highlighted']} of "
             f"{code['code_blocks']} code blocks; broken links {broken['links']}, "
-            f"images {broken['images']}"
+            f"images {broken['images']} (in post bodies: links {body['links']}, "
+            f"images {body['images']})"
         )
     if report["hexo_failed_posts"]:
         lines.append(f"  Hexo could not build: {', '.join(report['hexo_failed_posts'])}")
@@ -382,8 +420,8 @@ def _post_files(folder: Path) -> list[Path]:
     ]
 
 
-def _npm_project(cache: Path) -> Path:
-    """A node_modules with Hexo 7, installed once per cache folder."""
+def _npm_project(cache: Path, theme: str) -> Path:
+    """A node_modules with Hexo 7 and the theme, installed once per cache folder."""
     project = cache / "hexo7"
     if not (project / "node_modules" / "hexo").is_dir():
         project.mkdir(parents=True, exist_ok=True)
@@ -395,6 +433,13 @@ def _npm_project(cache: Path) -> Path:
         }
         (project / "package.json").write_text(json.dumps(package, indent=2))
         subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=project, check=True)
+    package, version, _ = HEXO_THEMES[theme]
+    if not (project / "node_modules" / package).is_dir():
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", f"{package}@{version}"],
+            cwd=project,
+            check=True,
+        )
     return project
 
 
@@ -410,10 +455,12 @@ hexo.extend.filter.register('after_generate', function () {
 """
 
 
-def build_hexo(site: Site, work: Path, cache: Path, attempts: int = 20) -> Build:
+def build_hexo(site: Site, work: Path, cache: Path, attempts: int = 100) -> Build:
     """Generate the site with Hexo 7; a post that aborts Hexo's build is set aside and the
     build retried, so the comparison covers every post Hexo itself builds."""
-    project = _npm_project(cache)
+    theme = str(site.config.get("theme") or "landscape")
+    theme = theme if theme in HEXO_THEMES else "landscape"
+    project = _npm_project(cache, theme)
     hexo_dir = work / "hexo"
     shutil.rmtree(hexo_dir, ignore_errors=True)
     (hexo_dir / "source").mkdir(parents=True)
@@ -426,7 +473,7 @@ def build_hexo(site: Site, work: Path, cache: Path, attempts: int = 20) -> Build
             ignore=shutil.ignore_patterns("_config.yml", "node_modules", ".git", "themes"),
         )
     config = dict(site.config)
-    config["theme"] = "landscape"  # the same known article container for every site
+    config["theme"] = theme
     config.pop("deploy", None)
     (hexo_dir / "_config.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
     (hexo_dir / "package.json").write_text((project / "package.json").read_text())
@@ -436,7 +483,7 @@ def build_hexo(site: Site, work: Path, cache: Path, attempts: int = 20) -> Build
     failed: list[str] = []
     for _ in range(attempts):
         done = subprocess.run(
-            [str(project / "node_modules" / ".bin" / "hexo"), "generate", "--silent"],
+            [str(project / "node_modules" / ".bin" / "hexo"), "generate"],
             check=False,
             cwd=hexo_dir,
             capture_output=True,
@@ -466,7 +513,7 @@ def build_hexo(site: Site, work: Path, cache: Path, attempts: int = 20) -> Build
         listing_paths(pages, str(site.config.get("category_dir") or "categories")),
         listing_paths(pages, str(site.config.get("tag_dir") or "tags")),
         pages,
-        HEXO_BODY_CLASS,
+        HEXO_THEMES[theme][2],
         failed,
     )
 

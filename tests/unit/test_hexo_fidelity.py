@@ -71,6 +71,15 @@ def test_internal_paths_resolve_relative_and_absolute_references() -> None:
     assert fidelity.internal_path("/elsewhere/", "/", url, root) is None
 
 
+def test_references_of_one_element_only() -> None:
+    page = (
+        '<a href="/nav/">n</a><div class="post-body"><div><a href="/in/">i</a></div>'
+        '<img src="/in.png"></div><a href="/after/">a</a>'
+    )
+    assert fidelity.page_references(page, "post-body") == [("link", "/in/"), ("image", "/in.png")]
+    assert len(fidelity.page_references(page)) == 4
+
+
 def _site(tmp_path: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         file = tmp_path / name
@@ -152,5 +161,6 @@ def test_compare_two_tiny_builds(tmp_path: Path) -> None:
     assert report["highlighted_blocks"]["hexo"] == {"highlighted": 2, "code_blocks": 2}
     assert report["highlighted_blocks"]["blogpub"] == {"highlighted": 0, "code_blocks": 2}
     assert report["blogpub_failed_posts"] == ["s.md"]
+    assert report["broken_in_post_bodies"]["hexo"]["links"] == 0
     text = fidelity.summary(report)
     assert "text: 2 posts compared" in text and "blogpub rejected: 1 posts" in text
