@@ -425,18 +425,18 @@ def _npm_project(cache: Path, theme: str) -> Path:
     project = cache / "hexo7"
     if not (project / "node_modules" / "hexo").is_dir():
         project.mkdir(parents=True, exist_ok=True)
-        package = {
+        manifest = {
             "name": "hexo-fidelity",
             "private": True,
             "hexo": {"version": ""},  # hexo-cli runs `generate` only in a folder that has it
             "dependencies": HEXO_PACKAGES,
         }
-        (project / "package.json").write_text(json.dumps(package, indent=2))
+        (project / "package.json").write_text(json.dumps(manifest, indent=2))
         subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=project, check=True)
-    package, version, _ = HEXO_THEMES[theme]
-    if not (project / "node_modules" / package).is_dir():
+    theme_package, version, _ = HEXO_THEMES[theme]
+    if not (project / "node_modules" / theme_package).is_dir():
         subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", f"{package}@{version}"],
+            ["npm", "install", "--no-audit", "--no-fund", f"{theme_package}@{version}"],
             cwd=project,
             check=True,
         )
