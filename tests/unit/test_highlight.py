@@ -16,6 +16,8 @@ from blogpub.highlight import (
 from blogpub.settings import load_settings
 from blogpub.tags import TagContext, expand_tags
 
+from tests.conftest import REPO
+
 CMARK_JS = (
     '<pre><code class="language-js">const a = &quot;x&lt;y&quot;;\nreturn 1;\n</code></pre>\n'
 )
@@ -167,3 +169,14 @@ def test_class_names_are_those_the_stylesheet_may_style() -> None:
     for classes in re.findall(r'class="([^"]*)"', out):
         for name in classes.split():
             assert re.fullmatch(r"[a-z0-9]+", name), name
+
+
+def test_stylesheet_colours_the_token_classes_in_light_and_dark() -> None:
+    css = (REPO / "layers/blogpub/blogpub/theme/highlight.css").read_text(encoding="utf-8")
+    light, dark = css.split("@media (prefers-color-scheme: dark)", 1)
+    out = highlight_block('def f(x):\n    return "s" + 1  # c', "python", HighlightSettings())
+    styled = {"k", "nf", "s2", "mi", "c1"}
+    assert styled <= set(re.findall(r'class="([a-z0-9]+)"', out))
+    for name in styled:
+        assert f".highlight .{name}" in light and f".highlight .{name}" in dark, name
+    assert "url(" not in css and "<script" not in css and "@import" not in css
