@@ -289,12 +289,17 @@ def _url_table(left: set[str], right: set[str]) -> dict[str, Any]:
 def compare(hexo: Build, blogpub: Build, site_url: str, root: str) -> dict[str, Any]:
     """The report: URL agreement, article text similarity, raw tags, highlighting, links."""
     same_source = sorted(set(hexo.posts) & set(blogpub.posts))
+    # URLs of the posts both builds made (a post Hexo set aside is listed, not compared)
     post_urls = _url_table(
-        {hexo.posts[s] for s in hexo.posts}, {blogpub.posts[s] for s in blogpub.posts}
+        {hexo.posts[s] for s in same_source}, {blogpub.posts[s] for s in same_source}
     )
     post_urls["same_url_for_same_file"] = sum(
         hexo.posts[s] == blogpub.posts[s] for s in same_source
     )
+    post_urls["built_by_hexo"] = len(hexo.posts)
+    post_urls["built_by_blogpub"] = len(blogpub.posts)
+    post_urls["only_built_by_hexo"] = sorted(set(hexo.posts) - set(blogpub.posts))[:WORST]
+    post_urls["only_built_by_blogpub"] = sorted(set(blogpub.posts) - set(hexo.posts))[:WORST]
     scores: list[dict[str, Any]] = []
     for source in same_source:
         left = element_text(hexo.pages.get(hexo.posts[source], ""), hexo.body_class)
@@ -486,6 +491,9 @@ def build_hexo(site: Site, work: Path, cache: Path, attempts: int = 100) -> Buil
             [str(project / "node_modules" / ".bin" / "hexo"), "generate"],
             check=False,
             cwd=hexo_dir,
+            # Hexo formats permalink dates in the machine's zone: build as the author would
+            env=os.environ
+            | {"TZ": str(site.config.get("timezone") or os.environ.get("TZ", "UTC"))},
             capture_output=True,
             text=True,
             timeout=1800,

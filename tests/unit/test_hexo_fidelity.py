@@ -152,6 +152,7 @@ def test_compare_two_tiny_builds(tmp_path: Path) -> None:
     posts = report["urls"]["posts"]
     assert (posts["matching"], posts["only_hexo"], posts["only_blogpub"]) == (1, ["/q/"], ["/r/"])
     assert posts["same_url_for_same_file"] == 1
+    assert (posts["built_by_hexo"], posts["built_by_blogpub"]) == (2, 2)
     assert report["urls"]["categories"]["agreement"] == 1.0
     assert report["urls"]["tags"]["agreement"] == 0.5
     ratios = {score["post"]: score["ratio"] for score in report["text"]["worst"]}
