@@ -139,3 +139,27 @@ def test_corpus_math_posts_convert_without_errors() -> None:
         assert "blogpubmath" not in html, path
     # affineenc 5, string-format 1, rop 2, javascript-bigint 3, javascript-exponentiation 1
     assert converted == 12
+
+
+@pytest.mark.parametrize(
+    ("latex", "absent"),
+    [
+        (r"\href{javascript:alert(1)}{x}", "javascript"),
+        (r"\style{color:red}{y}", "style"),
+        (r'\color{red" onmouseover="x}{y}', "onmouseover"),
+    ],
+)
+def test_attributes_copied_from_the_input_are_dropped(latex: str, absent: str) -> None:
+    mathml = convert(latex, display=False)
+    assert absent not in mathml
+    ElementTree.fromstring(mathml)
+
+
+def test_html_inside_a_formula_never_becomes_markup() -> None:
+    # latex2mathml copies `\text{…}` into the output as is: an element it did not make fails
+    with pytest.raises(ValueError, match="unexpected element in the MathML: b"):
+        convert(r"\text{<b>bold</b>}", display=False)
+
+
+def test_colours_that_are_plain_names_are_kept() -> None:
+    assert 'mathcolor="red"' in convert(r"\color{red}{y}", display=False)

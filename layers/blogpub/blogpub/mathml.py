@@ -22,6 +22,29 @@ from dataclasses import dataclass
 from xml.etree import ElementTree
 
 PLACEHOLDER_STEM = "blogpubmath"
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+# What the output may hold: latex2mathml copies some input into attributes and text
+# (`\href`, `\style`, `\color`, `\text{<b>}`), so its output is rebuilt from these only.
+MATHML_ELEMENTS = frozenset(
+    {
+        "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup",
+        "mfrac", "msqrt", "mroot", "mstyle", "mpadded", "mphantom", "menclose", "mover",
+        "munder", "munderover", "mtable", "mtr", "mtd", "mlabeledtr", "merror", "mfenced",
+        "mmultiscripts", "mprescripts", "none", "semantics", "annotation",
+    }
+)  # fmt: skip
+MATHML_ATTRIBUTES = frozenset(
+    {
+        "display", "accent", "accentunder", "columnalign", "columnlines", "columnspacing",
+        "rowalign", "rowlines", "rowspacing", "fence", "form", "linebreak", "linethickness",
+        "mathcolor", "mathbackground", "mathvariant", "mathsize", "maxsize", "minsize",
+        "movablelimits", "notation", "separator", "separators", "stretchy", "symmetric",
+        "width", "height", "depth", "lspace", "rspace", "largeop", "scriptlevel",
+        "displaystyle", "frame", "framespacing", "equalrows", "equalcolumns", "columnspan",
+        "rowspan", "open", "close", "voffset",
+    }
+)  # fmt: skip
+_SAFE_VALUE = re.compile(r"[\w .#%+-]*")
 
 
 @dataclass(frozen=True)
@@ -77,10 +100,26 @@ def convert(latex: str, display: bool) -> str:
     except Exception as error:  # latex2mathml raises many kinds of error on bad input
         raise ValueError(f"{type(error).__name__}: {error}") from error
     try:
-        ElementTree.fromstring(mathml)
+        root = ElementTree.fromstring(mathml)
     except ElementTree.ParseError as error:
         raise ValueError(f"not well-formed MathML: {error}") from error
-    return mathml
+    return _serialise(root, top=True)
+
+
+def _serialise(element: ElementTree.Element, top: bool = False) -> str:
+    """The element as MathML markup made only of allowed elements and attributes, every
+    text escaped; ValueError on any other element."""
+    namespace, _, name = element.tag.rpartition("}")
+    if namespace != "{" + MATHML_NS or name not in MATHML_ELEMENTS or (name == "math") != top:
+        raise ValueError(f"unexpected element in the MathML: {name}")
+    attributes = f' xmlns="{MATHML_NS}"' if top else ""
+    for key, value in sorted(element.attrib.items()):
+        if key in MATHML_ATTRIBUTES and _SAFE_VALUE.fullmatch(value):
+            attributes += f' {key}="{html.escape(value)}"'
+    inner = html.escape(element.text or "", quote=False)
+    for child in element:
+        inner += _serialise(child) + html.escape(child.tail or "", quote=False)
+    return f"<{name}{attributes}>{inner}</{name}>" if inner else f"<{name}{attributes} />"
 
 
 def _render(latex: str, display: bool, line: int, placeholder: str) -> Formula:
