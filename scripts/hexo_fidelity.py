@@ -50,6 +50,16 @@ BLOGPUB_BODY_CLASS = "post-body"  # blogpub theme/post.html
 WORST = 10
 _FAILED_POST = re.compile(r"(_posts/[^\s:\]\[]+?\.(?:md|markdown))")
 _SKIPPED_TEXT = frozenset({"script", "style", "template"})
+# Elements that separate words; inline ones (span, a, em, code…) do not, so a token split
+# into spans by a highlighter reads as the same text.
+_BLOCKS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt",
+        "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
+        "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td",
+        "tfoot", "th", "thead", "tr", "ul",
+    }
+)  # fmt: skip
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 )
@@ -86,7 +96,8 @@ class _ElementText(HTMLParser):
             self.skip_depth += 1
         elif tag in _SKIPPED_TEXT or "gutter" in classes:
             self.skip_depth = 1
-        self.parts.append(" ")
+        if tag in _BLOCKS:
+            self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
         if self.done or not self.depth or tag in _VOID:
@@ -94,7 +105,8 @@ class _ElementText(HTMLParser):
         self.depth -= 1
         if self.skip_depth:
             self.skip_depth -= 1
-        self.parts.append(" ")
+        if tag in _BLOCKS:
+            self.parts.append(" ")
         if not self.depth:
             self.done = True
 
@@ -460,11 +472,15 @@ hexo.extend.filter.register('after_generate', function () {
 """
 
 
+def _theme(site: Site) -> str:
+    theme = str(site.config.get("theme") or "landscape")
+    return theme if theme in HEXO_THEMES else "landscape"
+
+
 def build_hexo(site: Site, work: Path, cache: Path, attempts: int = 100) -> Build:
     """Generate the site with Hexo 7; a post that aborts Hexo's build is set aside and the
     build retried, so the comparison covers every post Hexo itself builds."""
-    theme = str(site.config.get("theme") or "landscape")
-    theme = theme if theme in HEXO_THEMES else "landscape"
+    theme = _theme(site)
     project = _npm_project(cache, theme)
     hexo_dir = work / "hexo"
     shutil.rmtree(hexo_dir, ignore_errors=True)
@@ -507,8 +523,16 @@ def build_hexo(site: Site, work: Path, cache: Path, attempts: int = 100) -> Buil
             raise RuntimeError(f"hexo generate failed:\n{output[-3000:]}")
         failed.append(failing.group(1).removeprefix("_posts/"))
         bad.unlink()
+    (work / "hexo-failed.json").write_text(json.dumps(failed))
+    return read_hexo(site, work)
+
+
+def read_hexo(site: Site, work: Path) -> Build:
+    """The Hexo build left in ``work`` by ``build_hexo``."""
+    hexo_dir = work / "hexo"
     public = hexo_dir / "public"
     root = _root(site)
+    failed = json.loads((work / "hexo-failed.json").read_text())
     posts = {
         post["source"].removeprefix("_posts/"): _site_path(root + post["path"], root)
         for post in json.loads((hexo_dir / "fidelity-posts.json").read_text(encoding="utf-8"))
@@ -521,7 +545,7 @@ def build_hexo(site: Site, work: Path, cache: Path, attempts: int = 100) -> Buil
         listing_paths(pages, str(site.config.get("category_dir") or "categories")),
         listing_paths(pages, str(site.config.get("tag_dir") or "tags")),
         pages,
-        HEXO_THEMES[theme][2],
+        HEXO_THEMES[_theme(site)][2],
         failed,
     )
 
@@ -560,6 +584,13 @@ def build_blogpub(site: Site, work: Path) -> Build:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+    return read_blogpub(site, work)
+
+
+def read_blogpub(site: Site, work: Path) -> Build:
+    """The blogpub build left in ``work`` by ``build_blogpub``."""
+    site_dir = work / "blogpub-site"
+    report_path = work / "blogpub-report.json"
     report = json.loads(report_path.read_text(encoding="utf-8"))
     root = _root(site)
     posts, failed = {}, []
@@ -587,6 +618,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="build folder (default: /tmp/hexo-fidelity/NAME)")
     parser.add_argument("--report", type=Path, help="JSON report (default: WORK/fidelity.json)")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "blogpub-fidelity")
+    parser.add_argument(
+        "--reuse", action="store_true", help="compare the builds already in WORK again"
+    )
     args = parser.parse_args(argv)
     folder = args.folder.resolve()
     if not (folder / "_config.yml").is_file():
@@ -594,8 +628,10 @@ def main(argv: list[str] | None = None) -> int:
     site = load_site(folder)
     work = (args.work or Path("/tmp/hexo-fidelity") / folder.name).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    hexo = build_hexo(site, work, args.cache)
-    blogpub = build_blogpub(site, work)
+    if args.reuse:
+        hexo, blogpub = read_hexo(site, work), read_blogpub(site, work)
+    else:
+        hexo, blogpub = build_hexo(site, work, args.cache), build_blogpub(site, work)
     report = {"site": str(folder), "posts_in_folder": len(_post_files(site.posts_dir))}
     report |= compare(hexo, blogpub, site.url, _root(site))
     report_path = args.report or work / "fidelity.json"

@@ -37,6 +37,14 @@ def test_article_text_strips_tags_gutters_and_scripts() -> None:
     assert fidelity.element_text("<p>no body</p>", "post-body") is None
 
 
+def test_inline_elements_do_not_split_words() -> None:
+    highlighted = (
+        '<div class="post-body"><p>a<em>b</em>c</p><pre><span class="k">def</span>'
+        '<span class="nf">f</span>():<br>x</pre><p>next</p></div>'
+    )
+    assert fidelity.element_text(highlighted, "post-body") == "abc deff(): x next"
+
+
 def test_similarity_is_difflibs_ratio() -> None:
     assert fidelity.similarity("abcd", "abcd") == 1.0
     assert fidelity.similarity("abcd", "abce") == 0.75
