@@ -13,7 +13,8 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pygments.lexer import Lexer
@@ -51,19 +52,43 @@ def _strip_indent(code: str) -> str:
     return re.sub(rf"^[ \t]{{{width}}}", "", code, flags=re.MULTILINE) if width else code
 
 
-def _lexer(code: str, lang: str | None, auto_detect: bool) -> tuple[Lexer, str]:
-    """The Pygments lexer for a block and the language class hexo-util would give it."""
-    from pygments.lexers import get_lexer_by_name, guess_lexer
+_LEXER_OPTIONS = {"stripnl": False, "ensurenl": False}  # one output line per input line
+
+
+@lru_cache(maxsize=64)
+def _named_lexer(name: str) -> tuple[Lexer, str]:
+    """A lexer by language name (lexers keep no state between texts, so one serves all)."""
+    from pygments.lexers import get_lexer_by_name
     from pygments.lexers.special import TextLexer
     from pygments.util import ClassNotFound
 
-    options = {"stripnl": False, "ensurenl": False}
+    try:
+        return get_lexer_by_name(name, **_LEXER_OPTIONS), name
+    except ClassNotFound:
+        return TextLexer(**_LEXER_OPTIONS), PLAIN
+
+
+@lru_cache(maxsize=512)
+def _css_class(token_type: Any) -> str:
+    """Pygments' short class of a token type (its nearest standard ancestor's)."""
+    from pygments.token import STANDARD_TYPES
+
+    kind = token_type
+    while kind not in STANDARD_TYPES and kind.parent is not None:
+        kind = kind.parent
+    css: str = STANDARD_TYPES.get(kind, "")
+    return "" if css == "w" else css  # a span per run of spaces only weighs the page
+
+
+def _lexer(code: str, lang: str | None, auto_detect: bool) -> tuple[Lexer, str]:
+    """The Pygments lexer for a block and the language class hexo-util would give it."""
+    from pygments.lexers import guess_lexer
+    from pygments.lexers.special import TextLexer
+    from pygments.util import ClassNotFound
+
+    options = _LEXER_OPTIONS
     if lang:
-        name = lang.lower()
-        try:
-            return get_lexer_by_name(name, **options), name
-        except ClassNotFound:
-            return TextLexer(**options), PLAIN
+        return _named_lexer(lang.lower())
     if auto_detect and code.strip():
         try:
             lexer = guess_lexer(code, **options)
@@ -77,16 +102,10 @@ def _lexer(code: str, lang: str | None, auto_detect: bool) -> tuple[Lexer, str]:
 def token_lines(code: str, lang: str | None, auto_detect: bool = False) -> tuple[list[str], str]:
     """The code as HTML lines of Pygments token spans, each span closed on its line, and
     the language class of the block."""
-    from pygments.token import STANDARD_TYPES
-
     lexer, language = _lexer(code, lang, auto_detect)
     lines: list[str] = [""]
     for token_type, value in lexer.get_tokens(code):
-        kind = token_type
-        while kind not in STANDARD_TYPES and kind.parent is not None:
-            kind = kind.parent
-        css = STANDARD_TYPES.get(kind, "")
-        css = "" if css == "w" else css  # a span per run of spaces only weighs the page
+        css = _css_class(token_type)
         for index, piece in enumerate(value.split("\n")):
             if index:
                 lines.append("")
