@@ -163,3 +163,10 @@ def test_html_inside_a_formula_never_becomes_markup() -> None:
 
 def test_colours_that_are_plain_names_are_kept() -> None:
     assert 'mathcolor="red"' in convert(r"\color{red}{y}", display=False)
+
+
+def test_math_inside_an_attribute_stays_text() -> None:
+    html, _ = _through_markdown('![area $a_1$](x.png "the $b$ one") and $c$')
+    assert 'alt="area $a_1$"' in html
+    assert 'title="the $b$ one"' in html
+    assert len(_math_elements(html)) == 1

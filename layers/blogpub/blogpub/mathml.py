@@ -241,15 +241,28 @@ def protect_math(body: str) -> tuple[str, tuple[Formula, ...]]:
     return "".join(pieces), tuple(formulas)
 
 
+_MARKUP_TAG = re.compile(r"<[^>]*>")
+
+
 def restore_math(html_text: str, formulas: tuple[Formula, ...]) -> str:
     """Markdown's HTML with each placeholder replaced by its formula's HTML; a display
-    formula alone in a paragraph replaces the paragraph."""
+    formula alone in a paragraph replaces the paragraph. A placeholder inside a tag (an
+    image's alt text, a title) gets the formula's source text, escaped, not markup."""
     for formula in formulas:
+        if formula.placeholder not in html_text:
+            continue
+        delimiter = "$$" if formula.display else "$"
+        source = html.escape(f"{delimiter}{formula.latex}{delimiter}")
+
+        def in_tag(
+            tag: re.Match[str], placeholder: str = formula.placeholder, text: str = source
+        ) -> str:
+            return tag.group(0).replace(placeholder, text)
+
+        html_text = _MARKUP_TAG.sub(in_tag, html_text)
         if formula.display:
             alone = f"<p>{formula.placeholder}</p>"
-            if alone in html_text:
-                html_text = html_text.replace(alone, formula.html)
-                continue
+            html_text = html_text.replace(alone, formula.html)
         html_text = html_text.replace(formula.placeholder, formula.html)
     return html_text
 
