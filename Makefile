@@ -9,7 +9,7 @@ LAYER_REQUIREMENTS := layers/blogpub/requirements.txt
 SITE_DIR ?= _site
 PORT ?= 8000
 
-.PHONY: help install upgrade demo serve test lint format typecheck template-lint unit golden bench package clean
+.PHONY: help install upgrade demo serve test lint format typecheck template-lint unit golden bench package fidelity clean
 
 help:
 	@echo "make demo     build the example site on the embedded local stack into $(SITE_DIR)/"
@@ -17,6 +17,7 @@ help:
 	@echo "make test     lint, type-check, validate template.yaml and run every test"
 	@echo "make bench    run the benchmarks (bench/README.md)"
 	@echo "make golden   regenerate the golden pages after an intended theme change"
+	@echo "make fidelity HEXO=path  compare Hexo 7's build of a Hexo folder with blogpub's"
 	@echo "make package  sam build (no Docker, no python3.13) and check the layer before a deploy"
 	@echo "make upgrade  re-resolve $(LOCK) to the newest versions pyproject.toml allows"
 
@@ -80,6 +81,11 @@ package: $(STAMP)
 	rm -rf .aws-sam/build
 	SAM_CLI_TELEMETRY=0 PYTHON=$(CURDIR)/.venv-sam/bin/python .venv-sam/bin/sam build --template template.yaml
 	$(BIN)/python scripts/check-package.py .aws-sam/build
+
+# A tool you run, not part of `make test`: needs npm (the Hexo 7 build) and a few minutes.
+fidelity: $(STAMP)
+	@test -n "$(HEXO)" || { echo "usage: make fidelity HEXO=path/to/hexo-site"; exit 2; }
+	$(BIN)/python scripts/hexo-fidelity $(HEXO)
 
 clean:
 	rm -rf $(VENV) .venv-sam $(SITE_DIR) .mypy_cache .ruff_cache .pytest_cache .aws-sam

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from blogpub.errors import SettingsError
+from blogpub.highlight import HighlightSettings
 from blogpub.urls import url_scheme
 
 FeedContent = Literal["full", "summary"]
@@ -34,6 +35,7 @@ class Settings:
     tag_map: Mapping[str, str] = field(default_factory=dict)
     feed_limit: int = 20
     feed_content: FeedContent = "full"
+    highlight: HighlightSettings = field(default_factory=HighlightSettings)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -103,6 +105,26 @@ def _feed_content(feed: Mapping[str, Any]) -> FeedContent:
     raise SettingsError(f"_config.yml: feed.content = {value!r}: expected true or false")
 
 
+def _highlight(config: Mapping[str, Any]) -> HighlightSettings:
+    """``highlight:``; Hexo 7 replaced ``highlight.enable`` by ``syntax_highlighter``, so
+    either being off turns highlighting off."""
+    section = config.get("highlight")
+    values: Mapping[str, Any] = section if isinstance(section, dict) else {}
+    base = HighlightSettings()
+    flags = {}
+    for key in ("enable", "line_number", "auto_detect", "wrap", "hljs", "strip_indent"):
+        value = values.get(key, getattr(base, key))
+        if not isinstance(value, bool):
+            raise SettingsError(f"_config.yml: highlight.{key} = {value!r}: expected true or false")
+        flags[key] = value
+    if "syntax_highlighter" in config and not config["syntax_highlighter"]:
+        flags["enable"] = False
+    tab = values.get("tab_replace")
+    if isinstance(tab, (dict, list, bool)):
+        raise SettingsError(f"_config.yml: highlight.tab_replace = {tab!r}: expected text")
+    return HighlightSettings(tab_replace="" if tab is None else str(tab), **flags)
+
+
 def _positive_int(config: Mapping[str, Any], key: str, default: int) -> int:
     value = config.get(key, default)
     if value is None:
@@ -150,6 +172,7 @@ def settings_from_mapping(config: Mapping[str, Any]) -> Settings:
         tag_map=_string_map(config, "tag_map"),
         feed_limit=_feed_limit(feed, base.feed_limit),
         feed_content=_feed_content(feed),
+        highlight=_highlight(config),
     )
 
 
