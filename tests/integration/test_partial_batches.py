@@ -14,7 +14,8 @@ from typing import Any
 
 import boto3
 import pytest
-from blogpub import service
+from blogpub import keys, service
+from blogpub.table import COUNT, to_item
 from blogpub_local.lambda_runtime import InvocationResult
 from blogpub_local.sqs_poller import lambda_sqs_record, succeeded_messages
 from blogpub_local.stream_poller import first_failed_index
@@ -161,7 +162,7 @@ def unreadable_listing(pipeline: Pipeline) -> None:
     """A registry item of a list kind this release does not know (written by a newer one)."""
     pipeline.dynamodb.put_item(
         TableName=TABLE,
-        Item={"pk": {"S": "LISTS#series"}, "sk": {"S": "series:iberia"}, "n": {"N": "1"}},
+        Item=to_item({keys.PK: keys.registry_pk("series"), keys.SK: "series:iberia", COUNT: 1}),
     )
 
 
@@ -172,7 +173,9 @@ def test_an_unreadable_stream_record_is_reported_and_the_rest_of_the_batch_is_bu
     unreadable_listing(pipeline)
     pipeline.put(PORTO_KEY, hexo_post("Porto", categories=["Travel"]))
     records = list(pipeline.stream_records())
-    bad = next(r for r in records if r["dynamodb"]["Keys"]["pk"]["S"] == "LISTS#series")
+    bad = next(
+        r for r in records if r["dynamodb"]["Keys"][keys.PK]["S"] == keys.registry_pk("series")
+    )
     bad_sequence = bad["dynamodb"]["SequenceNumber"]
     assert records.index(bad) not in (0, len(records) - 1)
 

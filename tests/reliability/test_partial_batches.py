@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from blogpub import keys
+from blogpub.table import COUNT, to_item
 from blogpub_local.stack import LocalStack
 
 from tests.conftest import load_event
@@ -78,7 +80,7 @@ def test_an_unreadable_stream_record_is_reported_and_the_shard_goes_on_past_it(
     # not know (as a newer release would write it) between two items it ignores.
     items = [
         {"pk": {"S": "TEST#before"}, "sk": {"S": "1"}},
-        {"pk": {"S": "LISTS#series"}, "sk": {"S": "series:garden"}, "n": {"N": "1"}},
+        to_item({keys.PK: keys.registry_pk("series"), keys.SK: "series:garden", COUNT: 1}),
         {"pk": {"S": "TEST#after"}, "sk": {"S": "1"}},
     ]
     stack.clients["dynamodb"].batch_write_item(
