@@ -40,6 +40,18 @@ PARTS = ("aws_xray_sdk.core", "aws_lambda_powertools", "jinja2", "yaml", "blogpu
 _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)$")
 
 
+def _importtime(module: str, env: dict[str, str]) -> str:
+    """``python -X importtime -c "import module"`` in a fresh interpreter: its report."""
+    return subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        env=env,
+        cwd="/",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+
+
 def import_microseconds(module: str, path: list[Path], extra_env: dict[str, str]) -> int:
     """Cumulative ``-X importtime`` of ``module`` imported first thing in a fresh interpreter."""
     env = {
@@ -49,36 +61,22 @@ def import_microseconds(module: str, path: list[Path], extra_env: dict[str, str]
     }
     env |= LAMBDA_ENVIRONMENT | extra_env
     env["PYTHONPATH"] = os.pathsep.join(str(p) for p in path)
-    completed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        env=env,
-        cwd="/",
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    for line in completed.stderr.splitlines():
+    stderr = _importtime(module, env)
+    for line in stderr.splitlines():
         match = _IMPORT_LINE.match(line)
         # One space before the name marks a top-level import.
         if match and match.group(4) == module and len(match.group(3)) == 1:
             return int(match.group(2))
-    raise RuntimeError(f"no top-level import of {module} in:\n{completed.stderr[-2000:]}")
+    raise RuntimeError(f"no top-level import of {module} in:\n{stderr[-2000:]}")
 
 
 def heaviest_imports(module: str, path: list[Path], count: int = 8) -> list[dict[str, object]]:
     """The modules with the largest cumulative import time under ``module`` (one run)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_"))}
     env |= LAMBDA_ENVIRONMENT | {"PYTHONPATH": os.pathsep.join(str(p) for p in path)}
-    completed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        env=env,
-        cwd="/",
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    stderr = _importtime(module, env)
     rows = []
-    for line in completed.stderr.splitlines():
+    for line in stderr.splitlines():
         match = _IMPORT_LINE.match(line)
         if match:
             depth = (len(match.group(3)) - 1) // 2

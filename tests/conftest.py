@@ -6,18 +6,44 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from blogpub.models import Post
+
     from tests.integration.harness import Pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "events"
 SHARED_CORPUS = REPO.parent / "shared" / "corpus"
 SEED_POST = REPO / "examples" / "posts" / "000_d87f2d6de0cb2939.md"
+
+
+def make_post(**overrides: object) -> Post:
+    """A Post as the reader makes it, with plain defaults and the given fields."""
+    from blogpub.models import Post
+
+    fields: dict[str, object] = {
+        "source_key": "posts/a.md",
+        "name": "a",
+        "title": "A post",
+        "date": datetime(2022, 2, 5, 11, 13, 23, tzinfo=UTC),
+        "updated": None,
+        "categories": (),
+        "tags": (),
+        "permalink": None,
+        "published": True,
+        "comments": False,
+        "lang": None,
+        "excerpt": None,
+        "body": "<p>body</p>",
+    }
+    fields.update(overrides)
+    return Post(**fields)  # type: ignore[arg-type]
 
 
 def load_event(name: str) -> dict[str, Any]:

@@ -20,6 +20,13 @@ READY_KEYS = {"endpoint", "site_url", "source_bucket", "site_bucket", "table", "
 BAD_DATE_POST = "---\ntitle: Broken\ndate: not a date at all\n---\nbody\n"
 
 
+def local_run(posts: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`blogpub local run` of a folder into tmp_path/site, with its report in tmp_path/r.json."""
+    site, report = tmp_path / "site", tmp_path / "r.json"
+    arguments = ["local", "run", str(posts), "--out", str(site), "--report", str(report)]
+    return run_blogpub(arguments, REPO)
+
+
 def test_local_wait_exit_codes_follow_the_stack(
     recording_stack: RecordingStack, tmp_path: Path
 ) -> None:
@@ -97,18 +104,7 @@ def test_local_run_builds_the_site_and_reports(tmp_path: Path) -> None:
         },
     )
     started = time.monotonic()
-    result = run_blogpub(
-        [
-            "local",
-            "run",
-            str(posts),
-            "--out",
-            str(tmp_path / "site"),
-            "--report",
-            str(tmp_path / "r.json"),
-        ],
-        REPO,
-    )
+    result = local_run(posts, tmp_path)
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
@@ -129,18 +125,7 @@ def test_local_run_exits_3_when_a_post_is_rejected(tmp_path: Path) -> None:
         tmp_path,
         {"good.md": "---\ntitle: Good\ndate: 2024-01-01\n---\nok\n", "bad.md": BAD_DATE_POST},
     )
-    result = run_blogpub(
-        [
-            "local",
-            "run",
-            str(posts),
-            "--out",
-            str(tmp_path / "site"),
-            "--report",
-            str(tmp_path / "r.json"),
-        ],
-        REPO,
-    )
+    result = local_run(posts, tmp_path)
     assert result.returncode == 3, result.stdout + result.stderr[-3000:]
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     by_key = {post["source_key"]: post for post in report["posts"]}

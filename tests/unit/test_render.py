@@ -27,35 +27,29 @@ from blogpub.render import (
 )
 from blogpub.settings import Settings, load_settings
 
+from tests.conftest import make_post
+
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "examples" / "posts" / "000_d87f2d6de0cb2939.md"
 EXAMPLES = REPO / "examples" / "posts"
 GOLDEN_CONFIG = REPO / "tests" / "golden" / "_config.yml"
 
+# Pages every site has, posts or not.
+FIXED_PAGES = {
+    "/",
+    "/archives/",
+    "/atom.xml",
+    "/sitemap.xml",
+    "/categories/",
+    "/tags/",
+    "/404.html",
+    "/robots.txt",
+}
+
 
 @pytest.fixture(scope="module")
 def settings() -> Settings:
     return load_settings(GOLDEN_CONFIG.read_bytes())
-
-
-def make_post(**overrides: object) -> Post:
-    fields: dict[str, object] = {
-        "source_key": "posts/a.md",
-        "name": "a",
-        "title": "A post",
-        "date": datetime(2022, 2, 5, 11, 13, 23, tzinfo=UTC),
-        "updated": None,
-        "categories": (),
-        "tags": (),
-        "permalink": None,
-        "published": True,
-        "comments": False,
-        "lang": None,
-        "excerpt": None,
-        "body": "<p>body</p>",
-    }
-    fields.update(overrides)
-    return Post(**fields)  # type: ignore[arg-type]
 
 
 class Elements(HTMLParser):
@@ -293,18 +287,7 @@ def test_not_found_and_robots(settings: Settings) -> None:
 
 def test_an_empty_site_has_the_fixed_pages(settings: Settings) -> None:
     pages = Renderer(settings).site([])
-    assert [p.url for p in pages] == sorted(
-        [
-            "/",
-            "/archives/",
-            "/atom.xml",
-            "/sitemap.xml",
-            "/categories/",
-            "/tags/",
-            "/404.html",
-            "/robots.txt",
-        ]
-    )
+    assert [p.url for p in pages] == sorted(FIXED_PAGES)
 
 
 @pytest.fixture(scope="module")
@@ -322,16 +305,7 @@ def test_site_page_set_follows_the_listings(settings: Settings) -> None:
     got = {page.url for page in pages}
     published = [p for p in posts if p.published]
     expected = {urls.post_url(p, settings) for p in published}
-    expected |= {
-        "/",
-        "/archives/",
-        "/atom.xml",
-        "/sitemap.xml",
-        "/categories/",
-        "/tags/",
-        "/404.html",
-        "/robots.txt",
-    }
+    expected |= FIXED_PAGES
     for post in published:
         local = dates.local_date(post.date, settings.tz)
         expected |= {

@@ -13,27 +13,20 @@ from blogpub.errors import PermalinkError
 from blogpub.models import SITE, ListRef, Post
 from blogpub.settings import Settings
 
+from tests.conftest import make_post as any_post
+
 SHANGHAI = Settings(timezone="Asia/Shanghai", url="https://blog.example.com")
 
 
 def make_post(**overrides: object) -> Post:
-    fields: dict[str, object] = {
+    """The seed post's URL-relevant fields, with the given ones."""
+    seed: dict[str, object] = {
         "source_key": "posts/000_d87f2d6de0cb2939.md",
         "name": "000_d87f2d6de0cb2939",
         "title": "李文艺主持召开疫情防控视频调度会议",
-        "date": datetime(2022, 2, 5, 11, 13, 23, tzinfo=UTC),
-        "updated": None,
         "categories": (("新媒体", "趣头条", "分类"),),
-        "tags": (),
-        "permalink": None,
-        "published": True,
-        "comments": False,
-        "lang": None,
-        "excerpt": None,
-        "body": "<p>x</p>",
     }
-    fields.update(overrides)
-    return Post(**fields)  # type: ignore[arg-type]
+    return any_post(**(seed | overrides))
 
 
 def url_with(rule: str, post: Post | None = None, **settings: object) -> str:
