@@ -10,6 +10,7 @@ the ``blogpub_local.site`` log; responses carry the response headers policy's he
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import re
 import threading
@@ -57,6 +58,18 @@ class EdgeBehaviour:
     max_ttl: int = 31536000
     error_ttl: int = 10
     headers: Mapping[str, str] = field(default_factory=dict)
+    # (path pattern, headers) of the distribution's other cache behaviours, first match wins.
+    path_headers: tuple[tuple[str, Mapping[str, str]], ...] = ()
+
+    def headers_for(self, request_path: str) -> Mapping[str, str]:
+        """The response headers policy of the cache behaviour a viewer path falls under."""
+        path = cache_key(request_path)
+        for pattern, headers in self.path_headers:
+            if fnmatch.fnmatchcase(
+                path, pattern if pattern.startswith(("/", "*")) else "/" + pattern
+            ):
+                return headers
+        return self.headers
 
     @classmethod
     def from_resources(cls, resources: Mapping[str, Any]) -> EdgeBehaviour:
@@ -68,15 +81,23 @@ class EdgeBehaviour:
             for response in distribution.get("CustomErrorResponses") or []
             if int(response.get("ErrorCode", 0)) in (403, 404)
         ]
-        headers_config = (resources.get(HEADERS_POLICY_ID) or {}).get(
-            "ResponseHeadersPolicyConfig"
-        ) or {}
+
+        def headers_of(policy_id: Any) -> dict[str, str]:
+            logical_id = policy_id.get("Ref") if isinstance(policy_id, dict) else policy_id
+            config = (resources.get(str(logical_id)) or {}).get("ResponseHeadersPolicyConfig")
+            return security_headers((config or {}).get("SecurityHeadersConfig") or {})
+
+        path_headers = tuple(
+            (str(behaviour["PathPattern"]), headers_of(behaviour.get("ResponseHeadersPolicyId")))
+            for behaviour in distribution.get("CacheBehaviors") or []
+        )
         return cls(
             min_ttl=int(policy.get("MinTTL", 0)),
             default_ttl=int(policy.get("DefaultTTL", 86400)),
             max_ttl=int(policy.get("MaxTTL", 31536000)),
             error_ttl=min(error_ttls) if error_ttls else 10,
-            headers=security_headers(headers_config.get("SecurityHeadersConfig") or {}),
+            headers=headers_of(HEADERS_POLICY_ID),
+            path_headers=path_headers,
         )
 
 
@@ -356,7 +377,7 @@ class SiteServer:
                 self.send_header("Content-Length", str(len(answer.body)))
                 extra = {"ETag": answer.etag, "Cache-Control": answer.cache_control}
                 extra["X-Cache"] = f"{outcome} from {CACHE_NAME}"
-                extra.update(site.behaviour.headers)
+                extra.update(site.behaviour.headers_for(self.path))
                 for name, value in extra.items():
                     if value:
                         self.send_header(name, value)

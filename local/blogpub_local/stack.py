@@ -349,8 +349,32 @@ class LocalStack:
                 value = value.get(step) or {}
             return self.resolver.resolve(value)
 
+        behaviours = (
+            ((resources.get(DISTRIBUTION_ID) or {}).get("Properties") or {}).get(
+                "DistributionConfig"
+            )
+            or {}
+        ).get("CacheBehaviors") or []
+        # Policies are named by Ref; kept as the logical id so each is read like the default.
+        cache_behaviours = [
+            {
+                "PathPattern": behaviour["PathPattern"],
+                "ResponseHeadersPolicyId": behaviour.get("ResponseHeadersPolicyId"),
+            }
+            for behaviour in behaviours
+        ]
+        policies = {
+            str(b["ResponseHeadersPolicyId"]["Ref"]): {
+                "ResponseHeadersPolicyConfig": resolved(
+                    str(b["ResponseHeadersPolicyId"]["Ref"]), "ResponseHeadersPolicyConfig"
+                )
+            }
+            for b in cache_behaviours
+            if isinstance(b.get("ResponseHeadersPolicyId"), dict)
+        }
         return EdgeBehaviour.from_resources(
             {
+                **policies,
                 CACHE_POLICY_ID: {
                     "CachePolicyConfig": resolved(CACHE_POLICY_ID, "CachePolicyConfig")
                 },
@@ -364,7 +388,8 @@ class LocalStack:
                         "CustomErrorResponses": resolved(
                             DISTRIBUTION_ID, "DistributionConfig", "CustomErrorResponses"
                         )
-                        or []
+                        or [],
+                        "CacheBehaviors": cache_behaviours,
                     }
                 },
             }

@@ -110,6 +110,21 @@ def test_the_headers_policy_has_the_security_headers_and_a_script_free_csp() -> 
     assert headers["X-XSS-Protection"] == "1; mode=block"
 
 
+def test_feeds_and_sitemaps_get_the_same_headers_with_inline_style_for_xml_viewers() -> None:
+    stack = LocalStack(StackOptions(TEMPLATE))
+    behaviour = stack.edge_behaviour()
+    page, feed = behaviour.headers_for("/"), behaviour.headers_for("/sitemaps/2024-05.xml")
+    assert feed["Content-Security-Policy"].startswith(
+        "default-src 'none'; style-src 'unsafe-inline'"
+    )
+    assert "script-src" not in feed["Content-Security-Policy"]  # default-src 'none' covers it
+    assert {k: v for k, v in feed.items() if k != "Content-Security-Policy"} == {
+        k: v for k, v in page.items() if k != "Content-Security-Policy"
+    }
+    assert behaviour.headers_for("/atom.xml") == feed
+    assert behaviour.headers_for("/2024/05/01/a/") == page
+
+
 def test_a_comments_script_widens_the_policy_only_when_configured() -> None:
     csp = _csp({"CommentsScriptOrigin": "https://giscus.app"})["Content-Security-Policy"]
     assert "script-src https://giscus.app;" in csp
