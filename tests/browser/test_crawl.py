@@ -190,10 +190,16 @@ def test_every_page_is_served_under_the_content_security_policy_without_violatio
     crawl_result: tuple[ReaderTab, dict[str, CrawledPage], dict[str, str]],
 ) -> None:
     tab, crawled, _ = crawl_result
-    policies = {page.headers.get("content-security-policy") for page in crawled.values()}
+    html = [page for page in crawled.values() if page.body_kind == "text/html"]
+    policies = {page.headers.get("content-security-policy") for page in html}
     assert len(policies) == 1
     (policy,) = policies
     assert policy is not None and "script-src 'none'" in policy and "style-src 'self'" in policy
+    # Feeds and sitemaps: no script either (default-src 'none'), inline style for XML viewers.
+    xml = [page for page in crawled.values() if page.body_kind not in ("text/html", "text/plain")]
+    assert xml
+    for page in xml:
+        assert page.headers.get("content-security-policy", "").startswith("default-src 'none'")
     assert all(page.headers.get("x-content-type-options") == "nosniff" for page in crawled.values())
     assert tab.csp_violations == []
 
