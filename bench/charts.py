@@ -157,8 +157,36 @@ def render_chart(render: dict[str, Any], path: Path) -> Path:
     return path
 
 
+def bill_chart(bill: dict[str, Any], path: Path) -> Path:
+    """Dollars per 1,000 publishes by kind and site size, free tier spent (log scale)."""
+    plt = _pyplot()
+    sizes = list(bill["sites"])
+    kinds = ["before: new post", "new_post", "edit", "delete", "rollback", "asset_upload"]
+    figure, axis = plt.subplots(figsize=(8, 4))
+    width = 0.8 / len(sizes)
+    for offset, size in enumerate(sizes):
+        site = bill["sites"][size]
+        before = site.get("before_new_post") or {}
+        values = [before.get("dollars_per_1000", {}).get("total", 0.0)]
+        values += [site["after"][kind]["dollars_per_1000"]["total"] for kind in kinds[1:]]
+        positions = [index + offset * width for index in range(len(kinds))]
+        axis.bar(positions, values, width, label=f"{int(size):,} posts")
+    axis.set_yscale("log")
+    axis.set_xticks([index + width * (len(sizes) - 1) / 2 for index in range(len(kinds))])
+    axis.set_xticklabels([kind.replace("_", " ") for kind in kinds], fontsize=8)
+    axis.set_ylabel("USD per 1,000 publishes (free tier spent)")
+    axis.set_title(f"The bill of a publish, us-east-1 list prices of {bill['prices_date']}")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def draw_all(results: dict[str, Any], folder: Path) -> list[Path]:
     drawn = []
+    if "bill" in results:
+        drawn.append(bill_chart(results["bill"], folder / "bill.png"))
     if "publish_cost" in results:
         drawn.append(publish_cost_chart(results["publish_cost"], folder / "publish_cost.png"))
     if "cold_start" in results:

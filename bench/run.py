@@ -3,9 +3,14 @@
     python bench/run.py                       # the full run (sites of 100, 1,000, 10,000)
     python bench/run.py --sizes 50,200 --repetitions 2 --out /tmp/bench   # a quick look
 
+    python bench/run.py --sizes 100,1000 --skip cold_start,render,render_memory,publish_cost
+                                              # the bill only; other sections are kept
+
 Sections: cold start (subprocesses), render throughput and the 10,000-post rebuild, the
-memory of one render (subprocess), then publish cost against site size on an in-process
-moto with the three sites side by side. Charts are drawn from the JSON at the end.
+memory of one render (subprocess), publish cost against site size on an in-process moto
+with the three sites side by side, then the bill (bench/cost.py): dollars per 1,000
+publishes of each kind before and after issue 15. A run keeps the sections it skips from
+the results file it updates. Charts are drawn from the JSON at the end.
 """
 
 from __future__ import annotations
@@ -200,6 +205,43 @@ def publish_cost(sizes: list[int], repetitions: int) -> dict[str, Any]:
     return out
 
 
+# -- 5. the bill ------------------------------------------------------------------------------
+FRESHNESS_ARTIFACT = BENCH.parent / "test-artifacts" / "freshness.json"
+
+
+def bill(sizes: list[int], previous: dict[str, Any]) -> dict[str, Any]:
+    import cost
+    from blogpub_local.moto_fidelity import install as install_moto_fidelity
+    from moto import mock_aws
+    from sites import Site
+
+    install_moto_fidelity()
+    out: dict[str, Any] = {
+        "prices_date": cost.PRICES_DATE,
+        "prices": cost.PRICES,
+        "publishes": cost.PUBLISHES,
+        "sites": {},
+    }
+    with mock_aws(), contextlib.redirect_stdout(io.StringIO()):
+        for size in sizes:
+            site = Site(f"bill-{size}")
+            site.seed(size, progress=lambda name, n, total: log(f"{name}: {n}/{total}"))
+            out["sites"][str(size)] = {
+                "after": cost.measure_kinds(site, 0),
+                "before_new_post": cost.before_new_post(previous, str(size)),
+            }
+            log(f"bill: {size} posts measured")
+    out["before_source"] = "bench/results.json publish_cost of the previous run (new posts only)"
+    out["revalidation_dollars_per_month"] = {
+        "one_page_one_edge_ttl_60": cost.revalidation_dollars_per_month(1, 1, 60),
+        "100_pages_20_edges_ttl_60": cost.revalidation_dollars_per_month(100, 20, 60),
+    }
+    if FRESHNESS_ARTIFACT.is_file():
+        out["freshness"] = json.loads(FRESHNESS_ARTIFACT.read_text(encoding="utf-8"))
+        out["freshness_source"] = "tests/e2e/test_freshness.py on the local caching distribution"
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000")
@@ -212,7 +254,11 @@ def main() -> None:
     skip = set(filter(None, args.skip.split(",")))
     args.out.mkdir(parents=True, exist_ok=True)
     results_path = args.out / "results.json"
+    previous: dict[str, Any] = (
+        json.loads(results_path.read_text(encoding="utf-8")) if results_path.is_file() else {}
+    )
     results: dict[str, Any] = {
+        **{name: value for name, value in previous.items() if name.split("_section")[0] in skip},
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
             "python": platform.python_version(),
@@ -230,6 +276,7 @@ def main() -> None:
         ("render", lambda: render_throughput(max(sizes), rounds=3)),
         ("render_memory", render_memory),
         ("publish_cost", lambda: publish_cost(sizes, args.repetitions)),
+        ("bill", lambda: bill(sizes, previous)),
     ]
     for name, measure in sections:
         if name in skip:

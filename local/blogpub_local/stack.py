@@ -26,7 +26,13 @@ from blogpub_local.delivery import AsyncInvoker
 from blogpub_local.lambda_runtime import EnvironmentGate, Handler, LocalFunction, shared_variables
 from blogpub_local.resources import Clients, CreatedResources, create_resources
 from blogpub_local.s3_events import ObservedWrite, S3WriteObserver, s3_event, s3_event_record
-from blogpub_local.site_server import SiteServer
+from blogpub_local.site_server import (
+    CACHE_POLICY_ID,
+    DISTRIBUTION_ID,
+    HEADERS_POLICY_ID,
+    EdgeBehaviour,
+    SiteServer,
+)
 from blogpub_local.sqs_poller import SqsPoller
 from blogpub_local.stream_poller import StreamPoller
 from blogpub_local.template import (
@@ -116,6 +122,8 @@ class StackOptions:
     stack_name: str = STACK_NAME
     state_file: Path | None = None
     handler_overrides: Mapping[str, Handler] = field(default_factory=dict)
+    # Template parameter values over their defaults (IndexPageTtlSeconds: "1" in tests).
+    parameters: Mapping[str, str] = field(default_factory=dict)
 
 
 class LocalStack:
@@ -126,7 +134,7 @@ class LocalStack:
         self.template = cfn_yaml.load_template(options.template_path)
         self.region = options.region
         self.resolver: IntrinsicResolver = resolver_for(
-            self.template, options.region, options.stack_name
+            self.template, options.region, options.stack_name, options.parameters
         )
         self.functions: dict[str, LocalFunction] = {}
         self.created = CreatedResources()
@@ -325,13 +333,81 @@ class LocalStack:
                 SqsPoller(function, source, queue_url, self.clients["sqs"], region=self.region)
             )
 
+    @property
+    def site(self) -> SiteServer:
+        """The local distribution (its edge cache and the invalidations it applied)."""
+        assert self._site is not None, "the stack is not started"
+        return self._site
+
+    def edge_behaviour(self) -> EdgeBehaviour:
+        """The cache policy, error caching and response headers template.yaml gives CloudFront."""
+        resources = self.template.get("Resources") or {}
+
+        def resolved(logical_id: str, *path: str) -> Any:
+            value: Any = (resources.get(logical_id) or {}).get("Properties") or {}
+            for step in path:
+                value = value.get(step) or {}
+            return self.resolver.resolve(value)
+
+        behaviours = (
+            ((resources.get(DISTRIBUTION_ID) or {}).get("Properties") or {}).get(
+                "DistributionConfig"
+            )
+            or {}
+        ).get("CacheBehaviors") or []
+        # Policies are named by Ref; kept as the logical id so each is read like the default.
+        cache_behaviours = [
+            {
+                "PathPattern": behaviour["PathPattern"],
+                "ResponseHeadersPolicyId": behaviour.get("ResponseHeadersPolicyId"),
+            }
+            for behaviour in behaviours
+        ]
+        policies = {
+            str(b["ResponseHeadersPolicyId"]["Ref"]): {
+                "ResponseHeadersPolicyConfig": resolved(
+                    str(b["ResponseHeadersPolicyId"]["Ref"]), "ResponseHeadersPolicyConfig"
+                )
+            }
+            for b in cache_behaviours
+            if isinstance(b.get("ResponseHeadersPolicyId"), dict)
+        }
+        return EdgeBehaviour.from_resources(
+            {
+                **policies,
+                CACHE_POLICY_ID: {
+                    "CachePolicyConfig": resolved(CACHE_POLICY_ID, "CachePolicyConfig")
+                },
+                HEADERS_POLICY_ID: {
+                    "ResponseHeadersPolicyConfig": resolved(
+                        HEADERS_POLICY_ID, "ResponseHeadersPolicyConfig"
+                    )
+                },
+                DISTRIBUTION_ID: {
+                    "DistributionConfig": {
+                        "CustomErrorResponses": resolved(
+                            DISTRIBUTION_ID, "DistributionConfig", "CustomErrorResponses"
+                        )
+                        or [],
+                        "CacheBehaviors": cache_behaviours,
+                    }
+                },
+            }
+        )
+
     def _start_site(self) -> StackInfo:
         source_bucket = find_env_value(self.functions, "SOURCE_BUCKET")
         site_bucket = find_env_value(self.functions, "SITE_BUCKET")
         if not site_bucket:
             raise StackStartError("no function has SITE_BUCKET in its Environment")
         self._site = SiteServer(
-            self.clients["s3"], site_bucket, host=self.options.host, port=self.options.site_port
+            self.clients["s3"],
+            site_bucket,
+            host=self.options.host,
+            port=self.options.site_port,
+            behaviour=self.edge_behaviour(),
+            cloudfront=self.clients["cloudfront"],
+            distribution_id=find_env_value(self.functions, "DISTRIBUTION_ID"),
         )
         self._site.start()
         attributes = {

@@ -173,13 +173,20 @@ class IntrinsicResolver:
         return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
-def resolver_for(template: Mapping[str, Any], region: str, stack_name: str) -> IntrinsicResolver:
-    """A resolver with the template's parameter defaults, conditions and mappings."""
+def resolver_for(
+    template: Mapping[str, Any],
+    region: str,
+    stack_name: str,
+    overrides: Mapping[str, str] | None = None,
+) -> IntrinsicResolver:
+    """A resolver with the template's parameter defaults (or ``overrides``), conditions and
+    mappings."""
     parameters = {
         name: spec.get("Default", "")
         for name, spec in (template.get("Parameters") or {}).items()
         if isinstance(spec, dict)
     }
+    parameters.update(overrides or {})
     return IntrinsicResolver(
         region=region,
         stack_name=stack_name,

@@ -114,6 +114,7 @@ class ReaderTab:
     page: Page
     site_origin: str
     console_errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
     external_hosts: set[str] = field(default_factory=set)
 
     @property
@@ -154,6 +155,8 @@ class ReaderTab:
         if kind == "error":
             source = f"{where} on " if where and where != self.page.url else ""
             self.console_errors.append(f"{text} ({source}{self.page.url})")
+            if "Content Security Policy" in text:
+                self.csp_violations.append(f"{text} ({self.page.url})")
 
 
 TabOpener = Callable[..., ReaderTab]

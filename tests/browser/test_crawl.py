@@ -7,6 +7,7 @@ the local server's address or as the public `url` of _config.yml (mapped onto th
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ElementTree
 from collections import deque
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 CRAWL_ENTRY_PATHS = ("/", "/robots.txt")
 # Tags a page's DOM hands to the crawl: (href as the browser resolved it, declared type).
+STYLESHEETS_JS = """() => Array.from(document.querySelectorAll('link[rel~="stylesheet"][href]'))
+  .map((element) => element.href)"""
 PAGE_LINKS_JS = """() => Array.from(document.querySelectorAll(
   'a[href], link[rel~="alternate"][href], link[rel~="canonical"][href]'
 )).map((element) => [element.href, element.getAttribute('type') || ''])"""
@@ -34,6 +37,8 @@ class CrawledPage:
     content_type: str
     body_kind: str  # the media type the body actually is
     links: list[tuple[str, str]] = field(default_factory=list)  # (url, declared type)
+    stylesheets: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def internal_url(href: str, site: PublishedSite) -> str | None:
@@ -87,8 +92,10 @@ def visit(tab: ReaderTab, url: str) -> CrawledPage:
     page = CrawledPage(
         url, response.status, response.headers.get("content-type", ""), body_media_type(body)
     )
+    page.headers = dict(response.headers)
     if page.body_kind == "text/html":
         page.links = [(href, kind) for href, kind in tab.page.evaluate(PAGE_LINKS_JS)]
+        page.stylesheets = list(tab.page.evaluate(STYLESHEETS_JS))
     elif page.body_kind == "text/plain" and urlsplit(url).path.endswith("/robots.txt"):
         page.links = robots_links(body, url)
     elif page.body_kind != "text/plain":
@@ -163,10 +170,13 @@ def test_the_crawl_reaches_every_published_page(
 ) -> None:
     _, crawled, _ = crawl_result
     reached = {unquote(urlsplit(url).path) for url in crawled}
+    # The theme's stylesheet is loaded by every page, not navigated to.
+    reached |= {unquote(urlsplit(href).path) for p in crawled.values() for href in p.stylesheets}
     # The 404 page is served for missing paths, never linked.
     unreached = published_site.page_paths - reached - {"/404.html"}
     assert unreached == set()
-    assert len(crawled) >= len(published_site.page_paths) - 1
+    navigable = {path for path in published_site.page_paths if not path.startswith("/assets/")}
+    assert len(crawled) >= len(navigable) - 1
 
 
 def test_no_console_errors_on_any_page(
@@ -174,3 +184,36 @@ def test_no_console_errors_on_any_page(
 ) -> None:
     tab, _, _ = crawl_result
     assert tab.console_errors == []
+
+
+def test_every_page_is_served_under_the_content_security_policy_without_violation(
+    crawl_result: tuple[ReaderTab, dict[str, CrawledPage], dict[str, str]],
+) -> None:
+    tab, crawled, _ = crawl_result
+    html = [page for page in crawled.values() if page.body_kind == "text/html"]
+    policies = {page.headers.get("content-security-policy") for page in html}
+    assert len(policies) == 1
+    (policy,) = policies
+    assert policy is not None and "script-src 'none'" in policy and "style-src 'self'" in policy
+    # Feeds and sitemaps: no script either (default-src 'none'), inline style for XML viewers.
+    xml = [page for page in crawled.values() if page.body_kind not in ("text/html", "text/plain")]
+    assert xml
+    for page in xml:
+        assert page.headers.get("content-security-policy", "").startswith("default-src 'none'")
+    assert all(page.headers.get("x-content-type-options") == "nosniff" for page in crawled.values())
+    assert tab.csp_violations == []
+
+
+def test_every_html_page_links_the_one_content_hashed_stylesheet(
+    crawl_result: tuple[ReaderTab, dict[str, CrawledPage], dict[str, str]],
+) -> None:
+    tab, crawled, _ = crawl_result
+    html = [page for page in crawled.values() if page.body_kind == "text/html"]
+    linked = {href for page in html for href in page.stylesheets}
+    assert all(page.stylesheets for page in html)
+    assert len(linked) == 1
+    (href,) = linked
+    assert re.search(r"/assets/style\.[0-9a-f]{12}\.css$", href)
+    response = tab.page.request.get(href)
+    assert response.headers["content-type"].startswith("text/css")
+    assert "immutable" in response.headers["cache-control"]

@@ -25,6 +25,7 @@ from blogpub.render import (
     json_for_script,
     safe_image_url,
 )
+from blogpub.render import stylesheet as stylesheet_asset
 from blogpub.settings import Settings, load_settings
 
 from tests.conftest import make_post
@@ -287,7 +288,7 @@ def test_not_found_and_robots(settings: Settings) -> None:
 
 def test_an_empty_site_has_the_fixed_pages(settings: Settings) -> None:
     pages = Renderer(settings).site([])
-    assert [p.url for p in pages] == sorted(FIXED_PAGES)
+    assert [p.url for p in pages] == sorted(FIXED_PAGES | {stylesheet_asset().url})
 
 
 @pytest.fixture(scope="module")
@@ -321,6 +322,7 @@ def test_site_page_set_follows_the_listings(settings: Settings) -> None:
             }
             if ref.kind == "category":
                 expected.add(urls.feed_url(ref))
+    expected.add(stylesheet_asset().url)  # the theme's asset
     assert got == expected
     assert len(got) == len(pages)
     draft = next(p for p in posts if not p.published)
@@ -380,13 +382,22 @@ def test_rendering_is_deterministic(settings: Settings) -> None:
     assert render() == render()
 
 
-def test_every_html_page_is_self_contained(example_site: dict[str, bytes]) -> None:
+def test_every_html_page_links_the_theme_stylesheet_and_nothing_else(
+    example_site: dict[str, bytes],
+) -> None:
+    """The Content-Security-Policy allows no script and styles from the site only: one
+    content-hashed stylesheet, no inline <style> or style attribute in the theme."""
+    stylesheet = stylesheet_asset()
+    assert stylesheet.url in example_site
+    assert example_site[stylesheet.url] == stylesheet.body
     for url, body in example_site.items():
         if not url.endswith("/") and not url.endswith(".html"):
             continue
         elements = Elements(body.decode())
-        for attrs in elements.all("link"):
-            assert attrs.get("rel") != "stylesheet", url
+        sheets = [
+            attrs.get("href") for attrs in elements.all("link") if attrs.get("rel") == "stylesheet"
+        ]
+        assert sheets == [stylesheet.url], url
         for attrs in elements.all("script"):
-            assert "src" not in attrs, url
-        assert "<style>" in body.decode()
+            assert "src" not in attrs and attrs.get("type") == "application/ld+json", url
+        assert "<style>" not in body.decode(), url

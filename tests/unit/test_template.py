@@ -35,7 +35,6 @@ ACTIONS_WITHOUT_RESOURCES = re.compile(r"^(cloudwatch:PutMetricData|xray:.*)$")
 # Set by the Lambda runtime itself; a template must not (and cannot) set these.
 LAMBDA_RUNTIME_VARIABLE = re.compile(r"^(AWS_.*|LAMBDA_.*|_HANDLER|_X_AMZN_TRACE_ID|TZ)$")
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 60 * 60
-MANAGED_CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 
 
 @pytest.fixture(scope="module")
@@ -416,7 +415,8 @@ def test_distribution_serves_the_site_bucket_through_origin_access_control(
     assert behavior["TargetOriginId"] == origin["Id"]
     assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
     assert behavior["Compress"] is True
-    assert behavior["CachePolicyId"] == MANAGED_CACHING_OPTIMIZED
+    # The stack's own policy (tests/unit/test_freshness_rules.py checks its properties).
+    assert behavior["CachePolicyId"] == {"Ref": "SiteCachePolicy"}
     assert config_["HttpVersion"] == "http2and3"
     assert config_["IPV6Enabled"] is True
     assert config_["DefaultRootObject"] == "index.html"

@@ -1,4 +1,9 @@
-"""CloudFront invalidation: exactly the changed URLs, once per batch."""
+"""CloudFront invalidation: the changed long-lived URLs, coalesced once per batch.
+
+Pages that list posts are never invalidated (they expire; docs/design.md invariant 3). A batch
+that would send more paths than a threshold sends wildcard prefixes instead: CloudFront bills
+a wildcard path as one path, but it also empties every cached object below that prefix.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +36,28 @@ def invalidation_paths(urls: Iterable[str]) -> list[str]:
     return sorted(paths)
 
 
+def coalesce(paths: Iterable[str], threshold: int) -> list[str]:
+    """``paths`` unchanged when there are at most ``threshold``; else wildcard prefixes, from
+    the deepest shared folders up to "/*", until at most ``threshold`` remain."""
+    exact = sorted(set(paths))
+    if len(exact) <= max(threshold, 1):
+        return exact
+    deepest = max(path.rstrip("/").count("/") for path in exact)
+    for depth in range(deepest - 1, -1, -1):
+        grouped = sorted({_prefix(path, depth) for path in exact})
+        if len(grouped) <= max(threshold, 1):
+            return grouped
+    return ["/*"]
+
+
+def _prefix(path: str, depth: int) -> str:
+    """ "/2024/03/x/" at depth 1 -> "/2024/*"; a path no deeper than ``depth`` is kept."""
+    segments = path.strip("/").split("/")
+    if len(segments) <= depth:
+        return path
+    return "/" + "".join(segment + "/" for segment in segments[:depth]) + "*"
+
+
 def caller_reference(batch_ids: Iterable[str]) -> str:
     """Deterministic: a retried batch reuses its reference, so CloudFront does not repeat it."""
     digest = hashlib.sha256("\n".join(sorted(batch_ids)).encode()).hexdigest()
@@ -41,16 +68,17 @@ def caller_reference(batch_ids: Iterable[str]) -> str:
 class Invalidator:
     cloudfront: CloudFrontClient
     distribution_id: str
+    wildcard_threshold: int = MAX_PATHS_PER_INVALIDATION
     max_attempts: int = 8
     sleep: Callable[[float], None] = field(default=time.sleep)
 
     def invalidate(self, urls: Iterable[str], reference: str) -> dict[str, object] | None:
         """Invalidate ``urls`` under ``reference``; None when there is nothing to do."""
-        paths = invalidation_paths(urls)
+        paths = coalesce(
+            invalidation_paths(urls), min(self.wildcard_threshold, MAX_PATHS_PER_INVALIDATION)
+        )
         if not paths or not self.distribution_id:
             return None
-        if len(paths) > MAX_PATHS_PER_INVALIDATION:
-            paths = ["/*"]  # a full rebuild: one wildcard is cheaper than thousands of paths
         for attempt in range(self.max_attempts):
             try:
                 response = self.cloudfront.create_invalidation(

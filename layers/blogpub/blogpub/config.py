@@ -16,6 +16,8 @@ MAX_POST_BYTES = "MAX_POST_BYTES"
 ROLLBACK_WINDOW_DAYS = "ROLLBACK_WINDOW_DAYS"
 REBUILD_QUEUE_URL = "REBUILD_QUEUE_URL"
 RENDER_FUNCTION_NAME = "RENDER_FUNCTION_NAME"
+INDEX_PAGE_TTL_SECONDS = "INDEX_PAGE_TTL_SECONDS"
+INVALIDATION_WILDCARD_THRESHOLD = "INVALIDATION_WILDCARD_THRESHOLD"
 
 DEFAULT_POSTS_PREFIX = "posts/"
 DEFAULT_CONFIG_KEY = "_config.yml"
@@ -23,6 +25,11 @@ DEFAULT_CONFIG_KEY = "_config.yml"
 # articles with inline base64 images while keeping a render well inside Lambda's memory.
 DEFAULT_MAX_POST_BYTES = 1024 * 1024
 DEFAULT_ROLLBACK_WINDOW_DAYS = 30
+# Pages that list posts are this many seconds old at most in CloudFront (template parameter
+# IndexPageTtlSeconds): freshness from a short lifetime, not from billed invalidation paths.
+DEFAULT_INDEX_PAGE_TTL_SECONDS = 60
+# Above this many paths a batch invalidates by wildcard prefix (one billed path each).
+DEFAULT_INVALIDATION_WILDCARD_THRESHOLD = 15
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,8 @@ class Deployment:
     rollback_window_days: int = DEFAULT_ROLLBACK_WINDOW_DAYS
     rebuild_queue_url: str = ""
     render_function_name: str = ""
+    index_page_ttl_seconds: int = DEFAULT_INDEX_PAGE_TTL_SECONDS
+    invalidation_wildcard_threshold: int = DEFAULT_INVALIDATION_WILDCARD_THRESHOLD
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Deployment:
@@ -54,4 +63,16 @@ class Deployment:
             rollback_window_days=int(env.get(ROLLBACK_WINDOW_DAYS) or DEFAULT_ROLLBACK_WINDOW_DAYS),
             rebuild_queue_url=env.get(REBUILD_QUEUE_URL, ""),
             render_function_name=env.get(RENDER_FUNCTION_NAME, ""),
+            index_page_ttl_seconds=_int(
+                env, INDEX_PAGE_TTL_SECONDS, DEFAULT_INDEX_PAGE_TTL_SECONDS
+            ),
+            invalidation_wildcard_threshold=_int(
+                env, INVALIDATION_WILDCARD_THRESHOLD, DEFAULT_INVALIDATION_WILDCARD_THRESHOLD
+            ),
         )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole-number variable; empty means the default ("0" is a value: IndexPageTtlSeconds)."""
+    value = env.get(name, "").strip()
+    return int(value) if value else default

@@ -3,7 +3,9 @@
 Each batch's records become typed table changes (``table.table_changes``), which the page
 catalogue (pages.py) maps to the index pages they can affect. Each page is rendered once
 from queries bounded by that page (never a scan); only pages whose bytes changed are
-written, and the changed URLs that existed before are invalidated. Which pages exist and
+written. Pages that list posts expire on their own (a short s-maxage, docs/design.md
+invariant 3) and are never invalidated; only long-lived objects that existed before and
+changed (post pages edited, deleted or rolled back, robots.txt) are. Which pages exist and
 how each renders are the catalogue's rules, shared with the in-memory full render. After a
 write the page is rendered again and compared, so a builder that raced with another one
 repairs what it overwrote (docs/design.md, invariant 5).
@@ -20,7 +22,7 @@ from blogpub.cdn import Invalidator, caller_reference
 from blogpub.errors import TransientError
 from blogpub.events import PostChange, StreamChange, TableChange
 from blogpub.models import Entry, ListRef, ListSummary, MonthCount, Page
-from blogpub.pages import CATALOGUE, IndexPage, page_exists, pages_reached_by
+from blogpub.pages import CATALOGUE, IndexPage, cache_class, page_exists, pages_reached_by
 from blogpub.render import Renderer
 from blogpub.settings import Settings
 from blogpub.site import SiteBucket
@@ -148,11 +150,12 @@ class IndexBuilder:
         post_pages: Mapping[str, str | None] | None = None,
         batch_ids: Iterable[str] = (),
     ) -> BuildReport:
-        """Bring ``pages`` in line with the table, then invalidate what changed and existed."""
+        """Bring ``pages`` in line with the table, then invalidate the long-lived objects that
+        changed and existed (listing pages expire instead)."""
         report = BuildReport()
         stale_urls: set[str] = set()
         for page in pages:
-            if self._sync(page, report):
+            if self._sync(page, report) and cache_class(page) == "long":
                 stale_urls.add(page.url)
         for url, expected_hash in (post_pages or {}).items():
             self._await_post_page(url, expected_hash)
@@ -180,7 +183,7 @@ class IndexBuilder:
             rendered = self.render(page)
             if self.on_rendered is not None:
                 self.on_rendered(page)
-            outcome = self.site.sync(page.url, rendered)
+            outcome = self.site.sync(page.url, rendered, cache_class(page))
             if outcome == "unchanged":
                 return existed_and_changed
             if outcome in ("updated", "deleted"):

@@ -47,6 +47,11 @@ LANDING_MONTHS = 12
 
 Months = Sequence[tuple[int, int]]
 
+# How long shared caches keep a page (docs/design.md invariant 3): "listing" pages change
+# with every post, so they expire after IndexPageTtlSeconds and are never invalidated;
+# "long" objects (post pages, assets, robots.txt) are kept until an invalidation.
+CacheClass = Literal["listing", "long"]
+
 
 @dataclass(frozen=True)
 class IndexPage:
@@ -74,6 +79,7 @@ class PageKind:
     render: Callable[[Renderer, IndexPage, Listings], Page]
     reached_by: Callable[[TableChange], list[IndexPage]]
     reads_bodies: bool = False  # full-content feeds read the posts' stored bodies too
+    cache: CacheClass = "listing"
 
 
 def has_feed(ref: ListRef) -> bool:
@@ -356,6 +362,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_always,
         render=lambda renderer, page, listings: renderer.robots(),
         reached_by=_reaching_site_pages("robots"),
+        cache="long",  # lists no post: it changes only with the site's URL
     ),
 }
 
@@ -395,3 +402,8 @@ def site_pages(months_by_list: Mapping[ListRef, Iterable[tuple[int, int]]]) -> l
 def pages_reached_by(change: TableChange) -> list[IndexPage]:
     """The index pages one table change can alter, kind by kind."""
     return [page for kind in CATALOGUE.values() for page in kind.reached_by(change)]
+
+
+def cache_class(page: IndexPage) -> CacheClass:
+    """How shared caches keep ``page``: by its kind's catalogue entry."""
+    return CATALOGUE[page.kind].cache

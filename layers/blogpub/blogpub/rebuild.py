@@ -14,8 +14,9 @@ that RenderPostFunction consumes, each one small:
   index pages whose table items do not move, so no stream record would reach them; the
   chunk touches each listing's registry item and each of its month count items (rewritten
   unchanged but for a ``rebuilt_by`` marker), and the stream hands those records to
-  BuildIndexesFunction, which re-renders, writes and invalidates every page of those
-  listings the one way index pages are written.
+  BuildIndexesFunction, which re-renders and writes every page of those listings the one
+  way index pages are written (they expire within IndexPageTtlSeconds; re-rendered post
+  pages that changed are invalidated, coalesced to wildcards past the threshold).
 """
 
 from __future__ import annotations

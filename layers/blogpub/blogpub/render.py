@@ -13,6 +13,7 @@ re-renders one post page, never its neighbours (docs/design.md, invariant 2).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,6 +45,7 @@ from blogpub.settings import Settings
 THEME_DIR = Path(__file__).parent / "theme"
 
 HTML = "text/html; charset=utf-8"
+CSS = "text/css; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
@@ -263,10 +265,17 @@ def _environment() -> jinja2.Environment:
 
 
 @cache
-def _stylesheet() -> Markup:
-    """The theme CSS, inlined in every page so each page stands alone (no extra request,
-    no stylesheet URL to invalidate)."""
-    return Markup((THEME_DIR / "style.css").read_text(encoding="utf-8").strip())
+def stylesheet() -> Page:
+    """The theme CSS as its own content-hashed asset: pages stay ~4 KB smaller, the
+    Content-Security-Policy needs no inline style, and a theme change is a new URL."""
+    body = (THEME_DIR / "style.css").read_bytes()
+    digest = hashlib.sha256(body).hexdigest()
+    return Page(url=urls.asset_url("style", digest, "css"), body=body, content_type=CSS)
+
+
+def theme_assets() -> list[Page]:
+    """Every asset the theme's pages link: the site bucket holds them before any page."""
+    return [stylesheet()]
 
 
 class Renderer:
@@ -320,7 +329,7 @@ class Renderer:
             nav=self._nav(),
             home_href=self._href(urls.landing_url(SITE)),
             feed_href=self._href(urls.feed_url(SITE)),
-            stylesheet=_stylesheet(),
+            stylesheet_href=self._href(stylesheet().url),
             **context,
         )
 
@@ -612,8 +621,8 @@ class Renderer:
         return render_page(self, page, listings)
 
     def site(self, posts: Sequence[RenderedPost]) -> list[Page]:
-        """The whole site in memory: every published post's page and every index page,
-        sorted by URL. Two posts at one URL raise ``UrlConflictError``."""
+        """The whole site in memory: every published post's page, every index page and the
+        theme's assets, sorted by URL. Two posts at one URL raise ``UrlConflictError``."""
         published = sorted(
             (rendered for rendered in posts if rendered.post.published),
             key=lambda rendered: rendered.post.source_key,
@@ -626,4 +635,5 @@ class Renderer:
         listings = MemoryListings.from_posts(published, self.settings)
         pages = [rendered.page for rendered in published]
         pages += [self.index_page(page, listings) for page in site_pages(listings.months_by_list())]
+        pages += theme_assets()
         return sorted(pages, key=lambda page: page.url)

@@ -76,9 +76,15 @@ class Runtime:
         return PostTable(self.dynamodb, self.deployment.table_name)
 
     def site(self) -> SiteBucket:
+        from blogpub.render import theme_assets
         from blogpub.site import SiteBucket
 
-        return SiteBucket(self.s3, self.deployment.site_bucket)
+        return SiteBucket(
+            self.s3,
+            self.deployment.site_bucket,
+            index_ttl_seconds=self.deployment.index_page_ttl_seconds,
+            assets=theme_assets(),
+        )
 
     def index_renderer(self, settings: Settings) -> IndexBuilder:
         """An index builder for reading renders of the table (verify); it never invalidates."""
@@ -97,13 +103,12 @@ class Runtime:
     def publisher(self, settings: Settings) -> Publisher:
         from blogpub.publish import Publisher
         from blogpub.render import Renderer
-        from blogpub.site import SiteBucket
         from blogpub.table import PostTable
 
         return Publisher(
             s3=self.s3,
             table=PostTable(self.dynamodb, self.deployment.table_name),
-            site=SiteBucket(self.s3, self.deployment.site_bucket),
+            site=self.site(),
             deployment=self.deployment,
             settings=settings,
             renderer=Renderer(settings),
@@ -250,7 +255,6 @@ def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
     from blogpub.cdn import Invalidator
     from blogpub.indexes import IndexBuilder, affected_pages
     from blogpub.render import Renderer
-    from blogpub.site import SiteBucket
     from blogpub.table import PostTable, table_changes
 
     rt = runtime()
@@ -278,13 +282,17 @@ def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
         processor=BatchProcessor(EventType.DynamoDBStreams),
     )
     invalidator = (
-        Invalidator(rt.cloudfront, rt.deployment.distribution_id)
+        Invalidator(
+            rt.cloudfront,
+            rt.deployment.distribution_id,
+            wildcard_threshold=rt.deployment.invalidation_wildcard_threshold,
+        )
         if rt.deployment.distribution_id
         else None
     )
     builder = IndexBuilder(
         table=PostTable(rt.dynamodb, rt.deployment.table_name),
-        site=SiteBucket(rt.s3, rt.deployment.site_bucket),
+        site=rt.site(),
         settings=settings,
         renderer=Renderer(settings),
         invalidator=invalidator,

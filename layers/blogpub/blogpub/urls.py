@@ -361,6 +361,12 @@ def robots_url() -> str:
     return ROBOTS_PATH
 
 
+def asset_url(stem: str, digest: str, extension: str) -> str:
+    """A theme asset named by its bytes ("/assets/style.0123456789ab.css"): a new theme is a
+    new URL, so the old one never needs invalidating."""
+    return f"/assets/{stem}.{digest[:12]}.{extension}"
+
+
 def encode_path(path: str) -> str:
     """The path as it goes on the wire and into CloudFront invalidations.
 
