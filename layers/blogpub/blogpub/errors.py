@@ -64,6 +64,24 @@ class TooLargeError(PostError):
     reason = "too-large"
 
 
+class TooDeepError(PostError):
+    """A body nested past what renders in bounded time."""
+
+    reason = "too-deep"
+
+
+class KeyTooLongError(PostError):
+    """A source key (or a key derived from it) longer than S3 or DynamoDB allows."""
+
+    reason = "key-too-long"
+
+
+class UnreadableError(PostError):
+    """A file that made the reader fail in a way no rule names; still the file's fault."""
+
+    reason = "unreadable"
+
+
 class UrlConflictError(PostError):
     """Another post already owns the URL this post would be published at."""
 
