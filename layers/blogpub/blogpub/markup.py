@@ -142,6 +142,7 @@ _NOT_A_HIGHLIGHTER_TAG = re.compile(
 )
 
 # 12 characters a level covers the widest marker ("123456789. "): enough to pass the limit.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CONTAINER_CHARACTERS = re.compile(
     rf"^[ \t>*+\-_0-9.)]{{1,{12 * (MAX_NESTING_DEPTH + 1)}}}", re.MULTILINE
 )
@@ -185,6 +186,12 @@ def render_body(
     else:
         excerpt_html = summary_html(body_html)
     return body_html, excerpt_html
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (C0 controls but tab, CR and LF;
+    surrogates; U+FFFE, U+FFFF): one of them in a title or body would break every feed."""
+    return _NOT_XML.sub("", text)
 
 
 def to_html(markdown: str) -> str:

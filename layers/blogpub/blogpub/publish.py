@@ -16,9 +16,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from blogpub import dates, keys
 from blogpub.config import Deployment
-from blogpub.errors import PostError, TooLargeError, TransientError, UrlConflictError
+from blogpub.errors import (
+    KeyTooLongError,
+    PostError,
+    TooLargeError,
+    TransientError,
+    UrlConflictError,
+)
 from blogpub.events import S3Change
-from blogpub.models import Page
+from blogpub.models import Page, object_key_for
 from blogpub.settings import Settings, load_settings
 from blogpub.site import SiteBucket
 from blogpub.sources import KeyKind, classify
@@ -38,6 +44,7 @@ if TYPE_CHECKING:
 
     from blogpub.render import Renderer
 
+MAX_OBJECT_KEY_BYTES = 1024  # S3's limit, for the page a post URL becomes
 ResultOutcome = Literal[
     "published", "unpublished", "deleted", "rejected", "stale", "ignored", "settings"
 ]
@@ -154,6 +161,8 @@ class Publisher:
             owner = self.table.url_owner(taken.url) or "another post"
             conflict = UrlConflictError(taken.url, owner, source=change.key)
             return self._reject(change, old, sequencer, conflict)
+        except PostError as error:  # items past DynamoDB's size limits, found before sending
+            return self._reject(change, old, sequencer, error.with_source(change.key))
         result = PublishResult(
             change.key, change.version_id, new.last_outcome or "published", url=new.url
         )
@@ -173,6 +182,13 @@ class Publisher:
         if not post.published:
             return replace(base, status="unpublished", last_outcome="unpublished"), None
         rendered = self.renderer.render_post(post)
+        page_key = object_key_for(rendered.page.url)
+        if len(page_key.encode("utf-8")) > MAX_OBJECT_KEY_BYTES:
+            raise KeyTooLongError(
+                f"the page key would be {len(page_key.encode('utf-8'))} bytes; "
+                f"S3 allows {MAX_OBJECT_KEY_BYTES} (shorten the permalink or file name)",
+                value=rendered.page.url,
+            )
         body = rendered.body_html
         record = replace(
             base,
