@@ -93,6 +93,12 @@ class TooDeepError(PostError):
     reason = "too-deep"
 
 
+class TooComplexError(PostError):
+    """A body with more inline markup than renders in bounded memory."""
+
+    reason = "too-complex"
+
+
 class KeyTooLongError(PostError):
     """A source key (or a key derived from it) longer than S3 or DynamoDB allows."""
 

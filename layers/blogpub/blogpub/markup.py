@@ -44,12 +44,15 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from blogpub.errors import TooDeepError
+from blogpub.errors import TooComplexError, TooDeepError
 from blogpub.urls import slugize, url_scheme
 
 SUMMARY_CHARACTERS = 200
 # cmark and nh3 slow down steeply with nesting (32k quotes take seconds, 100k minutes).
 MAX_NESTING_DEPTH = 256
+# cmark builds a node per delimiter: 1 MiB of "[" or table pipes takes 270-550 MB and seconds
+# (bench/pathological.py). Hand-written posts use a few thousand.
+MAX_INLINE_MARKERS = 200_000
 MORE_ANCHOR = '<span id="more"></span>'
 
 _MORE_MARKER = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
@@ -142,6 +145,7 @@ _NOT_A_HIGHLIGHTER_TAG = re.compile(
 )
 
 # 12 characters a level covers the widest marker ("123456789. "): enough to pass the limit.
+_INLINE_MARKERS = ("*", "_", "[", "]", "`", "|")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CONTAINER_CHARACTERS = re.compile(
     rf"^[ \t>*+\-_0-9.)]{{1,{12 * (MAX_NESTING_DEPTH + 1)}}}", re.MULTILINE
@@ -204,6 +208,12 @@ def to_html(markdown: str) -> str:
         raise TooDeepError(
             f"the body nests block quotes, lists or HTML elements {depth} levels deep; "
             f"the limit is {MAX_NESTING_DEPTH}"
+        )
+    markers = sum(markdown.count(marker) for marker in _INLINE_MARKERS)
+    if markers > MAX_INLINE_MARKERS:
+        raise TooComplexError(
+            f"the body has {markers} emphasis, link, code and table markers (* _ [ ] ` |); "
+            f"the limit is {MAX_INLINE_MARKERS}"
         )
     if _WRAPPED_IN_DIV.match(markdown):
         return markdown
