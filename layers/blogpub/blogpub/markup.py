@@ -228,12 +228,12 @@ def to_html(markdown: str) -> str:
 
 
 def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:
-    """An upper bound of the nesting a renderer builds, in one linear pass.
+    """The nesting a renderer would build, estimated from above in one linear pass.
 
-    Per line: block-quote and list markers plus indentation (two columns a level); over
-    the text: raw HTML elements open at once (void and self-closing ones excepted). Only
-    the answer to "beyond ``limit``?" is exact: it returns the first depth found past
-    ``limit``, else some depth at most ``limit``.
+    Per line with a block-quote or list marker: the markers plus indentation (two columns a
+    level, as nested list items are indented); over the text: raw HTML elements open at
+    once (void and self-closing ones excepted). Only "beyond ``limit``?" is answered
+    exactly: it returns the first depth found past ``limit``, else one at most ``limit``.
     """
     deepest_line = 0
     for candidate in _CONTAINER_CHARACTERS.finditer(markdown):
@@ -245,6 +245,8 @@ def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:
             continue
         text = prefix.group(0)
         markers = len(_CONTAINER_MARKER.findall(text))
+        if not markers:
+            continue  # indentation alone (code, continuation) opens no container
         indent = len(text) - len(text.lstrip(" \t"))
         deepest_line = max(deepest_line, markers + indent // 2)
         if deepest_line > limit:
