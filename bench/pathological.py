@@ -45,6 +45,7 @@ ACCEPTED: dict[str, Callable[[], str]] = {
     "html-comments": lambda: HEAD + _fill("<!-- more --> "),
     "long-line": lambda: HEAD + _fill("x"),
     "emphasis-at-limit": lambda: HEAD + _fill("*a b ", 5 * 199_000),
+    "table-1-mib": lambda: HEAD + _fill("|" + "abcdefghij|" * 40 + "\n|" + "-|" * 40 + "\n"),
     "table-at-limit": lambda: HEAD + _fill("|" + "a|" * 40 + "\n|" + "-|" * 40 + "\n", 2 * 199_000),
 }
 REJECTED: dict[str, Callable[[], str]] = {

@@ -33,6 +33,7 @@ from environment import BASE_ENVIRONMENT  # noqa: E402 - bench/ is put on the pa
 # Before the package is imported: Powertools reads its environment at import time.
 os.environ.update(BASE_ENVIRONMENT)
 
+import pathological  # noqa: E402
 import probes  # noqa: E402
 from posts import post_key, post_source  # noqa: E402
 
@@ -230,6 +231,7 @@ def main() -> None:
         ("render", lambda: render_throughput(max(sizes), rounds=3)),
         ("render_memory", render_memory),
         ("publish_cost", lambda: publish_cost(sizes, args.repetitions)),
+        ("pathological", pathological.run_all),
     ]
     for name, measure in sections:
         if name in skip:
