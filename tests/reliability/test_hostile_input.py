@@ -17,7 +17,7 @@ from blogpub.reader import MAX_NAME_CHARACTERS
 from blogpub.table import EventRecord, PostTable, item_size, to_item
 from blogpub.urls import MAX_SLUG_BYTES
 
-from tests.integration.harness import TABLE, Pipeline
+from tests.integration.harness import TABLE, Pipeline, s3_event
 from tests.reliability.posts import hexo_post
 
 HEAD = "---\ntitle: Hostile\ndate: 2024-04-01 12:00:00\n"
@@ -196,3 +196,23 @@ def test_a_value_in_a_message_is_quoted_cut(pipeline: Pipeline) -> None:
     assert "characters)" in outcome["error"]
     assert len(outcome["error"]) < QUOTED_CHARACTERS + 1000
     assert MAX_NESTING_DEPTH == 256
+
+
+def test_a_forged_event_cannot_outrank_later_uploads(pipeline: Pipeline) -> None:
+    """An invocation naming a version the bucket does not have is dropped before its
+    sequencer is taken; the next genuine upload publishes."""
+    key = "posts/hostile/forged.md"
+    pipeline.put(key, hexo_post("Genuine").encode())
+    genuine = PostTable(pipeline.dynamodb, TABLE).get_post(key)
+    assert genuine is not None
+    for kind in ("ObjectRemoved:DeleteMarkerCreated", "ObjectCreated:Put"):
+        forged = s3_event(key, kind, "forged-version", 0xFFFFFFFFFFFF)
+        (outcome,) = pipeline.deliver(forged)["results"]
+        assert outcome["outcome"] == "stale", outcome
+    record = PostTable(pipeline.dynamodb, TABLE).get_post(key)
+    assert record is not None and record.status == "published"
+    assert (record.sequencer, record.version_id) == (genuine.sequencer, genuine.version_id)
+
+    pipeline.put(key, hexo_post("Genuine, edited").encode())
+    (outcome,) = pipeline.render_results[-1]["results"]
+    assert outcome["outcome"] == "published"

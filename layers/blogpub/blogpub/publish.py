@@ -144,6 +144,9 @@ class Publisher:
         )
         page: Page | None = None
         if change.kind != "put":
+            if change.version_id and not self._version_exists(change.key, change.version_id):
+                # A forged or mistaken event: its sequencer must not outrank real uploads.
+                return PublishResult(change.key, change.version_id, "stale")
             new = replace(base, status="deleted", last_outcome="deleted")
         else:
             try:
@@ -221,6 +224,23 @@ class Publisher:
             raise TooLargeError(f"{size} bytes is over the {limit}-byte limit for one post")
         data: bytes = response["Body"].read()
         return data
+
+    def _version_exists(self, key: str, version_id: str) -> bool:
+        """The version (a delete marker for a deletion) is in the source bucket.
+
+        A put's version is read in full before its sequencer is taken (``_read_source``).
+        """
+        bucket = self.deployment.source_bucket
+        try:
+            self.s3.head_object(Bucket=bucket, Key=key, VersionId=version_id)
+        except self.s3.exceptions.ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 405:  # S3's answer for a delete marker's version: it exists
+                return True
+            if status in (400, 404):
+                return False
+            raise
+        return True
 
     def _reject(
         self, change: S3Change, old: PostRecord | None, sequencer: str, error: PostError
