@@ -93,3 +93,14 @@ def test_everyday_shapes_are_not_counted_as_nesting() -> None:
     assert nesting_depth("- - - - - - - - - - - - - - - -\n" * 20) <= MAX_NESTING_DEPTH
     assert nesting_depth("<p>para\n" * 1000 + "<br><hr><img src=x>" * 500) <= 1
     assert nesting_depth("-" * 5000 + "\n") == 0
+
+
+def test_a_dot_dot_key_is_blamed_on_the_key_not_the_permalink() -> None:
+    from blogpub.errors import PermalinkError, PostError
+    from blogpub.reader import read_post
+    from blogpub.settings import Settings
+
+    with pytest.raises(PostError) as raised:
+        read_post(b"---\ntitle: x\ndate: 2024-01-01\n---\nb\n", "posts/../x.md", Settings())
+    assert not isinstance(raised.value, PermalinkError)
+    assert "object key" in str(raised.value) and "permalink" not in str(raised.value)

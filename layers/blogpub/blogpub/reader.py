@@ -111,6 +111,9 @@ def post_name(source_key: str, posts_prefix: str = "posts/") -> str:
     if not source_key.startswith(posts_prefix):
         raise PostError(f"the object key is not under {posts_prefix!r}")
     relative = source_key[len(posts_prefix) :]
+    if any(segment in (".", "..") for segment in relative.split("/")):
+        # The key, not a front-matter permalink, would climb out of the post's folder.
+        raise PostError(f"the object key {source_key!r} has a '.' or '..' segment; rename it")
     folder, _, file_name = relative.rpartition("/")
     stem = file_name.rsplit(".", 1)[0] if "." in file_name.lstrip(".") else file_name
     if not stem.strip():
