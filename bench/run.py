@@ -38,6 +38,7 @@ from environment import BASE_ENVIRONMENT  # noqa: E402 - bench/ is put on the pa
 # Before the package is imported: Powertools reads its environment at import time.
 os.environ.update(BASE_ENVIRONMENT)
 
+import pathological  # noqa: E402
 import probes  # noqa: E402
 from posts import post_key, post_source  # noqa: E402
 
@@ -277,6 +278,7 @@ def main() -> None:
         ("render_memory", render_memory),
         ("publish_cost", lambda: publish_cost(sizes, args.repetitions)),
         ("bill", lambda: bill(sizes, previous)),
+        ("pathological", pathological.run_all),
     ]
     for name, measure in sections:
         if name in skip:

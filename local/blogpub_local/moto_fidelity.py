@@ -40,6 +40,7 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
 
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
+    _check_transaction_sizes(self, transact_items)
     seen: set[tuple[str, str]] = set()
     operations: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     errors: list[CancellationReason] = []
@@ -88,6 +89,61 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
             reasons: list[CancellationReason] = [PASSED] * len(operations)
             reasons[position] = (_cancellation_code(error), _message(error), None)
             raise TransactionCanceledException(reasons) from error
+
+
+# DynamoDB's documented limits: 400 KB an item, 4 MB a transaction (keys: moto's own check).
+MAX_ITEM_BYTES = 400 * 1024
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
+ITEM_TOO_LARGE = "Item size has exceeded the maximum allowed size"
+TRANSACTION_TOO_LARGE = "Transaction request size exceeds the maximum of 4 MB"
+
+
+def _check_transaction_sizes(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+    """What DynamoDB refuses before it evaluates a condition: oversized keys (the request
+    fails with a ValidationException), an item over 400 KB (the transaction is cancelled
+    with a ValidationError for that item), a request over 4 MB (ValidationException)."""
+    from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    total = 0
+    for position, item in enumerate(transact_items):
+        (op_type, op), *_ = item.items()
+        table = backend.get_table(op["TableName"])
+        attributes = op["Item"] if op_type == "Put" else op.get("Key", {})
+        table._validate_key_sizes(attributes)  # HashKeyTooLong / RangeKeyTooLong, as AWS
+        size = sum(
+            len(name.encode("utf-8")) + DynamoType(value).size()
+            for name, value in attributes.items()
+        )
+        size += sum(
+            DynamoType(value).size() for value in op.get("ExpressionAttributeValues", {}).values()
+        )
+        if op_type == "Put" and size > MAX_ITEM_BYTES:
+            reasons: list[CancellationReason] = [PASSED] * len(transact_items)
+            reasons[position] = ("ValidationError", ITEM_TOO_LARGE, None)
+            raise TransactionCanceledException(reasons)
+        total += size
+    if total > MAX_TRANSACTION_BYTES:
+        raise MockValidationException(TRANSACTION_TOO_LARGE)
+
+
+MAX_S3_KEY_BYTES = 1024
+
+
+def _s3_key_too_long() -> Exception:
+    from moto.s3.exceptions import S3ClientError
+
+    # S3 answers 400 KeyTooLongError for a key over 1,024 bytes of UTF-8.
+    return S3ClientError("KeyTooLongError", "Your key is too long")
+
+
+def _limit_key_length(original: Any) -> Any:
+    def put_object(self: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
+        if len(key_name.encode("utf-8")) > MAX_S3_KEY_BYTES:
+            raise _s3_key_too_long()
+        return original(self, bucket_name, key_name, *args, **kwargs)
+
+    return put_object
 
 
 # One CancellationReasons entry: (Code, Message, Item); all None for an operation that passed.
@@ -432,6 +488,9 @@ def install() -> None:
         return
     _replace(DynamoDBBackend, "transact_write_items", _transact_write_items)
     DynamoDBBackend._blogpub_fidelity = True  # type: ignore[attr-defined]
+    from moto.s3.models import S3Backend
+
+    _replace(S3Backend, "put_object", _limit_key_length(S3Backend.put_object))
     _install_query()
     if settings.PRETTIFY_RESPONSES:
         return  # indented bodies are asked for: leave them to moto

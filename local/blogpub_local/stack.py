@@ -209,7 +209,7 @@ class LocalStack:
             self._moto_server = make_server(
                 self.options.host,
                 self.options.port,
-                self._control_app(self._observer),
+                closed_to_other_origins(self._control_app(self._observer)),
                 threaded=True,
                 request_handler=QuietRequestHandler,
             )
@@ -515,3 +515,24 @@ class LocalStack:
             self._moto_server.server_close()
         if self.options.state_file is not None:
             self.options.state_file.unlink(missing_ok=True)
+
+
+def closed_to_other_origins(app: Callable[..., Iterator[bytes]]) -> Callable[..., Iterator[bytes]]:
+    """The endpoint for SDKs and the CLI, never for web pages: moto answers any page's CORS
+    preflight (PUT, DELETE included), so a request naming another origin is refused and no
+    Access-Control-* header leaves. SDKs send no Origin; the endpoint's own origin passes."""
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        origin = environ.get("HTTP_ORIGIN")
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        if origin is not None and origin != own:
+            start_response("403 Forbidden", [("Content-Type", "text/plain; charset=utf-8")])
+            return iter([b"the local AWS endpoint refuses requests from web pages\n"])
+
+        def without_cors(status: str, headers: list[tuple[str, str]], *info: Any) -> Any:
+            kept = [(n, v) for n, v in headers if not n.lower().startswith("access-control-")]
+            return start_response(status, kept, *info)
+
+        return app(environ, without_cors)
+
+    return guarded

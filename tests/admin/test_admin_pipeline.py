@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from blogpub import keys, rebuild
-from blogpub.admin import Admin, parse_request
+from blogpub.admin import Admin, admin_event, parse_request
 from blogpub.errors import OutsideRetentionError
 from blogpub.service import runtime
 
-from tests.admin.conftest import AdminPipeline, post_text, utc_now_after_a_second
+from tests.admin.conftest import (
+    AdminPipeline,
+    LambdaContext,
+    post_text,
+    utc_now_after_a_second,
+)
 from tests.integration.harness import SITE, TABLE
 
 KEY = "posts/admin-demo.md"
@@ -298,3 +305,48 @@ def test_a_forced_re_render_loses_to_a_newer_version(admin_pipeline: AdminPipeli
     current = key_history(admin_pipeline.s3, "blogpub-source", KEY)[0]
     again = admin_pipeline.deliver(forced_event("blogpub-source", current, newer.sequencer, "rb"))
     assert again["results"][0]["outcome"] == "published"
+
+
+def function_url_event(payload: dict[str, Any], caller_arn: str) -> dict[str, Any]:
+    """What Lambda hands the function for a SigV4-signed call to an AWS_IAM function URL."""
+    return {
+        "version": "2.0",
+        "rawPath": "/",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "http": {"method": "POST", "path": "/"},
+            "authorizer": {
+                "iam": {
+                    "accessKey": "AKIA0000",
+                    "accountId": "123456789012",
+                    "callerId": "AIDA0000",
+                    "userArn": caller_arn,
+                    "userId": "AIDA0000",
+                }
+            },
+        },
+        "body": json.dumps(payload),
+        "isBase64Encoded": False,
+    }
+
+
+def test_the_function_url_records_the_callers_arn_and_a_direct_invoke_is_declared(
+    admin_pipeline: AdminPipeline,
+) -> None:
+    caller = "arn:aws:iam::123456789012:user/alice"
+    payload = {"action": "rebuild", "requested_by": "mallory", "request_id": "via-url-1"}
+    response = admin_event(function_url_event(payload, caller), LambdaContext())  # type: ignore[arg-type]
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["ok"] is True
+    audit = runtime().table().recent(keys.AUDIT_PK, 1)[0]
+    assert (audit["requested_by"], audit["requested_by_source"]) == (caller, "iam")
+    assert audit["requested_by_declared"] == "mallory"
+
+    admin_pipeline.admin({"action": "rebuild", "requested_by": "mallory", "request_id": "direct-1"})
+    audit = runtime().table().recent(keys.AUDIT_PK, 1)[0]
+    assert (audit["requested_by"], audit["requested_by_source"]) == ("mallory", "declared")
+
+    refused = admin_event(function_url_event({"action": "nope"}, caller), LambdaContext())  # type: ignore[arg-type]
+    assert refused["statusCode"] == 400

@@ -576,7 +576,8 @@ def test_the_rollback_function_is_invoked_by_admins_only(
 ) -> None:
     rollback = functions["RollbackFunction"]
     assert not rollback.get("Events")
-    assert "FunctionUrlConfig" not in rollback
+    # Issue 16: its URL takes SigV4-signed calls only (the audit names the caller's ARN).
+    assert rollback["FunctionUrlConfig"] == {"AuthType": "AWS_IAM"}
     assert not any(
         referenced_ids(p["Properties"].get("FunctionName")) & {"RollbackFunction"}
         for p in of_type(resources, "AWS::Lambda::Permission").values()

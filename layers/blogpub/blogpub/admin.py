@@ -12,13 +12,21 @@ Rollbacks also take ``"dry_run": true``; every action takes ``"request_id"``,
 runs once per ``request_id`` (Powertools idempotency on the table): a retried invocation
 returns the first answer. Without a ``request_id`` the Lambda request id stands in, which
 Lambda keeps across its own retries of an asynchronous invocation.
+
+Who asked: through the IAM-authenticated function URL (``AuthType: AWS_IAM``) the payload
+is the request body and AWS names the signing caller in the request context; the audit
+record keeps that ARN as ``requested_by`` (``requested_by_source: "iam"``) and the body's
+``requested_by`` as ``requested_by_declared``. A direct Invoke carries no caller identity to
+the function, so there ``requested_by`` is what the caller wrote, marked ``"declared"``.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -62,6 +70,7 @@ class AdminRequest:
     dry_run: bool = False
     requested_by: str = ""
     reason: str = ""
+    caller_arn: str | None = None  # the IAM caller AWS authenticated (function URL), if any
 
     @property
     def writes(self) -> bool:
@@ -81,7 +90,9 @@ class AdminRequest:
             "steps": self.steps,
             "at": self.at.isoformat() if self.at else None,
             "dry_run": self.dry_run,
-            "requested_by": self.requested_by,
+            "requested_by": self.caller_arn or self.requested_by,
+            "requested_by_source": "iam" if self.caller_arn else "declared",
+            "requested_by_declared": self.requested_by if self.caller_arn else None,
             "reason": self.reason,
         }
 
@@ -297,14 +308,48 @@ class Admin:
         self.runtime.table().put_audit(at, request.request_id, fields)
 
 
+def function_url_request(event: Any) -> tuple[Any, str | None] | None:
+    """(payload, caller ARN) of a function URL invocation; None for a direct Invoke."""
+    if not isinstance(event, Mapping) or "requestContext" not in event or "rawPath" not in event:
+        return None
+    context = event.get("requestContext") or {}
+    iam = (context.get("authorizer") or {}).get("iam") or {}
+    caller = iam.get("userArn") if isinstance(iam.get("userArn"), str) else None
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    try:
+        return json.loads(body), caller
+    except ValueError:
+        return body, caller
+
+
 def admin_event(event: Any, context: LambdaContext) -> dict[str, Any]:
-    """RollbackFunction: one admin request in, its answer (or a refusal saying why) out."""
+    """RollbackFunction: one admin request in, its answer (or a refusal saying why) out.
+
+    From the function URL the answer is wrapped as an HTTP response (400 for a refusal).
+    """
+    through_url = function_url_request(event)
+    if through_url is None:
+        return _admin_answer(event, None, context)
+    payload, caller = through_url
+    answer = _admin_answer(payload, caller, context)
+    return {
+        "statusCode": 400 if answer.get("ok") is False else 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(answer, default=str),
+    }
+
+
+def _admin_answer(payload: Any, caller: str | None, context: LambdaContext) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
     from blogpub.service import runtime
 
     try:
-        request = parse_request(event, context.aws_request_id)
+        request = parse_request(payload, context.aws_request_id)
+        if caller:
+            request = replace(request, caller_arn=caller)
     except AdminRequestError as error:
         metrics.add_metric(name="AdminRefused", unit=MetricUnit.Count, value=1)
         logger.warning("admin request refused", error=str(error))

@@ -4,6 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+# Messages land in failure records, logs and `blogpub status`: a hostile value (a 72 MB
+# alias expansion, a 500 KB title) is quoted cut to this, with its full length.
+QUOTED_CHARACTERS = 200
+MAX_PROBLEM_CHARACTERS = 1000
+
+
+def quoted(value: Any, limit: int = QUOTED_CHARACTERS) -> str:
+    """``repr(value)`` cut to ``limit`` characters plus the original length, never huge."""
+    if isinstance(value, (str, bytes)) and len(value) > limit:
+        return f"{value[:limit]!r}… ({len(value)} characters)"
+    if isinstance(value, (list, tuple, dict, set, frozenset)) and len(value) > limit:
+        return f"<{type(value).__name__} of {len(value)} items>"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # ints past the digit limit, self-containing lists
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def bounded(text: str, limit: int = MAX_PROBLEM_CHARACTERS) -> str:
+    """Free text (a parser's message) cut to ``limit`` characters plus its length."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
 
 class BlogpubError(Exception):
     """Base of every error blogpub raises on purpose."""
@@ -21,17 +44,17 @@ class PostError(BlogpubError):
     def __init__(
         self, problem: str, *, source: str = "", key: str | None = None, value: Any = None
     ) -> None:
-        self.problem = problem
+        self.problem = bounded(problem)
         self.source = source
         self.key = key
         self.value = value
         super().__init__(self._message())
 
     def _message(self) -> str:
-        where = f"{self.source}: " if self.source else ""
+        where = f"{bounded(self.source)}: " if self.source else ""
         if self.key is None:
             return f"{where}{self.problem}"
-        return f"{where}front-matter key {self.key!r} = {self.value!r}: {self.problem}"
+        return f"{where}front-matter key {quoted(self.key)} = {quoted(self.value)}: {self.problem}"
 
     def with_source(self, source: str) -> PostError:
         """The same error, naming the file it came from."""
@@ -62,6 +85,30 @@ class PermalinkError(PostError):
 
 class TooLargeError(PostError):
     reason = "too-large"
+
+
+class TooDeepError(PostError):
+    """A body nested past what renders in bounded time."""
+
+    reason = "too-deep"
+
+
+class TooComplexError(PostError):
+    """A body with more inline markup than renders in bounded memory."""
+
+    reason = "too-complex"
+
+
+class KeyTooLongError(PostError):
+    """A source key (or a key derived from it) longer than S3 or DynamoDB allows."""
+
+    reason = "key-too-long"
+
+
+class UnreadableError(PostError):
+    """A file that made the reader fail in a way no rule names; still the file's fault."""
+
+    reason = "unreadable"
 
 
 class UrlConflictError(PostError):

@@ -27,6 +27,7 @@ addresses, and the ``*_of`` helpers take sort keys apart, so no other module spl
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -55,6 +56,10 @@ _LIST = "LIST#"
 _LISTS = "LISTS#"
 _MONTHS = "MONTHS#"
 _SEPARATOR = "#"
+
+# DynamoDB caps sort keys at 1,024 bytes and S3 object keys at 1,024: a source key leaves
+# room for a date or time prefix and a version id (event sort keys).
+MAX_SOURCE_KEY_BYTES = 900
 
 
 def post_pk(source_key: str) -> str:
@@ -100,7 +105,16 @@ IDEMPOTENCY_PK = "IDEMPOTENCY"
 
 
 def event_sk(at_iso: str, source_key: str, version_id: str) -> str:
-    return f"{at_iso}{_SEPARATOR}{source_key}{_SEPARATOR}{version_id}"
+    """A key too long to publish is still recorded: cut, with a digest of the whole key."""
+    return f"{at_iso}{_SEPARATOR}{_bounded_key(source_key)}{_SEPARATOR}{version_id}"
+
+
+def _bounded_key(source_key: str) -> str:
+    encoded = source_key.encode("utf-8")
+    if len(encoded) <= MAX_SOURCE_KEY_BYTES:
+        return source_key
+    digest = hashlib.sha256(encoded).hexdigest()[:16]
+    return encoded[: MAX_SOURCE_KEY_BYTES - 17].decode("utf-8", "ignore") + "~" + digest
 
 
 def audit_sk(at_iso: str, request_id: str) -> str:

@@ -44,13 +44,18 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from blogpub.errors import TooComplexError, TooDeepError
 from blogpub.urls import slugize, url_scheme
 
 SUMMARY_CHARACTERS = 200
+# cmark and nh3 slow down steeply with nesting (32k quotes take seconds, 100k minutes).
+MAX_NESTING_DEPTH = 256
+# cmark builds a node per delimiter: 1 MiB of "[" or table pipes takes 270-550 MB and seconds
+# (bench/pathological.py). Hand-written posts use a few thousand.
+MAX_INLINE_MARKERS = 200_000
 MORE_ANCHOR = '<span id="more"></span>'
 
 _MORE_MARKER = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
-_MORE_PLACEHOLDER = "blogpubmoremarker9f2c"
 _WRAPPED_IN_DIV = re.compile(r"\A\s*<div\b[^>]*>.*</div>\s*\Z", re.IGNORECASE | re.DOTALL)
 
 _CMARK_EXTENSIONS = ("table", "strikethrough", "autolink", "tasklist")
@@ -111,6 +116,7 @@ _REFERRER_POLICIES = {
     "unsafe-url",
 }
 _RESTRICTED_VALUES = {
+    "span": {"id": {"more"}},  # the excerpt anchor, Hexo's <span id="more">
     "a": {"target": {"_blank"}, "referrerpolicy": _REFERRER_POLICIES},
     "img": {"referrerpolicy": _REFERRER_POLICIES},
 }
@@ -122,6 +128,9 @@ _KEPT_REL = ("nofollow", "ugc", "sponsored", "noopener", "noreferrer")
 _EXTERNAL_REL = ("noopener", "noreferrer")
 _HIGHLIGHT_CLASS = re.compile(r"hljs[\w-]*|language-[\w+#.-]+|lang-[\w+#.-]+")
 _URL_NOISE = re.compile(r"[\t\n\r]")
+_URL_ATTRIBUTES = frozenset({"href", "src", "srcset", "cite"})
+_URL_BRACKETS = str.maketrans({"<": "%3C", ">": "%3E"})
+_TEXT_BRACKETS = str.maketrans({"<": "\u2039", ">": "\u203a"})
 
 _LAZY_SOURCES = ("data-src", "data-original", "data-actualsrc", "data-lazy-src")
 _PLACEHOLDER_IMAGE = re.compile(
@@ -135,6 +144,23 @@ _NOT_A_HIGHLIGHTER_TAG = re.compile(
     r"<(?!/?(?:span|br|code|b|strong|i|em|mark|p)\b)", re.IGNORECASE
 )
 
+# 12 characters a level covers the widest marker ("123456789. "): enough to pass the limit.
+_INLINE_MARKERS = ("*", "_", "[", "]", "`", "|")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CONTAINER_CHARACTERS = re.compile(
+    rf"^[ \t>*+\-_0-9.)]{{1,{12 * (MAX_NESTING_DEPTH + 1)}}}", re.MULTILINE
+)
+_CONTAINER_PREFIX = re.compile(r"(?:[ \t]*(?:>|(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)))*[ \t]*")
+_CONTAINER_MARKER = re.compile(r">|[-+*]|\d{1,9}[.)]")
+_THEMATIC_BREAK = re.compile(r"[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_HTML_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*?)?(/?)>")
+# Void elements never hold others; these close themselves when a sibling starts.
+_NOT_NESTING = frozenset(
+    {
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "rp", "rt",
+    }
+)  # fmt: skip
 _ANCHOR_TAG = re.compile(r"<a\s[^>]*>")
 _INPUT_TAG = re.compile(r"<input\b[^>]*>")
 _HREF = re.compile(r'\shref="([^"]*)"')
@@ -154,11 +180,9 @@ def render_body(
     """
     rendered = to_html(body)
     marker = _MORE_MARKER.search(rendered)
-    if marker is None:
-        body_html = _finish(rendered, site_url)
-    else:
-        with_placeholder = _MORE_MARKER.sub(_MORE_PLACEHOLDER, rendered, count=1)
-        body_html = _finish(with_placeholder, site_url).replace(_MORE_PLACEHOLDER, MORE_ANCHOR)
+    # The anchor goes in before sanitising, as an element nh3 keeps: nothing edits its output.
+    anchored = rendered if marker is None else _MORE_MARKER.sub(MORE_ANCHOR, rendered, count=1)
+    body_html = _finish(anchored, site_url)
     if excerpt is not None and excerpt.strip():
         excerpt_html = _finish(to_html(excerpt), site_url)
     elif marker is not None:
@@ -168,8 +192,29 @@ def render_body(
     return body_html, excerpt_html
 
 
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (C0 controls but tab, CR and LF;
+    surrogates; U+FFFE, U+FFFF): one of them in a title or body would break every feed."""
+    return _NOT_XML.sub("", text)
+
+
 def to_html(markdown: str) -> str:
-    """Markdown (GFM, Hexo's `breaks: true`) with raw HTML kept: NOT yet safe."""
+    """Markdown (GFM, Hexo's `breaks: true`) with raw HTML kept: NOT yet safe.
+
+    Raises ``TooDeepError`` past ``MAX_NESTING_DEPTH`` before cmark or nh3 sees the text.
+    """
+    depth = nesting_depth(markdown)
+    if depth > MAX_NESTING_DEPTH:
+        raise TooDeepError(
+            f"the body nests block quotes, lists or HTML elements {depth} levels deep; "
+            f"the limit is {MAX_NESTING_DEPTH}"
+        )
+    markers = sum(markdown.count(marker) for marker in _INLINE_MARKERS)
+    if markers > MAX_INLINE_MARKERS:
+        raise TooComplexError(
+            f"the body has {markers} emphasis, link, code and table markers (* _ [ ] ` |); "
+            f"the limit is {MAX_INLINE_MARKERS}"
+        )
     if _WRAPPED_IN_DIV.match(markdown):
         return markdown
     import cmarkgfm
@@ -180,6 +225,45 @@ def to_html(markdown: str) -> str:
         markdown, options=options, extensions=list(_CMARK_EXTENSIONS)
     )
     return html_text
+
+
+def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:
+    """The nesting a renderer would build, estimated from above in one linear pass.
+
+    Per line with a block-quote or list marker: the markers plus indentation (two columns a
+    level, as nested list items are indented); over the text: raw HTML elements open at
+    once (void and self-closing ones excepted). Only "beyond ``limit``?" is answered
+    exactly: it returns the first depth found past ``limit``, else one at most ``limit``.
+    """
+    deepest_line = 0
+    for candidate in _CONTAINER_CHARACTERS.finditer(markdown):
+        if len(candidate.group(0)) <= limit:
+            continue  # a line cannot nest deeper than its prefix is long
+        line = candidate.group(0)
+        prefix = _CONTAINER_PREFIX.match(line)
+        if prefix is None or _THEMATIC_BREAK.match(line):
+            continue
+        text = prefix.group(0)
+        markers = len(_CONTAINER_MARKER.findall(text))
+        if not markers:
+            continue  # indentation alone (code, continuation) opens no container
+        indent = len(text) - len(text.lstrip(" \t"))
+        deepest_line = max(deepest_line, markers + indent // 2)
+        if deepest_line > limit:
+            return deepest_line
+    open_elements = deepest_html = 0
+    for tag in _HTML_TAG.finditer(markdown):
+        closing, name, self_closing = tag.groups()
+        if name.lower() in _NOT_NESTING:
+            continue
+        if closing:
+            open_elements = max(open_elements - 1, 0)
+        elif not self_closing:
+            open_elements += 1
+            deepest_html = max(deepest_html, open_elements)
+            if deepest_html > limit:
+                break
+    return max(deepest_line, deepest_html)
 
 
 def sanitize(untrusted_html: str, *, site_url: str | None = None) -> str:
@@ -225,6 +309,9 @@ def _cleaner() -> Any:
 
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     """Per-value rules the allow-list cannot say (nh3 calls this for kept attributes)."""
+    # nh3 leaves < and > unescaped in attribute values; without them every tag in its
+    # output ends at its first ">", which the passes below (rel, heading ids) rely on.
+    value = value.translate(_URL_BRACKETS if attribute in _URL_ATTRIBUTES else _TEXT_BRACKETS)
     if attribute == "class":
         kept = [name for name in value.split() if _HIGHLIGHT_CLASS.fullmatch(name)]
         return " ".join(kept) or None

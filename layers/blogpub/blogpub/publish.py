@@ -16,9 +16,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from blogpub import dates, keys
 from blogpub.config import Deployment
-from blogpub.errors import PostError, TooLargeError, TransientError, UrlConflictError
+from blogpub.errors import (
+    KeyTooLongError,
+    PostError,
+    TooLargeError,
+    TransientError,
+    UrlConflictError,
+)
 from blogpub.events import S3Change
-from blogpub.models import Page
+from blogpub.models import Page, object_key_for
 from blogpub.settings import Settings, load_settings
 from blogpub.site import SiteBucket
 from blogpub.sources import KeyKind, classify
@@ -38,6 +44,7 @@ if TYPE_CHECKING:
 
     from blogpub.render import Renderer
 
+MAX_OBJECT_KEY_BYTES = 1024  # S3's limit, for the page a post URL becomes
 ResultOutcome = Literal[
     "published", "unpublished", "deleted", "rejected", "stale", "ignored", "settings"
 ]
@@ -137,6 +144,9 @@ class Publisher:
         )
         page: Page | None = None
         if change.kind != "put":
+            if change.version_id and not self._version_exists(change.key, change.version_id):
+                # A forged or mistaken event: its sequencer must not outrank real uploads.
+                return PublishResult(change.key, change.version_id, "stale")
             new = replace(base, status="deleted", last_outcome="deleted")
         else:
             try:
@@ -154,6 +164,8 @@ class Publisher:
             owner = self.table.url_owner(taken.url) or "another post"
             conflict = UrlConflictError(taken.url, owner, source=change.key)
             return self._reject(change, old, sequencer, conflict)
+        except PostError as error:  # items past DynamoDB's size limits, found before sending
+            return self._reject(change, old, sequencer, error.with_source(change.key))
         result = PublishResult(
             change.key, change.version_id, new.last_outcome or "published", url=new.url
         )
@@ -173,6 +185,13 @@ class Publisher:
         if not post.published:
             return replace(base, status="unpublished", last_outcome="unpublished"), None
         rendered = self.renderer.render_post(post)
+        page_key = object_key_for(rendered.page.url)
+        if len(page_key.encode("utf-8")) > MAX_OBJECT_KEY_BYTES:
+            raise KeyTooLongError(
+                f"the page key would be {len(page_key.encode('utf-8'))} bytes; "
+                f"S3 allows {MAX_OBJECT_KEY_BYTES} (shorten the permalink or file name)",
+                value=rendered.page.url,
+            )
         body = rendered.body_html
         record = replace(
             base,
@@ -205,6 +224,23 @@ class Publisher:
             raise TooLargeError(f"{size} bytes is over the {limit}-byte limit for one post")
         data: bytes = response["Body"].read()
         return data
+
+    def _version_exists(self, key: str, version_id: str) -> bool:
+        """The version (a delete marker for a deletion) is in the source bucket.
+
+        A put's version is read in full before its sequencer is taken (``_read_source``).
+        """
+        bucket = self.deployment.source_bucket
+        try:
+            self.s3.head_object(Bucket=bucket, Key=key, VersionId=version_id)
+        except self.s3.exceptions.ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 405:  # S3's answer for a delete marker's version: it exists
+                return True
+            if status in (400, 404):
+                return False
+            raise
+        return True
 
     def _reject(
         self, change: S3Change, old: PostRecord | None, sequencer: str, error: PostError

@@ -20,19 +20,24 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
+from blogpub import keys
 from blogpub.dates import parse_date
 from blogpub.errors import (
+    BlogpubError,
     DateError,
     EncodingError,
     FieldTypeError,
     FrontMatterError,
+    KeyTooLongError,
     PermalinkError,
     PostError,
     TooLargeError,
+    UnreadableError,
 )
+from blogpub.markup import xml_safe
 from blogpub.models import Post
 from blogpub.settings import Settings
-from blogpub.urls import permalink_problem
+from blogpub.urls import permalink_problem, visible_text
 
 if TYPE_CHECKING:
     from frontmatter.default_handlers import YAMLHandler
@@ -45,6 +50,11 @@ MAX_SOURCE_BYTES = 4 * 1024 * 1024
 MAX_EXTRA_JSON_BYTES = 64 * 1024  # the post record also carries `extra` to the templates
 MAX_EXTRA_NODES = 5_000  # YAML aliases can make a small file expand into a huge value
 MAX_EXTRA_DEPTH = 32
+MAX_YAML_VALUES = 10_000  # counted with every alias expanded: billion laughs stop here
+MAX_NUMBER_CHARACTERS = 64  # past Python's int digit limit a number cannot even be printed
+# Each of these is copied into the post record, the feeds and every listing item.
+MAX_FIELD_CHARACTERS = {"title": 500, "author": 200, "description": 1000}
+MAX_NAME_CHARACTERS = 200  # each category level and tag
 
 DRAFTS_FOLDER = "_drafts/"  # Hexo's source/_drafts: never published
 
@@ -82,13 +92,28 @@ def read_post(
     except PostError as error:
         error.with_source(source_key)
         raise
+    except BlogpubError:
+        raise
+    except Exception as error:
+        # Reading is pure: whatever else escapes is a file no rule foresaw, not a retry.
+        raise UnreadableError(
+            f"the file cannot be read ({type(error).__name__}: {error})", source=source_key
+        ) from error
 
 
 def post_name(source_key: str, posts_prefix: str = "posts/") -> str:
     """Hexo's ``:title``: the key below the posts prefix, without its extension."""
+    if len(source_key.encode("utf-8")) > keys.MAX_SOURCE_KEY_BYTES:
+        raise KeyTooLongError(
+            f"the object key is {len(source_key.encode('utf-8'))} bytes; "
+            f"the limit is {keys.MAX_SOURCE_KEY_BYTES} (every table key holds it)"
+        )
     if not source_key.startswith(posts_prefix):
         raise PostError(f"the object key is not under {posts_prefix!r}")
     relative = source_key[len(posts_prefix) :]
+    if any(segment in (".", "..") for segment in relative.split("/")):
+        # The key, not a front-matter permalink, would climb out of the post's folder.
+        raise PostError(f"the object key {source_key!r} has a '.' or '..' segment; rename it")
     folder, _, file_name = relative.rpartition("/")
     stem = file_name.rsplit(".", 1)[0] if "." in file_name.lstrip(".") else file_name
     if not stem.strip():
@@ -106,6 +131,7 @@ def _read(raw: bytes, source_key: str, settings: Settings, posts_prefix: str) ->
             f"not a {type(front_matter).__name__}"
         )
     fields: dict[str, Any] = {str(key): value for key, value in front_matter.items()}
+    _check_lengths(fields)
     tz = settings.tz
     published = _published(fields, name)
     excerpt = _optional_text(fields, "excerpt")
@@ -126,7 +152,7 @@ def _read(raw: bytes, source_key: str, settings: Settings, posts_prefix: str) ->
         comments=_flag(fields, "comments", default=True),
         lang=_optional_text(fields, "lang"),
         excerpt=excerpt if excerpt and excerpt.strip() else None,
-        body=body,
+        body=xml_safe(body),
         extra=_extra(fields),
     )
 
@@ -188,7 +214,15 @@ def _load_yaml(yaml_text: str) -> object:
     # Hexo turns leading tabs into two spaces each; YAML itself forbids tab indentation.
     spaced = _LEADING_TABS.sub(lambda tabs: "\n" + "  " * len(tabs[1]), yaml_text)
     try:
-        return _yaml_handler().load(spaced, Loader=_hexo_yaml_loader())
+        loader = _hexo_yaml_loader()(spaced)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            _check_yaml_nodes(node)
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as error:
         raise FrontMatterError(f"the front-matter is not valid YAML: {error}") from error
     # PyYAML's constructors raise plain Python errors on some hostile input (e.g. an
@@ -197,6 +231,82 @@ def _load_yaml(yaml_text: str) -> object:
         raise FrontMatterError(f"the front-matter cannot be read: {error}") from error
     except (RecursionError, OverflowError) as error:  # absurdly deep or large values
         raise FrontMatterError(f"the front-matter cannot be read: {error}") from error
+
+
+def _check_yaml_nodes(root: yaml.Node) -> None:
+    """Before any value is built: aliases expand within ``MAX_YAML_VALUES``, no mapping
+    repeats a key (Hexo's js-yaml rejects that too), no number is absurdly long.
+
+    Iterative, and each node is sized once however many aliases point at it.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    pending: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while pending:
+        node, children_done = pending.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if not children_done:
+            if id(node) in open_nodes:
+                continue  # reached again through a sibling alias before it was sized
+            _check_scalars_and_keys(node)
+            open_nodes.add(id(node))
+            pending.append((node, True))
+            for child in children:
+                if id(child) in open_nodes:
+                    raise FrontMatterError("a YAML alias refers to a value that contains it")
+                if id(child) not in sizes:
+                    pending.append((child, False))
+            continue
+        open_nodes.discard(id(node))
+        sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+        if sizes[id(node)] > MAX_YAML_VALUES:
+            raise TooLargeError(
+                f"the front-matter expands to more than {MAX_YAML_VALUES} values "
+                "(YAML aliases repeating a value?)"
+            )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_scalars_and_keys(node: yaml.Node) -> None:
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag.endswith((":int", ":float")) and len(node.value) > MAX_NUMBER_CHARACTERS:
+            raise FieldTypeError(
+                f"a number of {len(node.value)} characters; the limit is "
+                f"{MAX_NUMBER_CHARACTERS} (quote it to keep it as text)",
+                value=node.value,
+            )
+        return
+    if not isinstance(node, yaml.MappingNode):
+        return
+    seen: set[tuple[str, str]] = set()
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+            continue
+        identity = (key_node.tag, key_node.value)
+        if identity in seen:
+            raise FrontMatterError(
+                f"the key {key_node.value!r} appears twice in one mapping; keep one",
+                key=key_node.value,
+            )
+        seen.add(identity)
+
+
+def _check_lengths(fields: Mapping[str, Any]) -> None:
+    for key, limit in MAX_FIELD_CHARACTERS.items():
+        value = fields.get(key)
+        if isinstance(value, str) and len(value) > limit:
+            raise TooLargeError(
+                f"{len(value)} characters; the limit is {limit}", key=key, value=value
+            )
 
 
 @cache
@@ -261,7 +371,15 @@ def _aliased(fields: Mapping[str, Any], key: str, alias: str) -> tuple[object, s
 def _name(value: object, key: str, what: str) -> str:
     """A category or tag name; Hexo stringifies numbers (`2022` is the name "2022")."""
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value).strip()
+        name = visible_text(xml_safe(unicodedata.normalize("NFC", value))).strip()
+        if len(name) > MAX_NAME_CHARACTERS:
+            raise TooLargeError(
+                f"each {what} name is at most {MAX_NAME_CHARACTERS} characters, "
+                f"this one has {len(name)}",
+                key=key,
+                value=name,
+            )
+        return name
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, float) and math.isfinite(value):
@@ -322,7 +440,7 @@ def _optional_text(fields: Mapping[str, Any], key: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return value.strip()
+        return xml_safe(value).strip()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _name(value, key, key)
     if isinstance(value, date):  # `title: 2022-02-05` reads as a date; it was meant as text
@@ -419,7 +537,9 @@ def _json_safe(value: object, key: str, budget: _NodeBudget, *, depth: int) -> A
         raise FieldTypeError(
             f"nested more than {MAX_EXTRA_DEPTH} levels deep", key=key, value="<nested>"
         )
-    if value is None or isinstance(value, (bool, int, str)):
+    if isinstance(value, str):
+        return xml_safe(value)
+    if value is None or isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
@@ -435,5 +555,5 @@ def _json_safe(value: object, key: str, budget: _NodeBudget, *, depth: int) -> A
     if isinstance(value, (list, tuple)):
         return [_json_safe(item, key, budget, depth=depth + 1) for item in value]
     if isinstance(value, (set, frozenset)):  # YAML !!set
-        return sorted(str(item) for item in value)
-    return str(value)
+        return sorted(xml_safe(str(item)) for item in value)
+    return xml_safe(str(value))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 
 from blogpub import keys
+from blogpub.errors import KeyTooLongError, TooLargeError
 from blogpub.events import (
     ListTotalChange,
     MembershipChange,
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
 Outcome = Literal["published", "unpublished", "deleted", "rejected"]
 
 MAX_TRANSACTION_ITEMS = 100
+# DynamoDB's documented limits; a publish past one is the file's fault, found before AWS.
+MAX_ITEM_BYTES = 400 * 1024
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
+MAX_PARTITION_KEY_BYTES = 2048
+MAX_SORT_KEY_BYTES = 1024
 # A publish that moves a post to another month writes four items per listing (membership
 # out and in, two month counts) besides the post record, URL claims and activity record;
 # the reader's limits on category levels and tags keep a post within this many listings.
@@ -367,8 +373,7 @@ class PostTable:
         plan = plan_transaction(self.name, old, new)
         for values in extra_items:
             plan.add("Put", {"TableName": self.name, "Item": to_item(values)})
-        if len(plan.items) > MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"{new.source_key}: {len(plan.items)} table items in one publish")
+        check_transaction(plan.items)
         try:
             self.client.transact_write_items(TransactItems=plan.items)  # type: ignore[arg-type]
         except self.client.exceptions.TransactionCanceledException as error:
@@ -675,6 +680,62 @@ def membership_values(ref: ListRef, sort_key: str, entry: Entry) -> dict[str, An
         LIST_NAMES: list(ref.names) or None,
         **_entry_values(entry),
     }
+
+
+def item_size(item: Mapping[str, Any]) -> int:
+    """An item's size as DynamoDB counts it: attribute names plus values, in bytes."""
+    return sum(len(name.encode("utf-8")) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: Mapping[str, Any]) -> int:
+    (kind, inner), *_ = value.items()
+    if kind == "S":
+        return len(str(inner).encode("utf-8"))
+    if kind == "N":
+        return len(str(inner).lstrip("-").replace(".", "")) // 2 + 2
+    if kind == "B":
+        return len(inner)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + _value_size(element) for element in inner)
+    if kind == "M":
+        return 3 + sum(1 + item_size({name: element}) for name, element in inner.items())
+    if kind in ("SS", "NS", "BS"):
+        return sum(_value_size({kind[0]: element}) for element in inner)
+    return 0
+
+
+def check_transaction(items: Sequence[Mapping[str, Any]]) -> None:
+    """Raise (a PostError) where DynamoDB would cancel the transaction for its size:
+    item count, key sizes, item size, total size."""
+    if len(items) > MAX_TRANSACTION_ITEMS:
+        raise TooLargeError(
+            f"{len(items)} table items in one publish; DynamoDB allows {MAX_TRANSACTION_ITEMS}"
+        )
+    total = 0
+    for operation in items:
+        (body,) = operation.values()
+        key = body.get("Key") or {
+            name: body["Item"][name] for name in (keys.PK, keys.SK) if name in body["Item"]
+        }
+        for name, limit in ((keys.PK, MAX_PARTITION_KEY_BYTES), (keys.SK, MAX_SORT_KEY_BYTES)):
+            size = _value_size(key[name]) if name in key else 0
+            if size > limit:
+                raise KeyTooLongError(
+                    f"a table {name} of {size} bytes; DynamoDB allows {limit}",
+                    value=key[name].get("S", ""),
+                )
+        size = item_size(body.get("Item") or key) + sum(
+            _value_size(value) for value in body.get("ExpressionAttributeValues", {}).values()
+        )
+        if size > MAX_ITEM_BYTES:
+            raise TooLargeError(f"a table item of {size} bytes; DynamoDB allows {MAX_ITEM_BYTES}")
+        total += size
+    if total > MAX_TRANSACTION_BYTES:
+        raise TooLargeError(
+            f"{total} bytes in one publish transaction; DynamoDB allows {MAX_TRANSACTION_BYTES}"
+        )
 
 
 def plan_transaction(table: str, old: PostRecord | None, new: PostRecord) -> TransactionPlan:

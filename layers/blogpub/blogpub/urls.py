@@ -49,6 +49,14 @@ _URL_LEADING_JUNK = "".join(chr(code) for code in range(0x21))
 
 # hexo-util Permalink: a token is ":" + word characters not ending in "_" (ASCII \w, as in JS).
 _TOKEN = re.compile(r":([A-Za-z0-9_]*[A-Za-z0-9])")
+# Zero-width, bidi controls and isolates, word joiner and invisible operators, soft hyphen,
+# Arabic letter mark, Mongolian vowel separator, Hangul fillers, tag characters.
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\u3164\uffa0\U000e0000-\U000e007f]"
+)
+# A category or tag segment: ten levels of it stay well inside every key limit.
+MAX_SLUG_BYTES = 80
 # hexo-util slugize: control characters go, runs of whitespace and specials become "-".
 _CONTROL = re.compile(r"[\u0000-\u001f]")
 # JavaScript's \s (not Python's: U+0085 is no space to JS) and the specials, in runs.
@@ -111,6 +119,16 @@ def _fold_diacritic(char: str) -> str:
     return base if base.isascii() and base.isalpha() else char
 
 
+def visible_text(text: str) -> str:
+    """``text`` without zero-width, bidi-control and other invisible format characters.
+
+    They make look-alike names ("news" and "ne\u200bws") and reorder what a reader sees.
+    hexo-util's slugize keeps them (the pins in test_urls), so ``slugize`` does too; names
+    and listing slugs drop them on purpose.
+    """
+    return _INVISIBLE.sub("", text)
+
+
 def slugize(text: str, *, lower: bool = False) -> str:
     """hexo-util's slugize: diacritics folded, CJK kept, whitespace and specials to "-".
 
@@ -130,10 +148,15 @@ def _segment_slug(name: str, mapping: dict[str, str] | None) -> str:
     "/tags//"; a short digest of the name keeps such a listing addressable and stable.
     """
     mapped = (mapping or {}).get(name, name)
-    slug = slugize(mapped)
-    if slug:
-        return slug
-    return "x" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+    slug = slugize(visible_text(mapped))
+    digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+    if not slug:
+        return "x" + digest
+    if len(slug.encode("utf-8")) > MAX_SLUG_BYTES:
+        # Cut on a character boundary; the digest keeps two long names with one prefix apart.
+        kept = slug.encode("utf-8")[: MAX_SLUG_BYTES - 9].decode("utf-8", "ignore").rstrip("-")
+        return f"{kept}-{digest}"
+    return slug
 
 
 def category_hierarchies(post: Post, settings: Settings) -> tuple[tuple[ListRef, ...], ...]:
