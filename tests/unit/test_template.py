@@ -265,12 +265,15 @@ def test_code_and_layer_folders_have_one_layout(
 
 def make_dry_run(makefile: Path, target: str) -> list[list[str]]:
     """The commands ``make`` would run for ``target`` as ``sam build`` calls it, split."""
+    # Under `make test` the parent make's variables would make this one print its directory.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    command = ["make", "--no-print-directory", "--dry-run", "-f", str(makefile), target]
     answer = subprocess.run(
-        ["make", "--dry-run", "-f", str(makefile), target, "ARTIFACTS_DIR=/artifacts"],
+        [*command, "ARTIFACTS_DIR=/artifacts"],
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHON": "python3"},
+        env={**env, "PYTHON": "python3"},
     )
     return [shlex.split(line) for line in answer.stdout.replace("\\\n", " ").splitlines()]
 
