@@ -14,8 +14,8 @@ import boto3
 import pytest
 from blogpub import service
 from blogpub.config import Deployment
-from blogpub.events import s3_changes
-from blogpub.indexes import BuildReport, IndexBuilder
+from blogpub.events import s3_changes, stream_changes
+from blogpub.indexes import BuildReport, IndexBuilder, PageStillChangingError
 from blogpub.models import SITE as SITE_LIST
 from blogpub.models import object_key_for
 from blogpub.pages import IndexPage
@@ -165,3 +165,28 @@ def test_a_duplicate_racing_its_original_publishes_once(pipeline: Pipeline) -> N
 
     assert sorted(outcomes) == ["published", "stale"]
     assert pipeline.site_objects() == expected_site({FIRST_KEY: FIRST.encode()})
+
+
+def test_a_page_that_keeps_changing_fails_the_batch_after_the_other_pages_are_written(
+    pipeline: Pipeline,
+) -> None:
+    """A burst can keep one page's inputs changing past every re-render: that page fails
+    the batch (it is retried), but the batch's other pages are in line with the table."""
+    pipeline.put(FIRST_KEY, FIRST)
+    records = list(pipeline.stream_records())
+    home = IndexPage("landing", SITE_LIST).url
+    versions = iter(range(100))
+
+    def another_publish_while_home_renders(page: IndexPage) -> None:
+        if page.url == home:  # every render of the home page sees a newer table next time
+            pipeline.put(SECOND_KEY, hexo_post(f"Basil, take {next(versions)}", "2024-06-02"))
+
+    builder = index_builder(on_rendered=another_publish_while_home_renders)
+
+    with pytest.raises(PageStillChangingError, match=r"^/: still changing"):
+        builder.build(stream_changes({"Records": records}))
+
+    robots = IndexPage("robots")
+    assert stored(pipeline, robots.url) == builder.render(robots).body  # type: ignore[union-attr]
+    month = IndexPage("month", SITE_LIST, 2024, 6)
+    assert stored(pipeline, month.url) == builder.render(month).body  # type: ignore[union-attr]

@@ -110,6 +110,10 @@ class TableListings:
         return result
 
 
+class PageStillChangingError(TransientError):
+    """Concurrent publishes kept changing a page's inputs while it was being written."""
+
+
 @dataclass
 class BuildReport:
     pages_written: list[str] = field(default_factory=list)
@@ -154,9 +158,18 @@ class IndexBuilder:
         changed and existed (listing pages expire instead)."""
         report = BuildReport()
         stale_urls: set[str] = set()
+        unsettled: list[str] = []
         for page in pages:
-            if self._sync(page, report) and cache_class(page) == "long":
-                stale_urls.add(page.url)
+            try:
+                if self._sync(page, report) and cache_class(page) == "long":
+                    stale_urls.add(page.url)
+            except PageStillChangingError:
+                # The other pages of the batch are still brought in line; the batch is retried.
+                unsettled.append(page.url)
+        if unsettled:
+            raise PageStillChangingError(
+                f"{', '.join(unsettled)}: still changing after {MAX_ROUNDS} renders"
+            )
         for url, expected_hash in (post_pages or {}).items():
             self._await_post_page(url, expected_hash)
             stale_urls.add(url)
@@ -191,7 +204,7 @@ class IndexBuilder:
             target = report.pages_deleted if outcome == "deleted" else report.pages_written
             if page.url not in target:
                 target.append(page.url)
-        raise TransientError(f"{page.url}: still changing after {MAX_ROUNDS} renders")
+        raise PageStillChangingError(f"{page.url}: still changing after {MAX_ROUNDS} renders")
 
     def _await_post_page(self, url: str, expected_hash: str | None) -> None:
         """Give RenderPostFunction a moment to write the page before it is invalidated."""
