@@ -28,7 +28,10 @@ from blogpub.settings import Settings
 from blogpub.site import SiteBucket
 from blogpub.table import PostTable, table_changes
 
-MAX_ROUNDS = 5
+# A burst of publishes can keep a page's inputs changing for seconds: re-render for a while,
+# backing off, before the batch is failed and retried.
+MAX_ROUNDS = 20
+MAX_ROUND_PAUSE_SECONDS = 0.5
 POST_PAGE_WAIT_SECONDS = 5.0
 
 
@@ -192,7 +195,9 @@ class IndexBuilder:
     def _sync(self, page: IndexPage, report: BuildReport) -> bool:
         """Write until the stored bytes equal a fresh render; True if it existed and changed."""
         existed_and_changed = False
-        for _ in range(MAX_ROUNDS):
+        for attempt in range(MAX_ROUNDS):
+            if attempt >= 2:
+                self.sleep(min(0.05 * 2 ** (attempt - 2), MAX_ROUND_PAUSE_SECONDS))
             rendered = self.render(page)
             if self.on_rendered is not None:
                 self.on_rendered(page)
