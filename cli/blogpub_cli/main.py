@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from blogpub.config import DEFAULT_POSTS_PREFIX
 from blogpub_cli.admin_commands import add_admin_commands
+from blogpub_cli.publish_command import EXIT_CODES_HELP, add_publish_arguments
 from blogpub_cli.replay_command import add_replay_command
 from blogpub_cli.state import StackNotRunningError, read_state, state_file_path, wait_until_idle
 from blogpub_cli.status_command import add_status_command
@@ -138,24 +140,9 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    import boto3
-    from blogpub_cli.upload import UploadPathError, skipped_summary, upload_all, upload_plan
+    from blogpub_cli.publish_command import run_publish
 
-    try:
-        plan = upload_plan(args.paths, args.prefix)
-    except UploadPathError as error:
-        print(f"blogpub publish: {error}", file=sys.stderr)
-        return 2
-    uploads = plan.uploads
-    if plan.skipped:
-        print(f"blogpub publish: {skipped_summary(plan.skipped)}", file=sys.stderr)
-    if not uploads:
-        print("blogpub publish: no post files (*.md, *.markdown) found", file=sys.stderr)
-        return 2
-    s3 = boto3.client("s3", endpoint_url=args.endpoint_url)
-    upload_all(s3, args.bucket, uploads)
-    print(f"uploaded {len(uploads)} files to s3://{args.bucket}/", file=sys.stderr)
-    return 0
+    return run_publish(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,11 +186,19 @@ def build_parser() -> argparse.ArgumentParser:
     stack_arguments(invoke)
     invoke.set_defaults(run=cmd_invoke)
 
-    publish = commands.add_parser("publish", help="upload post files or folders to a bucket")
+    publish = commands.add_parser(
+        "publish",
+        help="sync files or folders to the source bucket",
+        description="Upload what differs from the bucket; a folder holding the posts prefix "
+        "(source/ with _posts/) mirrors the bucket root, any other folder goes below --prefix.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     publish.add_argument("paths", type=Path, nargs="+", metavar="PATH")
     publish.add_argument("--bucket", required=True)
-    publish.add_argument("--prefix", default="posts/")
+    publish.add_argument("--prefix", default=DEFAULT_POSTS_PREFIX, help="the stack's PostsPrefix")
     publish.add_argument("--endpoint-url", default=None, help="default: $AWS_ENDPOINT_URL")
+    add_publish_arguments(publish)
     publish.set_defaults(run=cmd_publish)
     add_admin_commands(commands)
     add_replay_command(commands)

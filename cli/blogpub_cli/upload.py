@@ -2,20 +2,31 @@
 
 A file is uploaded only when the pipeline would act on its key (``blogpub.sources``):
 anything else would sit in the bucket unpublished, so it is skipped and reported.
+A folder that holds the posts prefix (``source/`` holding ``_posts/``) mirrors the bucket root,
+as ``aws s3 sync source/ s3://bucket/`` would; any other folder is a folder of posts.
 """
 
 from __future__ import annotations
 
+import hashlib
+import mimetypes
 import sys
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from blogpub.config import DEFAULT_CONFIG_KEY as CONFIG_FILE
-from blogpub.sources import KeyKind, classify
+from blogpub.sources import classify
 
 CONTENT_TYPES = {".md": "text/markdown; charset=utf-8", ".markdown": "text/markdown; charset=utf-8"}
+# Object metadata the sync compares: S3 returns it as x-amz-meta-sha256.
+SHA256_METADATA = "sha256"
+DEFAULT_JOBS = 8
+# Kinds a publish never uploads: IGNORED now; a DRAFT kind when sources gets one.
+UNPUBLISHED_KINDS = frozenset({"IGNORED", "DRAFT"})
 
 
 class UploadPathError(Exception):
@@ -35,7 +46,17 @@ class PostUpload:
     def content_type(self) -> str:
         if not self.is_post:
             return "text/yaml; charset=utf-8"
-        return CONTENT_TYPES.get(self.path.suffix.lower(), "text/plain; charset=utf-8")
+        suffix = self.path.suffix.lower()
+        if suffix in CONTENT_TYPES:
+            return CONTENT_TYPES[suffix]
+        guessed, _ = mimetypes.guess_type(self.path.name)
+        if guessed is None:
+            return "application/octet-stream"
+        return f"{guessed}; charset=utf-8" if guessed.startswith("text/") else guessed
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
 
 
 @dataclass(frozen=True)
@@ -44,33 +65,66 @@ class UploadPlan:
     skipped: list[Path]  # files whose keys the pipeline would ignore
 
 
+def _with_slash(prefix: str) -> str:
+    return prefix if prefix.endswith("/") or not prefix else prefix + "/"
+
+
+def is_published(key: str, prefix: str) -> bool:
+    """Whether the pipeline acts on ``key`` (``classify``'s kinds other than ignored/draft)."""
+    return classify(key, _with_slash(prefix)).name not in UNPUBLISHED_KINDS
+
+
+def folder_key_prefix(folder: Path, prefix: str) -> str:
+    """Where a folder's files go: the bucket root for a source folder (it holds the posts
+    prefix, e.g. ``source/_posts/``), else below the posts prefix (a folder of posts)."""
+    prefix = _with_slash(prefix)
+    return "" if prefix and (folder / prefix).is_dir() else prefix
+
+
+def folder_key(folder: Path, file: Path, prefix: str) -> str:
+    """The key of ``file`` (inside ``folder``) when ``folder`` is published."""
+    if file == folder / CONFIG_FILE:
+        return CONFIG_FILE
+    return folder_key_prefix(folder, prefix) + file.relative_to(folder).as_posix()
+
+
+def file_key(file: Path, prefix: str) -> str:
+    """The key of a file given by itself: ``_config.yml`` at the root, else below the prefix."""
+    return CONFIG_FILE if file.name == CONFIG_FILE else _with_slash(prefix) + file.name
+
+
 def _candidates(path: Path, prefix: str) -> list[tuple[Path, str]]:
     """(file, key) pairs a path stands for, before the pipeline's rule is applied."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())
-        return [
-            (p, CONFIG_FILE if p == path / CONFIG_FILE else prefix + p.relative_to(path).as_posix())
-            for p in files
-        ]
+        return [(p, folder_key(path, p, prefix)) for p in files]
     if path.is_file():
-        return [(path, CONFIG_FILE if path.name == CONFIG_FILE else prefix + path.name)]
+        return [(path, file_key(path, prefix))]
     raise UploadPathError(f"{path}: no such file or folder")
 
 
-def upload_plan(paths: Iterable[Path], prefix: str) -> UploadPlan:
-    """Folders keep their relative paths below ``prefix`` (a/b.md -> posts/a/b.md); a
-    ``_config.yml`` goes to the bucket root and comes first, so posts render with it.
-    Files the pipeline would not act on (``_x.md``, ``Post.MD``, images) are skipped."""
-    prefix = prefix if prefix.endswith("/") or not prefix else prefix + "/"
+def split_by_rule(
+    pairs: Iterable[tuple[Path, str]], prefix: str
+) -> tuple[list[PostUpload], list[Path]]:
+    """The uploads the pipeline acts on, config first; and the files it would ignore."""
     uploads: list[PostUpload] = []
     skipped: list[Path] = []
-    for path in paths:
-        for file, key in _candidates(path, prefix):
-            if classify(key, prefix) is KeyKind.IGNORED:
-                skipped.append(file)
-            else:
-                uploads.append(PostUpload(file, key))
-    return UploadPlan(sorted(uploads, key=lambda upload: upload.is_post), skipped)
+    for file, key in pairs:
+        if is_published(key, prefix):
+            uploads.append(PostUpload(file, key))
+        else:
+            skipped.append(file)
+    return sorted(uploads, key=lambda upload: upload.is_post), skipped
+
+
+def upload_plan(paths: Iterable[Path], prefix: str) -> UploadPlan:
+    """Folders keep their relative paths below ``prefix`` (a/b.md -> posts/a/b.md), or at the
+    root for a source folder; a ``_config.yml`` goes to the bucket root and comes first, so
+    posts render with it. Files the pipeline would not act on (``_x.md``, ``Post.MD``) are
+    skipped."""
+    pairs = [pair for path in paths for pair in _candidates(path, prefix)]
+    uploads, skipped = split_by_rule(pairs, prefix)
+    return UploadPlan(uploads, skipped)
 
 
 def skipped_summary(skipped: Sequence[Path | str], shown: int = 5) -> str:
@@ -80,25 +134,117 @@ def skipped_summary(skipped: Sequence[Path | str], shown: int = 5) -> str:
     return f"skipped {len(skipped)} files that are not posts: {names}{more}"
 
 
-def progress_line(done: int, total: int, label: str, width: int = 30) -> str:
+def human_bytes(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+def progress_line(
+    done: int,
+    total: int,
+    label: str,
+    width: int = 30,
+    *,
+    sent_bytes: int | None = None,
+    total_bytes: int | None = None,
+) -> str:
     filled = width * done // total if total else width
-    return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label}"
+    line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label}"
+    if sent_bytes is not None and total_bytes is not None:
+        line += f" ({human_bytes(sent_bytes)}/{human_bytes(total_bytes)})"
+    return line
+
+
+def file_digests(path: Path) -> tuple[str, str]:
+    """(md5, sha256) of a file's bytes, hex: MD5 to compare with a plain ETag."""
+    md5, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            md5.update(chunk)
+            sha256.update(chunk)
+    return md5.hexdigest(), sha256.hexdigest()
+
+
+@dataclass(frozen=True)
+class UploadFailure:
+    key: str
+    error: str
+
+
+class Progress:
+    """A bar of files and bytes on ``stream``, redrawn in place on a terminal."""
+
+    def __init__(self, stream: TextIO, total: int, total_bytes: int) -> None:
+        self.stream, self.total, self.total_bytes = stream, total, total_bytes
+        self.done = self.sent_bytes = 0
+        self.interactive = stream.isatty()
+
+    def advance(self, label: str, size: int) -> None:
+        self.done += 1
+        self.sent_bytes += size
+        line = progress_line(
+            self.done, self.total, label, sent_bytes=self.sent_bytes, total_bytes=self.total_bytes
+        )
+        self.stream.write(f"\r\x1b[K{line}" if self.interactive else line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.interactive and self.done:
+            self.stream.write("\n")
+
+
+def put_file(s3: Any, bucket: str, upload: PostUpload) -> int:
+    """PUT one file with its sha256 in the object's metadata; the bytes sent."""
+    body = upload.path.read_bytes()
+    s3.put_object(
+        Bucket=bucket,
+        Key=upload.key,
+        Body=body,
+        ContentType=upload.content_type,
+        Metadata={SHA256_METADATA: hashlib.sha256(body).hexdigest()},
+    )
+    return len(body)
 
 
 def upload_all(
-    s3: Any, bucket: str, uploads: Sequence[PostUpload], progress: TextIO = sys.stderr
+    s3: Any,
+    bucket: str,
+    uploads: Sequence[PostUpload],
+    progress: TextIO = sys.stderr,
+    *,
+    jobs: int = DEFAULT_JOBS,
+) -> list[UploadFailure]:
+    """PUT each file, ``jobs`` at a time; the config first and alone, so posts render with it.
+    A progress bar of files and bytes on ``progress``. Returns the uploads that failed."""
+    sizes = {upload.key: upload.size for upload in uploads}
+    bar = Progress(progress, len(uploads), sum(sizes.values()))
+    failures: list[UploadFailure] = []
+    lock = threading.Lock()
+
+    def send(upload: PostUpload) -> None:
+        try:
+            put_file(s3, bucket, upload)
+        except Exception as error:  # reported per file; the others go on
+            with lock:
+                failures.append(UploadFailure(upload.key, f"{type(error).__name__}: {error}"))
+        with lock:
+            bar.advance(upload.key, sizes[upload.key])
+
+    first = [upload for upload in uploads if not upload.is_post]
+    for upload in first:
+        send(upload)
+    _in_parallel(send, [upload for upload in uploads if upload.is_post], jobs)
+    bar.close()
+    return sorted(failures, key=lambda failure: failure.key)
+
+
+def _in_parallel(
+    work: Callable[[PostUpload], None], items: Sequence[PostUpload], jobs: int
 ) -> None:
-    """PUT each file; a progress bar on ``progress`` (redrawn in place on a terminal)."""
-    interactive = progress.isatty()
-    for done, upload in enumerate(uploads, start=1):
-        s3.put_object(
-            Bucket=bucket,
-            Key=upload.key,
-            Body=upload.path.read_bytes(),
-            ContentType=upload.content_type,
-        )
-        line = progress_line(done, len(uploads), upload.key)
-        progress.write(f"\r\x1b[K{line}" if interactive else line + "\n")
-        progress.flush()
-    if interactive:
-        progress.write("\n")
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for future in as_completed([pool.submit(work, item) for item in items]):
+            future.result()
