@@ -214,12 +214,13 @@ def upload_all(
     s3: Any,
     bucket: str,
     uploads: Sequence[PostUpload],
-    progress: TextIO = sys.stderr,
+    progress: TextIO | None = None,
     *,
     jobs: int = DEFAULT_JOBS,
 ) -> list[UploadFailure]:
     """PUT each file, ``jobs`` at a time; the config first and alone, so posts render with it.
-    A progress bar of files and bytes on ``progress``. Returns the uploads that failed."""
+    A progress bar of files and bytes on ``progress`` (stderr). Returns the uploads that failed."""
+    progress = progress or sys.stderr
     sizes = {upload.key: upload.size for upload in uploads}
     bar = Progress(progress, len(uploads), sum(sizes.values()))
     failures: list[UploadFailure] = []
