@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
+import shlex
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from blogpub_cli.main import build_parser
 from blogpub_cli.publish_command import (
     EXIT_BUCKET,
@@ -25,6 +28,8 @@ from blogpub_cli.since import is_null_ref, parse_name_status
 from blogpub_cli.sync import etag_is_md5, list_bucket, sync_plan
 from blogpub_cli.upload import PostUpload, folder_key, upload_all, upload_plan
 from moto import mock_aws
+
+from tests.conftest import REPO
 
 BUCKET = "source"
 POST = "---\ntitle: {title}\ndate: 2024-01-02 03:04:05\n---\n{title} body\n"
@@ -267,3 +272,24 @@ def test_name_status_parsing_and_null_refs() -> None:
     assert changes.removed == [Path("/top/old.md"), Path("/top/gone.md")]
     assert is_null_ref("0000000000000000000000000000000000000000") and is_null_ref("")
     assert not is_null_ref("HEAD~1")
+
+
+def test_the_publish_on_push_workflow_runs_the_documented_command() -> None:
+    workflow = yaml.safe_load((REPO / "docs" / "publish-on-push.yml").read_text("utf-8"))
+    job = workflow["jobs"]["publish"]
+    steps = {step.get("uses", "").partition("@")[0]: step for step in job["steps"]}
+
+    assert workflow["permissions"]["id-token"] == "write"
+    assert steps["actions/checkout"]["with"]["fetch-depth"] == 0
+    assert "role-to-assume" in steps["aws-actions/configure-aws-credentials"]["with"]
+    command = next(step["run"] for step in job["steps"] if "blogpub publish" in step.get("run", ""))
+    assert "blogpub publish source/ --since ${{ github.event.before }} --delete" in command
+    filled = re.sub(r"\$\{\{ github\.event\.before \}\}", "0" * 40, command)
+    arguments = shlex.split(re.sub(r"\$\{\{[^}]*\}\}", "bucket", filled))
+    args = build_parser().parse_args(arguments[1:])
+    assert (args.paths, args.since, args.delete, args.bucket) == (
+        [Path("source/")],
+        "0" * 40,
+        True,
+        "bucket",
+    )
