@@ -194,7 +194,14 @@ def run_publish(
     if selection.full:
         gone = [key for key in remote if key.startswith(tuple(selection.scopes))]
     plan = sync_plan(
-        s3, args.bucket, uploads, remote, prefix=args.prefix, gone=gone, delete=args.delete
+        s3,
+        args.bucket,
+        uploads,
+        remote,
+        prefix=args.prefix,
+        gone=gone,
+        delete=args.delete,
+        jobs=args.jobs,
     )
     failures: list[UploadFailure] = []
     if args.dry_run:
@@ -202,8 +209,9 @@ def run_publish(
             for line in plan_lines(plan):
                 print(line, file=out)
     else:
-        failures = upload_all(s3, args.bucket, plan.put, err, jobs=args.jobs)
-        failures += [UploadFailure(k, e) for k, e in delete_keys(s3, args.bucket, plan.delete)]
+        # Deletes first: a renamed post that keeps its URL must find the URL free.
+        failures = [UploadFailure(k, e) for k, e in delete_keys(s3, args.bucket, plan.delete)]
+        failures += upload_all(s3, args.bucket, plan.put, err, jobs=args.jobs)
     result = report(args, plan, skipped, failures, full=selection.full)
     for failure in failures:
         print(f"blogpub publish: failed {failure.key}: {failure.error}", file=err)

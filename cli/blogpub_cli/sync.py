@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,7 +82,12 @@ def is_unchanged(s3: Any, bucket: str, upload: PostUpload, remote: RemoteObject)
     md5, sha256 = file_digests(upload.path)
     if remote.etag == md5:
         return True  # a different object whose opaque ETag equals our MD5 is not a real risk
-    head = s3.head_object(Bucket=bucket, Key=upload.key)
+    from botocore.exceptions import ClientError  # botocore is slow to import: not for --help
+
+    try:
+        head = s3.head_object(Bucket=bucket, Key=upload.key)
+    except ClientError:
+        return False  # gone since the listing, or unreadable: uploading settles it
     stored = (head.get("Metadata") or {}).get(SHA256_METADATA)
     if stored:
         return bool(stored == sha256)
@@ -97,19 +103,26 @@ def sync_plan(
     prefix: str,
     gone: Iterable[str],
     delete: bool,
+    jobs: int = 1,
 ) -> SyncPlan:
     """Compare the local files with the listed objects. ``gone`` are the keys whose files no
     longer exist; only those the pipeline publishes, and never the config, are deleted."""
     plan = SyncPlan()
-    for upload in uploads:
+
+    def unchanged(upload: PostUpload) -> bool:
         existing = remote.get(upload.key)
-        if existing is None:
-            plan.put.append(upload)
-            plan.new_keys.add(upload.key)
-        elif is_unchanged(s3, bucket, upload, existing):
+        return existing is not None and is_unchanged(s3, bucket, upload, existing)
+
+    # Hashing and the odd HeadObject overlap across files, as uploads do.
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        verdicts = list(pool.map(unchanged, uploads))
+    for upload, same in zip(uploads, verdicts, strict=True):
+        if same:
             plan.unchanged.append(upload)
         else:
             plan.put.append(upload)
+            if upload.key not in remote:
+                plan.new_keys.add(upload.key)
     local_keys = {upload.key for upload in uploads}
     for key in sorted(set(gone) - local_keys):
         if key not in remote or not is_published(key, prefix) or key == CONFIG_FILE:
