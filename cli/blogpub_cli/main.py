@@ -189,14 +189,18 @@ def build_parser() -> argparse.ArgumentParser:
     publish = commands.add_parser(
         "publish",
         help="sync files or folders to the source bucket",
-        description="Upload what differs from the bucket; a folder holding the posts prefix "
-        "(source/ with _posts/) mirrors the bucket root, any other folder goes below --prefix.",
+        description="Upload what differs from the bucket. A folder holding the posts prefix\n"
+        "(source/ with _posts/) mirrors the bucket root; any other folder goes below --prefix.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     publish.add_argument("paths", type=Path, nargs="+", metavar="PATH")
     publish.add_argument("--bucket", required=True)
-    publish.add_argument("--prefix", default=DEFAULT_POSTS_PREFIX, help="the stack's PostsPrefix")
+    publish.add_argument(
+        "--prefix",
+        default=DEFAULT_POSTS_PREFIX,
+        help="the stack's PostsPrefix (default %(default)s)",
+    )
     publish.add_argument("--endpoint-url", default=None, help="default: $AWS_ENDPOINT_URL")
     add_publish_arguments(publish)
     publish.set_defaults(run=cmd_publish)
