@@ -15,16 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from blogpub_cli.since import GitError, git_changes, is_null_ref
+from blogpub.config import DEFAULT_CONFIG_KEY as CONFIG_FILE
+from blogpub_cli.since import GitChanges, GitError, git_changes, is_null_ref
 from blogpub_cli.sync import BucketReadError, SyncPlan, delete_keys, list_bucket, sync_plan
 from blogpub_cli.upload import (
     DEFAULT_JOBS,
     UploadFailure,
     UploadPathError,
+    candidates,
     file_key,
     folder_key,
     folder_key_prefix,
     human_bytes,
+    site_config_beside,
     skipped_summary,
     split_by_rule,
     upload_all,
@@ -56,14 +59,9 @@ class Selection:
 def full_selection(paths: Sequence[Path], prefix: str) -> Selection:
     selection = Selection()
     for path in paths:
+        selection.pairs.extend(candidates(path, prefix))
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file())
-            selection.pairs.extend((file, folder_key(path, file, prefix)) for file in files)
             selection.scopes.append(folder_key_prefix(path, prefix))
-        elif path.is_file():
-            selection.pairs.append((path, file_key(path, prefix)))
-        else:
-            raise UploadPathError(f"{path}: no such file or folder")
     return selection
 
 
@@ -93,6 +91,9 @@ def since_selection(paths: Sequence[Path], prefix: str, ref: str, err: TextIO) -
             selection.gone.append(key)
         if path.is_dir():
             selection.scopes.append(folder_key_prefix(root, prefix))
+            config = site_config_beside(path, prefix)
+            if config is not None and (git_changes(config, ref) or GitChanges()).changed:
+                selection.pairs.append((config, CONFIG_FILE))
     return selection
 
 
@@ -176,7 +177,10 @@ def run_publish(
     except (UploadPathError, GitError) as error:
         print(f"blogpub publish: {error}", file=err)
         return EXIT_USAGE
-    uploads, skipped = split_by_rule(selection.pairs, args.prefix)
+    unique: dict[str, tuple[Path, str]] = {}
+    for file, key in selection.pairs:
+        unique.setdefault(key, (file, key))  # source/ and its _config.yml given as well
+    uploads, skipped = split_by_rule(list(unique.values()), args.prefix)
     if skipped:
         print(f"blogpub publish: {skipped_summary(skipped)}", file=err)
     if selection.full and not uploads:
@@ -209,7 +213,7 @@ def run_publish(
             for line in plan_lines(plan):
                 print(line, file=out)
     else:
-        # Deletes first: a renamed post that keeps its URL must find the URL free.
+        # Deletes first: a renamed post keeping its URL then mostly finds it free (races remain).
         failures = [UploadFailure(k, e) for k, e in delete_keys(s3, args.bucket, plan.delete)]
         failures += upload_all(s3, args.bucket, plan.put, err, jobs=args.jobs)
     result = report(args, plan, skipped, failures, full=selection.full)

@@ -93,11 +93,23 @@ def file_key(file: Path, prefix: str) -> str:
     return CONFIG_FILE if file.name == CONFIG_FILE else _with_slash(prefix) + file.name
 
 
-def _candidates(path: Path, prefix: str) -> list[tuple[Path, str]]:
+def site_config_beside(folder: Path, prefix: str) -> Path | None:
+    """Hexo keeps ``_config.yml`` beside ``source/``: a source folder without one of its own
+    publishes that one, so ``blogpub publish source/`` publishes the whole blog."""
+    if folder_key_prefix(folder, prefix) or (folder / CONFIG_FILE).is_file():
+        return None
+    beside = folder.resolve().parent / CONFIG_FILE
+    return beside if beside.is_file() else None
+
+
+def candidates(path: Path, prefix: str) -> list[tuple[Path, str]]:
     """(file, key) pairs a path stands for, before the pipeline's rule is applied."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())
-        return [(p, folder_key(path, p, prefix)) for p in files]
+        config = site_config_beside(path, prefix)
+        return [(p, folder_key(path, p, prefix)) for p in files] + (
+            [(config, CONFIG_FILE)] if config else []
+        )
     if path.is_file():
         return [(path, file_key(path, prefix))]
     raise UploadPathError(f"{path}: no such file or folder")
@@ -119,10 +131,10 @@ def split_by_rule(
 
 def upload_plan(paths: Iterable[Path], prefix: str) -> UploadPlan:
     """Folders keep their relative paths below ``prefix`` (a/b.md -> posts/a/b.md), or at the
-    root for a source folder; a ``_config.yml`` goes to the bucket root and comes first, so
-    posts render with it. Files the pipeline would not act on (``_x.md``, ``Post.MD``) are
-    skipped."""
-    pairs = [pair for path in paths for pair in _candidates(path, prefix)]
+    root for a source folder; a ``_config.yml`` (a source folder's may be beside it) goes to
+    the bucket root and comes first, so posts render with it. Files the pipeline would not
+    act on (``_x.md``, ``Post.MD``) are skipped."""
+    pairs = [pair for path in paths for pair in candidates(path, prefix)]
     uploads, skipped = split_by_rule(pairs, prefix)
     return UploadPlan(uploads, skipped)
 

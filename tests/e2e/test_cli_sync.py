@@ -33,8 +33,8 @@ PNG = bytes.fromhex(
 )
 
 
-def post(title: str, date: str, tags: str = "[sync]", extra: str = "") -> str:
-    return f"---\ntitle: {title}\ndate: {date}\ntags: {tags}\n{extra}---\n{title}: the body.\n"
+def post(title: str, date: str, tags: str = "[sync]") -> str:
+    return f"---\ntitle: {title}\ndate: {date}\ntags: {tags}\n---\n{title}: the body.\n"
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +105,10 @@ def commit(repo: Path, message: str) -> str:
 
 
 def published_keys(paths: list[str]) -> list[str]:
-    """The keys of the repository paths below source/ that the pipeline publishes, sorted."""
+    """The keys of the repository paths the pipeline publishes (below source/, and the site
+    config beside it), sorted."""
     keys = [path.removeprefix("source/") for path in paths if path.startswith("source/")]
+    keys += [path for path in paths if path == "_config.yml"]
     return sorted(key for key in keys if is_published(key, DEFAULT_POSTS_PREFIX))
 
 
@@ -198,22 +200,21 @@ def test_each_commit_published_since_the_previous_equals_a_clean_publish(
                 posts + "alpha.md": post("Alpha", "2024-01-05 09:00:00", "[one, two]"),
                 posts + "beta.md": post("Beta", "2024-02-06 09:00:00"),
                 posts + "beta/figure.png": PNG,
-                posts + "fixed.md": post(
-                    "Fixed", "2024-02-07 09:00:00", extra="permalink: fixed/\n"
-                ),
                 "source/about/index.md": "---\ntitle: About\n---\nAbout.\n",
                 "source/images/logo.png": PNG,
                 "README.md": "not published\n",
+                "_config.yml": "title: Sync test\npost_asset_folder: true\n",
             },
             [],
             {},
         ),
         (
-            "edit a post and an image, add a post",
+            "edit a post, an image and the site config, add a post",
             {
                 posts + "alpha.md": post("Alpha, edited", "2024-01-05 09:00:00", "[two]"),
                 posts + "gamma.md": post("Gamma", "2024-03-07 09:00:00"),
                 "source/images/logo.png": PNG + b"\0",
+                "_config.yml": "title: Sync test, renamed\npost_asset_folder: true\n",
             },
             [],
             {},
@@ -224,7 +225,6 @@ def test_each_commit_published_since_the_previous_equals_a_clean_publish(
             [],
             {
                 posts + "beta.md": posts + "beta-renamed.md",
-                posts + "fixed.md": posts + "fixed-renamed.md",  # same URL: deletes go first
                 "source/images/logo.png": "source/images/brand.png",
             },
         ),
@@ -261,4 +261,4 @@ def test_each_commit_published_since_the_previous_equals_a_clean_publish(
         assert summary["uploaded"] == 0 and summary["deleted"] == len(published_keys(deletes))
         assert "Gamma" not in b"".join(site.values()).decode("utf-8", "replace")
         assert "Beta" in site["index.html"].decode("utf-8")
-        assert b"Fixed: the body." in site["fixed/index.html"]
+        assert "Sync test, renamed" in site["index.html"].decode("utf-8")

@@ -56,7 +56,7 @@ def write(root: Path, files: dict[str, str | bytes]) -> None:
 def publish(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, dict[str, Any], str]:
     """`blogpub publish ... --json` in-process: exit code, the JSON summary, stderr."""
     args = build_parser().parse_args(
-        ["publish", *arguments, "--bucket", BUCKET, "--prefix", "posts/", "--json"]
+        ["publish", "--bucket", BUCKET, "--prefix", "posts/", "--json", *arguments]
     )
     code = run_publish(args)
     captured = capsys.readouterr()
@@ -66,6 +66,19 @@ def publish(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, d
 def keys(s3: Any) -> list[str]:
     listed = s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
     return sorted(item["Key"] for item in listed)
+
+
+def test_a_source_folder_publishes_the_site_config_beside_it_once(
+    s3: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, {"_config.yml": "title: Blog\n", "source/_posts/a.md": POST.format(title="A")})
+    source = str(tmp_path / "source")
+
+    code, summary, _ = publish(capsys, source, str(tmp_path / "_config.yml"), "--prefix", "_posts/")
+
+    assert code == EXIT_OK
+    assert [upload["key"] for upload in summary["uploads"]] == ["_config.yml", "_posts/a.md"]
+    assert keys(s3) == ["_config.yml", "_posts/a.md"]
 
 
 def test_a_source_folder_mirrors_the_bucket_root_and_a_posts_folder_goes_below_the_prefix(
@@ -248,21 +261,31 @@ def test_since_maps_git_changes_below_the_folder(tmp_path: Path) -> None:
     git(tmp_path, "config", "user.email", "t@example.com")
     git(tmp_path, "config", "user.name", "t")
     write(tmp_path, {"source/_posts/old.md": "old\n" * 20, "source/_posts/edit.md": "1"})
-    write(tmp_path, {"source/_posts/del.md": "d", "other/x.md": "x"})
+    write(tmp_path, {"source/_posts/del.md": "d", "other/x.md": "x", "_config.yml": "title: a"})
     git(tmp_path, "add", ".")
     git(tmp_path, "commit", "-qm", "one")
+    unchanged_config = since_selection([tmp_path / "source"], "_posts/", "HEAD", io.StringIO())
     git(tmp_path, "mv", "source/_posts/old.md", "source/_posts/new name.md")
     git(tmp_path, "rm", "-q", "source/_posts/del.md")
-    write(tmp_path, {"source/_posts/edit.md": "2", "other/x.md": "y"})
+    write(tmp_path, {"source/_posts/edit.md": "2", "other/x.md": "y", "_config.yml": "title: b"})
     git(tmp_path, "commit", "-qam", "two")
 
     selection = since_selection([tmp_path / "source"], "_posts/", "HEAD~1", io.StringIO())
 
-    assert sorted(key for _, key in selection.pairs) == ["_posts/edit.md", "_posts/new name.md"]
+    assert sorted(key for _, key in selection.pairs) == [
+        "_config.yml",  # Hexo's, beside source/: part of the blog
+        "_posts/edit.md",
+        "_posts/new name.md",
+    ]
+    assert unchanged_config.pairs == []
     assert sorted(selection.gone) == ["_posts/del.md", "_posts/old.md"]
     assert (selection.full, selection.scopes) == (False, [""])
     zeros = since_selection([tmp_path / "source"], "_posts/", "0" * 40, io.StringIO())
-    assert zeros.full and len(zeros.pairs) == 2
+    assert zeros.full and sorted(key for _, key in zeros.pairs) == [
+        "_config.yml",
+        "_posts/edit.md",
+        "_posts/new name.md",
+    ]
 
 
 def test_name_status_parsing_and_null_refs() -> None:
