@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from blogpub.config import DEFAULT_POSTS_PREFIX
 from blogpub.table import PostTable
-from blogpub_cli.upload import is_published
+from blogpub_cli.upload import upload_plan
 from blogpub_local.stack import LocalStack
 
 from tests.e2e.conftest import BLOGPUB, http_get, local_stack, s3_client, site_objects
@@ -104,12 +104,16 @@ def commit(repo: Path, message: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
-def published_keys(paths: list[str]) -> list[str]:
-    """The keys of the repository paths the pipeline publishes (below source/, and the site
-    config beside it), sorted."""
-    keys = [path.removeprefix("source/") for path in paths if path.startswith("source/")]
-    keys += [path for path in paths if path == "_config.yml"]
-    return sorted(key for key in keys if is_published(key, DEFAULT_POSTS_PREFIX))
+def keys_of(paths: list[str], published: set[str]) -> list[str]:
+    """The keys of repository paths (below source/, or the site config beside it) that a full
+    publish sends, sorted: what --since must send or delete for them."""
+    keys = [path.removeprefix("source/") for path in paths]
+    return sorted(key for key in keys if key in published)
+
+
+def full_plan_keys(repo: Path) -> set[str]:
+    """The keys a full publish of the repository's working tree sends."""
+    return {upload.key for upload in upload_plan([repo / "source"], DEFAULT_POSTS_PREFIX).uploads}
 
 
 def clean_site(
@@ -236,7 +240,7 @@ def test_each_commit_published_since_the_previous_equals_a_clean_publish(
         ),
     ]
     with local_stack(tmp_path_factory, "since") as stack:
-        previous = NULL_REF
+        previous, sent_before = NULL_REF, set[str]()
         for number, (message, writes, deletes, renames) in enumerate(commits):
             write(repo, writes)
             for path in deletes:
@@ -250,15 +254,17 @@ def test_each_commit_published_since_the_previous_equals_a_clean_publish(
             assert summary["full_sync"] is (previous == NULL_REF), message
             assert summary["failed"] == 0
             puts = [*writes, *renames.values()]
-            assert sorted(u["key"] for u in summary["uploads"]) == published_keys(puts), message
-            assert summary["deletes"] == published_keys([*deletes, *renames]), message
+            sent = full_plan_keys(repo)
+            assert sorted(u["key"] for u in summary["uploads"]) == keys_of(puts, sent), message
+            gone = keys_of([*deletes, *renames], sent_before - {"_config.yml"})
+            assert summary["deletes"] == gone, message
             site = site_objects(stack)
             expected = clean_site(tmp_path_factory, repo, head, str(number))
             assert sorted(site) == sorted(expected), message
             differing = [key for key in expected if site[key] != expected[key]]
             assert differing == [], message
-            previous = head
-        assert summary["uploaded"] == 0 and summary["deleted"] == len(published_keys(deletes))
+            previous, sent_before = head, sent
+        assert summary["uploaded"] == 0 and summary["deleted"] == len(gone) > 0
         assert "Gamma" not in b"".join(site.values()).decode("utf-8", "replace")
         assert "Beta" in site["index.html"].decode("utf-8")
         assert "Sync test, renamed" in site["index.html"].decode("utf-8")
