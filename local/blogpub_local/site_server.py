@@ -43,6 +43,44 @@ def object_key_candidates(request_path: str) -> list[str]:
     return [key, f"{key}/index.html"]
 
 
+# Hexo's paginated listings: "page/N/" after the home, an archive (site, year or month), a
+# category or a tag; the same pattern as the template's DirectoryIndexFunction.
+_HEXO_PAGINATION = re.compile(
+    r"^((?:archives/(?:[0-9]{4}/(?:[0-9]{2}/)?)?|(?:categories|tags)/(?:.*/)?)?)"
+    r"page/[0-9]+(?:/(?:index\.html)?)?$"
+)
+
+
+@dataclass(frozen=True)
+class ViewerRequest:
+    """What the viewer-request function does with a request: answer it (``status`` with a
+    ``location`` for redirects) or forward it to the cache and origin at ``path``."""
+
+    status: int | None = None  # None: forwarded
+    location: str = ""
+    path: str = ""  # the viewer path without the site root, still percent-encoded
+
+
+def viewer_request(request_path: str, root: str = "/") -> ViewerRequest:
+    """The template's DirectoryIndexFunction in Python (tests/edge_requests.json checks both).
+
+    The site is served below ``root`` from objects kept without it; "/" and the root without
+    its slash are sent to the root (302); other paths outside it are 404s; Hexo's
+    ``page/N/`` listing URLs answer 301 with the listing's own page (the URL without
+    ``page/N/``); anything else is forwarded without the root.
+    """
+    uri = urlsplit(request_path).path or "/"
+    if not uri.startswith(root):
+        if uri == "/" or uri + "/" == root:
+            return ViewerRequest(302, root)
+        return ViewerRequest(404)
+    path = uri[len(root) :]
+    paged = _HEXO_PAGINATION.match(path)
+    if paged:
+        return ViewerRequest(301, root + paged.group(1))
+    return ViewerRequest(path="/" + path)
+
+
 def cache_key(request_path: str) -> str:
     """The decoded path alone: the cache policy keys on no query string, header or cookie."""
     return unquote(urlsplit(request_path).path, encoding="utf-8", errors="replace") or "/"
@@ -58,6 +96,7 @@ class EdgeBehaviour:
     max_ttl: int = 31536000
     error_ttl: int = 10
     headers: Mapping[str, str] = field(default_factory=dict)
+    site_root: str = "/"  # the SiteRoot parameter the viewer-request function is given
     # (path pattern, headers) of the distribution's other cache behaviours, first match wins.
     path_headers: tuple[tuple[str, Mapping[str, str]], ...] = ()
 
@@ -72,7 +111,7 @@ class EdgeBehaviour:
         return self.headers
 
     @classmethod
-    def from_resources(cls, resources: Mapping[str, Any]) -> EdgeBehaviour:
+    def from_resources(cls, resources: Mapping[str, Any], site_root: str = "/") -> EdgeBehaviour:
         """From resolved resource properties by logical id (SiteCachePolicy, ...)."""
         policy = (resources.get(CACHE_POLICY_ID) or {}).get("CachePolicyConfig") or {}
         distribution = (resources.get(DISTRIBUTION_ID) or {}).get("DistributionConfig") or {}
@@ -97,6 +136,7 @@ class EdgeBehaviour:
             max_ttl=int(policy.get("MaxTTL", 31536000)),
             error_ttl=min(error_ttls) if error_ttls else 10,
             headers=headers_of(HEADERS_POLICY_ID),
+            site_root=site_root,
             path_headers=path_headers,
         )
 
@@ -369,8 +409,13 @@ class SiteServer:
                 self._respond(with_body=False)
 
             def _respond(self, *, with_body: bool) -> None:
+                decided = viewer_request(self.path, site.behaviour.site_root)
+                if decided.status is not None:
+                    self._answer_at_the_edge(decided, with_body=with_body)
+                    return
                 site.apply_invalidations()
-                answer, outcome = site.cache.get(self.path)
+                # As on CloudFront, the cache keys on the URI the function forwards.
+                answer, outcome = site.cache.get(decided.path)
                 logger.info("%s %s %s", self.path, answer.status, outcome)
                 self.send_response(answer.status)
                 self.send_header("Content-Type", answer.content_type)
@@ -384,6 +429,22 @@ class SiteServer:
                 self.end_headers()
                 if with_body:
                     self.wfile.write(answer.body)
+
+            def _answer_at_the_edge(self, decided: ViewerRequest, *, with_body: bool) -> None:
+                """The function's own response: no cache and no origin, policy headers only."""
+                body = b"" if decided.location else b"Not Found"
+                logger.info("%s %s function", self.path, decided.status)
+                self.send_response(decided.status or 404)
+                if decided.location:
+                    self.send_header("Location", decided.location)
+                else:
+                    self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in site.behaviour.headers_for(self.path).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                if with_body:
+                    self.wfile.write(body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the stack's stderr is for function logs; the cache logs above."""

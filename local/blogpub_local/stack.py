@@ -373,7 +373,8 @@ class LocalStack:
             if isinstance(b.get("ResponseHeadersPolicyId"), dict)
         }
         return EdgeBehaviour.from_resources(
-            {
+            site_root=str(self.resolver.parameters.get("SiteRoot") or "/"),
+            resources={
                 **policies,
                 CACHE_POLICY_ID: {
                     "CachePolicyConfig": resolved(CACHE_POLICY_ID, "CachePolicyConfig")
@@ -392,7 +393,7 @@ class LocalStack:
                         "CacheBehaviors": cache_behaviours,
                     }
                 },
-            }
+            },
         )
 
     def _start_site(self) -> StackInfo:

@@ -22,6 +22,8 @@ NEWEST_MONTH = (2022, 12)
 RECENT_MONTHS = 3
 POSTS_PER_RECENT_MONTH = 20
 OLDER_MONTHS = 120
+# hexo-generator-feed's form for both feeds.
+RSS2_CONFIG = "feed:\n  type: [atom, rss2]\n  path: [atom.xml, rss2.xml]\n"
 
 
 def post_source(index: int, date: datetime, tree: int) -> str:
@@ -83,9 +85,11 @@ def publish_one_more(pipeline: Pipeline) -> dict[str, int]:
     return publish(pipeline, newcomer)
 
 
-def measure(total: int) -> dict[str, int]:
+def measure(total: int, config: str | None = None) -> dict[str, int]:
     with mock_aws():
         pipeline = Pipeline()
+        if config is not None:
+            pipeline.put("_config.yml", config, deliver=False)  # read by every render
         build_site(pipeline, total)
         return publish_one_more(pipeline)
 
@@ -98,6 +102,20 @@ def test_publishing_one_post_costs_the_same_on_20_and_2000_posts(aws_env: None) 
     # A new post invalidates nothing: listing pages expire (IndexPageTtlSeconds), issue 15.
     assert small["invalidation_paths"] == 0
     assert small["dynamodb_requests"] > 0
+    assert large == small
+
+
+def test_rss2_feeds_add_one_write_per_atom_feed_a_publish_rewrites_and_stay_flat(
+    aws_env: None,
+) -> None:
+    default = measure(20)
+    small = measure(20, RSS2_CONFIG)
+    large = measure(200, RSS2_CONFIG)
+
+    # The newcomer is listed on the site and on its three category levels: four Atom feeds
+    # change, and the four RSS 2.0 feeds beside them; nothing else is written.
+    assert small["pages_written"] == default["pages_written"] + 4
+    assert small["invalidation_paths"] == default["invalidation_paths"] == 0
     assert large == small
 
 

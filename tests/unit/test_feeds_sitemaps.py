@@ -12,7 +12,7 @@ import pytest
 from blogpub import urls
 from blogpub.models import SITE, Entry, ListRef, MonthCount
 from blogpub.reader import read_post
-from blogpub.render import ATOM, XML, Renderer
+from blogpub.render import ATOM, RSS, XML, Renderer
 from blogpub.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,6 +69,42 @@ def test_site_feed_is_newest_first_with_absolute_links(
     self_links = [link.href for link in parsed.feed.links if link.rel == "self"]
     assert self_links == ["https://blog.example.com/atom.xml"]
     assert len(parsed.entries) == min(settings.feed_limit, 20)
+
+
+def test_rss2_feeds_parse_with_feedparser_beside_each_atom_feed(settings: Settings) -> None:
+    rss_settings = replace(settings, rss2_path="rss2.xml", feed_limit=3)
+    renderer = Renderer(rss_settings)
+    rendered = [
+        renderer.render_post(
+            read_post(path.read_bytes(), "posts/" + path.relative_to(EXAMPLES).as_posix(), settings)
+        )
+        for path in sorted(EXAMPLES.rglob("*.md"))
+    ]
+    pages = {page.url: page for page in renderer.site(rendered)}
+    atom_feeds = sorted(url for url in pages if url.endswith("/atom.xml"))
+    rss_feeds = sorted(url for url in pages if url.endswith("/rss2.xml"))
+    assert rss_feeds == sorted(url.replace("atom.xml", "rss2.xml") for url in atom_feeds)
+    for url in rss_feeds:
+        page = pages[url]
+        assert page.content_type == RSS
+        parsed = feedparser.parse(page.body)
+        assert not parsed.bozo, (url, parsed.get("bozo_exception"))
+        assert parsed.version == "rss20"
+        atom = feedparser.parse(pages[url.replace("rss2.xml", "atom.xml")].body)
+        # The same entries, in the same order, with the same links, dates and bodies.
+        assert [e.link for e in parsed.entries] == [e.link for e in atom.entries], url
+        assert [e.id for e in parsed.entries] == [e.link for e in atom.entries]
+        assert [e.published_parsed for e in parsed.entries] == [
+            e.published_parsed for e in atom.entries
+        ]
+        assert [e.content[0].value for e in parsed.entries] == [
+            e.content[0].value for e in atom.entries
+        ]
+        self_links = [link.href for link in parsed.feed.links if link.rel == "self"]
+        assert self_links == ["https://blog.example.com" + urls.encode_path(url)]
+        assert parsed.feed.link == atom.feed.link
+    home = pages["/"].body.decode()
+    assert 'type="application/rss+xml" title="示例博客" href="/rss2.xml"' in home
 
 
 def test_hostile_titles_and_html_content_round_trip(settings: Settings) -> None:

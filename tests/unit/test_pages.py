@@ -67,13 +67,13 @@ def listings(settings: Settings) -> MemoryListings:
 
 def test_every_page_kind_has_one_catalogue_entry() -> None:
     assert set(CATALOGUE) == ALL_KINDS
-    assert len(ALL_KINDS) == 11
+    assert len(ALL_KINDS) == 12
 
 
 def test_a_site_with_posts_has_a_page_of_every_kind_each_at_its_own_url(
     listings: MemoryListings,
 ) -> None:
-    pages = site_pages(listings.months_by_list())
+    pages = site_pages(listings.months_by_list(), "rss2.xml")
     assert {page.kind for page in pages} == ALL_KINDS
     assert len({page.url for page in pages}) == len(pages)
     assert all(page.url.startswith("/") for page in pages)
@@ -83,7 +83,7 @@ def test_each_kind_renders_its_page_at_the_url_its_entry_builds(
     settings: Settings, listings: MemoryListings
 ) -> None:
     renderer = Renderer(settings)
-    for page in site_pages(listings.months_by_list()):
+    for page in site_pages(listings.months_by_list(), "rss2.xml"):
         assert page_exists(page, listings), page
         rendered = render_page(renderer, page, listings)
         assert rendered.url == page.url, page
@@ -95,6 +95,7 @@ def test_urls_follow_the_url_rules() -> None:
     assert IndexPage("landing", category).url == urls.landing_url(category)
     assert IndexPage("month", category, 2022, 2).url == urls.month_url(category, 2022, 2)
     assert IndexPage("feed", category).url == urls.feed_url(category)
+    assert IndexPage("rss2", category, name="rss.xml").url == "/categories/tech/rss.xml"
     assert IndexPage("archives", category).url == urls.archives_url(category)
     assert IndexPage("year", year=2022).url == urls.year_url(2022)
     assert IndexPage("sitemap_month", year=2022, month=2).url == urls.sitemap_month_url(2022, 2)
@@ -118,7 +119,7 @@ def test_pages_of_a_month_or_listing_without_posts_do_not_exist(listings: Memory
 
 def test_an_empty_site_still_has_its_own_pages(settings: Settings) -> None:
     empty = MemoryListings.from_posts([], settings)
-    pages = site_pages(empty.months_by_list())
+    pages = site_pages(empty.months_by_list(), "rss2.xml")
     assert {page.kind for page in pages} == ALL_KINDS - {"month", "year", "sitemap_month"}
     assert all(page_exists(page, empty) for page in pages)
 
@@ -138,7 +139,29 @@ def test_every_kind_is_reached_by_some_table_change() -> None:
         ListTotalChange(ListRef("tag", ("py",), ("py",)), 1, 2),
         PostChange("posts/a.md", "published", "published", "/a/", "/a/", "x", "y", (category,)),
     ]
-    assert {page.kind for change in changes for page in pages_reached_by(change)} == ALL_KINDS
+    reached = {page.kind for change in changes for page in pages_reached_by(change, "rss2.xml")}
+    assert reached == ALL_KINDS
+    assert {page.kind for change in changes for page in pages_reached_by(change)} == ALL_KINDS - {
+        "rss2"
+    }
+
+
+def test_an_rss2_feed_stands_beside_each_atom_feed_only_when_configured(
+    listings: MemoryListings,
+) -> None:
+    default = site_pages(listings.months_by_list())
+    with_rss2 = site_pages(listings.months_by_list(), "feeds/rss.xml")
+    atom = sorted(page.url for page in default if page.kind == "feed")
+    rss2 = sorted(page.url for page in with_rss2 if page.kind == "rss2")
+    assert not any(page.kind == "rss2" for page in default)
+    assert rss2 == sorted(url.replace("atom.xml", "feeds/rss.xml") for url in atom)
+    assert sorted(page.url for page in with_rss2 if page.kind != "rss2") == sorted(
+        page.url for page in default
+    )
+    membership = MembershipChange(SITE, 2022, 2)
+    assert set(pages_reached_by(membership, "rss2.xml")) - set(pages_reached_by(membership)) == {
+        IndexPage("rss2", SITE, name="rss2.xml")
+    }
 
 
 def test_the_landing_is_reached_by_every_month_count_because_it_shows_the_newest_counts() -> None:

@@ -202,11 +202,12 @@ def test_json_ld_cannot_close_its_script_element(settings: Settings) -> None:
 
 
 def test_cover_urls_with_other_schemes_are_dropped(settings: Settings) -> None:
-    assert safe_image_url("javascript:alert(1)", settings) is None
-    assert safe_image_url("JaVaScRiPt:alert(1)", settings) is None
-    assert safe_image_url("data:image/png;base64,AAAA", settings) is None
-    assert safe_image_url("/images/a.png", replace(settings, root="/blog/")) == "/blog/images/a.png"
-    assert safe_image_url("https://x/y.png", settings) == "https://x/y.png"
+    assert safe_image_url("javascript:alert(1)", settings, "/") is None
+    assert safe_image_url("JaVaScRiPt:alert(1)", settings, "/") is None
+    assert safe_image_url("data:image/png;base64,AAAA", settings, "/") is None
+    blog = replace(settings, root="/blog/")
+    assert safe_image_url("/images/a.png", blog, "/") == "/blog/images/a.png"
+    assert safe_image_url("https://x/y.png", settings, "/") == "https://x/y.png"
     html = (
         Renderer(settings)
         .render_post(make_post(extra={"headimg": "javascript:alert(1)"}))
@@ -401,3 +402,56 @@ def test_every_html_page_links_the_theme_stylesheet_and_nothing_else(
         for attrs in elements.all("script"):
             assert "src" not in attrs and attrs.get("type") == "application/ld+json", url
         assert "<style>" not in body.decode(), url
+
+
+def og_image_and_json_ld_image(html: str) -> tuple[str, str]:
+    og = re.search(r'<meta property="og:image" content="([^"]*)">', html)
+    script = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert og is not None and script is not None
+    return og.group(1), json.loads(script.group(1))["image"]
+
+
+@pytest.mark.parametrize(
+    ("cover", "root", "src", "expected"),
+    [
+        # Relative to the post's URL, as Hexo's open_graph resolves og:image.
+        ("images/a.png", "/", "/2022/02/05/p/images/a.png", "https://blog.example{}"),
+        ("../a.png", "/", "/2022/02/05/a.png", "https://blog.example{}"),
+        ("./a.png", "/blog/", "/blog/2022/02/05/p/a.png", "https://blog.example{}"),
+        ("../../../../../../a.png", "/", "/a.png", "https://blog.example{}"),
+        # Below the root, as Hexo's url_for puts a site path.
+        ("/images/a.png", "/blog/", "/blog/images/a.png", "https://blog.example{}"),
+        ("https://cdn.example/a.png", "/blog/", "https://cdn.example/a.png", "{}"),
+        ("//cdn.example/a.png", "/", "//cdn.example/a.png", "https:{}"),
+    ],
+)
+def test_a_relative_cover_gives_an_absolute_og_image_and_json_ld_image(
+    settings: Settings, cover: str, root: str, src: str, expected: str
+) -> None:
+    site = replace(
+        settings, url="https://blog.example", root=root, permalink=":year/:month/:day/p/"
+    )
+    post = make_post(date=datetime(2022, 2, 5, 12, tzinfo=UTC), extra={"cover": cover})
+    rendered = Renderer(site).render_post(post)
+    html = rendered.page.body.decode()
+
+    absolute = expected.format(src)
+    assert og_image_and_json_ld_image(html) == (absolute, absolute)
+    # The post page and a listing show the same image.
+    assert f'src="{src}"' in html
+    landing = Renderer(site).landing(SITE, [rendered.entry()], []).body.decode()
+    assert f'src="{src}"' in landing
+
+
+def test_a_url_with_the_roots_subdirectory_counts_it_once_in_every_absolute_url(
+    settings: Settings,
+) -> None:
+    site = replace(settings, url="https://blog.example/blog", root="/blog/")
+    post = make_post(date=datetime(2022, 2, 5, 12, tzinfo=UTC))
+    html = Renderer(site).render_post(post).page.body.decode()
+    robots = Renderer(site).robots().body.decode()
+
+    assert 'rel="canonical" href="https://blog.example/blog/2022/' in html
+    assert 'property="og:url" content="https://blog.example/blog/2022/' in html
+    assert "Sitemap: https://blog.example/blog/sitemap.xml" in robots
+    assert "/blog/blog/" not in html + robots

@@ -82,6 +82,44 @@ def test_feed_options_as_hexo_generator_feed_reads_them(
     assert (settings.feed_limit, settings.feed_content) == (limit, content)
 
 
+@pytest.mark.parametrize(
+    ("feed_yaml", "rss2_path"),
+    [
+        ("title: t", None),
+        ("feed: {type: atom}", None),
+        ("feed: {type: rss2}", "rss2.xml"),
+        ("feed: {type: rss2, path: feed.xml}", "feed.xml"),
+        ("feed: {type: rss2, path: /feeds/rss}", "feeds/rss.xml"),
+        ("feed: {type: [atom, rss2]}", "rss2.xml"),
+        ("feed: {type: [atom, rss2], path: [atom.xml, rss.xml]}", "rss.xml"),
+        ("feed: {type: [rss2, atom], path: [rss, atom.xml]}", "rss.xml"),
+        ("feed: {type: [atom, rss2], path: [atom.xml]}", "rss2.xml"),
+        # A path whose form does not match the type's is hexo-generator-feed's default.
+        ("feed: {type: [atom, rss2], path: feed.xml}", "rss2.xml"),
+        ("feed: {type: [atom, rss2, json]}", "rss2.xml"),
+        ("feed: {type: json}", None),
+    ],
+)
+def test_rss2_feeds_as_hexo_generator_feed_reads_type_and_path(
+    feed_yaml: str, rss2_path: str | None
+) -> None:
+    assert load_settings(feed_yaml).rss2_path == rss2_path
+
+
+@pytest.mark.parametrize(
+    "feed_yaml",
+    [
+        "feed: {type: rss2, path: atom.xml}",
+        "feed: {type: rss2, path: ../rss2.xml}",
+        "feed: {type: rss2, path: 'https://x/rss2.xml'}",
+        "feed: {type: [atom, rss2], path: [atom.xml, 'a//b.xml']}",
+    ],
+)
+def test_an_rss2_path_that_cannot_be_a_site_file_is_refused(feed_yaml: str) -> None:
+    with pytest.raises(SettingsError, match=r"feed\.path"):
+        load_settings(feed_yaml)
+
+
 def test_per_page_zero_keeps_landing_pages_bounded() -> None:
     assert load_settings("per_page: 0").per_page == Settings().per_page
 

@@ -435,7 +435,12 @@ def test_directory_urls_are_rewritten_at_the_viewer_request(resources: dict[str,
     function = properties_of(resources, function_id)
     assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
     assert function["AutoPublish"] is True
-    assert "index.html" in function["FunctionCode"]
+    # !Sub puts SiteRoot in; tests/unit/test_edge_requests.py runs the code itself.
+    assert "index.html" in function["FunctionCode"]["Fn::Sub"]
+    assert "${SiteRoot}" in function["FunctionCode"]["Fn::Sub"]
+    # Feeds and sitemaps have their own cache behaviour; it is served below the root too.
+    (xml,) = properties_of(resources, "Distribution")["DistributionConfig"]["CacheBehaviors"]
+    assert xml["FunctionAssociations"] == behavior["FunctionAssociations"]
 
 
 def test_missing_pages_are_404_and_their_cached_miss_expires_quickly(

@@ -194,3 +194,10 @@ def event_time(moment: datetime) -> str:
 def record_time(moment: datetime) -> str:
     """A moment as the table records it ("2022-02-05T03:13:23.000+00:00"), in UTC."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def rss_date(moment: datetime, tz: tzinfo) -> str:
+    """RSS 2.0's RFC 822 date in the site timezone: "Sat, 05 Feb 2022 10:00:00 +0800"."""
+    from email.utils import format_datetime
+
+    return format_datetime(local_date(moment, tz))

@@ -35,11 +35,11 @@ MAX_ROUND_PAUSE_SECONDS = 0.5
 POST_PAGE_WAIT_SECONDS = 5.0
 
 
-def affected_pages(changes: Iterable[TableChange]) -> list[IndexPage]:
+def affected_pages(changes: Iterable[TableChange], rss2_path: str | None = None) -> list[IndexPage]:
     """Every index page a batch of table changes can alter, each once, in a stable order."""
     found: dict[str, IndexPage] = {}
     for change in changes:
-        for page in pages_reached_by(change):
+        for page in pages_reached_by(change, rss2_path):
             found.setdefault(page.url, page)
     return [found[url] for url in sorted(found)]
 
@@ -145,7 +145,7 @@ class IndexBuilder:
     def build(self, changes: Sequence[StreamChange]) -> BuildReport:
         typed = [typed for change in changes for typed in table_changes(change)]
         return self.sync_pages(
-            affected_pages(typed),
+            affected_pages(typed, self.settings.rss2_path),
             post_pages=post_page_changes(typed),
             batch_ids=[change.sequence_number for change in changes],
         )

@@ -30,6 +30,7 @@ IndexKind = Literal[
     "landing",
     "month",
     "feed",
+    "rss2",
     "year",
     "archives",
     "category_overview",
@@ -61,6 +62,7 @@ class IndexPage:
     ref: ListRef = SITE
     year: int = 0
     month: int = 0
+    name: str = ""  # an RSS 2.0 feed's configured path (Settings.rss2_path)
 
     @property
     def url(self) -> str:
@@ -180,6 +182,29 @@ def _feed_reached_by(change: TableChange) -> list[IndexPage]:
         # reaches the feeds it is listed in (unchanged bytes are not written).
         refs = change.lists
     return [IndexPage("feed", ref) for ref in refs if has_feed(ref)]
+
+
+# -- RSS 2.0 feed: the Atom feed's entries, where `feed.type` asks for rss2 ---------------
+# Its path is a setting, so its pages are not listed by the entry itself: with_rss2 adds one
+# beside each Atom feed page when configured, and a site without rss2 has none to write.
+def _no_pages(*_: object) -> list[IndexPage]:
+    return []
+
+
+def _render_rss2(renderer: Renderer, page: IndexPage, listings: Listings) -> Page:
+    entries = listings.newest(page.ref, renderer.settings.feed_limit)
+    return renderer.rss2(page.ref, page.name, entries)
+
+
+def with_rss2(pages: Iterable[IndexPage], rss2_path: str | None) -> list[IndexPage]:
+    """``pages`` and, when an RSS 2.0 path is configured, an rss2 page beside each Atom feed:
+    same listing, same entries, so the same changes reach it."""
+    listed = list(pages)
+    if rss2_path is None:
+        return listed
+    return listed + [
+        IndexPage("rss2", page.ref, name=rss2_path) for page in listed if page.kind == "feed"
+    ]
 
 
 # -- year archive: the site's months of one year with their counts -------------------------
@@ -314,6 +339,14 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         reached_by=_feed_reached_by,
         reads_bodies=True,
     ),
+    "rss2": PageKind(
+        url=lambda page: urls.feed_url(page.ref, page.name),
+        pages=_no_pages,
+        exists=_listing_has_posts,
+        render=_render_rss2,
+        reached_by=_no_pages,
+        reads_bodies=True,
+    ),
     "year": PageKind(
         url=lambda page: urls.year_url(page.year),
         pages=_year_pages,
@@ -378,8 +411,11 @@ def render_page(renderer: Renderer, page: IndexPage, listings: Listings) -> Page
     return CATALOGUE[page.kind].render(renderer, page, listings)
 
 
-def site_pages(months_by_list: Mapping[ListRef, Iterable[tuple[int, int]]]) -> list[IndexPage]:
-    """Every index page of a site, given the (year, month)s holding posts of each listing.
+def site_pages(
+    months_by_list: Mapping[ListRef, Iterable[tuple[int, int]]], rss2_path: str | None = None
+) -> list[IndexPage]:
+    """Every index page of a site, given the (year, month)s holding posts of each listing
+    (and the RSS 2.0 feeds when ``rss2_path`` is set).
 
     The site's own pages exist even with no posts; any other listing exists only while it
     has a post. The pipeline answers "which pages exist" with the same entries.
@@ -391,17 +427,19 @@ def site_pages(months_by_list: Mapping[ListRef, Iterable[tuple[int, int]]]) -> l
         listed = list(months)
         if ref != SITE and listed:
             listings.append((ref, listed))
-    return [
+    pages = [
         page
         for ref, months in listings
         for kind in CATALOGUE.values()
         for page in kind.pages(ref, months)
     ]
+    return with_rss2(pages, rss2_path)
 
 
-def pages_reached_by(change: TableChange) -> list[IndexPage]:
+def pages_reached_by(change: TableChange, rss2_path: str | None = None) -> list[IndexPage]:
     """The index pages one table change can alter, kind by kind."""
-    return [page for kind in CATALOGUE.values() for page in kind.reached_by(change)]
+    pages = [page for kind in CATALOGUE.values() for page in kind.reached_by(change)]
+    return with_rss2(pages, rss2_path)
 
 
 def cache_class(page: IndexPage) -> CacheClass:

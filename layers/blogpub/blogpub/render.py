@@ -47,6 +47,7 @@ THEME_DIR = Path(__file__).parent / "theme"
 HTML = "text/html; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
+RSS = "application/rss+xml; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 
@@ -204,32 +205,31 @@ class EntryView:
     author: str | None
 
 
-def safe_image_url(url: str | None, settings: Settings) -> str | None:
+def safe_image_url(url: str | None, settings: Settings, page_url: str) -> str | None:
     """A front-matter image URL fit for src=: http(s), protocol-relative or a site path.
 
-    Other schemes (javascript:, data:) are dropped; a site path gets the root, as Hexo's
-    url_for does.
+    Other schemes (javascript:, data:) are dropped; "/x.png" gets the root, as Hexo's
+    url_for does; a relative "x.png" or "../x.png" is resolved against the post's URL
+    ``page_url``, as Hexo's open_graph does, so listings show the same image as the post.
     """
     if not url:
         return None
-    lowered = url.strip().lower()
-    if lowered.startswith(("http://", "https://", "//")):
-        return url.strip()
-    if urls.url_scheme(url) is not None:
+    cleaned = url.strip()
+    if cleaned.lower().startswith(("http://", "https://", "//")):
+        return cleaned
+    if urls.url_scheme(cleaned) is not None:
         return None
-    if lowered.startswith("/"):
-        return settings.root.rstrip("/") + url.strip()
-    return url.strip()
+    return urls.site_path_url(cleaned, page_url, settings)
 
 
 def absolute_image_url(url: str | None, settings: Settings) -> str | None:
-    """An image URL as Open Graph and JSON-LD need it: absolute."""
+    """An image URL from ``safe_image_url`` as Open Graph and JSON-LD need it: absolute."""
     if url is None:
         return None
     if url.startswith("//"):
         return "https:" + url
     if url.startswith("/"):
-        return settings.url + url
+        return urls.url_origin(settings) + url
     return url
 
 
@@ -329,6 +329,9 @@ class Renderer:
             nav=self._nav(),
             home_href=self._href(urls.landing_url(SITE)),
             feed_href=self._href(urls.feed_url(SITE)),
+            rss2_href=self._href(urls.feed_url(SITE, self.settings.rss2_path))
+            if self.settings.rss2_path
+            else None,
             stylesheet_href=self._href(stylesheet().url),
             **context,
         )
@@ -341,7 +344,7 @@ class Renderer:
             datetime=local.isoformat(),
             date=local.date().isoformat(),
             excerpt=Markup(entry.excerpt_html),
-            cover=safe_image_url(entry.cover, self.settings),
+            cover=safe_image_url(entry.cover, self.settings, entry.url),
             author=entry.author,
         )
 
@@ -376,7 +379,7 @@ class Renderer:
         body_html, excerpt_html = render_body(post.body, post.excerpt)
         local = dates.local_date(post.date, self.settings.tz)
         updated = dates.local_date(post.updated, self.settings.tz) if post.updated else None
-        cover = safe_image_url(post.cover, self.settings)
+        cover = safe_image_url(post.cover, self.settings, url)
         description = plain_text(excerpt_html or body_html)
         hierarchies = urls.category_hierarchies(post, self.settings)
         tags = [
@@ -564,6 +567,35 @@ class Renderer:
             entries=[self._feed_entry(e) for e in shown],
         )
 
+    def rss2(self, ref: ListRef, name: str, entries: Sequence[Entry]) -> Page:
+        """RSS 2.0 feed of the Atom feed's entries, at the configured ``name`` beside it
+        ("/rss2.xml", "/categories/a/b/rss2.xml"); fields as hexo-generator-feed's."""
+        shown = list(entries[: self.settings.feed_limit])
+        stamps = [e.updated or e.date for e in shown]
+        url = urls.feed_url(ref, name)
+        title = (
+            self.settings.title
+            if ref.kind == "site"
+            else f"{self._listing_title(ref)} | {self.settings.title}"
+        )
+        return self._render(
+            "rss2.xml",
+            url,
+            RSS,
+            title=title,
+            description=self.settings.subtitle or self.settings.description or title,
+            self_url=self._absolute(url),
+            link=self._absolute(urls.landing_url(ref)),
+            updated=dates.rss_date(max(stamps) if stamps else EPOCH, self.settings.tz),
+            items=[
+                {
+                    **self._feed_entry(e),
+                    "published": dates.rss_date(e.date, self.settings.tz),
+                }
+                for e in shown
+            ],
+        )
+
     def _feed_entry(self, entry: Entry) -> dict[str, Any]:
         full = self.settings.feed_content == "full" and entry.content_html is not None
         return {
@@ -634,6 +666,9 @@ class Renderer:
                 raise UrlConflictError(rendered.page.url, owner, source=rendered.post.source_key)
         listings = MemoryListings.from_posts(published, self.settings)
         pages = [rendered.page for rendered in published]
-        pages += [self.index_page(page, listings) for page in site_pages(listings.months_by_list())]
+        pages += [
+            self.index_page(page, listings)
+            for page in site_pages(listings.months_by_list(), self.settings.rss2_path)
+        ]
         pages += theme_assets()
         return sorted(pages, key=lambda page: page.url)

@@ -35,6 +35,9 @@ class Settings:
     tag_map: Mapping[str, str] = field(default_factory=dict)
     feed_limit: int = 20
     feed_content: FeedContent = "full"
+    # Where `feed.type: rss2` (alone or in a list) puts the RSS 2.0 feed, relative to each
+    # listing with an Atom feed ("rss2.xml"); None writes none. Atom is always written.
+    rss2_path: str | None = None
     highlight: HighlightSettings = field(default_factory=HighlightSettings)
 
     @property
@@ -43,11 +46,9 @@ class Settings:
 
     def absolute(self, path: str) -> str:
         """The absolute URL of a site path such as "/2022/02/05/x/" (already encoded)."""
-        # Hexo's docs put a subdirectory in both `url` and `root`; count it once.
-        subdirectory = self.root.rstrip("/")
-        if urlsplit(self.url).path.rstrip("/").endswith(subdirectory):
-            return self.url + path
-        return self.url + subdirectory + path
+        from blogpub.urls import url_origin
+
+        return url_origin(self) + self.root.rstrip("/") + path
 
 
 def _text(config: Mapping[str, Any], key: str, default: str) -> str:
@@ -103,6 +104,40 @@ def _feed_content(feed: Mapping[str, Any]) -> FeedContent:
     if value in (False, None, "", "summary"):
         return "summary"
     raise SettingsError(f"_config.yml: feed.content = {value!r}: expected true or false")
+
+
+def _rss2_path(feed: Mapping[str, Any]) -> str | None:
+    """hexo-generator-feed's reading of ``type`` and ``path``: a type or a list of types
+    (unknown ones dropped, atom when none is left), a path or a list of paths matching the
+    types (a missing or mismatched one is ``<type>.xml``; one without an extension gets
+    ".xml"). Returns the RSS 2.0 feed's path, or None when rss2 is not among the types."""
+    raw_type = feed.get("type")
+    types = raw_type if isinstance(raw_type, list) else [raw_type]
+    kept = list(dict.fromkeys(t for t in types if t in ("atom", "rss2")))
+    if "rss2" not in kept:
+        return None
+    raw_path = feed.get("path")
+    if isinstance(raw_type, list) and isinstance(raw_path, list) and raw_path:
+        path = raw_path[kept.index("rss2")] if kept.index("rss2") < len(raw_path) else None
+    elif isinstance(raw_type, str) and isinstance(raw_path, str) and raw_path:
+        path = raw_path
+    else:
+        path = None
+    path = "rss2.xml" if path is None else str(path).strip().lstrip("/")
+    if "." not in path.rsplit("/", 1)[-1]:
+        path += ".xml"
+    segments = path.split("/")
+    if any(s in ("", ".", "..") for s in segments) or any(c in path for c in "?#\\:"):
+        raise SettingsError(
+            f"_config.yml: feed.path = {raw_path!r}: the RSS 2.0 feed needs a relative file "
+            "path such as rss2.xml"
+        )
+    if path == "atom.xml":
+        raise SettingsError(
+            f"_config.yml: feed.path = {raw_path!r}: the RSS 2.0 feed would overwrite the "
+            "Atom feed at atom.xml"
+        )
+    return path
 
 
 def _highlight(config: Mapping[str, Any]) -> HighlightSettings:
@@ -172,6 +207,7 @@ def settings_from_mapping(config: Mapping[str, Any]) -> Settings:
         tag_map=_string_map(config, "tag_map"),
         feed_limit=_feed_limit(feed, base.feed_limit),
         feed_content=_feed_content(feed),
+        rss2_path=_rss2_path(feed),
         highlight=_highlight(config),
     )
 

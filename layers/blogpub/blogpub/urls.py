@@ -13,7 +13,7 @@ import hashlib
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from blogpub import dates
 from blogpub.errors import PermalinkError
@@ -363,9 +363,10 @@ def overview_url(kind: OverviewKind) -> str:
     return f"/{CATEGORIES_DIR}/" if kind == "category" else f"/{TAGS_DIR}/"
 
 
-def feed_url(ref: ListRef) -> str:
-    """ "/atom.xml" for the site, "/categories/a/b/atom.xml" for a category."""
-    return f"{_listing_dir(ref)}{FEED_NAME}"
+def feed_url(ref: ListRef, name: str = FEED_NAME) -> str:
+    """ "/atom.xml" for the site, "/categories/a/b/atom.xml" for a category; ``name`` is
+    another feed's file ("rss2.xml")."""
+    return f"{_listing_dir(ref)}{name}"
 
 
 def sitemap_month_url(year: int, month: int) -> str:
@@ -404,6 +405,29 @@ def href(path: str, settings: Settings) -> str:
     return encode_path(settings.root.rstrip("/") + path)
 
 
+def url_origin(settings: Settings) -> str:
+    """``url`` without the subdirectory ``root`` names: Hexo's docs put a subdirectory in
+    both ("url: https://example.com/blog", "root: /blog/"), and it counts once."""
+    subdirectory = settings.root.rstrip("/")
+    if subdirectory and urlsplit(settings.url).path.rstrip("/").endswith(subdirectory):
+        return settings.url.rstrip("/")[: -len(subdirectory)]
+    return settings.url
+
+
 def absolute_url(path: str, settings: Settings) -> str:
-    """The absolute URL of a site path (canonical links, feeds, sitemaps)."""
-    return settings.url + href(path, settings)
+    """The absolute URL of a site path (canonical links, og:url, feeds, sitemaps, robots)."""
+    return url_origin(settings) + href(path, settings)
+
+
+_RESOLVING_BASE = "https://site.invalid"
+
+
+def site_path_url(url: str, page_url: str, settings: Settings) -> str:
+    """A path from front matter (a cover) as a root-prefixed site path: "/x.png" is below the
+    root (Hexo's url_for); "x.png" and "../x.png" are relative to the page at ``page_url``
+    (Hexo's open_graph resolves them against the page's URL), dot segments resolved."""
+    if url.startswith("/"):
+        return settings.root.rstrip("/") + url
+    # A base with a host: RFC 3986 then drops ".." past the top, as a browser does.
+    resolved = urljoin(_RESOLVING_BASE + page_url, url).removeprefix(_RESOLVING_BASE)
+    return settings.root.rstrip("/") + resolved

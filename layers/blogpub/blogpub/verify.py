@@ -141,7 +141,8 @@ class Verifier:
         published = [r for r in records.values() if r.status == "published" and r.url]
         drift += self._post_page_drift(published, stored_keys)
         specs = site_pages(
-            {registry.ref: [(m.year, m.month) for m in registry.months] for registry in registries}
+            {registry.ref: [(m.year, m.month) for m in registry.months] for registry in registries},
+            self.index_builder.settings.rss2_path,
         )
         drift += self._index_page_drift(specs, stored_keys)
         expected = {object_key_for(r.url or "") for r in published}
