@@ -32,7 +32,7 @@ HANDLERS = {
     "RenderPostFunction": REPO / "functions" / "render_post",
     "BuildIndexesFunction": REPO / "functions" / "build_indexes",
 }
-# What Lambda sets for the functions (template.yaml Globals): tracing on, as deployed.
+# What Lambda sets for the functions at import (template.yaml Globals); no Tracer is made then.
 LAMBDA_ENVIRONMENT = {
     "AWS_LAMBDA_FUNCTION_NAME": "bench",
     "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
