@@ -1,8 +1,12 @@
-"""Measurements that need a fresh process: import times and the memory of one render.
+"""Measurements that need a fresh process: import times, first events and memory.
 
 ``python bench/probes.py render-memory <post.md>`` prints JSON: the peak RSS of a process
 that imported the package and then read and rendered one post, the RSS before the render,
 and the peak of Python allocations during the render (tracemalloc).
+
+``first_event`` times a cold start as Lambda pays it: the handler's import, then its first
+event against a moto server, each in a fresh interpreter, beside ``import boto3`` and one
+S3 GetObject in another.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ import subprocess
 import sys
 import tempfile
 import tracemalloc
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 LAYER = REPO / "layers" / "blogpub"
@@ -26,7 +32,7 @@ HANDLERS = {
     "RenderPostFunction": REPO / "functions" / "render_post",
     "BuildIndexesFunction": REPO / "functions" / "build_indexes",
 }
-# What Lambda sets for the functions (template.yaml Globals): tracing on, as deployed.
+# What Lambda sets for the functions at import (template.yaml Globals); no Tracer is made then.
 LAMBDA_ENVIRONMENT = {
     "AWS_LAMBDA_FUNCTION_NAME": "bench",
     "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
@@ -114,6 +120,312 @@ def cold_start(repetitions: int) -> dict[str, object]:
         "heaviest_imports": {
             name: heaviest_imports("app", [folder, LAYER]) for name, folder in HANDLERS.items()
         },
+    }
+
+
+# The fresh interpreters of ``first_event``: only json, sys and time are loaded before the
+# clock starts, in both programs; each writes its figures to a file (Powertools owns stdout).
+_HANDLER_PROGRAM = """\
+import json, sys, time
+event = json.loads(open(sys.argv[1], encoding="utf-8").read())
+started, started_cpu = time.perf_counter(), time.process_time()
+import app
+imported, imported_cpu = time.perf_counter(), time.process_time()
+class Context:
+    function_name = sys.argv[3]
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:" + sys.argv[3]
+    aws_request_id = "00000000-0000-4000-8000-000000000001"
+    def get_remaining_time_in_millis(self): return 30000
+import builtins
+plain_import, depth, imports = builtins.__import__, [0], []
+def timed_import(name, *args, **kwargs):
+    depth[0] += 1
+    begun, begun_cpu = time.perf_counter(), time.process_time()
+    try:
+        return plain_import(name, *args, **kwargs)
+    finally:
+        depth[0] -= 1
+        if depth[0] == 0:
+            imports.append((name, 1000 * (time.perf_counter() - begun),
+                            1000 * (time.process_time() - begun_cpu)))
+builtins.__import__ = timed_import
+answer = app.lambda_handler(event, Context())
+handled, handled_cpu = time.perf_counter(), time.process_time()
+figures = {"import_ms": 1000 * (imported - started), "first_event_ms": 1000 * (handled - imported)}
+figures["import_cpu_ms"] = 1000 * (imported_cpu - started_cpu)
+figures["first_event_cpu_ms"] = 1000 * (handled_cpu - imported_cpu)
+figures["first_event_imports_ms"] = sum(row[1] for row in imports)
+figures["first_event_imports_cpu_ms"] = sum(row[2] for row in imports)
+figures["heaviest_first_event_imports"] = sorted(imports, key=lambda row: -row[1])[:8]
+figures["answer"] = answer
+figures["modules"] = sorted(sys.modules)
+open(sys.argv[2], "w", encoding="utf-8").write(json.dumps(figures, default=str))
+"""
+_GET_OBJECT_PROGRAM = """\
+import json, sys, time
+started, started_cpu = time.perf_counter(), time.process_time()
+import boto3
+imported, imported_cpu = time.perf_counter(), time.process_time()
+body = boto3.client("s3").get_object(Bucket=sys.argv[3], Key=sys.argv[4])["Body"].read()
+handled, handled_cpu = time.perf_counter(), time.process_time()
+figures = {"import_ms": 1000 * (imported - started), "first_event_ms": 1000 * (handled - imported)}
+figures["import_cpu_ms"] = 1000 * (imported_cpu - started_cpu)
+figures["first_event_cpu_ms"] = 1000 * (handled_cpu - imported_cpu)
+figures["answer"] = {"bytes": len(body)}
+open(sys.argv[2], "w", encoding="utf-8").write(json.dumps(figures))
+"""
+SEED_POST = REPO / "examples" / "posts" / "000_d87f2d6de0cb2939.md"
+SEED_KEY = "posts/000_d87f2d6de0cb2939.md"
+# Imported by the first events; ``first_event`` reports which of them each one loaded.
+WATCHED_MODULES = (
+    "boto3",
+    "aws_xray_sdk",
+    "jinja2",
+    "yaml",
+    "cmarkgfm",
+    "nh3",
+    "jmespath",
+    "dateutil",
+    "aws_lambda_powertools.utilities.batch",
+)
+
+
+SAMPLED_TRACE_HEADER = "Root=1-6789abcd-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The code a cold start runs (a checkout's functions and layer) and its tracing."""
+
+    label: str
+    root: Path = REPO
+    tracing: str | None = None  # "Active" or "PassThrough"; None: as the template deploys
+
+
+def deployed_environment(
+    root: Path, logical_id: str, resource_names: dict[str, str], tracing: str | None
+) -> dict[str, str]:
+    """The function's variables as ``root``'s template.yaml deploys it (parameter defaults),
+    with the bench's resources, and what Lambda itself sets (``LAMBDA_TASK_ROOT`` is what
+    makes Powertools trace; ``_X_AMZN_TRACE_ID`` is a sampled trace)."""
+    from blogpub_local.cfn_yaml import load_template
+    from blogpub_local.resources import placeholder_names
+    from blogpub_local.template import function_spec, resolver_for, serverless_functions
+
+    template = load_template(root / "template.yaml")
+    overrides = {"XRayTracing": tracing} if tracing else {}
+    resolver = resolver_for(template, "us-east-1", "bench", overrides)
+    placeholder_names(template, resolver)
+    properties = serverless_functions(template)[logical_id]
+    spec = function_spec(logical_id, properties, resolver, root)
+    environment = {
+        **spec.environment,
+        **resource_names,
+        "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "LAMBDA_TASK_ROOT": str(spec.code_dir),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "_X_AMZN_TRACE_ID": SAMPLED_TRACE_HEADER,
+        "BENCH_TRACING": str(resolver.resolve(properties.get("Tracing", "PassThrough"))),
+        "BENCH_CODE_DIR": str(spec.code_dir),
+    }
+    if tracing is not None and "POWERTOOLS_TRACE_DISABLED" not in spec.environment:
+        # A template from before the XRayTracing parameter: its Tracing was Active.
+        environment["BENCH_TRACING"] = tracing
+        environment["POWERTOOLS_TRACE_DISABLED"] = "false" if tracing == "Active" else "true"
+    return environment
+
+
+def _fresh_interpreter(
+    program: str, args: list[str], path: list[Path], environment: dict[str, str]
+) -> dict[str, Any]:
+    """Run ``program`` in a new interpreter (clean environment); the figures it wrote."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_", "PYTHON"))
+    }
+    env |= environment | {"PYTHONPATH": os.pathsep.join(str(p) for p in path)}
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "figures.json"
+        completed = subprocess.run(
+            [sys.executable, "-c", program, args[0], str(out), *args[1:]],
+            env=env,
+            cwd="/",
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0 or not out.is_file():
+            raise RuntimeError(f"fresh interpreter failed:\n{completed.stderr[-3000:]}")
+        figures: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return figures
+
+
+def first_event(repetitions: int, variants: list[Variant]) -> dict[str, Any]:
+    """Cold starts against a moto server: RenderPostFunction publishing the seed post onto an
+    empty site, then BuildIndexesFunction on that publish's stream batch, each in a fresh
+    interpreter (handler import, then its first event), for each variant in turn; and
+    ``import boto3`` + one GetObject of the seed post in another, once per round. Between
+    runs the seed is deleted in this process, so every run meets the same empty site.
+    """
+    import contextlib
+    import io
+    import logging
+
+    from blogpub_local.moto_fidelity import install as install_moto_fidelity
+    from moto import mock_aws
+    from moto.server import ThreadedMotoServer
+    from sites import Site
+
+    install_moto_fidelity()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a line per request otherwise
+    seed_text = SEED_POST.read_text(encoding="utf-8")
+    baseline: list[dict[str, Any]] = []
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {
+        variant.label: {name: [] for name in HANDLERS} for variant in variants
+    }
+    with mock_aws(), contextlib.redirect_stdout(io.StringIO()):
+        site = Site("cold-start")
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        names = {
+            "SOURCE_BUCKET": site.source,
+            "SITE_BUCKET": site.bucket,
+            "TABLE_NAME": site.table,
+            "DISTRIBUTION_ID": site.distribution_id,
+            "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        }
+        environments = {
+            variant.label: {
+                name: deployed_environment(variant.root, name, names, variant.tracing)
+                for name in HANDLERS
+            }
+            for variant in variants
+        }
+        try:
+            for _ in range(repetitions):
+                site.upload(SEED_KEY, seed_text)
+                baseline.append(
+                    _fresh_interpreter(
+                        _GET_OBJECT_PROGRAM,
+                        ["-", site.source, SEED_KEY],
+                        [],
+                        environments[variants[0].label]["RenderPostFunction"],
+                    )
+                )
+                for variant in variants:
+                    environment = environments[variant.label]
+                    event = site.upload(SEED_KEY, seed_text)
+                    render = _handler_run(variant, environment["RenderPostFunction"], event)
+                    runs[variant.label]["RenderPostFunction"].append(render)
+                    batch = {"Records": site.pending_records()}
+                    build = _handler_run(variant, environment["BuildIndexesFunction"], batch)
+                    runs[variant.label]["BuildIndexesFunction"].append(build)
+                    site.unpublish(SEED_KEY)
+        finally:
+            server.stop()
+    return _first_event_summary(baseline, runs, environments)
+
+
+def _handler_run(variant: Variant, environment: dict[str, str], event: Any) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump(event, file, default=_lambda_json)
+    try:
+        return _fresh_interpreter(
+            _HANDLER_PROGRAM,
+            [file.name, environment["AWS_LAMBDA_FUNCTION_NAME"]],
+            [Path(environment["BENCH_CODE_DIR"]), variant.root / "layers" / "blogpub"],
+            environment,
+        )
+    finally:
+        os.unlink(file.name)
+
+
+def _medians(samples: list[dict[str, Any]], clock: str) -> dict[str, float]:
+    """Medians of one clock's figures: ``clock`` is "" (wall time) or "_cpu" (this process's
+    CPU time, which neither moto's server nor the machine's other load adds to)."""
+
+    def median(values: Any) -> float:
+        return round(statistics.median(values), 1)
+
+    def figure(sample: dict[str, Any], name: str) -> float:
+        return float(sample.get(f"{name}{clock}_ms", 0.0))
+
+    return {
+        "import_ms": median(figure(s, "import") for s in samples),
+        "first_event_ms": median(figure(s, "first_event") for s in samples),
+        "first_event_imports_ms": median(figure(s, "first_event_imports") for s in samples),
+        "total_ms": median(figure(s, "import") + figure(s, "first_event") for s in samples),
+        "imports_ms": median(
+            figure(s, "import") + figure(s, "first_event_imports") for s in samples
+        ),
+    }
+
+
+def _first_event_summary(
+    baseline_samples: list[dict[str, Any]],
+    runs: dict[str, dict[str, list[dict[str, Any]]]],
+    environments: dict[str, dict[str, dict[str, str]]],
+) -> dict[str, Any]:
+    """Medians of each half and of the sum, in wall and CPU time; each function's sum over
+    the baseline's, and its imports (handler import + those of the first event) over
+    ``import boto3``."""
+    clocks = {"wall": "", "cpu": "_cpu"}
+    baselines = {name: _medians(baseline_samples, clock) for name, clock in clocks.items()}
+    summary: dict[str, Any] = {
+        "repetitions": len(baseline_samples),
+        "baseline_median_ms": baselines,
+        "baseline_samples_ms": [
+            [round(s["import_ms"], 1), round(s["first_event_ms"], 1)] for s in baseline_samples
+        ],
+        "variants": {},
+    }
+    for label, functions in runs.items():
+        entry: dict[str, Any] = {
+            "tracing": environments[label]["RenderPostFunction"]["BENCH_TRACING"],
+            "trace_disabled_variable": environments[label]["RenderPostFunction"].get(
+                "POWERTOOLS_TRACE_DISABLED", ""
+            ),
+            "functions": {},
+        }
+        for name, samples in functions.items():
+            last = samples[-1]
+            result: dict[str, Any] = {}
+            for clock_name, clock in clocks.items():
+                medians = _medians(samples, clock)
+                baseline = baselines[clock_name]
+                result[clock_name] = {
+                    "median_ms": medians,
+                    "ratio_to_baseline": round(medians["total_ms"] / baseline["total_ms"], 3),
+                    "imports_ratio_to_import_boto3": round(
+                        medians["imports_ms"] / baseline["import_ms"], 3
+                    ),
+                }
+            result["samples_ms"] = [
+                [round(s["import_ms"], 1), round(s["first_event_ms"], 1)] for s in samples
+            ]
+            result["heaviest_first_event_imports_ms"] = [
+                [module, round(ms, 1), round(cpu_ms, 1)]
+                for module, ms, cpu_ms in last["heaviest_first_event_imports"]
+            ]
+            result["loaded"] = [m for m in WATCHED_MODULES if m in last["modules"]]
+            result["answer"] = _short_answer(last["answer"])
+            entry["functions"][name] = result
+        summary["variants"][label] = entry
+    return summary
+
+
+def _short_answer(answer: dict[str, Any]) -> dict[str, Any]:
+    """What the event did, in a few numbers: proof that each run did the full work."""
+    if "results" in answer:
+        return {"outcomes": [r["outcome"] for r in answer["results"]]}
+    return {
+        "pages_written": len(answer.get("pages_written", [])),
+        "batch_item_failures": len(answer.get("batchItemFailures", [])),
     }
 
 

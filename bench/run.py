@@ -55,6 +55,16 @@ def corpus_files() -> list[Path]:
     return sorted(p for p in CORPUS.rglob("*.md") if p.name != "README.md")
 
 
+# -- 3b. cold start: import plus the first event ------------------------------------------------
+def first_event(repetitions: int, before: Path | None) -> dict[str, Any]:
+    """As template.yaml deploys the functions, with X-Ray tracing turned on, and (given a
+    checkout of earlier code) as that code deploys them, round-robin in one run."""
+    variants = [probes.Variant("deployed"), probes.Variant("tracing_active", tracing="Active")]
+    if before is not None:
+        variants.append(probes.Variant("before", root=before.resolve()))
+    return probes.first_event(repetitions, variants)
+
+
 # -- 2. render throughput ---------------------------------------------------------------------
 def render_throughput(rebuild_posts: int, rounds: int) -> dict[str, Any]:
     from blogpub.errors import PostError
@@ -249,6 +259,12 @@ def main() -> None:
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--import-repetitions", type=int, default=7)
     parser.add_argument("--out", type=Path, default=BENCH)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout of earlier code (functions/, layers/, template.yaml): first_event "
+        "measures it too, e.g. git worktree add /tmp/before main",
+    )
     parser.add_argument("--skip", default="", help="comma-separated sections to skip")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -274,6 +290,7 @@ def main() -> None:
 
     sections: list[tuple[str, Callable[[], Any]]] = [
         ("cold_start", lambda: probes.cold_start(args.import_repetitions)),
+        ("first_event", lambda: first_event(args.import_repetitions, args.before)),
         ("render", lambda: render_throughput(max(sizes), rounds=3)),
         ("render_memory", render_memory),
         ("publish_cost", lambda: publish_cost(sizes, args.repetitions)),

@@ -225,6 +225,23 @@ def test_template_defaults_equal_the_package_defaults(
         assert variables[config.ROLLBACK_WINDOW_DAYS] == {"Ref": "RollbackWindowDays"}
 
 
+def test_tracing_is_off_unless_deployed_with_xray_tracing_active(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    # Off, Powertools makes no Tracer and the X-Ray SDK never loads (bench/README.md)
+    parameter = template["Parameters"]["XRayTracing"]
+    assert parameter["Default"] == "PassThrough"
+    assert set(parameter["AllowedValues"]) == {"PassThrough", "Active"}
+    assert template["Conditions"]["TracingActive"] == {
+        "Fn::Equals": [{"Ref": "XRayTracing"}, "Active"]
+    }
+    for properties in functions.values():
+        assert properties["Tracing"] == {"Ref": "XRayTracing"}
+        assert environment(properties)["POWERTOOLS_TRACE_DISABLED"] == {
+            "Fn::If": ["TracingActive", "false", "true"]
+        }
+
+
 def test_env_json_gives_sam_local_a_value_for_every_declared_variable(
     functions: dict[str, dict[str, Any]],
 ) -> None:
@@ -259,7 +276,7 @@ def test_code_and_layer_folders_have_one_layout(
     for properties in functions.values():
         assert (REPO / properties["CodeUri"] / "app.py").is_file()
         assert properties["Architectures"] == ["arm64"]
-        assert properties["Tracing"] == "Active"
+        assert properties["Tracing"] == {"Ref": "XRayTracing"}
         assert {"Ref": "BlogpubLayer"} in properties["Layers"]
 
 

@@ -217,11 +217,13 @@ def run_rebuild(
     rt: Runtime, commands: list[RebuildCommand], settings_changes: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """RebuildQueue commands, and a whole-site rebuild after a _config.yml change."""
+    if not commands and not settings_changes:
+        return []  # a post's event: the rebuild modules stay unloaded
     from aws_lambda_powertools.metrics import MetricUnit
 
     from blogpub.rebuild import Rebuilder, start_rebuild
 
-    done = []
+    done: list[dict[str, Any]] = []
     for change in settings_changes:
         rebuild_id = f"settings-{change['version_id'] or 'removed'}"
         done.append(start_rebuild(rt.sqs, rt.deployment.rebuild_queue_url, rebuild_id))
