@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
-from blogpub import keys
+from blogpub import keys, service
 from blogpub.publish import linked_names
 from blogpub.table import MAX_LINKED_POSTS, PostTable, from_item
 from blogpub_local.sqs_poller import lambda_sqs_record
@@ -302,3 +302,35 @@ def test_an_unlinked_post_claims_its_name_and_leaves_no_link_items(aws_env: None
         assert name["owner"] == TARGET and name["url"] == "/2024/03/01/guides/hello-world/"
         assert "linked" not in name
         assert json.dumps(pipeline.build_reports[-1]["posts_rerendered"]) == "[]"
+
+
+def test_a_target_published_between_render_and_commit_is_caught_by_the_link_check(
+    aws_env: None,
+) -> None:
+    """The linker renders the name as pending; the target commits before the linker does.
+    The linker's transaction sees the name moved, decides again and links it."""
+    with fresh_stack() as pipeline:
+        target_event = pipeline.put(TARGET, target_post(), deliver=False)
+        dynamodb = service.runtime().dynamodb
+        interleaved: list[str] = []
+
+        def publish_target_first(params: dict[str, Any], **_: Any) -> None:
+            if not interleaved and LINKER in str(params.get("body", "")):
+                interleaved.append("target")
+                pipeline.deliver(target_event)
+
+        dynamodb.meta.events.register(
+            "before-call.dynamodb.TransactWriteItems", publish_target_first
+        )
+        try:
+            pipeline.put(LINKER, linker_post())
+        finally:
+            dynamodb.meta.events.unregister(
+                "before-call.dynamodb.TransactWriteItems", publish_target_first
+            )
+        assert interleaved == ["target"]
+        record = pipeline.table.get_post(LINKER)
+        assert record is not None and record.pending_links == ()
+        pipeline.settle()
+        site = pipeline.site_objects()
+    assert site == clean_site({TARGET: target_post(), LINKER: linker_post()})
