@@ -361,7 +361,10 @@ class Publisher:
             if url and self.site.sync(url, current_page) in ("created", "updated"):
                 result.pages_written.append(url)
             latest = self.table.get_post(record.source_key)
-            if latest is None or latest.sequencer == record.sequencer:
+            # A forced re-render (a linked post changed) keeps the sequencer: compare the page too.
+            if latest is None or (
+                latest.sequencer == record.sequencer and latest.page_hash == record.page_hash
+            ):
                 return
             # A newer version committed while we wrote: make the page match it, not us.
             if record.url and record.url != latest.url:
