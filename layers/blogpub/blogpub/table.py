@@ -440,10 +440,13 @@ class PostTable:
         return found
 
     def linkers_of(self, name: str) -> list[str]:
-        """Source keys of the posts that link to a post name (one query, paged)."""
+        """Source keys of the posts that link to a post name (one query, paged); strongly
+        consistent, so a linker that committed before the name changed is found."""
         return [
             str(values[keys.SK])
-            for values in self._query_all("pk = :pk", {":pk": keys.linked_pk(name)})
+            for values in self._query_all(
+                "pk = :pk", {":pk": keys.linked_pk(name)}, consistent=True
+            )
         ]
 
     def url_owner(self, url: str) -> str | None:
@@ -739,6 +742,7 @@ class PostTable:
         *,
         newest_first: bool = False,
         page: int | None = None,
+        consistent: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Every item of a key condition, read ``page`` items per request when given (so a
         caller that stops early reads little)."""
@@ -748,6 +752,8 @@ class PostTable:
             "ExpressionAttributeValues": to_item(values),
             "ScanIndexForward": not newest_first,
         }
+        if consistent:
+            request["ConsistentRead"] = True
         if page is not None:
             request["Limit"] = page
         while True:
