@@ -141,3 +141,11 @@ def test_targets_are_post_names_as_hexo_writes_them_or_full_keys() -> None:
     assert link_name("posts/x.markdown", "posts/") == "x"
     assert link_name("x.md", "posts/") == "x.md"
     assert linked_names("no tags at all", "posts/") == ()
+    assert link_name("posts/../x.md", "posts/") == "posts/../x.md"
+
+
+def test_a_target_longer_than_any_source_key_is_no_table_key() -> None:
+    long_name = "x" * (keys.MAX_SOURCE_KEY_BYTES + 1)
+    body = f"{{% post_link {long_name} %}} {{% post_link short %}}"
+
+    assert linked_names(body, "posts/") == ("short",)

@@ -404,19 +404,28 @@ def link_name(target: str, posts_prefix: str) -> str:
     if is_post_key(target, posts_prefix):
         from blogpub.reader import post_name
 
-        return post_name(target, posts_prefix)
+        try:
+            return post_name(target, posts_prefix)
+        except PostError:
+            return target  # no post can have that key: the name stays pending
     return target
 
 
 def linked_names(body: str, posts_prefix: str) -> tuple[str, ...]:
     """The post names a body's ``post_link``/``post_path`` tags target, each once, in body
-    order (no tag scan for a body without them)."""
+    order (no tag scan for a body without them). A target longer than any source key names
+    no post and is left out, so it never makes a table key past DynamoDB's limits."""
     if "post_link" not in body and "post_path" not in body:
         return ()
     from blogpub.tags import TagContext, expand_tags
 
     targets = expand_tags(body, TagContext(render_markdown=lambda text: text)).linked_posts
-    return tuple(dict.fromkeys(link_name(target, posts_prefix) for target in targets))
+    names = (link_name(target, posts_prefix) for target in targets)
+    return tuple(
+        dict.fromkeys(
+            name for name in names if len(name.encode("utf-8")) <= keys.MAX_SOURCE_KEY_BYTES
+        )
+    )
 
 
 def link_resolver(
