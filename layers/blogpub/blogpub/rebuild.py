@@ -260,7 +260,7 @@ class Rebuilder:
                     SourceVersion(
                         record.source_key,
                         record.version_id,
-                        datetime.fromisoformat(record.processed_at),
+                        datetime.fromisoformat(record.processed_at or "1970-01-01T00:00:00+00:00"),
                         is_latest=True,
                         is_delete_marker=False,
                     ),
