@@ -726,6 +726,10 @@ def test_the_index_builder_only_reads_the_table(functions: dict[str, dict[str, A
     assert dynamodb == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
     assert "cloudfront:CreateInvalidation" in granted_actions(functions["BuildIndexesFunction"])
 
+    # Posts that link to a changed post name are re-rendered through RebuildQueue.
+    assert "sqs:SendMessage" in granted_actions(functions["BuildIndexesFunction"])
+    assert resources_of(functions["BuildIndexesFunction"], "sqs:") == {"RebuildQueue"}
+
 
 def test_the_publisher_can_commit_its_conditional_transaction(
     functions: dict[str, dict[str, Any]],

@@ -122,6 +122,12 @@ class UrlConflictError(PostError):
         super().__init__(f"URL {url} is already owned by {owner}", source=source)
 
 
+class NameConflictError(PostError):
+    """Another source file has the same post name (``a.md`` beside ``a.markdown``)."""
+
+    reason = "name-conflict"
+
+
 class SettingsError(BlogpubError):
     """A _config.yml that cannot be used."""
 

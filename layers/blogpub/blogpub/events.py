@@ -195,7 +195,18 @@ class PostChange:
         return self.new_status == "published"
 
 
-TableChange = MembershipChange | MonthCountChange | ListTotalChange | PostChange
+@dataclass(frozen=True)
+class NameChange:
+    """A post name's claim moved (its owner published, re-titled, moved or removed it);
+    ``linked`` says whether any post ever linked to the name, so only then are its reverse
+    links read and the posts that link to it re-rendered."""
+
+    name: str
+    changed: bool
+    linked: bool
+
+
+TableChange = MembershipChange | MonthCountChange | ListTotalChange | PostChange | NameChange
 
 
 def _binary_as_bytes(value: Any) -> Any:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from blogpub.cdn import Invalidator, caller_reference
 from blogpub.errors import TransientError
-from blogpub.events import PostChange, StreamChange, TableChange
+from blogpub.events import NameChange, PostChange, StreamChange, TableChange
 from blogpub.models import Entry, ListRef, ListSummary, MonthCount, Page
 from blogpub.pages import CATALOGUE, IndexPage, cache_class, page_exists, pages_reached_by
 from blogpub.render import Renderer
@@ -42,6 +42,16 @@ def affected_pages(changes: Iterable[TableChange], rss2_path: str | None = None)
         for page in pages_reached_by(change, rss2_path):
             found.setdefault(page.url, page)
     return [found[url] for url in sorted(found)]
+
+
+def relinked_names(changes: Iterable[TableChange]) -> list[str]:
+    """Post names that now resolve otherwise and that some post links (or linked) to."""
+    names = {
+        change.name
+        for change in changes
+        if isinstance(change, NameChange) and change.changed and change.linked
+    }
+    return sorted(names)
 
 
 def post_page_changes(changes: Iterable[TableChange]) -> dict[str, str | None]:
@@ -122,12 +132,14 @@ class BuildReport:
     pages_written: list[str] = field(default_factory=list)
     pages_deleted: list[str] = field(default_factory=list)
     invalidation: dict[str, object] | None = None
+    posts_rerendered: list[str] = field(default_factory=list)  # linkers queued for a re-render
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "pages_written": self.pages_written,
             "pages_deleted": self.pages_deleted,
             "invalidation": self.invalidation,
+            "posts_rerendered": self.posts_rerendered,
         }
 
 
@@ -141,14 +153,31 @@ class IndexBuilder:
     sleep: Callable[[float], None] = time.sleep
     # Called after each render with the page; lets tests force an interleaving of builders.
     on_rendered: Callable[[IndexPage], None] | None = None
+    # Queues re-renders of posts (source keys, a rebuild id): Rebuilder.rerender_posts.
+    rerender_posts: Callable[[Sequence[str], str], int] | None = None
 
     def build(self, changes: Sequence[StreamChange]) -> BuildReport:
         typed = [typed for change in changes for typed in table_changes(change)]
-        return self.sync_pages(
+        batch_ids = [change.sequence_number for change in changes]
+        relinked = self.rerender_linkers(relinked_names(typed), batch_ids)
+        report = self.sync_pages(
             affected_pages(typed, self.settings.rss2_path),
             post_pages=post_page_changes(typed),
-            batch_ids=[change.sequence_number for change in changes],
+            batch_ids=batch_ids,
         )
+        report.posts_rerendered = relinked
+        return report
+
+    def rerender_linkers(self, names: Sequence[str], batch_ids: Sequence[str]) -> list[str]:
+        """Queue re-renders of the posts that link to ``names`` (one query per name); a
+        repeated batch queues them again, and a re-render that changes nothing writes
+        nothing."""
+        if not names or self.rerender_posts is None:
+            return []
+        linkers = sorted({key for name in names for key in self.table.linkers_of(name)})
+        if linkers:
+            self.rerender_posts(linkers, f"links-{caller_reference(batch_ids)}")
+        return linkers
 
     def sync_pages(
         self,

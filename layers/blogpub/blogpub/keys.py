@@ -10,6 +10,8 @@ URL claim          ``URL#<site path>``          ``URL``
 list membership    ``LIST#<list id>``           ``<local ISO date>#<source key>``
 list registry      ``LISTS#<kind>``             ``<list id>``  (post count, names)
 month count        ``MONTHS#<list id>``         ``YYYY-MM``  (post count of the month, names)
+post name          ``NAME#<post name>``         ``NAME``  (owner, URL, title; ``linked``)
+reverse link       ``LINKED#<post name>``       ``<source key of the linking post>``
 failure record     ``FAIL``                     ``<ISO time>#<source key>#<version>``
 activity record    ``ACTIVITY``                 ``<ISO time>#<source key>#<version>``
 audit record       ``AUDIT``                    ``<ISO time>#<request id>``
@@ -43,6 +45,8 @@ ItemKind = Literal[
     "membership",
     "registry",
     "month_count",
+    "post_name",
+    "reverse_link",
     "failure",
     "activity",
     "audit",
@@ -55,6 +59,8 @@ _URL = "URL#"
 _LIST = "LIST#"
 _LISTS = "LISTS#"
 _MONTHS = "MONTHS#"
+_NAME = "NAME#"
+_LINKED = "LINKED#"
 _SEPARATOR = "#"
 
 # DynamoDB caps sort keys at 1,024 bytes and S3 object keys at 1,024: a source key leaves
@@ -98,6 +104,20 @@ def months_pk(list_id: str) -> str:
     return f"{_MONTHS}{list_id}"
 
 
+def name_pk(name: str) -> str:
+    """A post's name (Hexo's slug: the key below the posts prefix without its extension),
+    which ``post_link``/``post_path`` targets resolve through."""
+    return f"{_NAME}{name}"
+
+
+NAME_SK = "NAME"
+
+
+def linked_pk(name: str) -> str:
+    """The posts that link to a name, one item each, sort key their source key."""
+    return f"{_LINKED}{name}"
+
+
 FAIL_PK = "FAIL"
 ACTIVITY_PK = "ACTIVITY"
 AUDIT_PK = "AUDIT"
@@ -128,6 +148,8 @@ _PREFIXED: tuple[tuple[str, ItemKind], ...] = (
     (_MONTHS, "month_count"),
     (_POST, "post"),
     (_URL, "url_claim"),
+    (_NAME, "post_name"),
+    (_LINKED, "reverse_link"),
 )
 _FIXED: dict[str, ItemKind] = {
     FAIL_PK: "failure",
@@ -139,8 +161,9 @@ _FIXED: dict[str, ItemKind] = {
 
 def partition_of(pk: str) -> tuple[ItemKind, str]:
     """Which item a partition key addresses, and what it names: the source key of a post
-    record, the URL of a claim, the list id of a membership or month count, the list kind
-    of a registry ("" for the fixed partitions, the whole key for one blogpub never writes)."""
+    record, the URL of a claim, the post name of a name or reverse-link item, the list id of
+    a membership or month count, the list kind of a registry ("" for the fixed partitions,
+    the whole key for one blogpub never writes)."""
     for prefix, kind in _PREFIXED:
         if pk.startswith(prefix):
             return kind, pk.removeprefix(prefix)

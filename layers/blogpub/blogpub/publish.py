@@ -5,11 +5,16 @@ post page -> re-read the record and repair the page if a newer version committed
 The transaction's condition on the stored sequencer is what makes duplicate and
 out-of-order events harmless (docs/design.md, invariant 4); the re-read makes concurrent
 renders of one key converge (invariant 5).
+
+``post_link``/``post_path`` targets resolve through the table's post names, read once per
+publish (``PostTable.resolve_names``); the transaction checks that each still resolves as
+the page was rendered with, and keeps the reverse links by which the index builder finds the
+post again when a target changes (docs/design.md, "Links between posts").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,22 +23,26 @@ from blogpub import dates, keys
 from blogpub.config import Deployment
 from blogpub.errors import (
     KeyTooLongError,
+    NameConflictError,
     PostError,
     TooLargeError,
     TransientError,
     UrlConflictError,
 )
 from blogpub.events import S3Change
-from blogpub.models import Page, object_key_for
+from blogpub.models import Page, Post, object_key_for
 from blogpub.settings import Settings, load_settings
 from blogpub.site import SiteBucket
-from blogpub.sources import KeyKind, classify
+from blogpub.sources import KeyKind, classify, is_post_key
 from blogpub.table import (
     ACTIVITY_TTL_SECONDS,
     FAILURE_TTL_SECONDS,
+    MAX_LINKED_POSTS,
     MAX_STORED_BODY_BYTES,
     ConcurrentChangeError,
     EventRecord,
+    LinkSeen,
+    NameTakenError,
     PostRecord,
     PostTable,
     UrlTakenError,
@@ -43,6 +52,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from blogpub.render import Renderer
+    from blogpub.tags import ResolvedPost
 
 MAX_OBJECT_KEY_BYTES = 1024  # S3's limit, for the page a post URL becomes
 ResultOutcome = Literal[
@@ -62,6 +72,7 @@ class PublishResult:
     reason: str | None = None
     pages_written: list[str] = field(default_factory=list)
     pages_deleted: list[str] = field(default_factory=list)
+    pending_links: list[str] = field(default_factory=list)  # names no published post owns yet
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +84,7 @@ class PublishResult:
             "reason": self.reason,
             "pages_written": self.pages_written,
             "pages_deleted": self.pages_deleted,
+            "pending_links": self.pending_links,
         }
 
 
@@ -164,10 +176,22 @@ class Publisher:
             owner = self.table.url_owner(taken.url) or "another post"
             conflict = UrlConflictError(taken.url, owner, source=change.key)
             return self._reject(change, old, sequencer, conflict)
+        except NameTakenError as taken:
+            owner = self.table.name_owner(taken.name) or "another file"
+            clash = NameConflictError(
+                f"the post name {taken.name!r} (the file name without its extension, which "
+                f"post_link and post_path use) belongs to {owner}; rename one of the files",
+                source=change.key,
+            )
+            return self._reject(change, old, sequencer, clash)
         except PostError as error:  # items past DynamoDB's size limits, found before sending
             return self._reject(change, old, sequencer, error.with_source(change.key))
         result = PublishResult(
-            change.key, change.version_id, new.last_outcome or "published", url=new.url
+            change.key,
+            change.version_id,
+            new.last_outcome or "published",
+            url=new.url,
+            pending_links=list(new.pending_links),
         )
         self._sync_pages(old, new, page, result)
         return result
@@ -184,7 +208,14 @@ class Publisher:
         post = read_post(raw, base.source_key, self.settings, self.deployment.posts_prefix)
         if not post.published:
             return replace(base, status="unpublished", last_outcome="unpublished"), None
-        rendered = self.renderer.render_post(post)
+        links = self.resolve_links(post)
+        rendered = self.renderer.render_post(
+            expand_post_links(
+                post, self.settings, link_resolver(links, self.deployment.posts_prefix)
+            )
+            if links
+            else post
+        )
         page_key = object_key_for(rendered.page.url)
         if len(page_key.encode("utf-8")) > MAX_OBJECT_KEY_BYTES:
             raise KeyTooLongError(
@@ -203,8 +234,31 @@ class Publisher:
             entry=rendered.entry(),
             page_hash=rendered.page.content_hash,
             body_html=body if len(body.encode("utf-8")) <= MAX_STORED_BODY_BYTES else None,
+            name=post.name,
+            links=links,
         )
         return record, rendered.page
+
+    def resolve_links(self, post: Post) -> tuple[LinkSeen, ...]:
+        """The posts ``post`` links to by name (the first MAX_LINKED_POSTS), each with the URL
+        and title its name resolves to now: one BatchGetItem, none for a post without links."""
+        from blogpub import urls
+
+        names = linked_names(post.body, self.deployment.posts_prefix)[:MAX_LINKED_POSTS]
+        if not names:
+            return ()
+        states = self.table.resolve_names([name for name in names if name != post.name])
+        links = []
+        for name in names:
+            if name == post.name:  # itself: what this publish is about to claim
+                links.append(LinkSeen(name, urls.post_url(post, self.settings), post.title))
+                continue
+            state = states.get(name)
+            resolved = state is not None and state.owner is not None and state.url is not None
+            links.append(
+                LinkSeen(name, state.url, state.title) if resolved and state else LinkSeen(name)
+            )
+        return tuple(links)
 
     def _read_source(self, key: str, version_id: str | None) -> bytes:
         request: dict[str, Any] = {"Bucket": self.deployment.source_bucket, "Key": key}
@@ -307,7 +361,10 @@ class Publisher:
             if url and self.site.sync(url, current_page) in ("created", "updated"):
                 result.pages_written.append(url)
             latest = self.table.get_post(record.source_key)
-            if latest is None or latest.sequencer == record.sequencer:
+            # A forced re-render (a linked post changed) keeps the sequencer: compare the page too.
+            if latest is None or (
+                latest.sequencer == record.sequencer and latest.page_hash == record.page_hash
+            ):
                 return
             # A newer version committed while we wrote: make the page match it, not us.
             if record.url and record.url != latest.url:
@@ -339,6 +396,74 @@ class Publisher:
     def _remove_unclaimed(self, url: str, result: PublishResult) -> None:
         if self.table.url_owner(url) is None and self.site.sync(url, None) == "deleted":
             result.pages_deleted.append(url)
+
+
+def link_name(target: str, posts_prefix: str) -> str:
+    """The post name a ``post_link``/``post_path`` target means: Hexo's slug as written, or
+    a post's full source key, which names the same post."""
+    if is_post_key(target, posts_prefix):
+        from blogpub.reader import post_name
+
+        try:
+            return post_name(target, posts_prefix)
+        except PostError:
+            return target  # no post can have that key: the name stays pending
+    return target
+
+
+def linked_names(body: str, posts_prefix: str) -> tuple[str, ...]:
+    """The post names a body's ``post_link``/``post_path`` tags target, each once, in body
+    order (no tag scan for a body without them). A target longer than any source key names
+    no post and is left out, so it never makes a table key past DynamoDB's limits."""
+    if "post_link" not in body and "post_path" not in body:
+        return ()
+    from blogpub.tags import TagContext, expand_tags
+
+    targets = expand_tags(body, TagContext(render_markdown=lambda text: text)).linked_posts
+    names = (link_name(target, posts_prefix) for target in targets)
+    return tuple(
+        dict.fromkeys(
+            name for name in names if len(name.encode("utf-8")) <= keys.MAX_SOURCE_KEY_BYTES
+        )
+    )
+
+
+def link_resolver(
+    links: Sequence[LinkSeen], posts_prefix: str
+) -> Callable[[str], ResolvedPost | None]:
+    """``TagContext.resolve_post`` from what ``Publisher.resolve_links`` read; a name past
+    the bound resolves to nothing, like a pending one, whatever the upload order."""
+    from blogpub.tags import ResolvedPost
+
+    by_name = {link.target: link for link in links}
+
+    def resolve(target: str) -> ResolvedPost | None:
+        link = by_name.get(link_name(target, posts_prefix))
+        if link is None or link.url is None:
+            return None
+        return ResolvedPost(link.title or "", link.url)
+
+    return resolve
+
+
+def expand_post_links(
+    post: Post, settings: Settings, resolve: Callable[[str], ResolvedPost | None]
+) -> Post:
+    """The post with its tags expanded, for a post that links to others, until the body
+    pipeline expands tags itself with ``resolve`` passed in (the two branches of issue 14
+    meet here; this seam then goes)."""
+    from blogpub import urls
+    from blogpub.markup import to_html
+    from blogpub.tags import TagContext, expand_tags
+
+    context = TagContext(
+        render_markdown=to_html,
+        root=settings.root,
+        url=settings.url,
+        post_url=urls.post_url(post, settings),
+        resolve_post=resolve,
+    )
+    return replace(post, body=expand_tags(post.body, context).text)
 
 
 def _removed_url(old: PostRecord | None, new: PostRecord) -> str | None:

@@ -17,6 +17,10 @@ that RenderPostFunction consumes, each one small:
   BuildIndexesFunction, which re-renders and writes every page of those listings the one
   way index pages are written (they expire within IndexPageTtlSeconds; re-rendered post
   pages that changed are invalidated, coalesced to wildcards past the threshold).
+
+The same forced events re-render the posts that link to a post whose name now resolves
+otherwise (published, re-titled, moved or removed): ``Rebuilder.rerender_posts``, sent by
+the index builder when the name's stream record reaches it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote_plus
 
@@ -242,6 +247,36 @@ class Rebuilder:
                 yield forced_event(
                     self.deployment.source_bucket, target, sequencer, command.rebuild_id
                 )
+
+    def rerender_posts(self, source_keys: Sequence[str], rebuild_id: str) -> int:
+        """Queue a forced re-render of each published post's current version, under the
+        sequencer the table holds (a newer upload meanwhile makes it stale, and that newer
+        render read the names afresh); how many were queued."""
+        records = self.table.get_posts(sorted(set(source_keys)))
+        bodies = [
+            json.dumps(
+                forced_event(
+                    self.deployment.source_bucket,
+                    SourceVersion(
+                        record.source_key,
+                        record.version_id,
+                        datetime.fromisoformat(record.processed_at or "1970-01-01T00:00:00+00:00"),
+                        is_latest=True,
+                        is_delete_marker=False,
+                    ),
+                    record.sequencer,
+                    rebuild_id,
+                ),
+                ensure_ascii=False,
+            )
+            for record in records.values()
+            if record.status == "published" and record.version_id
+        ]
+        if bodies and not self.deployment.rebuild_queue_url:
+            raise TransientError(
+                "REBUILD_QUEUE_URL is not set: the template wires it to RebuildQueue"
+            )
+        return send_messages(self.sqs, self.deployment.rebuild_queue_url, bodies)
 
     def _head_version(self, key: str) -> str | None:
         try:

@@ -5,7 +5,7 @@ Handlers stay thin: they decorate, call one function here and return its result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -256,6 +256,7 @@ def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
 
     from blogpub.cdn import Invalidator
     from blogpub.indexes import IndexBuilder, affected_pages
+    from blogpub.rebuild import Rebuilder
     from blogpub.render import Renderer
     from blogpub.table import PostTable, table_changes
 
@@ -292,12 +293,21 @@ def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
         if rt.deployment.distribution_id
         else None
     )
+    table = PostTable(rt.dynamodb, rt.deployment.table_name)
+
+    def rerender_posts(source_keys: Sequence[str], rebuild_id: str) -> int:
+        # The SQS client is made only when a batch has posts to re-render.
+        return Rebuilder(rt.s3, rt.sqs, table, rt.deployment).rerender_posts(
+            source_keys, rebuild_id
+        )
+
     builder = IndexBuilder(
-        table=PostTable(rt.dynamodb, rt.deployment.table_name),
+        table=table,
         site=rt.site(),
         settings=settings,
         renderer=Renderer(settings),
         invalidator=invalidator,
+        rerender_posts=rerender_posts,
     )
     report = builder.build(changes)
     metrics.add_metric(name="PagesWritten", unit=MetricUnit.Count, value=len(report.pages_written))

@@ -25,6 +25,7 @@ from blogpub.events import (
     ListTotalChange,
     MembershipChange,
     MonthCountChange,
+    NameChange,
     PostChange,
     PostStatus,
     StreamChange,
@@ -56,6 +57,13 @@ COUNT = "n"
 NAMES = "names"
 LIST_NAMES = "list_names"
 REBUILT_BY = "rebuilt_by"  # the marker a rebuild's touch rewrites
+# Attributes of a post name item (keys.name_pk): its owner's URL and title, and a flag a
+# linking post sets, so a name nobody links to costs the index builder no query.
+OWNER = "owner"
+LINKED = "linked"
+# Distinct posts one post's post_link/post_path tags may name and be re-rendered for: each
+# new one is two items of the publish transaction (DynamoDB allows 100 in all).
+MAX_LINKED_POSTS = 30
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -154,7 +162,42 @@ def table_changes(change: StreamChange) -> list[TableChange]:
         return [MonthCountChange(ref, year, month, _count(old), _count(new), _rebuilt(old, new))]
     if kind == "post":
         return [_post_change(named, old, new)]
+    if kind == "post_name":
+        before, after = NameState.from_values(old), NameState.from_values(new)
+        linked = bool((old or {}).get(LINKED) or (new or {}).get(LINKED))
+        return [NameChange(named, before != after, linked)]
     return []
+
+
+@dataclass(frozen=True)
+class NameState:
+    """What a post name resolves to: its owner's URL and title (all None while no post owns it)."""
+
+    owner: str | None = None
+    url: str | None = None
+    title: str | None = None
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any] | None) -> NameState:
+        values = values or {}
+        return cls(values.get(OWNER), values.get("url"), values.get("title"))
+
+
+@dataclass(frozen=True)
+class LinkSeen:
+    """One post a post links to (by name), and the URL and title its page was rendered with
+    (None: not published then, shown as text and pending)."""
+
+    target: str
+    url: str | None = None
+    title: str | None = None
+
+    def to_values(self) -> dict[str, Any]:
+        return {"target": self.target, "url": self.url, "title": self.title}
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> LinkSeen:
+        return cls(str(values["target"]), values.get("url"), values.get("title"))
 
 
 @dataclass(frozen=True)
@@ -179,6 +222,13 @@ class PostRecord:
     # Deleted or unpublished: the URL whose page the post had, until the page is gone (so a
     # retry of an event whose page removal failed can finish it).
     removed_url: str | None = None
+    name: str | None = None  # the post name it owns (keys.name_pk), when published
+    links: tuple[LinkSeen, ...] = ()  # the posts it links to, at most MAX_LINKED_POSTS
+
+    @property
+    def pending_links(self) -> tuple[str, ...]:
+        """Names it links to that no published post owned when it was rendered."""
+        return tuple(link.target for link in self.links if link.url is None)
 
     def to_values(self) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -199,6 +249,8 @@ class PostRecord:
             "page_hash": self.page_hash,
             "processed_at": self.processed_at or None,
             "removed_url": self.removed_url,
+            "name": self.name,
+            "links": [link.to_values() for link in self.links] or None,
         }
         if self.entry is not None:
             values.update(_entry_values(self.entry))
@@ -226,6 +278,8 @@ class PostRecord:
             body_html=zlib.decompress(body).decode("utf-8") if body else None,
             processed_at=values.get("processed_at", ""),
             removed_url=values.get("removed_url"),
+            name=values.get("name"),
+            links=tuple(LinkSeen.from_values(link) for link in values.get("links") or ()),
         )
 
 
@@ -314,14 +368,20 @@ class ListRecord:
     months: tuple[MonthCount, ...] = ()  # newest first, only months with posts, when loaded
 
 
+ItemRole = Literal["post", "url", "name", "link", "other"]
+
+
 @dataclass
 class TransactionPlan:
     """The items of one publish transaction, and what the builder will see change."""
 
     items: list[dict[str, Any]] = field(default_factory=list)
+    # What each item is for: a cancelled transaction names the items whose condition failed.
+    roles: list[ItemRole] = field(default_factory=list)
 
-    def add(self, operation: str, body: dict[str, Any]) -> None:
+    def add(self, operation: str, body: dict[str, Any], role: ItemRole = "other") -> None:
         self.items.append({operation: body})
+        self.roles.append(role)
 
 
 class ConcurrentChangeError(Exception):
@@ -332,6 +392,14 @@ class UrlTakenError(Exception):
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self.url = url
+
+
+class NameTakenError(Exception):
+    """Another source file owns the post name (``a.md`` beside ``a.markdown``)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
 
 
 @dataclass
@@ -348,6 +416,38 @@ class PostTable:
         )
         item = response.get("Item")
         return PostRecord.from_values(from_item(item)) if item else None
+
+    def name_owner(self, name: str) -> str | None:
+        return self.resolve_names([name]).get(name, NameState()).owner
+
+    def resolve_names(self, names: Sequence[str]) -> dict[str, NameState]:
+        """What each post name resolves to now (absent: never claimed nor linked), one
+        BatchGetItem per 100 names."""
+        found: dict[str, NameState] = {}
+        distinct = list(dict.fromkeys(names))
+        for start in range(0, len(distinct), 100):
+            request_keys = [
+                to_item({keys.PK: keys.name_pk(name), keys.SK: keys.NAME_SK})
+                for name in distinct[start : start + 100]
+            ]
+            pending: dict[str, Any] = {self.name: {"Keys": request_keys, "ConsistentRead": True}}
+            while pending:
+                response = self.client.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.name, []):
+                    values = from_item(item)
+                    found[keys.partition_of(values[keys.PK])[1]] = NameState.from_values(values)
+                pending = dict(response.get("UnprocessedKeys") or {})
+        return found
+
+    def linkers_of(self, name: str) -> list[str]:
+        """Source keys of the posts that link to a post name (one query, paged); strongly
+        consistent, so a linker that committed before the name changed is found."""
+        return [
+            str(values[keys.SK])
+            for values in self._query_all(
+                "pk = :pk", {":pk": keys.linked_pk(name)}, consistent=True
+            )
+        ]
 
     def url_owner(self, url: str) -> str | None:
         response = self.client.get_item(
@@ -367,8 +467,9 @@ class PostTable:
     ) -> None:
         """Move the post from ``old`` to ``new`` in one transaction.
 
-        Raises ConcurrentChangeError when the stored record is no longer ``old`` and
-        UrlTakenError when another post owns ``new.url``.
+        Raises ConcurrentChangeError when the stored record is no longer ``old`` or a post
+        it links to no longer resolves as its page was rendered with, UrlTakenError when
+        another post owns ``new.url`` and NameTakenError when another owns ``new.name``.
         """
         plan = plan_transaction(self.name, old, new)
         for values in extra_items:
@@ -378,10 +479,17 @@ class PostTable:
             self.client.transact_write_items(TransactItems=plan.items)  # type: ignore[arg-type]
         except self.client.exceptions.TransactionCanceledException as error:
             reasons = [r.get("Code", "") for r in error.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+            failed = {
+                role
+                for role, reason in zip(plan.roles, reasons, strict=False)
+                if reason == "ConditionalCheckFailed"
+            }
+            if failed & {"post", "link"}:
                 raise ConcurrentChangeError(new.source_key) from error
-            if "ConditionalCheckFailed" in reasons and new.url:
+            if "url" in failed and new.url:
                 raise UrlTakenError(new.url) from error
+            if "name" in failed and new.name:
+                raise NameTakenError(new.name) from error
             raise
 
     def put_items(self, items: Iterable[Mapping[str, Any]]) -> None:
@@ -634,6 +742,7 @@ class PostTable:
         *,
         newest_first: bool = False,
         page: int | None = None,
+        consistent: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Every item of a key condition, read ``page`` items per request when given (so a
         caller that stops early reads little)."""
@@ -643,6 +752,8 @@ class PostTable:
             "ExpressionAttributeValues": to_item(values),
             "ScanIndexForward": not newest_first,
         }
+        if consistent:
+            request["ConsistentRead"] = True
         if page is not None:
             request["Limit"] = page
         while True:
@@ -658,7 +769,7 @@ _RECORD_ATTRIBUTES = (
     *("pk", "sk", "source_key", "sequencer", "status", "last_outcome", "version_id"),
     *("last_version_id", "last_error", "last_error_reason", "url", "sort_key", "lists"),
     *("list_names", "page_hash", "processed_at", "title", "date", "updated", "excerpt_html"),
-    *("cover", "author", "removed_url"),
+    *("cover", "author", "removed_url", "name", "links"),
 )
 # Every post record attribute but the stored body; several names are DynamoDB reserved words.
 _RECORD_PROJECTION: dict[str, Any] = {
@@ -750,12 +861,127 @@ def plan_transaction(table: str, old: PostRecord | None, new: PostRecord) -> Tra
     else:
         post_put["ConditionExpression"] = "sequencer = :seq"
         post_put["ExpressionAttributeValues"] = to_item({":seq": old.sequencer})
-    plan.add("Put", post_put)
+    plan.add("Put", post_put, "post")
     old_published = old if old is not None and old.status == "published" else None
     new_published = new if new.status == "published" else None
     _plan_url_claims(plan, table, old_published, new_published, new.source_key)
     _plan_memberships(plan, table, _memberships(old_published), _memberships(new_published))
+    _plan_name_claim(plan, table, old_published, new_published, new.source_key)
+    _plan_links(plan, table, old_published, new_published, new.source_key)
     return plan
+
+
+def _claim(record: PostRecord | None) -> NameState | None:
+    if record is None or record.name is None:
+        return None
+    return NameState(record.source_key, record.url, record.entry.title if record.entry else None)
+
+
+def _name_key(name: str) -> dict[str, Any]:
+    return to_item({keys.PK: keys.name_pk(name), keys.SK: keys.NAME_SK})
+
+
+def _plan_name_claim(
+    plan: TransactionPlan,
+    table: str,
+    old: PostRecord | None,
+    new: PostRecord | None,
+    source_key: str,
+) -> None:
+    """Claim the post's name with its URL and title, or give it up; an update, so the
+    ``linked`` flag of posts that linked to the name first stays."""
+    before, after = _claim(old), _claim(new)
+    if before == after:
+        return
+    names: dict[str, str] = {"#owner": OWNER, "#url": "url", "#title": "title"}
+    if after is not None and new is not None and new.name is not None:
+        plan.add(
+            "Update",
+            {
+                "TableName": table,
+                "Key": _name_key(new.name),
+                "UpdateExpression": "SET #owner = :owner, #url = :url, #title = :title",
+                "ConditionExpression": "attribute_not_exists(#owner) OR #owner = :owner",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": to_item(
+                    {":owner": source_key, ":url": after.url, ":title": after.title or ""}
+                ),
+            },
+            "name",
+        )
+    if old is not None and old.name is not None and (new is None or new.name != old.name):
+        plan.add(
+            "Update",
+            {
+                "TableName": table,
+                "Key": _name_key(old.name),
+                "UpdateExpression": "REMOVE #owner, #url, #title",
+                "ConditionExpression": "#owner = :owner",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": to_item({":owner": source_key}),
+            },
+            "post",
+        )
+
+
+def _seen_condition(link: LinkSeen) -> dict[str, Any]:
+    """The name still resolves as the page was rendered with (or still to no post)."""
+    if link.url is None:
+        return {
+            "ConditionExpression": "attribute_not_exists(#url)",
+            "ExpressionAttributeNames": {"#url": "url"},
+        }
+    return {
+        "ConditionExpression": "#url = :url AND #title = :title",
+        "ExpressionAttributeNames": {"#url": "url", "#title": "title"},
+        "ExpressionAttributeValues": to_item({":url": link.url, ":title": link.title or ""}),
+    }
+
+
+def _plan_links(
+    plan: TransactionPlan,
+    table: str,
+    old: PostRecord | None,
+    new: PostRecord | None,
+    source_key: str,
+) -> None:
+    """Reverse links in and out, and, for a fresh render, a check that every post it links
+    to still resolves as the page shows it (else the publish decides again): a target that
+    changes later finds this post among its reverse links."""
+    own = {record.name for record in (old, new) if record is not None and record.name}
+    before = {link.target for link in old.links} if old is not None else set()
+    after = new.links if new is not None else ()
+    fresh = new is not None and new.last_outcome == "published"
+    for link in after:
+        if link.target in own:
+            continue  # a link to itself resolves to what this very transaction writes
+        if link.target in before:
+            if fresh:
+                check = {"TableName": table, "Key": _name_key(link.target), **_seen_condition(link)}
+                plan.add("ConditionCheck", check, "link")
+            continue
+        condition = _seen_condition(link)
+        condition["ExpressionAttributeNames"]["#linked"] = LINKED
+        condition["ExpressionAttributeValues"] = {
+            **condition.get("ExpressionAttributeValues", {}),
+            **to_item({":linked": True}),
+        }
+        plan.add(
+            "Update",
+            {
+                "TableName": table,
+                "Key": _name_key(link.target),
+                "UpdateExpression": "SET #linked = :linked",
+                **condition,
+            },
+            "link",
+        )
+        row = {keys.PK: keys.linked_pk(link.target), keys.SK: source_key}
+        plan.add("Put", {"TableName": table, "Item": to_item(row)})
+    kept = {link.target for link in after}
+    for target in sorted(before - kept):
+        row = {keys.PK: keys.linked_pk(target), keys.SK: source_key}
+        plan.add("Delete", {"TableName": table, "Key": to_item(row)})
 
 
 def _plan_url_claims(
@@ -781,6 +1007,7 @@ def _plan_url_claims(
                 "ConditionExpression": "attribute_not_exists(pk) OR #owner = :owner",
                 **owner_is_us,
             },
+            "url",
         )
     if old_url and old_url != new_url:
         plan.add(
@@ -791,6 +1018,7 @@ def _plan_url_claims(
                 "ConditionExpression": "#owner = :owner",
                 **owner_is_us,
             },
+            "url",
         )
 
 
