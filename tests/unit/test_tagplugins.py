@@ -635,14 +635,23 @@ def test_tag_html_keeps_its_structure_through_the_sanitiser() -> None:
         )
     )
 
-    assert "<details><summary>Title</summary>\n<p>body <code>x</code></p>\n</details>" in cleaned
-    assert "<td><pre><span>a = 1</span><br><span></span><br><span>b = 2</span><br></pre></td>" in (
-        cleaned
+    assert (
+        '<details class="note info"><summary>Title</summary>\n'
+        "<p>body <code>x</code></p>\n</details>"
+    ) in cleaned
+    assert (
+        '<td class="code"><pre><span class="line">a = 1</span><br><span class="line"></span><br>'
+        '<span class="line">b = 2</span><br></pre></td>'
+    ) in cleaned
+    assert '<section class="tab-pane"><h4 class="tab-title">One</h4><p>x</p></section>' in cleaned
+    assert (
+        '<pre class="mermaid"><code class="language-mermaid">A--&gt;B\n\nB--&gt;C</code></pre>'
+        in (cleaned)
     )
-    assert "<section><h4>One</h4><p>x</p></section>" in cleaned
-    assert '<pre><code class="language-mermaid">A--&gt;B\n\nB--&gt;C</code></pre>' in cleaned
-    assert "<mark>hi</mark>" in cleaned
-    assert '<a href="https://www.youtube.com/watch?v=abc" rel="noopener noreferrer">' in cleaned
+    assert '<mark class="label primary">hi</mark>' in cleaned
+    assert (
+        '<a href="https://www.youtube.com/watch?v=abc" rel="noopener noreferrer" target="_blank">'
+    ) in cleaned
 
 
 def test_importing_the_package_loads_only_the_standard_library() -> None:

@@ -38,6 +38,7 @@ from blogpub.table import (
     PostTable,
     UrlTakenError,
 )
+from blogpub.tags import ResolvedPost
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -109,6 +110,8 @@ class Publisher:
     settings: Settings
     renderer: Renderer
     clock: Callable[[], datetime] = _now
+    # post_link/post_path targets to published posts; None resolves nothing.
+    resolve_post: Callable[[str], ResolvedPost | None] | None = None
 
     def publish(self, change: S3Change) -> PublishResult:
         kind = classify(
@@ -184,7 +187,7 @@ class Publisher:
         post = read_post(raw, base.source_key, self.settings, self.deployment.posts_prefix)
         if not post.published:
             return replace(base, status="unpublished", last_outcome="unpublished"), None
-        rendered = self.renderer.render_post(post)
+        rendered = self.renderer.render_post(post, self.resolve_post)
         page_key = object_key_for(rendered.page.url)
         if len(page_key.encode("utf-8")) > MAX_OBJECT_KEY_BYTES:
             raise KeyTooLongError(
@@ -203,6 +206,7 @@ class Publisher:
             entry=rendered.entry(),
             page_hash=rendered.page.content_hash,
             body_html=body if len(body.encode("utf-8")) <= MAX_STORED_BODY_BYTES else None,
+            warnings=rendered.warnings,
         )
         return record, rendered.page
 
@@ -288,6 +292,7 @@ class Publisher:
             url=record.url if record.status == "published" else None,
             error=record.last_error if record.last_outcome == "rejected" else None,
             request_id=request_id or None,  # the S3 request that wrote this version
+            warnings=record.warnings if record.last_outcome == "published" else (),
         ).to_values(keys.ACTIVITY_PK, self._expiry(ACTIVITY_TTL_SECONDS))
 
     def _expiry(self, seconds: int) -> int:

@@ -49,6 +49,9 @@ MAX_SORT_KEY_BYTES = 1024
 MAX_LISTINGS = (MAX_TRANSACTION_ITEMS - 4) // 4
 # Feed entries need full bodies; keep them on the post record while they fit in an item.
 MAX_STORED_BODY_BYTES = 300 * 1024
+# A post's warnings (tags and formulas shown as text) kept on its records: the first few.
+MAX_WARNINGS = 20
+MAX_WARNING_CHARACTERS = 300
 FAILURE_TTL_SECONDS = 90 * 24 * 3600
 ACTIVITY_TTL_SECONDS = 30 * 24 * 3600
 # Attributes of the count items (registry and month count) and of memberships.
@@ -179,6 +182,7 @@ class PostRecord:
     # Deleted or unpublished: the URL whose page the post had, until the page is gone (so a
     # retry of an event whose page removal failed can finish it).
     removed_url: str | None = None
+    warnings: tuple[str, ...] = ()  # of the published version; bounded_warnings() cuts them
 
     def to_values(self) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -199,6 +203,7 @@ class PostRecord:
             "page_hash": self.page_hash,
             "processed_at": self.processed_at or None,
             "removed_url": self.removed_url,
+            "warnings": list(bounded_warnings(self.warnings)) or None,
         }
         if self.entry is not None:
             values.update(_entry_values(self.entry))
@@ -226,7 +231,17 @@ class PostRecord:
             body_html=zlib.decompress(body).decode("utf-8") if body else None,
             processed_at=values.get("processed_at", ""),
             removed_url=values.get("removed_url"),
+            warnings=tuple(values.get("warnings") or ()),
         )
+
+
+def bounded_warnings(warnings: Sequence[str]) -> tuple[str, ...]:
+    """The first ``MAX_WARNINGS`` warnings, each cut to ``MAX_WARNING_CHARACTERS``, and a
+    last line counting the rest: a post full of unknown tags keeps its item small."""
+    kept = [warning[:MAX_WARNING_CHARACTERS] for warning in warnings[:MAX_WARNINGS]]
+    if len(warnings) > MAX_WARNINGS:
+        kept.append(f"... and {len(warnings) - MAX_WARNINGS} more warnings")
+    return tuple(kept)
 
 
 def _lists_of(values: Mapping[str, Any]) -> tuple[ListRef, ...]:
@@ -277,6 +292,7 @@ class EventRecord:
     reason: str | None = None  # failures: the PostError reason slug
     error: str | None = None
     request_id: str | None = None  # the S3 request that wrote the version
+    warnings: tuple[str, ...] = ()  # activity: what of the post was shown as text
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> EventRecord:
@@ -289,6 +305,7 @@ class EventRecord:
             reason=values.get("reason"),
             error=values.get("error"),
             request_id=values.get("request_id"),
+            warnings=tuple(values.get("warnings") or ()),
         )
 
     def to_values(self, partition: str, expires_at: int) -> dict[str, Any]:
@@ -303,6 +320,7 @@ class EventRecord:
             "reason": self.reason,
             "error": self.error,
             "request_id": self.request_id,
+            "warnings": list(bounded_warnings(self.warnings)) or None,
             keys.TTL_ATTRIBUTE: expires_at,
         }
 
