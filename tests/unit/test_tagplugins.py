@@ -464,11 +464,13 @@ def test_an_unknown_tag_is_shown_as_text_with_a_warning_on_its_line() -> None:
     body = '# Title\n\n```\nfour\nlines\nof code\n```\n\n{% mmedia "bilibili" <b>x</b> %}\n'
     result = expand(body)
 
-    assert '&#123;% mmedia "bilibili" &lt;b&gt;x&lt;/b&gt; %&#125;' in result.text
+    assert '<code>&#123;% mmedia "bilibili" &lt;b&gt;x&lt;/b&gt; %&#125;</code>' in result.text
     assert result.warnings[0].name == "mmedia"
     assert result.warnings[0].line == 9
     assert "unknown tag" in result.warnings[0].message
-    assert "<p>{% mmedia &quot;bilibili&quot; &lt;b&gt;x&lt;/b&gt; %}</p>" in markdown(result.text)
+    assert "<p><code>{% mmedia &quot;bilibili&quot; &lt;b&gt;x&lt;/b&gt; %}</code></p>" in (
+        markdown(result.text)
+    )
 
 
 def test_warning_lines_count_tags_that_span_lines_and_hidden_code() -> None:
@@ -486,7 +488,8 @@ def test_an_unknown_paired_tag_keeps_its_content_and_expands_inside_it() -> None
     result = expand("{% hackmd %}\n{% asset_path a.png %}\n{% endhackmd %}\n")
 
     assert result.text == (
-        "&#123;% hackmd %&#125;\n/2024/01/02/probe/a.png\n&#123;% endhackmd %&#125;\n"
+        "<code>&#123;% hackmd %&#125;</code>\n/2024/01/02/probe/a.png\n"
+        "<code>&#123;% endhackmd %&#125;</code>\n"
     )
     assert [(w.name, w.line) for w in result.warnings] == [("hackmd", 1), ("endhackmd", 3)]
 
@@ -495,8 +498,8 @@ def test_an_unclosed_or_stray_tag_and_bad_arguments_are_text_with_warnings() -> 
     result = expand("line one\n{% note info %}\nnever closed\n\n{% endtabs %}\n{% img %}\n")
 
     assert result.text == (
-        "line one\n&#123;% note info %&#125;\nnever closed\n\n"
-        "&#123;% endtabs %&#125;\n&#123;% img %&#125;\n"
+        "line one\n<code>&#123;% note info %&#125;</code>\nnever closed\n\n"
+        "<code>&#123;% endtabs %&#125;</code>\n<code>&#123;% img %&#125;</code>\n"
     )
     assert [(w.name, w.line) for w in result.warnings] == [
         ("note", 2),

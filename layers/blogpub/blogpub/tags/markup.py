@@ -100,5 +100,6 @@ def on_one_line(fragment: str) -> str:
 
 
 def shown_as_text(source: str) -> str:
-    """A tag's source as the page should show it: Markdown and HTML cannot eat it."""
-    return text(source).replace("{", "&#123;").replace("}", "&#125;")
+    """A tag's source as the page should show it: as code (plainly not the tag's output),
+    which Markdown and HTML cannot eat."""
+    return "<code>" + text(source).replace("{", "&#123;").replace("}", "&#125;") + "</code>"
