@@ -305,7 +305,7 @@ def test_iframes_and_videos_become_links_unless_privacy_enhanced_embeds_are_allo
 
     assert (
         frame
-        == '<a class="iframe-link" href="https://example.com/embed">https://example.com/embed</a>'
+        == '<a class="iframe-link" href="https://example.com/embed">https&#58;//example.com/embed</a>'
     )
     assert (
         '<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ">YouTube video dQw4w9WgXcQ</a>'

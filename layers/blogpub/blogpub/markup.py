@@ -133,7 +133,12 @@ _TAG_CLASSES: dict[str, frozenset[str]] = {
     ),
     "section": frozenset({"tab-pane"}),
     "h4": frozenset({"tab-title"}),
-    "mark": frozenset({"label", "default", "primary", "success", "info", "warning", "danger"}),
+    "mark": frozenset(
+        {
+            "label", "default", "primary", "success", "info", "warning", "danger",
+            "blue", "pink", "red", "purple", "orange", "green",
+        }
+    ),
     "a": frozenset({"btn", "iframe-link"}),
     "p": frozenset({"video-link"}),
     "blockquote": frozenset({"pullquote", "left", "right", "blockquote-center"}),
