@@ -89,9 +89,9 @@ def test_unknown_tags_publish_with_their_warnings() -> None:
 
     assert "<p>Before.</p>" in rendered.body_html and "<p>After.</p>" in rendered.body_html
     assert rendered.warnings == (
-        "line 3: unknown tag 'bilibili': shown as text",
-        "line 5: no {% endnote %} closes it",
-        "line 8: {% endtabs %} closes no {% tabs %}",
+        "line 8: unknown tag 'bilibili': shown as text",
+        "line 10: no {% endnote %} closes it",
+        "line 13: {% endtabs %} closes no {% tabs %}",
     )
     assert "<code>{% bilibili 12345 %}</code>" in rendered.body_html
 
@@ -121,7 +121,7 @@ def test_a_hostile_or_broken_formula_is_harmless_text_or_code_with_a_warning() -
     assert "<script" not in rendered.body_html and "<img" not in rendered.body_html
     assert '<mtext>x"&nbsp;onerror="alert(1)</mtext>' in rendered.body_html  # only text
     assert "<code>$$\n\\text{&lt;script&gt;" in rendered.body_html
-    assert [warning.split(":")[0] for warning in rendered.warnings] == ["line 14", "line 16"]
+    assert [warning.split(":")[0] for warning in rendered.warnings] == ["line 19", "line 21"]
 
 
 def test_a_body_that_writes_the_placeholder_itself_gets_it_back_as_text() -> None:

@@ -34,6 +34,7 @@ class Post:
     excerpt: str | None  # front-matter `excerpt`, overrides <!-- more -->
     body: str  # Markdown with raw HTML, front-matter removed
     extra: Mapping[str, Any] = field(default_factory=dict)  # every other key, JSON-safe
+    body_line: int = 1  # the file's line where the body starts (for warnings' line numbers)
 
     @property
     def cover(self) -> str | None:
