@@ -75,12 +75,31 @@ def test_mathml_keeps_only_its_elements_and_presentation_attributes() -> None:
 def test_iframes_only_for_the_privacy_players_and_only_when_the_site_allows_them() -> None:
     players = (
         '<iframe src="https://www.youtube-nocookie.com/embed/x"></iframe>'
-        '<iframe src="https://evil.example/"></iframe>'
+        '<iframe src="https://evil.example/" title="Evil"></iframe>'
     )
 
-    assert sanitize(players) == ""
-    assert sanitize(players, privacy_embeds=True) == (
-        '<iframe src="https://www.youtube-nocookie.com/embed/x"></iframe><iframe></iframe>'
+    assert sanitize(players) == (
+        '<a class="iframe-link" href="https://www.youtube-nocookie.com/embed/x" '
+        'rel="noopener noreferrer" target="_blank">https://www.youtube-nocookie.com/embed/x</a>'
+        '<a class="iframe-link" href="https://evil.example/" rel="noopener noreferrer" '
+        'target="_blank">Evil</a>'
+    )
+    assert sanitize(players, privacy_embeds=True).startswith(
+        '<iframe src="https://www.youtube-nocookie.com/embed/x"></iframe><a class="iframe-link"'
+    )
+
+
+def test_a_dropped_iframe_leaves_its_fallback_content_and_nothing_active() -> None:
+    codepen = (
+        '<iframe src="https://codepen.io/a/embed/x" style="width:100%">See the Pen '
+        "<a href='https://codepen.io/a/pen/x'>Demo</a> on CodePen.</iframe>"
+        '<iframe src="javascript:alert(1)"></iframe>'
+        "<iframe src=x><script>alert(2)</script></iframe>"
+    )
+
+    assert sanitize(codepen, site_url="https://codepen.io") == (
+        '<span>See the Pen <a href="https://codepen.io/a/pen/x">Demo</a> on CodePen.</span>'
+        "<span></span>"
     )
 
 

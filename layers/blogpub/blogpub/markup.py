@@ -193,6 +193,7 @@ _PLACEHOLDER_IMAGE = re.compile(
     re.IGNORECASE,
 )
 _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_IFRAME = re.compile(r"<iframe\b([^>]*)>(.*?)</iframe\s*>", re.IGNORECASE | re.DOTALL)
 _ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 _CODE_REGION = re.compile(r"(<(pre|code)\b[^>]*>)(.*?)(</\2\s*>)", re.IGNORECASE | re.DOTALL)
 _NOT_A_HIGHLIGHTER_TAG = re.compile(
@@ -439,6 +440,7 @@ def sanitize(
 
     ``privacy_embeds`` keeps iframes of the privacy-enhanced YouTube and Vimeo players."""
     prepared = _escape_markup_in_code(_promote_lazy_images(untrusted_html))
+    prepared = _iframe_fallbacks(prepared, privacy_embeds)
     cleaned: str = _cleaner(privacy_embeds)(prepared)
     links = external_links or ExternalLinks()
     return _mark_external_links(_as_task_checkboxes(cleaned), _host(site_url), links)
@@ -573,6 +575,27 @@ def _promote_lazy_image(match: re.Match[str]) -> str:
         + _attribute("src", lazy_source)
         + ">"
     )
+
+
+def _iframe_fallbacks(untrusted_html: str, privacy_embeds: bool) -> str:
+    """An iframe the policy drops leaves what it holds for browsers without frames (CodePen's
+    "See the Pen …" links), or else a link to its page, instead of nothing."""
+    if "<iframe" not in untrusted_html.lower():
+        return untrusted_html
+
+    def fallback(match: re.Match[str]) -> str:
+        attributes = {name.lower(): value for name, value in _parse_attributes(match[1])}
+        src = html.unescape(attributes.get("src", "")).strip()
+        if privacy_embeds and src.startswith(_EMBED_SOURCES):
+            return match[0]
+        if match[2].strip():
+            return f"<span>{match[2].strip()}</span>"
+        if url_scheme(src) not in ("http", "https"):
+            return ""
+        label = html.escape(html.unescape(attributes.get("title", "")).strip() or src)
+        return f'<a class="iframe-link" href="{html.escape(src)}">{label}</a>'
+
+    return _IFRAME.sub(fallback, untrusted_html)
 
 
 def _parse_attributes(text: str) -> list[tuple[str, str]]:
