@@ -710,3 +710,20 @@ def test_every_known_tag_of_the_next_blog_expands_or_is_reported(corpus_dir: Pat
     assert sorted(warned) == ["asset_img", "codeblock"], warned
     assert warned["codeblock"] == ["vpn.md:104"]
     assert "tomcat.md:22" in warned["asset_img"]  # {% asset_img slug %}
+
+
+def test_a_block_tag_in_a_tab_indented_body_keeps_the_tab_so_the_body_dedents() -> None:
+    seen: list[str] = []
+
+    def render_markdown(source: str) -> str:
+        seen.append(source)
+        return "<p>x</p>"
+
+    body = (
+        "2. item\n\n\t{% note info %}\n\t#### head\n\t{% codeblock lang:sql %}\n\tselect 1;\n"
+        "\t{% endcodeblock %} after\n\t{% endnote %}\n"
+    )
+    expand_tags(body, TagContext(render_markdown=render_markdown))
+
+    assert seen[0].startswith("#### head\n<figure class=")
+    assert seen[0].endswith("</figure>\n\n after")
