@@ -241,3 +241,16 @@ def test_the_stylesheet_holds_the_highlighting_colours_light_and_dark() -> None:
 
     assert css.endswith(highlight)
     assert "figure.highlight" in highlight and "@media (prefers-color-scheme: dark)" in highlight
+
+
+def test_a_fence_caption_is_a_figcaption_as_hexo_writes_it() -> None:
+    body = "```c password.c\nint x;\n```\n\n```js a.js https://x.example/a Source\nx\n```\n"
+    html = render_post_body(body, None, BodyOptions(site_url="https://x.example")).html
+
+    assert (
+        '<figure class="highlight c"><figcaption><span>password.c</span></figcaption><table>'
+        in (html)
+    )
+    assert (
+        '<figcaption><span>a.js</span><a href="https://x.example/a">Source</a></figcaption>'
+    ) in html

@@ -64,6 +64,7 @@ _MORE_MARKER = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
 _WRAPPED_IN_DIV = re.compile(r"\A\s*<div\b[^>]*>.*</div>\s*\Z", re.IGNORECASE | re.DOTALL)
 
 _CMARK_EXTENSIONS = ("table", "strikethrough", "autolink", "tasklist")
+_CMARK_OPT_FULL_INFO_STRING = 1 << 16  # cmark-gfm's, which cmarkgfm's Options lacks
 
 _ALLOWED_TAGS = frozenset(
     {
@@ -382,8 +383,14 @@ def to_html(markdown: str) -> str:
     import cmarkgfm
     from cmarkgfm.cmark import Options
 
-    # SMART: hexo-renderer-marked's smartypants (curly quotes, dashes, ellipses).
-    options = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_HARDBREAKS | Options.CMARK_OPT_SMART
+    # SMART: hexo-renderer-marked's smartypants (curly quotes, dashes, ellipses); the full
+    # info string keeps a fence's caption ("```c password.c") for the highlighter.
+    options = (
+        Options.CMARK_OPT_UNSAFE
+        | Options.CMARK_OPT_HARDBREAKS
+        | Options.CMARK_OPT_SMART
+        | _CMARK_OPT_FULL_INFO_STRING
+    )
     html_text: str = cmarkgfm.markdown_to_html_with_extensions(
         markdown, options=options, extensions=list(_CMARK_EXTENSIONS)
     )
