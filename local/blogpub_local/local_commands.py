@@ -47,6 +47,7 @@ class PostReport:
     status: str  # one of POST_STATUSES
     url: str | None
     error: str | None
+    warnings: tuple[str, ...] = ()  # tags and formulas shown as text, "line N: ..."
 
 
 @dataclass
@@ -94,6 +95,9 @@ class RunReport:
             f"  rejected {p.source_key}: {p.error}" for p in self.posts if p.status == "rejected"
         ]
         lines += [
+            f"  warning {p.source_key}: {warning}" for p in self.posts for warning in p.warnings
+        ]
+        lines += [
             f"  function error: {e['function']}: {e['errorMessage']}" for e in self.function_errors
         ]
         if self.skipped:
@@ -111,7 +115,9 @@ def post_report(source_key: str, record: PostRecord | None) -> PostReport:
         )
     outcome = str(record.last_outcome or record.status or "")
     status = outcome if outcome in POST_STATUSES else "rejected"
-    return PostReport(source_key, status, record.url or None, record.last_error or None)
+    return PostReport(
+        source_key, status, record.url or None, record.last_error or None, record.warnings
+    )
 
 
 def unique_paths(results: Iterable[Mapping[str, Any]], name: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -64,3 +65,24 @@ def test_hexo_blog_uses_its_html_permalink(corpus_dir: Path) -> None:
     settings = settings_for(blog)
     post = read_post((blog.posts_dir / "css-bfc.md").read_bytes(), "posts/css-bfc.md", settings)
     assert Renderer(settings).render_post(post).page.url == "/article/css-bfc.html"
+
+
+_CODE = re.compile(r"<(pre|code)\b[^>]*>.*?</\1>", re.DOTALL)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    ("blog", "path"),
+    [param for param in corpus_post_params() if param.values[0].root.parent.name == "hexo"],
+)
+def test_hexo_corpus_pages_show_no_raw_tag_outside_code(blog: CorpusBlog, path: Path) -> None:
+    """Every tag plugin of the hand-written Hexo blogs is expanded (or, unknown or broken,
+    shown as code with a warning): no ``{%`` or ``%}`` is left in the page's text."""
+    settings = settings_for(blog)
+    rendered = Renderer(settings).render_post(
+        read_post(path.read_bytes(), blog.source_key(path), settings)
+    )
+    outside_code = _CODE.sub("", rendered.page.body.decode("utf-8"))
+
+    assert "{%" not in outside_code and "%}" not in outside_code
+    assert "&#123;%" not in outside_code and "%&#125;" not in outside_code

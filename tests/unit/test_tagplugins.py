@@ -305,7 +305,7 @@ def test_iframes_and_videos_become_links_unless_privacy_enhanced_embeds_are_allo
 
     assert (
         frame
-        == '<a class="iframe-link" href="https://example.com/embed">https://example.com/embed</a>'
+        == '<a class="iframe-link" href="https://example.com/embed">https&#58;//example.com/embed</a>'
     )
     assert (
         '<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ">YouTube video dQw4w9WgXcQ</a>'
@@ -464,11 +464,13 @@ def test_an_unknown_tag_is_shown_as_text_with_a_warning_on_its_line() -> None:
     body = '# Title\n\n```\nfour\nlines\nof code\n```\n\n{% mmedia "bilibili" <b>x</b> %}\n'
     result = expand(body)
 
-    assert '&#123;% mmedia "bilibili" &lt;b&gt;x&lt;/b&gt; %&#125;' in result.text
+    assert '<code>&#123;% mmedia "bilibili" &lt;b&gt;x&lt;/b&gt; %&#125;</code>' in result.text
     assert result.warnings[0].name == "mmedia"
     assert result.warnings[0].line == 9
     assert "unknown tag" in result.warnings[0].message
-    assert "<p>{% mmedia &quot;bilibili&quot; &lt;b&gt;x&lt;/b&gt; %}</p>" in markdown(result.text)
+    assert "<p><code>{% mmedia &quot;bilibili&quot; &lt;b&gt;x&lt;/b&gt; %}</code></p>" in (
+        markdown(result.text)
+    )
 
 
 def test_warning_lines_count_tags_that_span_lines_and_hidden_code() -> None:
@@ -486,7 +488,8 @@ def test_an_unknown_paired_tag_keeps_its_content_and_expands_inside_it() -> None
     result = expand("{% hackmd %}\n{% asset_path a.png %}\n{% endhackmd %}\n")
 
     assert result.text == (
-        "&#123;% hackmd %&#125;\n/2024/01/02/probe/a.png\n&#123;% endhackmd %&#125;\n"
+        "<code>&#123;% hackmd %&#125;</code>\n/2024/01/02/probe/a.png\n"
+        "<code>&#123;% endhackmd %&#125;</code>\n"
     )
     assert [(w.name, w.line) for w in result.warnings] == [("hackmd", 1), ("endhackmd", 3)]
 
@@ -495,8 +498,8 @@ def test_an_unclosed_or_stray_tag_and_bad_arguments_are_text_with_warnings() -> 
     result = expand("line one\n{% note info %}\nnever closed\n\n{% endtabs %}\n{% img %}\n")
 
     assert result.text == (
-        "line one\n&#123;% note info %&#125;\nnever closed\n\n"
-        "&#123;% endtabs %&#125;\n&#123;% img %&#125;\n"
+        "line one\n<code>&#123;% note info %&#125;</code>\nnever closed\n\n"
+        "<code>&#123;% endtabs %&#125;</code>\n<code>&#123;% img %&#125;</code>\n"
     )
     assert [(w.name, w.line) for w in result.warnings] == [
         ("note", 2),
@@ -635,14 +638,23 @@ def test_tag_html_keeps_its_structure_through_the_sanitiser() -> None:
         )
     )
 
-    assert "<details><summary>Title</summary>\n<p>body <code>x</code></p>\n</details>" in cleaned
-    assert "<td><pre><span>a = 1</span><br><span></span><br><span>b = 2</span><br></pre></td>" in (
-        cleaned
+    assert (
+        '<details class="note info"><summary>Title</summary>\n'
+        "<p>body <code>x</code></p>\n</details>"
+    ) in cleaned
+    assert (
+        '<td class="code"><pre><span class="line">a = 1</span><br><span class="line"></span><br>'
+        '<span class="line">b = 2</span><br></pre></td>'
+    ) in cleaned
+    assert '<section class="tab-pane"><h4 class="tab-title">One</h4><p>x</p></section>' in cleaned
+    assert (
+        '<pre class="mermaid"><code class="language-mermaid">A--&gt;B\n\nB--&gt;C</code></pre>'
+        in (cleaned)
     )
-    assert "<section><h4>One</h4><p>x</p></section>" in cleaned
-    assert '<pre><code class="language-mermaid">A--&gt;B\n\nB--&gt;C</code></pre>' in cleaned
-    assert "<mark>hi</mark>" in cleaned
-    assert '<a href="https://www.youtube.com/watch?v=abc" rel="noopener noreferrer">' in cleaned
+    assert '<mark class="label primary">hi</mark>' in cleaned
+    assert (
+        '<a href="https://www.youtube.com/watch?v=abc" rel="noopener noreferrer" target="_blank">'
+    ) in cleaned
 
 
 def test_importing_the_package_loads_only_the_standard_library() -> None:
@@ -698,3 +710,20 @@ def test_every_known_tag_of_the_next_blog_expands_or_is_reported(corpus_dir: Pat
     assert sorted(warned) == ["asset_img", "codeblock"], warned
     assert warned["codeblock"] == ["vpn.md:104"]
     assert "tomcat.md:22" in warned["asset_img"]  # {% asset_img slug %}
+
+
+def test_a_block_tag_in_a_tab_indented_body_keeps_the_tab_so_the_body_dedents() -> None:
+    seen: list[str] = []
+
+    def render_markdown(source: str) -> str:
+        seen.append(source)
+        return "<p>x</p>"
+
+    body = (
+        "2. item\n\n\t{% note info %}\n\t#### head\n\t{% codeblock lang:sql %}\n\tselect 1;\n"
+        "\t{% endcodeblock %} after\n\t{% endnote %}\n"
+    )
+    expand_tags(body, TagContext(render_markdown=render_markdown))
+
+    assert seen[0].startswith("#### head\n<figure class=")
+    assert seen[0].endswith("</figure>\n\n after")

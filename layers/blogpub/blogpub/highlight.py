@@ -37,7 +37,13 @@ PLAIN = "plaintext"  # hexo-util's class for a block whose language is absent or
 _SAFE_LANG = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
 _INDENT = re.compile(r"^[ \t]*(?=\S)", re.MULTILINE)
 # cmark's fenced or indented block: `<pre><code class="language-x">` or `<pre><code>`.
-_CMARK_BLOCK = re.compile(r'<pre><code(?: class="language-([^"]*)")?>(.*?)</code></pre>', re.DOTALL)
+# cmark's FULL_INFO_STRING puts the rest of a fence's info string in data-meta.
+_CMARK_BLOCK = re.compile(
+    r'<pre><code(?: class="language-([^"]*)")?(?: data-meta="([^"]*)")?>(.*?)</code></pre>',
+    re.DOTALL,
+)
+# hexo's backtick_code_block: "lang caption [url [link text]]"
+_CAPTION_URL = re.compile(r"(.+?)\s+(https?://\S+|/\S+)\s*(.+)?")
 
 
 def escape(text: str) -> str:
@@ -101,17 +107,34 @@ def _lexer(code: str, lang: str | None, auto_detect: bool) -> tuple[Lexer, str]:
 
 def token_lines(code: str, lang: str | None, auto_detect: bool = False) -> tuple[list[str], str]:
     """The code as HTML lines of Pygments token spans, each span closed on its line, and
-    the language class of the block."""
+    the language class of the block. Neighbouring tokens of one class share a span (as
+    Pygments' own HtmlFormatter does): fewer elements to write and to sanitise."""
     lexer, language = _lexer(code, lang, auto_detect)
-    lines: list[str] = [""]
+    lines: list[str] = []
+    line: list[str] = []
+    run_class, run_text = "", ""
+
+    def flush() -> None:
+        if run_text:
+            text = escape(run_text)
+            line.append(f'<span class="{run_class}">{text}</span>' if run_class else text)
+
     for token_type, value in lexer.get_tokens(code):
         css = _css_class(token_type)
-        for index, piece in enumerate(value.split("\n")):
+        pieces = value.split("\n")
+        for index, piece in enumerate(pieces):
             if index:
-                lines.append("")
-            if piece:
-                text = escape(piece)
-                lines[-1] += f'<span class="{css}">{text}</span>' if css else text
+                flush()
+                lines.append("".join(line))
+                line.clear()
+                run_class, run_text = css, piece
+            elif css == run_class:
+                run_text += piece
+            else:
+                flush()
+                run_class, run_text = css, piece
+    flush()
+    lines.append("".join(line))
     return lines, language
 
 
@@ -129,8 +152,23 @@ def _replace_tabs(line: str, tab: str) -> str:
     return re.sub(r"\t+", lambda run: tab * len(run.group(0)), line, count=1)
 
 
-def highlight_block(code: str, lang: str | None, settings: HighlightSettings) -> str:
-    """One code block as hexo-util lays it out for these settings (``enable`` aside)."""
+def fence_caption(meta: str) -> str:
+    """The figcaption HTML of a fence's words after its language, as Hexo 7 writes it."""
+    meta = meta.strip()
+    if not meta:
+        return ""
+    match = _CAPTION_URL.fullmatch(meta)
+    if match is None:
+        return f"<figcaption><span>{escape(meta)}</span></figcaption>"
+    link = f'<a href="{escape(match[2])}">{escape(match[3] or "link")}</a>'
+    return f"<figcaption><span>{escape(match[1])}</span>{link}</figcaption>"
+
+
+def highlight_block(
+    code: str, lang: str | None, settings: HighlightSettings, caption: str = ""
+) -> str:
+    """One code block as hexo-util lays it out for these settings (``enable`` aside);
+    ``caption`` is a ready ``<figcaption>``."""
     if settings.strip_indent:
         code = _strip_indent(code)
     lines, language = token_lines(code, lang, settings.auto_detect)
@@ -151,7 +189,7 @@ def highlight_block(code: str, lang: str | None, settings: HighlightSettings) ->
         numbers = "".join(f'<span class="line">{n}</span><br>' for n in range(1, len(lines) + 1))
         gutter = f'<td class="gutter"><pre>{numbers}</pre></td>'
     return (
-        f'<figure class="highlight {language}"><table><tr>{gutter}'
+        f'<figure class="highlight {language}">{caption}<table><tr>{gutter}'
         f'<td class="code">{code_cell}</td></tr></table></figure>'
     )
 
@@ -169,8 +207,9 @@ def highlight_code_blocks(html_text: str, settings: HighlightSettings) -> str:
         lang = html.unescape(lang).split()[0] if lang and lang.strip() else None
         if lang is not None and not _SAFE_LANG.fullmatch(lang):
             lang = None
-        code = html.unescape(match.group(2))
+        caption = fence_caption(html.unescape(match.group(2) or "")) if lang else ""
+        code = html.unescape(match.group(3))
         # Hexo drops the newline that ends a fenced block's last line
-        return highlight_block(code.removesuffix("\n"), lang, settings)
+        return highlight_block(code.removesuffix("\n"), lang, settings, caption)
 
     return _CMARK_BLOCK.sub(block, html_text)

@@ -40,11 +40,16 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from blogpub.errors import TooComplexError, TooDeepError
+from blogpub.highlight import HighlightSettings, highlight_code_blocks, highlighter
+from blogpub.mathml import MATHML_ATTRIBUTES, MATHML_ELEMENTS, Formula, protect_math, restore_math
+from blogpub.tags import ResolvedPost, TagContext, expand_tags
 from blogpub.urls import slugize, url_scheme
 
 SUMMARY_CHARACTERS = 200
@@ -59,6 +64,7 @@ _MORE_MARKER = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
 _WRAPPED_IN_DIV = re.compile(r"\A\s*<div\b[^>]*>.*</div>\s*\Z", re.IGNORECASE | re.DOTALL)
 
 _CMARK_EXTENSIONS = ("table", "strikethrough", "autolink", "tasklist")
+_CMARK_OPT_FULL_INFO_STRING = 1 << 16  # cmark-gfm's, which cmarkgfm's Options lacks
 
 _ALLOWED_TAGS = frozenset(
     {
@@ -75,7 +81,7 @@ _DROPPED_WITH_CONTENT = frozenset(
     {
         "script", "style", "iframe", "object", "embed", "applet", "noscript", "template",
         "textarea", "select", "title", "xmp", "noembed", "noframes", "frameset", "frame",
-        "svg", "math", "audio", "video",
+        "svg", "audio", "video",
     }
 )  # fmt: skip
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -101,10 +107,60 @@ _ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "ins": {"cite", "datetime"},
     "time": {"datetime"},
     "data": {"value"},
-    "details": {"open"},
+    "details": {"open", "class"},
     "abbr": {"title"},
     **{heading: {"id"} for heading in _HEADINGS},
+    # MathML as mathml.py rebuilds it: its elements and presentation attributes only.
+    **{element: set(MATHML_ATTRIBUTES) for element in MATHML_ELEMENTS},
 }
+# The classes the tag plugins and the highlighter write (each value checked below).
+for _element in ("figure", "td", "div", "section", "h4", "mark", "a", "p", "blockquote"):
+    _ALLOWED_ATTRIBUTES[_element] = _ALLOWED_ATTRIBUTES.get(_element, set()) | {"class"}
+# Class names each element may carry beyond the highlighter's (the tags' and hexo-util's
+# markup); the theme's own names are never allowed, so a post cannot borrow its look.
+_TAG_CLASSES: dict[str, frozenset[str]] = {
+    "figure": frozenset({"highlight", "hljs"}),
+    "td": frozenset({"gutter", "code"}),
+    "pre": frozenset({"mermaid"}),
+    "code": frozenset({"highlight", "hljs"}),
+    "span": frozenset({"line", "marked", "music-link"}),
+    "div": frozenset(
+        {
+            "note", "default", "primary", "info", "success", "warning", "danger", "no-icon",
+            "blue", "pink", "red", "purple", "orange", "green", "simple", "modern", "flat",
+            "disabled", "icon-padding", "tabs", "video-container", "group-picture",
+            "group-picture-row", "group-picture-column",
+        }
+    ),
+    "section": frozenset({"tab-pane"}),
+    "h4": frozenset({"tab-title"}),
+    "mark": frozenset(
+        {
+            "label", "default", "primary", "success", "info", "warning", "danger",
+            "blue", "pink", "red", "purple", "orange", "green",
+        }
+    ),
+    "a": frozenset({"btn", "iframe-link"}),
+    "p": frozenset({"video-link"}),
+    "blockquote": frozenset({"pullquote", "left", "right", "blockquote-center"}),
+}  # fmt: skip
+_TAG_CLASSES["details"] = _TAG_CLASSES["div"] | {"spoiler"}
+# Every class name the theme's templates and style.css use (tests/unit/test_markup_wiring.py).
+THEME_CLASSES = frozenset(
+    {
+        "all-months", "author", "breadcrumb", "by-month", "comments", "count", "cover",
+        "depth-1", "depth-2", "depth-3", "empty", "entries", "entry", "entry-cover",
+        "entry-excerpt", "entry-title", "meta", "months", "overview", "overview-tag",
+        "page-title", "post", "post-body", "post-footer", "post-header", "post-title", "sep",
+        "site-footer", "site-header", "site-nav", "site-subtitle", "site-title", "tags", "up",
+        "visually-hidden", "wrap", "year",
+    }
+)  # fmt: skip
+# A language (figure.highlight LANG, code.highlight LANG) and Pygments' short token classes.
+_LANGUAGE_CLASS = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
+_TOKEN_CLASS = re.compile(r"[a-z]{1,3}[0-9]?")
+# The privacy-enhanced players the youtube and vimeo tags embed when the site allows it.
+_EMBED_SOURCES = ("https://www.youtube-nocookie.com/embed/", "https://player.vimeo.com/video/")
 _REFERRER_POLICIES = {
     "no-referrer",
     "no-referrer-when-downgrade",
@@ -138,6 +194,7 @@ _PLACEHOLDER_IMAGE = re.compile(
     re.IGNORECASE,
 )
 _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_IFRAME = re.compile(r"<iframe\b([^>]*)>(.*?)</iframe\s*>", re.IGNORECASE | re.DOTALL)
 _ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 _CODE_REGION = re.compile(r"(<(pre|code)\b[^>]*>)(.*?)(</\2\s*>)", re.IGNORECASE | re.DOTALL)
 _NOT_A_HIGHLIGHTER_TAG = re.compile(
@@ -168,28 +225,134 @@ _REL = re.compile(r'\srel="([^"]*)"')
 _HEADING = re.compile(r"<(h[1-6])((?:\s[^>]*)?)>(.*?)</\1>", re.DOTALL)
 _ID = re.compile(r'\sid="([^"]*)"')
 _TAG = re.compile(r"<[^>]*>")
+_SPAN_TAG = re.compile(r"</?span\b[^>]*>")
+_GUTTER = re.compile(r'<td class="gutter">.*?</td>', re.DOTALL)
+
+
+def _unresolved(_target: str) -> ResolvedPost | None:
+    return None
+
+
+@dataclass(frozen=True)
+class ExternalLinks:
+    """``external_link`` of _config.yml (Hexo 7's default: on, for the whole site): links
+    to other hosts than the site's and ``exclude``'s open in a new tab."""
+
+    enable: bool = True
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BodyOptions:
+    """What rendering one post's body needs besides its text (render.py builds it from the
+    settings and the post). ``resolve_post`` maps a ``post_link`` target to the published
+    post, ``None`` while there is none; ``assets`` names its asset folder's files if known."""
+
+    site_url: str | None = None
+    root: str = "/"
+    post_url: str = "/"
+    highlight: HighlightSettings = field(default_factory=HighlightSettings)
+    privacy_embeds: bool = False
+    external_links: ExternalLinks = field(default_factory=ExternalLinks)
+    resolve_post: Callable[[str], ResolvedPost | None] = _unresolved
+    assets: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class BodyWarning:
+    """Something in the body shown as text instead (an unknown or bad tag, a formula that
+    did not convert); the post still publishes. ``name`` is the tag's, or ``math``."""
+
+    name: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    """A body rendered: its HTML and excerpt (both sanitised), its warnings in body order,
+    the ``post_link``/``post_path`` targets it names and those not published yet."""
+
+    html: str
+    excerpt_html: str
+    warnings: tuple[BodyWarning, ...] = ()
+    linked_posts: tuple[str, ...] = ()
+    pending_links: tuple[str, ...] = ()
 
 
 def render_body(
     body: str, excerpt: str | None = None, *, site_url: str | None = None
 ) -> tuple[str, str]:
-    """(body_html, excerpt_html), both sanitised.
+    """(body_html, excerpt_html), both sanitised, with the default options.
 
     ``excerpt`` is the front-matter excerpt; ``site_url`` (``settings.url``) tells which
-    absolute links are to this site and so need no ``rel``.
+    absolute links are to this site.
     """
-    rendered = to_html(body)
+    rendered = render_post_body(body, excerpt, BodyOptions(site_url=site_url))
+    return rendered.html, rendered.excerpt_html
+
+
+def render_post_body(body: str, excerpt: str | None, options: BodyOptions) -> RenderedBody:
+    """The body through the whole pipeline: math protected, tags expanded, Markdown, code
+    highlighted, math put back as MathML, then nh3 (whose output nothing edits but the
+    link, checkbox and heading-id passes over its canonical tags)."""
+    rendered, result = _markdown(body, options)
     marker = _MORE_MARKER.search(rendered)
     # The anchor goes in before sanitising, as an element nh3 keeps: nothing edits its output.
     anchored = rendered if marker is None else _MORE_MARKER.sub(MORE_ANCHOR, rendered, count=1)
-    body_html = _finish(anchored, site_url)
+    body_html = _finish(anchored, options)
     if excerpt is not None and excerpt.strip():
-        excerpt_html = _finish(to_html(excerpt), site_url)
+        excerpt_html = _finish(_markdown(excerpt, options)[0], options)
     elif marker is not None:
-        excerpt_html = _finish(rendered[: marker.start()], site_url)
+        excerpt_html = _finish(rendered[: marker.start()], options)
     else:
         excerpt_html = summary_html(body_html)
-    return body_html, excerpt_html
+    return RenderedBody(
+        body_html, excerpt_html, result.warnings, result.linked_posts, result.pending_links
+    )
+
+
+def _markdown(body: str, options: BodyOptions) -> tuple[str, RenderedBody]:
+    """Markdown's HTML of a body, tags and math done, NOT yet safe; and what the tags said."""
+    text, formulas = protect_math(body)
+    context = TagContext(
+        render_markdown=to_html,
+        root=options.root,
+        url=options.site_url or "http://example.com",
+        post_url=options.post_url,
+        resolve_post=options.resolve_post,
+        highlight=highlighter(options.highlight) if options.highlight.enable else None,
+        privacy_embeds=options.privacy_embeds,
+        assets=options.assets,
+    )
+    tags = expand_tags(text, context)
+    rendered = highlight_code_blocks(to_html(tags.text), options.highlight)
+    rendered = restore_math(rendered, formulas)
+    warnings = [
+        BodyWarning(warning.name, _source_line(warning.line, formulas), warning.message)
+        for warning in tags.warnings
+    ]
+    warnings += [
+        BodyWarning("math", formula.warning.line, formula.warning.message)
+        for formula in formulas
+        if formula.warning is not None
+    ]
+    warnings.sort(key=lambda warning: warning.line)
+    return rendered, RenderedBody("", "", tuple(warnings), tags.linked_posts, tags.pending_links)
+
+
+def _source_line(line: int, formulas: tuple[Formula, ...]) -> int:
+    """The body's line of a line of the math-protected text (a formula over several lines
+    is one placeholder there)."""
+    shift = 0
+    for formula in formulas:
+        if formula.line - shift >= line:
+            break
+        shift += formula.latex.count("\n")
+    return line + shift
 
 
 def xml_safe(text: str) -> str:
@@ -220,7 +383,14 @@ def to_html(markdown: str) -> str:
     import cmarkgfm
     from cmarkgfm.cmark import Options
 
-    options = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_HARDBREAKS
+    # SMART: hexo-renderer-marked's smartypants (curly quotes, dashes, ellipses); the full
+    # info string keeps a fence's caption ("```c password.c") for the highlighter.
+    options = (
+        Options.CMARK_OPT_UNSAFE
+        | Options.CMARK_OPT_HARDBREAKS
+        | Options.CMARK_OPT_SMART
+        | _CMARK_OPT_FULL_INFO_STRING
+    )
     html_text: str = cmarkgfm.markdown_to_html_with_extensions(
         markdown, options=options, extensions=list(_CMARK_EXTENSIONS)
     )
@@ -266,16 +436,26 @@ def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:
     return max(deepest_line, deepest_html)
 
 
-def sanitize(untrusted_html: str, *, site_url: str | None = None) -> str:
-    """The one sanitising policy: untrusted HTML in, HTML safe to serve out."""
+def sanitize(
+    untrusted_html: str,
+    *,
+    site_url: str | None = None,
+    privacy_embeds: bool = False,
+    external_links: ExternalLinks | None = None,
+) -> str:
+    """The one sanitising policy: untrusted HTML in, HTML safe to serve out.
+
+    ``privacy_embeds`` keeps iframes of the privacy-enhanced YouTube and Vimeo players."""
     prepared = _escape_markup_in_code(_promote_lazy_images(untrusted_html))
-    cleaned: str = _cleaner()(prepared)
-    return _mark_external_links(_as_task_checkboxes(cleaned), _host(site_url))
+    prepared = _iframe_fallbacks(prepared, privacy_embeds)
+    cleaned: str = _cleaner(privacy_embeds)(prepared)
+    links = external_links or ExternalLinks()
+    return _mark_external_links(_as_task_checkboxes(cleaned), _host(site_url), links)
 
 
 def summary_html(body_html: str, limit: int = SUMMARY_CHARACTERS) -> str:
     """The first ``limit`` characters of the text of sanitised HTML, as one escaped <p>."""
-    text = " ".join(html.unescape(_TAG.sub(" ", body_html)).split())
+    text = " ".join(html.unescape(_TAG.sub(" ", without_line_numbers(body_html))).split())
     if not text:
         return ""
     if len(text) > limit:
@@ -285,18 +465,40 @@ def summary_html(body_html: str, limit: int = SUMMARY_CHARACTERS) -> str:
     return f"<p>{html.escape(text, quote=False)}</p>"
 
 
-def _finish(rendered: str, site_url: str | None) -> str:
-    return _add_heading_ids(sanitize(rendered, site_url=site_url))
+def without_line_numbers(clean_html: str) -> str:
+    """Sanitised HTML for its text: highlighted code without its line numbers, and no
+    span tags, so token spans do not split words apart when tags become spaces."""
+    if "<span" not in clean_html:
+        return clean_html
+    return _SPAN_TAG.sub("", _GUTTER.sub(" ", clean_html))
+
+
+def _finish(rendered: str, options: BodyOptions) -> str:
+    return _add_heading_ids(
+        sanitize(
+            rendered,
+            site_url=options.site_url,
+            privacy_embeds=options.privacy_embeds,
+            external_links=options.external_links,
+        )
+    )
 
 
 @cache
-def _cleaner() -> Any:
+def _cleaner(privacy_embeds: bool = False) -> Any:
     import nh3
 
+    tags = set(_ALLOWED_TAGS) | MATHML_ELEMENTS
+    dropped = set(_DROPPED_WITH_CONTENT)
+    attributes = dict(_ALLOWED_ATTRIBUTES)
+    if privacy_embeds:
+        tags.add("iframe")
+        dropped.discard("iframe")
+        attributes["iframe"] = {"src", "loading", "allowfullscreen"}
     cleaner = nh3.Cleaner(
-        tags=set(_ALLOWED_TAGS),
-        clean_content_tags=set(_DROPPED_WITH_CONTENT),
-        attributes=_ALLOWED_ATTRIBUTES,
+        tags=tags,
+        clean_content_tags=dropped,
+        attributes=attributes,
         attribute_filter=_filter_attribute,
         link_rel=None,
         tag_attribute_values=_RESTRICTED_VALUES,
@@ -313,8 +515,20 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     # output ends at its first ">", which the passes below (rel, heading ids) rely on.
     value = value.translate(_URL_BRACKETS if attribute in _URL_ATTRIBUTES else _TEXT_BRACKETS)
     if attribute == "class":
-        kept = [name for name in value.split() if _HIGHLIGHT_CLASS.fullmatch(name)]
+        names = value.split()
+        # hexo-util's "highlight LANG": the language may be any name but the theme's
+        if (
+            tag in ("figure", "code")
+            and len(names) == 2
+            and names[0] in ("highlight", "hljs")
+            and _LANGUAGE_CLASS.fullmatch(names[1])
+            and names[1] not in THEME_CLASSES
+        ):
+            return value
+        kept = [name for name in names if _is_allowed_class(tag, name)]
         return " ".join(kept) or None
+    if tag == "iframe" and attribute == "src":
+        return value if value.startswith(_EMBED_SOURCES) else None
     if attribute == "rel":
         tokens = [token for token in value.lower().split() if token in _KEPT_REL]
         return " ".join(dict.fromkeys(tokens)) or None
@@ -323,6 +537,14 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     if url_scheme(value) == "data":
         return value if (tag, attribute) == ("img", "src") and _is_data_image(value) else None
     return value
+
+
+def _is_allowed_class(tag: str, name: str) -> bool:
+    if name in THEME_CLASSES:
+        return False
+    if _HIGHLIGHT_CLASS.fullmatch(name) or name in _TAG_CLASSES.get(tag, ()):
+        return True
+    return tag == "span" and bool(_TOKEN_CLASS.fullmatch(name))
 
 
 def _is_data_image(url: str) -> bool:
@@ -360,6 +582,27 @@ def _promote_lazy_image(match: re.Match[str]) -> str:
         + _attribute("src", lazy_source)
         + ">"
     )
+
+
+def _iframe_fallbacks(untrusted_html: str, privacy_embeds: bool) -> str:
+    """An iframe the policy drops leaves what it holds for browsers without frames (CodePen's
+    "See the Pen …" links), or else a link to its page, instead of nothing."""
+    if "<iframe" not in untrusted_html.lower():
+        return untrusted_html
+
+    def fallback(match: re.Match[str]) -> str:
+        attributes = {name.lower(): value for name, value in _parse_attributes(match[1])}
+        src = html.unescape(attributes.get("src", "")).strip()
+        if privacy_embeds and src.startswith(_EMBED_SOURCES):
+            return match[0]
+        if match[2].strip():
+            return f"<span>{match[2].strip()}</span>"
+        if url_scheme(src) not in ("http", "https"):
+            return ""
+        label = html.escape(html.unescape(attributes.get("title", "")).strip() or src)
+        return f'<a class="iframe-link" href="{html.escape(src)}">{label}</a>'
+
+    return _IFRAME.sub(fallback, untrusted_html)
 
 
 def _parse_attributes(text: str) -> list[tuple[str, str]]:
@@ -415,8 +658,12 @@ def _host(site_url: str | None) -> str | None:
         return None
 
 
-def _mark_external_links(clean_html: str, site_host: str | None) -> str:
-    """rel="noopener noreferrer" on links to other hosts (input: nh3's canonical output)."""
+def _mark_external_links(
+    clean_html: str, site_host: str | None, links: ExternalLinks = ExternalLinks()
+) -> str:
+    """rel="noopener noreferrer" on links to other hosts, and with Hexo's ``external_link``
+    on, target="_blank" (input: nh3's canonical output, so every tag is whole)."""
+    excluded = {host.lower() for host in links.exclude}
 
     def mark(match: re.Match[str]) -> str:
         tag = match.group(0)
@@ -427,8 +674,12 @@ def _mark_external_links(clean_html: str, site_host: str | None) -> str:
         existing = rel.group(1).split() if rel else []
         tokens = " ".join(dict.fromkeys([*existing, *_EXTERNAL_REL]))
         if rel is None:
-            return tag[:-1] + f' rel="{tokens}">'
-        return tag[: rel.start()] + f' rel="{tokens}"' + tag[rel.end() :]
+            tag = tag[:-1] + f' rel="{tokens}">'
+        else:
+            tag = tag[: rel.start()] + f' rel="{tokens}"' + tag[rel.end() :]
+        if links.enable and " target=" not in tag and _host(href.group(1)) not in excluded:
+            tag = tag[:-1] + ' target="_blank">'
+        return tag
 
     return _ANCHOR_TAG.sub(mark, clean_html)
 

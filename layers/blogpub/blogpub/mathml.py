@@ -89,10 +89,16 @@ _PROTECTED = re.compile(
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
+# latex2mathml writes a bare "&" for the columns of `aligned` (not XML) but lays out
+# `align*` as a table: the same rows and columns.
+_ALIGNED = re.compile(r"\\(begin|end)\{aligned\}")
+
+
 def convert(latex: str, display: bool) -> str:
     """MathML for a LaTeX formula; ValueError when latex2mathml cannot convert it."""
     import latex2mathml.converter
 
+    latex = _ALIGNED.sub(lambda match: f"\\{match.group(1)}{{align*}}", latex)
     try:
         mathml: str = latex2mathml.converter.convert(
             latex, display="block" if display else "inline"

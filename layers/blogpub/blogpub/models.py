@@ -34,6 +34,7 @@ class Post:
     excerpt: str | None  # front-matter `excerpt`, overrides <!-- more -->
     body: str  # Markdown with raw HTML, front-matter removed
     extra: Mapping[str, Any] = field(default_factory=dict)  # every other key, JSON-safe
+    body_line: int = 1  # the file's line where the body starts (for warnings' line numbers)
 
     @property
     def cover(self) -> str | None:
@@ -48,6 +49,17 @@ class Post:
     def author(self) -> str | None:
         value = self.extra.get("author")
         return value if isinstance(value, str) and value else None
+
+    @property
+    def description(self) -> str | None:
+        """Front-matter ``description``: the meta description, og:description, feed summary."""
+        value = self.extra.get("description")
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    @property
+    def hidden(self) -> bool:
+        """``hidden: true`` (hexo-hide-posts): a page with noindex, in no listing or feed."""
+        return self.extra.get("hidden") is True
 
 
 @dataclass(frozen=True)
@@ -146,6 +158,11 @@ class RenderedPost:
     page: Page
     body_html: str  # sanitised full body
     excerpt_html: str  # sanitised; the part before <!-- more -->, or a summary
+    # Tags and formulas shown as text ("line N: ..."), and post_link/post_path targets:
+    # all named, and those not published yet.
+    warnings: tuple[str, ...] = ()
+    linked_posts: tuple[str, ...] = ()
+    pending_links: tuple[str, ...] = ()
 
     def entry(self, *, with_content: bool = False) -> Entry:
         return Entry(

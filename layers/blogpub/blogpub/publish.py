@@ -47,6 +47,7 @@ from blogpub.table import (
     PostTable,
     UrlTakenError,
 )
+from blogpub.tags import ResolvedPost
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -210,11 +211,7 @@ class Publisher:
             return replace(base, status="unpublished", last_outcome="unpublished"), None
         links = self.resolve_links(post)
         rendered = self.renderer.render_post(
-            expand_post_links(
-                post, self.settings, link_resolver(links, self.deployment.posts_prefix)
-            )
-            if links
-            else post
+            post, link_resolver(links, self.deployment.posts_prefix) if links else None
         )
         page_key = object_key_for(rendered.page.url)
         if len(page_key.encode("utf-8")) > MAX_OBJECT_KEY_BYTES:
@@ -236,6 +233,7 @@ class Publisher:
             body_html=body if len(body.encode("utf-8")) <= MAX_STORED_BODY_BYTES else None,
             name=post.name,
             links=links,
+            warnings=rendered.warnings,
         )
         return record, rendered.page
 
@@ -342,6 +340,7 @@ class Publisher:
             url=record.url if record.status == "published" else None,
             error=record.last_error if record.last_outcome == "rejected" else None,
             request_id=request_id or None,  # the S3 request that wrote this version
+            warnings=record.warnings if record.last_outcome == "published" else (),
         ).to_values(keys.ACTIVITY_PK, self._expiry(ACTIVITY_TTL_SECONDS))
 
     def _expiry(self, seconds: int) -> int:
@@ -444,26 +443,6 @@ def link_resolver(
         return ResolvedPost(link.title or "", link.url)
 
     return resolve
-
-
-def expand_post_links(
-    post: Post, settings: Settings, resolve: Callable[[str], ResolvedPost | None]
-) -> Post:
-    """The post with its tags expanded, for a post that links to others, until the body
-    pipeline expands tags itself with ``resolve`` passed in (the two branches of issue 14
-    meet here; this seam then goes)."""
-    from blogpub import urls
-    from blogpub.markup import to_html
-    from blogpub.tags import TagContext, expand_tags
-
-    context = TagContext(
-        render_markdown=to_html,
-        root=settings.root,
-        url=settings.url,
-        post_url=urls.post_url(post, settings),
-        resolve_post=resolve,
-    )
-    return replace(post, body=expand_tags(post.body, context).text)
 
 
 def _removed_url(old: PostRecord | None, new: PostRecord) -> str | None:

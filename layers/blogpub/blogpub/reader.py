@@ -154,6 +154,7 @@ def _read(raw: bytes, source_key: str, settings: Settings, posts_prefix: str) ->
         excerpt=excerpt if excerpt and excerpt.strip() else None,
         body=xml_safe(body),
         extra=_extra(fields),
+        body_line=text.count("\n", 0, max(len(text) - len(body), 0)) + 1,
     )
 
 

@@ -14,10 +14,11 @@ re-renders one post page, never its neighbours (docs/design.md, invariant 2).
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -28,7 +29,7 @@ from markupsafe import Markup
 
 from blogpub import dates, urls
 from blogpub.errors import UrlConflictError
-from blogpub.markup import render_body
+from blogpub.markup import BodyOptions, render_post_body, without_line_numbers
 from blogpub.models import (
     SITE,
     Entry,
@@ -41,6 +42,7 @@ from blogpub.models import (
 )
 from blogpub.pages import LANDING_MONTHS, IndexPage, has_feed, render_page, site_pages
 from blogpub.settings import Settings
+from blogpub.tags import ResolvedPost
 
 THEME_DIR = Path(__file__).parent / "theme"
 
@@ -235,7 +237,7 @@ def absolute_image_url(url: str | None, settings: Settings) -> str | None:
 
 def plain_text(html: str, limit: int = DESCRIPTION_LENGTH) -> str:
     """Sanitised HTML as a one-line description, cut at ``limit`` characters."""
-    text = Markup(html).striptags()
+    text = Markup(without_line_numbers(html)).striptags()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -268,7 +270,8 @@ def _environment() -> jinja2.Environment:
 def stylesheet() -> Page:
     """The theme CSS as its own content-hashed asset: pages stay ~4 KB smaller, the
     Content-Security-Policy needs no inline style, and a theme change is a new URL."""
-    body = (THEME_DIR / "style.css").read_bytes()
+    # The highlighter's colours go in the one stylesheet: a page needs no second request.
+    body = (THEME_DIR / "style.css").read_bytes() + (THEME_DIR / "highlight.css").read_bytes()
     digest = hashlib.sha256(body).hexdigest()
     return Page(url=urls.asset_url("style", digest, "css"), body=body, content_type=CSS)
 
@@ -316,6 +319,7 @@ class Renderer:
         title: str,
         description: str = "",
         lang: str | None = None,
+        noindex: bool = False,
         **context: Any,
     ) -> Page:
         return self._render(
@@ -325,6 +329,7 @@ class Renderer:
             page_title=title,
             description=description or self.settings.description,
             lang=lang or self.settings.language,
+            noindex=noindex,
             canonical=self._absolute(url),
             nav=self._nav(),
             home_href=self._href(urls.landing_url(SITE)),
@@ -373,14 +378,37 @@ class Renderer:
         top = Link(self._href(urls.overview_url(kind)), label)
         return [top, *(Link(self._href(urls.landing_url(n)), n.name) for n in ref.ancestors())]
 
-    def render_post(self, post: Post) -> RenderedPost:
-        """The post's page at ``urls.post_url(post)``, with what listings need of it."""
+    def render_post(
+        self, post: Post, resolve_post: Callable[[str], ResolvedPost | None] | None = None
+    ) -> RenderedPost:
+        """The post's page at ``urls.post_url(post)``, with what listings need of it.
+
+        ``resolve_post`` maps a ``post_link``/``post_path`` target to the published post
+        (the publisher passes the table's); without it no target resolves."""
         url = urls.post_url(post, self.settings)
-        body_html, excerpt_html = render_body(post.body, post.excerpt)
+        options = BodyOptions(
+            site_url=self.settings.url,
+            root=self.settings.root,
+            post_url=url,
+            highlight=self.settings.highlight,
+            privacy_embeds=self.settings.privacy_embeds,
+            external_links=self.settings.external_link,
+        )
+        if resolve_post is not None:
+            options = replace(options, resolve_post=resolve_post)
+        body = render_post_body(post.body, post.excerpt, options)
+        body_html = body.html
+        excerpt_html = body.excerpt_html
+        if post.description:
+            # Hexo themes' excerpt_description: the description stands for the post in
+            # listings and feeds, as it does in the meta description.
+            excerpt_html = f"<p>{html.escape(post.description, quote=False)}</p>"
         local = dates.local_date(post.date, self.settings.tz)
         updated = dates.local_date(post.updated, self.settings.tz) if post.updated else None
+        if updated is not None and updated == local:
+            updated = None  # shown only when it differs from the date
         cover = safe_image_url(post.cover, self.settings, url)
-        description = plain_text(excerpt_html or body_html)
+        description = post.description or plain_text(excerpt_html or body_html)
         hierarchies = urls.category_hierarchies(post, self.settings)
         tags = [
             Link(self._href(urls.landing_url(ref)), ref.name)
@@ -404,8 +432,21 @@ class Renderer:
             ],
             tags=tags,
             json_ld=json_for_script(self._blog_posting(post, url, description, cover, hierarchies)),
+            noindex=post.hidden,
+            comments=self.settings.comments if post.comments else None,
         )
-        return RenderedPost(post=post, page=page, body_html=body_html, excerpt_html=excerpt_html)
+        return RenderedPost(
+            post=post,
+            page=page,
+            body_html=body_html,
+            excerpt_html=excerpt_html,
+            warnings=tuple(
+                f"line {warning.line + post.body_line - 1}: {warning.message}"
+                for warning in body.warnings
+            ),
+            linked_posts=body.linked_posts,
+            pending_links=body.pending_links,
+        )
 
     def _blog_posting(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -12,11 +13,25 @@ import yaml
 
 from blogpub.errors import SettingsError
 from blogpub.highlight import HighlightSettings
+from blogpub.markup import ExternalLinks
 from blogpub.urls import url_scheme
 
 FeedContent = Literal["full", "summary"]
 
 DEFAULT_PERMALINK = ":year/:month/:day/:title/"
+
+
+COMMENT_PROVIDERS = ("giscus", "utterances", "disqus")
+_SHORTNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,62}")  # it becomes a host name
+
+
+@dataclass(frozen=True)
+class Comments:
+    """A comment provider from _config.yml (``giscus:``, ``utterances:`` or ``disqus:``,
+    as the NexT/Butterfly/Fluid themes spell them): its name and its string options."""
+
+    provider: str
+    options: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,10 @@ class Settings:
     # listing with an Atom feed ("rss2.xml"); None writes none. Atom is always written.
     rss2_path: str | None = None
     highlight: HighlightSettings = field(default_factory=HighlightSettings)
+    external_link: ExternalLinks = field(default_factory=ExternalLinks)
+    # `privacy_embeds: true`: youtube/vimeo tags embed the no-cookie players, not a link.
+    privacy_embeds: bool = False
+    comments: Comments | None = None  # a provider configured in _config.yml, else none
 
     @property
     def tz(self) -> ZoneInfo:
@@ -160,6 +179,45 @@ def _highlight(config: Mapping[str, Any]) -> HighlightSettings:
     return HighlightSettings(tab_replace="" if tab is None else str(tab), **flags)
 
 
+def _external_link(config: Mapping[str, Any]) -> ExternalLinks:
+    """Hexo's ``external_link: {enable, field, exclude}`` (``field`` does not matter here:
+    the theme writes no external links, so ``site`` and ``post`` act alike)."""
+    value = config.get("external_link", {})
+    if isinstance(value, bool):  # Hexo < 4 spelled it `external_link: true`
+        return ExternalLinks(enable=value)
+    if not isinstance(value, dict):
+        raise SettingsError(f"_config.yml: external_link = {value!r}: expected a mapping")
+    enable = value.get("enable", True)
+    if not isinstance(enable, bool):
+        raise SettingsError(
+            f"_config.yml: external_link.enable = {enable!r}: expected true or false"
+        )
+    exclude = value.get("exclude") or ()
+    hosts = (exclude,) if isinstance(exclude, str) else exclude
+    if not isinstance(hosts, (list, tuple)) or not all(isinstance(h, str) for h in hosts):
+        raise SettingsError(f"_config.yml: external_link.exclude = {exclude!r}: expected hosts")
+    return ExternalLinks(enable=enable, exclude=tuple(hosts))
+
+
+def _comments(config: Mapping[str, Any]) -> Comments | None:
+    """The first provider configured and enabled; ``None`` keeps pages free of its script."""
+    for provider in COMMENT_PROVIDERS:
+        section = config.get(provider)
+        if not isinstance(section, dict) or section.get("enable") is False:
+            continue
+        options = {
+            str(key): str(value)
+            for key, value in section.items()
+            if isinstance(value, (str, int)) and not isinstance(value, bool)
+        }
+        if provider == "disqus" and not _SHORTNAME.fullmatch(options.get("shortname", "")):
+            raise SettingsError("_config.yml: disqus.shortname: expected the site's shortname")
+        if provider in ("giscus", "utterances") and not options.get("repo"):
+            raise SettingsError(f"_config.yml: {provider}.repo: expected owner/name")
+        return Comments(provider, options)
+    return None
+
+
 def _positive_int(config: Mapping[str, Any], key: str, default: int) -> int:
     value = config.get(key, default)
     if value is None:
@@ -209,6 +267,9 @@ def settings_from_mapping(config: Mapping[str, Any]) -> Settings:
         feed_content=_feed_content(feed),
         rss2_path=_rss2_path(feed),
         highlight=_highlight(config),
+        external_link=_external_link(config),
+        privacy_embeds=config.get("privacy_embeds") is True,
+        comments=_comments(config),
     )
 
 

@@ -24,6 +24,7 @@ class StatusLine:
     url: str | None = None
     reason: str | None = None  # rejections: the PostError reason slug
     error: str | None = None  # rejections: the message naming the file and the problem
+    warnings: tuple[str, ...] = ()  # published: tags or formulas shown as text, with lines
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,6 +40,7 @@ def status_line(record: EventRecord, *, outcome: str | None = None) -> StatusLin
         url=record.url,
         reason=record.reason,
         error=record.error,
+        warnings=record.warnings,
     )
 
 
@@ -67,6 +69,7 @@ def format_status(activity: Sequence[StatusLine], failures: Sequence[StatusLine]
     for line in activity:
         where = line.url or ""
         lines.append(f"  {line.at}  {line.outcome:<11} {line.source_key}  {where}".rstrip())
+        lines += [f"      warning: {warning}" for warning in line.warnings]
     if not activity:
         lines.append("  (none)")
     lines.append(f"Recent failures ({len(failures)}):")

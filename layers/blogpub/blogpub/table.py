@@ -50,6 +50,9 @@ MAX_SORT_KEY_BYTES = 1024
 MAX_LISTINGS = (MAX_TRANSACTION_ITEMS - 4) // 4
 # Feed entries need full bodies; keep them on the post record while they fit in an item.
 MAX_STORED_BODY_BYTES = 300 * 1024
+# A post's warnings (tags and formulas shown as text) kept on its records: the first few.
+MAX_WARNINGS = 20
+MAX_WARNING_CHARACTERS = 300
 FAILURE_TTL_SECONDS = 90 * 24 * 3600
 ACTIVITY_TTL_SECONDS = 30 * 24 * 3600
 # Attributes of the count items (registry and month count) and of memberships.
@@ -230,6 +233,8 @@ class PostRecord:
         """Names it links to that no published post owned when it was rendered."""
         return tuple(link.target for link in self.links if link.url is None)
 
+    warnings: tuple[str, ...] = ()  # of the published version; bounded_warnings() cuts them
+
     def to_values(self) -> dict[str, Any]:
         values: dict[str, Any] = {
             keys.PK: keys.post_pk(self.source_key),
@@ -251,6 +256,7 @@ class PostRecord:
             "removed_url": self.removed_url,
             "name": self.name,
             "links": [link.to_values() for link in self.links] or None,
+            "warnings": list(bounded_warnings(self.warnings)) or None,
         }
         if self.entry is not None:
             values.update(_entry_values(self.entry))
@@ -280,7 +286,17 @@ class PostRecord:
             removed_url=values.get("removed_url"),
             name=values.get("name"),
             links=tuple(LinkSeen.from_values(link) for link in values.get("links") or ()),
+            warnings=tuple(values.get("warnings") or ()),
         )
+
+
+def bounded_warnings(warnings: Sequence[str]) -> tuple[str, ...]:
+    """The first ``MAX_WARNINGS`` warnings, each cut to ``MAX_WARNING_CHARACTERS``, and a
+    last line counting the rest: a post full of unknown tags keeps its item small."""
+    kept = [warning[:MAX_WARNING_CHARACTERS] for warning in warnings[:MAX_WARNINGS]]
+    if len(warnings) > MAX_WARNINGS:
+        kept.append(f"... and {len(warnings) - MAX_WARNINGS} more warnings")
+    return tuple(kept)
 
 
 def _lists_of(values: Mapping[str, Any]) -> tuple[ListRef, ...]:
@@ -331,6 +347,7 @@ class EventRecord:
     reason: str | None = None  # failures: the PostError reason slug
     error: str | None = None
     request_id: str | None = None  # the S3 request that wrote the version
+    warnings: tuple[str, ...] = ()  # activity: what of the post was shown as text
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> EventRecord:
@@ -343,6 +360,7 @@ class EventRecord:
             reason=values.get("reason"),
             error=values.get("error"),
             request_id=values.get("request_id"),
+            warnings=tuple(values.get("warnings") or ()),
         )
 
     def to_values(self, partition: str, expires_at: int) -> dict[str, Any]:
@@ -357,6 +375,7 @@ class EventRecord:
             "reason": self.reason,
             "error": self.error,
             "request_id": self.request_id,
+            "warnings": list(bounded_warnings(self.warnings)) or None,
             keys.TTL_ATTRIBUTE: expires_at,
         }
 

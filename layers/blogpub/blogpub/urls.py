@@ -190,7 +190,10 @@ def tag_refs(post: Post, settings: Settings) -> tuple[ListRef, ...]:
 
 
 def lists_of(post: Post, settings: Settings) -> tuple[ListRef, ...]:
-    """Every listing the post appears on: the site, its category nodes, its tags."""
+    """Every listing the post appears on: the site, its category nodes, its tags; none
+    for a hidden post (hexo-hide-posts: no listing, feed or sitemap shows it)."""
+    if post.hidden:
+        return ()
     return (SITE, *category_refs(post, settings), *tag_refs(post, settings))
 
 

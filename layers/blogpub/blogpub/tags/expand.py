@@ -137,7 +137,8 @@ def _placed(rendered: str, block: bool, text: str, start: int, end: int) -> str:
     before = text[line_start:start]
     if _LINE_PREFIX.fullmatch(before):
         # Alone on its line, or first in a list item or quote: an HTML block starts there.
-        opening, indent = "", " " * len(before)
+        # Tabs stay tabs (a tab-indented body then dedents as one), markers become spaces.
+        opening, indent = "", "".join(c if c == "\t" else " " for c in before)
     else:
         indent = before[: len(before) - len(before.lstrip())]
         opening = "\n" + indent

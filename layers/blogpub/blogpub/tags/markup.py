@@ -9,8 +9,9 @@ from urllib.parse import quote, unquote, urlsplit
 
 from blogpub.tags.model import TagContext
 
-# Characters Markdown would act on in text that sits between inline HTML tags.
-_MARKDOWN_ACTIVE = {ord(char): f"&#{ord(char)};" for char in "\\`*_[]~$|"}
+# Characters Markdown would act on in text that sits between inline HTML tags (":" and
+# "@": GFM's autolinks would put a link inside the tag's own link).
+_MARKDOWN_ACTIVE = {ord(char): f"&#{ord(char)};" for char in "\\`*_[]~$|:@"}
 _TAG_MARKUP = re.compile(r"(<[^<>]*>)")
 _ONE_PARAGRAPH = re.compile(r"\A<p>((?:(?!</?p>)[\s\S])*)</p>\Z")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
@@ -24,7 +25,8 @@ def attribute(value: str) -> str:
 
 def text(value: str) -> str:
     """Escaped text that Markdown will show as written (no emphasis, links or math)."""
-    return html.escape(value, quote=False).translate(_MARKDOWN_ACTIVE)
+    escaped = html.escape(value, quote=False).translate(_MARKDOWN_ACTIVE)
+    return escaped.replace("www.", "www&#46;") if "www." in escaped else escaped
 
 
 def html_tag(name: str, attributes: Mapping[str, str | bool | None], content: str | None) -> str:
@@ -100,5 +102,6 @@ def on_one_line(fragment: str) -> str:
 
 
 def shown_as_text(source: str) -> str:
-    """A tag's source as the page should show it: Markdown and HTML cannot eat it."""
-    return text(source).replace("{", "&#123;").replace("}", "&#125;")
+    """A tag's source as the page should show it: as code (plainly not the tag's output),
+    which Markdown and HTML cannot eat."""
+    return "<code>" + text(source).replace("{", "&#123;").replace("}", "&#125;") + "</code>"
