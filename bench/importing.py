@@ -51,9 +51,10 @@ def hexo_generate(count: int, workdir: Path) -> dict[str, Any]:
     posts_dir.mkdir(parents=True)
     for index in range(count):
         (posts_dir / Path(post_key(index)).name).write_text(post_source(index), encoding="utf-8")
-    version = subprocess.run(
+    versions = subprocess.run(
         ["npx", "hexo", "version"], cwd=site, capture_output=True, text=True, check=False
-    ).stdout.split("\n", 1)[0]
+    ).stdout.splitlines()
+    version = next((line for line in versions if line.startswith("hexo:")), "hexo: unknown")
     subprocess.run(["npx", "hexo", "clean"], cwd=site, capture_output=True, check=True)
     started = time.perf_counter()
     generate = subprocess.run(

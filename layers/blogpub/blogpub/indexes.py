@@ -32,6 +32,7 @@ from blogpub.pages import (
     IndexPage,
     cache_class,
     change_counter,
+    has_feed,
     page_exists,
     pages_forced_by,
     pages_reached_by,
@@ -96,7 +97,8 @@ class TableListings:
 
     def newest(self, ref: ListRef, limit: int) -> Sequence[Entry]:
         # One query per listing serves its landing (per_page) and its feed (feed_limit).
-        most = max(limit, self.settings.per_page, self.settings.feed_limit)
+        feed = self.settings.feed_limit if has_feed(ref) else 0
+        most = max(limit, self.settings.per_page, feed)
         newest: list[Entry] = self._once(
             ("newest", ref.list_id, most), lambda: self.table.newest_entries(ref.list_id, most)
         )
