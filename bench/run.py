@@ -9,8 +9,10 @@
 Sections: cold start (subprocesses), render throughput and the 10,000-post rebuild, the
 memory of one render (subprocess), publish cost against site size on an in-process moto
 with the three sites side by side, then the bill (bench/cost.py): dollars per 1,000
-publishes of each kind before and after issue 15. A run keeps the sections it skips from
-the results file it updates. Charts are drawn from the JSON at the end.
+publishes of each kind before and after issue 15; last, a bulk import of 1,000 posts onto
+the local stack beside `hexo generate` of the same posts (bench/importing.py, issue 17). A
+run keeps the sections it skips from the results file it updates. Charts are drawn from the
+JSON at the end.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from environment import BASE_ENVIRONMENT  # noqa: E402 - bench/ is put on the pa
 # Before the package is imported: Powertools reads its environment at import time.
 os.environ.update(BASE_ENVIRONMENT)
 
+import importing  # noqa: E402
 import pathological  # noqa: E402
 import probes  # noqa: E402
 from posts import post_key, post_source  # noqa: E402
@@ -274,6 +277,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--import-repetitions", type=int, default=7)
+    parser.add_argument(
+        "--bulk-import-posts", type=int, default=1000, help="posts of the import beside Hexo"
+    )
     parser.add_argument("--out", type=Path, default=BENCH)
     parser.add_argument(
         "--before",
@@ -312,6 +318,7 @@ def main() -> None:
         ("publish_cost", lambda: publish_cost(sizes, args.repetitions)),
         ("bill", lambda: bill(sizes, previous)),
         ("pathological", pathological.run_all),
+        ("bulk_import", lambda: importing.run(args.bulk_import_posts)),
     ]
     for name, measure in sections:
         if name in skip:

@@ -27,8 +27,8 @@ from environment import REGION
 from posts import post_key, post_source
 from probes import REPO
 
-SEED_CHUNK = 1000  # posts published between two index builds while seeding
-STREAM_BATCH = 100  # BatchSize of BuildIndexesFunction's stream event source
+SEED_CHUNK = 1000  # posts published between two drains of the stream while seeding
+STREAM_BATCH = 1000  # BatchSize of BuildIndexesFunction's stream event source (template.yaml)
 
 
 def s3_event(bucket: str, key: str, kind: str, version_id: str, sequencer: int) -> dict[str, Any]:
@@ -198,9 +198,9 @@ class Site:
                 self.render(self.upload(post_key(index), post_source(index)))
             publish_seconds += time.perf_counter() - started
             started = time.perf_counter()
-            # One batch per chunk: a bulk import renders each index page once, not per post.
-            records = self.pending_records()
-            self.build(records, batch_size=len(records) or 1)
+            # Stream batches of the template's BatchSize, as Lambda hands them over: each one
+            # renders only the pages its records reach that are behind their counters.
+            self.build(self.pending_records())
             build_seconds += time.perf_counter() - started
             self.posts = chunk_end
             if progress is not None:

@@ -3,10 +3,13 @@ publish into an existing month away from the pages that list every month (invari
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from blogpub import urls
 from blogpub.events import ListTotalChange, MembershipChange, MonthCountChange, PostChange
 from blogpub.indexes import affected_pages, post_page_changes
 from blogpub.models import SITE, ListRef
+from blogpub.pages import pages_forced_by
 
 CATEGORY = ListRef("category", ("编程", "Dockone"), ("编程", "Dockone"))
 TAG = ListRef("tag", ("docker",), ("docker",))
@@ -155,3 +158,21 @@ def test_post_page_changes_name_the_old_url_and_the_hash_expected_there() -> Non
     assert post_page_changes([gone]) == {"/a/": None}
     first = post_change(None, "new", old_status=None, old_url=None)
     assert post_page_changes([first, MembershipChange(SITE, 2026, 6)]) == {}
+
+
+def test_a_post_moved_to_another_month_forces_the_pages_its_counters_do_not_cover() -> None:
+    """A move keeps its listings' totals and counters (the transaction's size bound): its post
+    record change reaches, and forces, the pages that show which months a listing has."""
+    moved = replace(post_change("same", "same"), old_month=(2025, 12), new_month=(2026, 1))
+    assert moved.moved_month
+    expected = {urls.year_url(2025), urls.year_url(2026), urls.sitemap_index_url()}
+    for ref in (SITE, CATEGORY, TAG):
+        expected |= {urls.landing_url(ref), urls.archives_url(ref)}
+    expected |= {urls.feed_url(SITE), urls.feed_url(CATEGORY)}  # tags have no feed
+    assert urls_of(moved) == expected
+    assert {page.url for page in pages_forced_by(moved)} == expected
+
+    in_place = replace(moved, new_month=(2025, 12))
+    assert not in_place.moved_month and pages_forced_by(in_place) == []
+    new_post = replace(moved, old_status=None, old_month=None)
+    assert not new_post.moved_month and pages_forced_by(new_post) == []

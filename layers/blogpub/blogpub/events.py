@@ -185,6 +185,8 @@ class PostChange:
     old_page_hash: str | None
     new_page_hash: str | None
     lists: tuple[ListRef, ...] = ()  # the listings it is in now
+    old_month: tuple[int, int] | None = None  # (year, month) of its date before and after
+    new_month: tuple[int, int] | None = None
 
     @property
     def was_published(self) -> bool:
@@ -193,6 +195,13 @@ class PostChange:
     @property
     def is_published(self) -> bool:
         return self.new_status == "published"
+
+    @property
+    def moved_month(self) -> bool:
+        """Published before and after, in another month: its listings' totals stay, so their
+        change counters do not move (the transaction's size bound) and the pages that show
+        them are rendered again whatever they remember."""
+        return self.was_published and self.is_published and self.old_month != self.new_month
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,19 @@
 """BuildIndexesFunction's logic: a stream batch in, changed index pages and one invalidation out.
 
 Each batch's records become typed table changes (``table.table_changes``), which the page
-catalogue (pages.py) maps to the index pages they can affect. Each page is rendered once
-from queries bounded by that page (never a scan); only pages whose bytes changed are
-written. Pages that list posts expire on their own (a short s-maxage, docs/design.md
-invariant 3) and are never invalidated; only long-lived objects that existed before and
-changed (post pages edited, deleted or rolled back, robots.txt) are. Which pages exist and
-how each renders are the catalogue's rules, shared with the in-memory full render. After a
-write the page is rendered again and compared, so a builder that raced with another one
-repairs what it overwrote (docs/design.md, invariant 5).
+catalogue (pages.py) maps to the index pages they can affect. Each page remembers (in its
+object's metadata) the change counter it was rendered from; a page is rendered again only
+when its counter moved past that, so a batch whose records the pages already show reads
+one request of counters and a HEAD per page, and renders and writes nothing. A page is
+rendered from queries bounded by that page (never a scan), answers shared by the batch's
+pages; only pages whose bytes or counter changed are written. Pages that list posts
+expire on their own (a short s-maxage, docs/design.md invariant 3) and are never
+invalidated; only long-lived objects that existed before and changed (post pages edited,
+deleted or rolled back, robots.txt) are. Which pages exist and how each renders are the
+catalogue's rules, shared with the in-memory full render. A write is conditional on the
+object being as it was read (S3 If-Match), so a builder never overwrites a newer render:
+it reads again and renders again only if its counter is still ahead (docs/design.md,
+invariant 5).
 """
 
 from __future__ import annotations
@@ -22,17 +27,33 @@ from blogpub.cdn import Invalidator, caller_reference
 from blogpub.errors import TransientError
 from blogpub.events import NameChange, PostChange, StreamChange, TableChange
 from blogpub.models import Entry, ListRef, ListSummary, MonthCount, Page
-from blogpub.pages import CATALOGUE, IndexPage, cache_class, page_exists, pages_reached_by
+from blogpub.pages import (
+    CATALOGUE,
+    IndexPage,
+    cache_class,
+    change_counter,
+    has_feed,
+    page_exists,
+    pages_forced_by,
+    pages_reached_by,
+)
 from blogpub.render import Renderer
 from blogpub.settings import Settings
-from blogpub.site import SiteBucket
+from blogpub.site import PageConflictError, SiteBucket, StoredPage
 from blogpub.table import PostTable, table_changes
 
-# A burst of publishes can keep a page's inputs changing for seconds: re-render for a while,
-# backing off, before the batch is failed and retried.
+# Builders racing on one page: each lost conditional write reads the page and its counter
+# again, backing off, before the batch is failed and retried.
 MAX_ROUNDS = 20
 MAX_ROUND_PAUSE_SECONDS = 0.5
 POST_PAGE_WAIT_SECONDS = 5.0
+# Kinds whose pages read every month of their listing (the sitemap index: the site's).
+READS_EVERY_MONTH = ("archives", "sitemap_index")
+
+
+def _behind(stored: StoredPage | None, counter: int) -> bool:
+    """The stored page was rendered from an older change counter (or records none)."""
+    return stored is None or stored.rendered_from is None or stored.rendered_from < counter
 
 
 def affected_pages(changes: Iterable[TableChange], rss2_path: str | None = None) -> list[IndexPage]:
@@ -70,12 +91,14 @@ def post_page_changes(changes: Iterable[TableChange]) -> dict[str, str | None]:
 
 @dataclass
 class TableListings:
-    """render.Listings read from the table; answers are kept for one page render only."""
+    """render.Listings read from the table; answers are kept for one batch (read after its
+    change counters, so every page rendered from them shows at least those)."""
 
     table: PostTable
     settings: Settings
     with_content: bool = False
     _answers: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    _bodies: dict[str, str | None] = field(default_factory=dict)
 
     def _once(self, key: tuple[Any, ...], read: Callable[[], Any]) -> Any:
         if key not in self._answers:
@@ -83,13 +106,36 @@ class TableListings:
         return self._answers[key]
 
     def newest(self, ref: ListRef, limit: int) -> Sequence[Entry]:
-        entries: list[Entry] = self._once(
-            ("newest", ref.list_id, limit), lambda: self.table.newest_entries(ref.list_id, limit)
+        # One query per listing serves its landing (per_page) and its feed (feed_limit).
+        feed = self.settings.feed_limit if has_feed(ref) else 0
+        most = max(limit, self.settings.per_page, feed)
+        newest: list[Entry] = self._once(
+            ("newest", ref.list_id, most), lambda: self.table.newest_entries(ref.list_id, most)
         )
+        entries = newest[:limit]
         if not self.with_content or not entries:
             return entries
-        bodies = self.table.bodies([entry.source_key for entry in entries])
-        return [replace(entry, content_html=bodies.get(entry.source_key)) for entry in entries]
+        self.load_bodies([entry.source_key for entry in entries])
+        return [replace(e, content_html=self._bodies.get(e.source_key)) for e in entries]
+
+    def load_bodies(self, source_keys: Sequence[str]) -> None:
+        """Read the stored bodies not read yet in this batch (one request per 100)."""
+        missing = [key for key in dict.fromkeys(source_keys) if key not in self._bodies]
+        if missing:
+            found = self.table.bodies(missing)
+            self._bodies.update({key: found.get(key) for key in missing})
+
+    def for_page(self, page: IndexPage) -> TableListings:
+        """The listings ``page`` renders from: this batch's answers, with the stored bodies
+        when its kind shows them (full-content feeds)."""
+        with_content = CATALOGUE[page.kind].reads_bodies and self.settings.feed_content == "full"
+        return replace(self, with_content=with_content)
+
+    def preload_bodies(self, pages: Iterable[IndexPage]) -> None:
+        """Every feed's entry bodies of the batch in one read."""
+        wanted = [page for page in pages if self.for_page(page).with_content]
+        limit = self.settings.feed_limit
+        self.load_bodies([e.source_key for page in wanted for e in self.newest(page.ref, limit)])
 
     def in_month(self, ref: ListRef, year: int, month: int) -> Sequence[Entry]:
         result: list[Entry] = self._once(
@@ -99,12 +145,18 @@ class TableListings:
         return result
 
     def recent_months(self, ref: ListRef, limit: int) -> Sequence[MonthCount]:
+        every: list[MonthCount] | None = self._answers.get(("all", ref.list_id))
+        if every is not None:  # already read whole for an archive index of the batch
+            return every[:limit]
         result: list[MonthCount] = self._once(
             ("recent", ref.list_id, limit), lambda: self.table.recent_months(ref.list_id, limit)
         )
         return result
 
     def months_in_year(self, ref: ListRef, year: int) -> Sequence[MonthCount]:
+        every: list[MonthCount] | None = self._answers.get(("all", ref.list_id))
+        if every is not None:
+            return [count for count in every if count.year == year]
         result: list[MonthCount] = self._once(
             ("year", ref.list_id, year), lambda: self.table.months_in_year(ref.list_id, year)
         )
@@ -160,10 +212,12 @@ class IndexBuilder:
         typed = [typed for change in changes for typed in table_changes(change)]
         batch_ids = [change.sequence_number for change in changes]
         relinked = self.rerender_linkers(relinked_names(typed), batch_ids)
+        forced = {page.url for change in typed for page in pages_forced_by(change)}
         report = self.sync_pages(
             affected_pages(typed, self.settings.rss2_path),
             post_pages=post_page_changes(typed),
             batch_ids=batch_ids,
+            force=lambda page: page.url in forced,
         )
         report.posts_rerendered = relinked
         return report
@@ -185,15 +239,36 @@ class IndexBuilder:
         *,
         post_pages: Mapping[str, str | None] | None = None,
         batch_ids: Iterable[str] = (),
+        force: Callable[[IndexPage], bool] = lambda page: True,
     ) -> BuildReport:
         """Bring ``pages`` in line with the table, then invalidate the long-lived objects that
-        changed and existed (listing pages expire instead)."""
+        changed and existed (listing pages expire instead).
+
+        A page is rendered when ``force`` says so (by default: every page asked for) or when
+        its change counter moved past the one it was rendered from.
+        """
         report = BuildReport()
+        pages = list(pages)
+        counters = self.table.change_counters(change_counter(page) for page in pages)
+        listings = TableListings(self.table, self.settings)
+        stale: list[tuple[IndexPage, StoredPage | None, int]] = []
+        for page in pages:
+            ref, month = change_counter(page)
+            counter = counters[ref.list_id, month]
+            stored = self.site.stored_page(page.url)
+            if force(page) or _behind(stored, counter):
+                stale.append((page, stored, counter))
+        for page, _, _ in stale:
+            if page.kind in READS_EVERY_MONTH:  # read whole once; the others slice it
+                listings.all_months(page.ref)
+        listings.preload_bodies(page for page, _, _ in stale)
         stale_urls: set[str] = set()
         unsettled: list[str] = []
-        for page in pages:
+        for page, stored, counter in stale:
             try:
-                if self._sync(page, report) and cache_class(page) == "long":
+                if self._sync(page, stored, counter, listings, report, forced=force(page)) and (
+                    cache_class(page) == "long"
+                ):
                     stale_urls.add(page.url)
             except PageStillChangingError:
                 # The other pages of the batch are still brought in line; the batch is retried.
@@ -210,34 +285,52 @@ class IndexBuilder:
             report.invalidation = self.invalidator.invalidate(stale_urls, reference)
         return report
 
-    def render(self, page: IndexPage) -> Page | None:
+    def render(self, page: IndexPage, listings: TableListings | None = None) -> Page | None:
         """The page as the table says it should be now, or None when it should not exist."""
-        listings = TableListings(
-            self.table,
-            self.settings,
-            with_content=CATALOGUE[page.kind].reads_bodies and self.settings.feed_content == "full",
-        )
-        if not page_exists(page, listings):
+        shared = listings or TableListings(self.table, self.settings)
+        page_listings = shared.for_page(page)
+        if not page_exists(page, page_listings):
             return None
-        return self.renderer.index_page(page, listings)
+        return self.renderer.index_page(page, page_listings)
 
-    def _sync(self, page: IndexPage, report: BuildReport) -> bool:
-        """Write until the stored bytes equal a fresh render; True if it existed and changed."""
-        existed_and_changed = False
+    def _sync(
+        self,
+        page: IndexPage,
+        stored: StoredPage | None,
+        counter: int,
+        listings: TableListings,
+        report: BuildReport,
+        *,
+        forced: bool,
+    ) -> bool:
+        """Write the page rendered from at least ``counter`` over ``stored``; True if it
+        existed and changed. A lost conditional write means another builder wrote: read the
+        page and the counter again, and render again only if still behind (or forced, since
+        a forced page's counter does not say what it shows)."""
         for attempt in range(MAX_ROUNDS):
             if attempt >= 2:
                 self.sleep(min(0.05 * 2 ** (attempt - 2), MAX_ROUND_PAUSE_SECONDS))
-            rendered = self.render(page)
+            rendered = self.render(page, listings)
             if self.on_rendered is not None:
                 self.on_rendered(page)
-            outcome = self.site.sync(page.url, rendered, cache_class(page))
+            try:
+                outcome = self.site.sync_if_unchanged(
+                    page.url, rendered, cache_class(page), stored=stored, rendered_from=counter
+                )
+            except PageConflictError:
+                ref, month = change_counter(page)
+                counter = self.table.change_counters([(ref, month)])[ref.list_id, month]
+                stored = self.site.stored_page(page.url)
+                if not forced and not _behind(stored, counter):
+                    return False
+                listings = TableListings(self.table, self.settings)  # answers newer than counter
+                continue
             if outcome == "unchanged":
-                return existed_and_changed
-            if outcome in ("updated", "deleted"):
-                existed_and_changed = True
+                return False
             target = report.pages_deleted if outcome == "deleted" else report.pages_written
             if page.url not in target:
                 target.append(page.url)
+            return outcome in ("updated", "deleted")
         raise PageStillChangingError(f"{page.url}: still changing after {MAX_ROUNDS} renders")
 
     def _await_post_page(self, url: str, expected_hash: str | None) -> None:

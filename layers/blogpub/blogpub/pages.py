@@ -69,6 +69,26 @@ class IndexPage:
         return CATALOGUE[self.kind].url(self)
 
 
+# The change counter a page is rendered from (docs/design.md, "Index work"): a listing's
+# (month None) or one month's of a listing. Every table change a page shows moves it.
+Counter = tuple[ListRef, tuple[int, int] | None]
+
+
+def _listing_counter(page: IndexPage) -> Counter:
+    return (page.ref, None)
+
+
+def _month_counter(page: IndexPage) -> Counter:
+    return (page.ref, (page.year, page.month))
+
+
+def _site_counter(page: IndexPage) -> Counter:
+    """Pages that show every listing or every month of the site: the site's counter moves
+    with every post the site gains, loses or changes, and whenever any listing's total
+    moves (table._CountDeltas)."""
+    return (SITE, None)
+
+
 @dataclass(frozen=True)
 class PageKind:
     """One kind of index page: the catalogue entry every page rule is looked up in."""
@@ -82,6 +102,7 @@ class PageKind:
     reached_by: Callable[[TableChange], list[IndexPage]]
     reads_bodies: bool = False  # full-content feeds read the posts' stored bodies too
     cache: CacheClass = "listing"
+    counter: Callable[[IndexPage], Counter] = _listing_counter
 
 
 def has_feed(ref: ListRef) -> bool:
@@ -133,6 +154,8 @@ def _landing_reached_by(change: TableChange) -> list[IndexPage]:
     # counts, and a change does not say whether its month is among them.
     if isinstance(change, MembershipChange | MonthCountChange | ListTotalChange):
         return [IndexPage("landing", change.ref)]
+    if isinstance(change, PostChange) and change.moved_month:
+        return [IndexPage("landing", ref) for ref in change.lists]
     return []
 
 
@@ -176,7 +199,7 @@ def _feed_reached_by(change: TableChange) -> list[IndexPage]:
     elif (
         isinstance(change, PostChange)
         and change.is_published
-        and change.old_page_hash != change.new_page_hash
+        and (change.old_page_hash != change.new_page_hash or change.moved_month)
     ):
         # Feeds carry whole bodies, which memberships do not: a published post's new page
         # reaches the feeds it is listed in (unchanged bytes are not written).
@@ -225,6 +248,9 @@ def _render_year(renderer: Renderer, page: IndexPage, listings: Listings) -> Pag
 def _year_reached_by(change: TableChange) -> list[IndexPage]:
     if isinstance(change, MembershipChange | MonthCountChange) and change.ref == SITE:
         return [IndexPage("year", year=change.year)]
+    if isinstance(change, PostChange) and change.moved_month:
+        years = {month[0] for month in (change.old_month, change.new_month) if month}
+        return [IndexPage("year", year=year) for year in sorted(years)]
     return []
 
 
@@ -243,6 +269,8 @@ def _archives_reached_by(change: TableChange) -> list[IndexPage]:
         return [IndexPage("archives", change.ref)]
     if isinstance(change, ListTotalChange) and (change.rebuilt or _site_appears_or_rebuilt(change)):
         return [IndexPage("archives", change.ref)]
+    if isinstance(change, PostChange) and change.moved_month:  # a month may open or close
+        return [IndexPage("archives", ref) for ref in change.lists]
     return []
 
 
@@ -281,7 +309,8 @@ def _sitemap_index_reached_by(change: TableChange) -> list[IndexPage]:
         and change.ref == SITE
         and (change.opened_or_closed or change.rebuilt)
     )
-    if opened_or_touched or _site_appears_or_rebuilt(change):
+    moved = isinstance(change, PostChange) and change.moved_month
+    if opened_or_touched or moved or _site_appears_or_rebuilt(change):
         return [IndexPage("sitemap_index")]
     return []
 
@@ -330,6 +359,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_month_exists,
         render=_render_month,
         reached_by=_month_reached_by,
+        counter=_month_counter,
     ),
     "feed": PageKind(
         url=lambda page: urls.feed_url(page.ref),
@@ -353,6 +383,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_year_exists,
         render=_render_year,
         reached_by=_year_reached_by,
+        counter=_site_counter,
     ),
     "category_overview": PageKind(
         url=lambda page: urls.overview_url("category"),
@@ -360,6 +391,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_always,
         render=_render_category_overview,
         reached_by=_overview_reached_by("category"),
+        counter=_site_counter,
     ),
     "tag_overview": PageKind(
         url=lambda page: urls.overview_url("tag"),
@@ -367,6 +399,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_always,
         render=_render_tag_overview,
         reached_by=_overview_reached_by("tag"),
+        counter=_site_counter,
     ),
     "sitemap_index": PageKind(
         url=lambda page: urls.sitemap_index_url(),
@@ -374,6 +407,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_always,
         render=_render_sitemap_index,
         reached_by=_sitemap_index_reached_by,
+        counter=_site_counter,
     ),
     "sitemap_month": PageKind(
         url=lambda page: urls.sitemap_month_url(page.year, page.month),
@@ -381,6 +415,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_sitemap_month_exists,
         render=_render_sitemap_month,
         reached_by=_sitemap_month_reached_by,
+        counter=_month_counter,  # the site's month
     ),
     "not_found": PageKind(
         url=lambda page: urls.not_found_url(),
@@ -388,6 +423,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_always,
         render=lambda renderer, page, listings: renderer.not_found(),
         reached_by=_reaching_site_pages("not_found"),
+        counter=_site_counter,
     ),
     "robots": PageKind(
         url=lambda page: urls.robots_url(),
@@ -396,6 +432,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         render=lambda renderer, page, listings: renderer.robots(),
         reached_by=_reaching_site_pages("robots"),
         cache="long",  # lists no post: it changes only with the site's URL
+        counter=_site_counter,
     ),
 }
 
@@ -440,6 +477,19 @@ def pages_reached_by(change: TableChange, rss2_path: str | None = None) -> list[
     """The index pages one table change can alter, kind by kind."""
     pages = [page for kind in CATALOGUE.values() for page in kind.reached_by(change)]
     return with_rss2(pages, rss2_path)
+
+
+def pages_forced_by(change: TableChange) -> list[IndexPage]:
+    """Pages a change reaches without moving their change counter (a post moved to another
+    month): rendered again whatever counter they remember."""
+    if isinstance(change, PostChange) and change.moved_month:
+        return pages_reached_by(change)
+    return []
+
+
+def change_counter(page: IndexPage) -> Counter:
+    """The change counter ``page`` is rendered from: by its kind's catalogue entry."""
+    return CATALOGUE[page.kind].counter(page)
 
 
 def cache_class(page: IndexPage) -> CacheClass:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from blogpub.config import DEFAULT_INDEX_PAGE_TTL_SECONDS
 from blogpub.models import Page, object_key_for
@@ -39,8 +39,27 @@ def cache_control(cache: CacheClass, index_ttl_seconds: int) -> str:
 
 
 HASH_METADATA = "sha256"
+# The change counter an index page was rendered from (indexes.py, docs/design.md "Index work").
+RENDERED_FROM_METADATA = "rendered-from"
 
 WriteOutcome = Literal["created", "updated", "deleted", "unchanged"]
+# S3's answers to a conditional write whose object changed since it was read: 412, a
+# concurrent conditional request (409), or the object removed meanwhile (404 on If-Match).
+_CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "404", "412"}
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """What a HEAD says of a stored page: its ETag (for a conditional write), content hash and
+    the change counter it was rendered from (None when not recorded)."""
+
+    etag: str
+    content_hash: str
+    rendered_from: int | None
+
+
+class PageConflictError(Exception):
+    """The stored page changed between reading it and writing it (another builder wrote)."""
 
 
 @dataclass
@@ -61,6 +80,79 @@ class SiteBucket:
                 return None
             raise
         return head.get("Metadata", {}).get(HASH_METADATA, "")
+
+    def stored_page(self, url: str) -> StoredPage | None:
+        """The stored page at ``url`` as a conditional write needs it, or None when absent."""
+        try:
+            head = self.s3.head_object(Bucket=self.bucket, Key=object_key_for(url))
+        except self.s3.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise
+        metadata = head.get("Metadata", {})
+        rendered_from = metadata.get(RENDERED_FROM_METADATA, "")
+        return StoredPage(
+            etag=str(head.get("ETag", "")),
+            content_hash=metadata.get(HASH_METADATA, ""),
+            rendered_from=int(rendered_from) if rendered_from.isdigit() else None,
+        )
+
+    def sync_if_unchanged(
+        self,
+        url: str,
+        page: Page | None,
+        cache: CacheClass,
+        *,
+        stored: StoredPage | None,
+        rendered_from: int,
+    ) -> WriteOutcome:
+        """Make the page at ``url`` equal ``page`` (absent when None), recording the change
+        counter it was rendered from, only if it is still ``stored`` (S3 conditional writes:
+        If-Match its ETag, If-None-Match when absent). Raises PageConflictError otherwise."""
+        if page is None:
+            if stored is None:
+                return "unchanged"
+            self._conditional(
+                self.s3.delete_object,
+                Bucket=self.bucket,
+                Key=object_key_for(url),
+                IfMatch=stored.etag,
+            )
+            return "deleted"
+        if (
+            stored is not None
+            and stored.content_hash == page.content_hash
+            and stored.rendered_from == rendered_from
+        ):
+            return "unchanged"
+        self.ensure_assets()
+        condition = {"IfMatch": stored.etag} if stored is not None else {"IfNoneMatch": "*"}
+        self._conditional(
+            self.s3.put_object,
+            Bucket=self.bucket,
+            Key=page.object_key,
+            Body=page.body,
+            ContentType=page.content_type,
+            CacheControl=cache_control(cache, self.index_ttl_seconds),
+            Metadata={
+                HASH_METADATA: page.content_hash,
+                RENDERED_FROM_METADATA: str(rendered_from),
+            },
+            **condition,
+        )
+        if stored is None:
+            return "created"
+        # Same bytes, newer counter: rewritten so later batches know the page is current.
+        return "updated" if stored.content_hash != page.content_hash else "unchanged"
+
+    def _conditional(self, call: Any, **request: Any) -> None:
+        try:
+            call(**request)
+        except self.s3.exceptions.ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if code in _CONFLICT_CODES:
+                raise PageConflictError(request["Key"]) from error
+            raise
 
     def sync(self, url: str, page: Page | None, cache: CacheClass = "long") -> WriteOutcome:
         """Make the stored page at ``url`` equal ``page`` (or absent when ``page`` is None);

@@ -31,7 +31,7 @@ from blogpub.events import (
     StreamChange,
     TableChange,
 )
-from blogpub.models import Entry, ListKind, ListRef, ListSummary, MonthCount
+from blogpub.models import SITE, Entry, ListKind, ListRef, ListSummary, MonthCount
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -45,9 +45,10 @@ MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
 MAX_PARTITION_KEY_BYTES = 2048
 MAX_SORT_KEY_BYTES = 1024
 # A publish that moves a post to another month writes four items per listing (membership
-# out and in, two month counts) besides the post record, URL claims and activity record;
-# the reader's limits on category levels and tags keep a post within this many listings.
-MAX_LISTINGS = (MAX_TRANSACTION_ITEMS - 4) // 4
+# out and in, two month counts) besides the post record, URL claims, activity record and the
+# site's change counter; the reader's limits on category levels and tags keep a post within
+# this many listings.
+MAX_LISTINGS = (MAX_TRANSACTION_ITEMS - 5) // 4
 # Feed entries need full bodies; keep them on the post record while they fit in an item.
 MAX_STORED_BODY_BYTES = 300 * 1024
 # A post's warnings (tags and formulas shown as text) kept on its records: the first few.
@@ -57,6 +58,10 @@ FAILURE_TTL_SECONDS = 90 * 24 * 3600
 ACTIVITY_TTL_SECONDS = 30 * 24 * 3600
 # Attributes of the count items (registry and month count) and of memberships.
 COUNT = "n"
+# A count item's change counter: added to in the transaction that changes what its listing
+# (registry item) or month (month count) shows; index pages remember the value they were
+# rendered from (docs/design.md, "Index work").
+CHANGES = "changes"
 NAMES = "names"
 LIST_NAMES = "list_names"
 REBUILT_BY = "rebuilt_by"  # the marker a rebuild's touch rewrites
@@ -127,6 +132,21 @@ def _rebuilt(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bo
     return bool(marker) and marker != (old or {}).get(REBUILT_BY)
 
 
+def _only_counted(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
+    """A count item whose change counter alone moved: same count, names and rebuild marker."""
+    return (
+        old is not None
+        and new is not None
+        and _count(old) == _count(new)
+        and old.get(NAMES) == new.get(NAMES)
+        and old.get(REBUILT_BY) == new.get(REBUILT_BY)
+    )
+
+
+def _month(sort_key: str | None) -> tuple[int, int] | None:
+    return keys.month_of(sort_key) if sort_key else None
+
+
 def _post_change(
     source_key: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
 ) -> PostChange:
@@ -140,6 +160,8 @@ def _post_change(
         old_page_hash=before.get("page_hash"),
         new_page_hash=after.get("page_hash"),
         lists=_lists_of(after),
+        old_month=_month(before.get("sort_key")),
+        new_month=_month(after.get("sort_key")),
     )
 
 
@@ -156,6 +178,8 @@ def table_changes(change: StreamChange) -> list[TableChange]:
             for image in (old, new)
             if image
         ]
+    if kind in ("registry", "month_count") and _only_counted(old, new):
+        return []  # the memberships or post record of the same transaction reach the pages
     if kind == "registry":
         ref = list_ref_from_id(change.sk, either.get(NAMES) or ())
         return [ListTotalChange(ref, _count(old), _count(new), _rebuilt(old, new))]
@@ -586,6 +610,35 @@ class PostTable:
                 year, month = keys.month_of(item[keys.SK])
                 yield MonthCount(year, month, count)
 
+    def change_counters(
+        self, counters: Iterable[tuple[ListRef, tuple[int, int] | None]]
+    ) -> dict[tuple[str, tuple[int, int] | None], int]:
+        """The change counters of listings (month None) or months, by (list id, month), 0 for
+        a count item that does not exist; strongly consistent, one request per 100."""
+        wanted = {(ref.list_id, month): ref for ref, month in counters}
+        found = dict.fromkeys(wanted, 0)
+        by_key: dict[tuple[str, str], tuple[str, tuple[int, int] | None]] = {}
+        for (list_id, month), ref in wanted.items():
+            values = count_values(ref, 0, month)
+            by_key[values[keys.PK], values[keys.SK]] = (list_id, month)
+        request_keys = [to_item({keys.PK: pk, keys.SK: sk}) for pk, sk in by_key]
+        projection = {
+            "ProjectionExpression": "#pk, #sk, #c",
+            "ExpressionAttributeNames": {"#pk": keys.PK, "#sk": keys.SK, "#c": CHANGES},
+            "ConsistentRead": True,
+        }
+        for start in range(0, len(request_keys), 100):
+            pending: dict[str, Any] = {
+                self.name: {"Keys": request_keys[start : start + 100], **projection}
+            }
+            while pending:
+                response = self.client.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.name, []):
+                    values = from_item(item)
+                    found[by_key[values[keys.PK], values[keys.SK]]] = int(values.get(CHANGES, 0))
+                pending = dict(response.get("UnprocessedKeys") or {})
+        return found
+
     def list_summaries(self, kind: ListKind) -> list[ListSummary]:
         return [ListSummary(record.ref, record.count) for record in self.list_records(kind)]
 
@@ -715,13 +768,15 @@ class PostTable:
         request: dict[str, Any] = {
             "TableName": self.name,
             "Key": to_item({keys.PK: key[keys.PK], keys.SK: key[keys.SK]}),
-            "UpdateExpression": f"SET {REBUILT_BY} = :marker",
+            # The change counter moves too: the pages rendered from it are rendered again.
+            "UpdateExpression": f"SET {REBUILT_BY} = :marker ADD #c :one",
             "ConditionExpression": "attribute_exists(pk)",
-            "ExpressionAttributeValues": to_item({":marker": marker}),
+            "ExpressionAttributeNames": {"#c": CHANGES},
+            "ExpressionAttributeValues": to_item({":marker": marker, ":one": 1}),
         }
         if only_with_posts:  # a count item left at zero by its last post's removal
             request["ConditionExpression"] += " AND #n > :zero"
-            request["ExpressionAttributeNames"] = {"#n": COUNT}
+            request["ExpressionAttributeNames"]["#n"] = COUNT
             request["ExpressionAttributeValues"] |= to_item({":zero": 0})
         try:
             self.client.update_item(**request)
@@ -884,7 +939,15 @@ def plan_transaction(table: str, old: PostRecord | None, new: PostRecord) -> Tra
     old_published = old if old is not None and old.status == "published" else None
     new_published = new if new.status == "published" else None
     _plan_url_claims(plan, table, old_published, new_published, new.source_key)
-    _plan_memberships(plan, table, _memberships(old_published), _memberships(new_published))
+    _plan_memberships(
+        plan,
+        table,
+        _memberships(old_published),
+        _memberships(new_published),
+        body_changed=old_published is not None
+        and new_published is not None
+        and old_published.page_hash != new_published.page_hash,
+    )
     _plan_name_claim(plan, table, old_published, new_published, new.source_key)
     _plan_links(plan, table, old_published, new_published, new.source_key)
     return plan
@@ -1046,7 +1109,8 @@ Membership = tuple[ListRef, str, Entry]  # the listing, the sort key, what it sh
 
 @dataclass
 class _CountDeltas:
-    """How each listing's total and its months' counts move in one publish."""
+    """How each listing's total and its months' counts move in one publish, and which of
+    their change counters move (every count item whose listing or month shows a change)."""
 
     refs: dict[str, ListRef] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
@@ -1059,23 +1123,36 @@ class _CountDeltas:
         month = keys.month_prefix(*keys.month_of(sort_key))
         self.months[ref.list_id, month] = self.months.get((ref.list_id, month), 0) + delta
 
+    def touch(self, ref: ListRef, sort_key: str | None = None) -> None:
+        """Move the listing's change counter (or that month's) without moving a count."""
+        self.refs[ref.list_id] = ref
+        if sort_key is None:
+            self.totals.setdefault(ref.list_id, 0)
+        else:
+            self.shift(ref, sort_key, 0, total=False)
+
     def updates(self, table: str) -> Iterator[dict[str, Any]]:
-        """One ADD per changed count: the listing's registry item, then each month's item."""
+        """One update per count item: the listing's registry item, then each month's item.
+        A listing whose total moves moves the site's counter too (the overviews' input)."""
+        if any(self.totals.values()):
+            self.touch(SITE)
         for list_id, delta in sorted(self.totals.items()):
-            if delta:
-                ref = self.refs[list_id]
-                key = {keys.PK: keys.registry_pk(ref.kind), keys.SK: list_id}
-                yield _count_update(table, key, ref, delta)
+            ref = self.refs[list_id]
+            key = {keys.PK: keys.registry_pk(ref.kind), keys.SK: list_id}
+            yield _count_update(table, key, ref, delta)
         for (list_id, month), delta in sorted(self.months.items()):
-            if delta:
-                key = {keys.PK: keys.months_pk(list_id), keys.SK: month}
-                yield _count_update(table, key, self.refs[list_id], delta)
+            key = {keys.PK: keys.months_pk(list_id), keys.SK: month}
+            yield _count_update(table, key, self.refs[list_id], delta)
 
 
 def _count_update(table: str, key: Mapping[str, Any], ref: ListRef, delta: int) -> dict[str, Any]:
-    names: dict[str, str] = {"#n": COUNT}
-    values: dict[str, Any] = {":d": delta}
-    expression = "ADD #n :d"
+    names: dict[str, str] = {"#c": CHANGES}
+    values: dict[str, Any] = {":one": 1}
+    expression = "ADD #c :one"
+    if delta:
+        expression += ", #n :d"
+        names["#n"] = COUNT
+        values[":d"] = delta
     if ref.names:
         expression += " SET #names = :names"
         names["#names"] = NAMES
@@ -1094,6 +1171,8 @@ def _plan_memberships(
     table: str,
     old_members: Mapping[str, Membership],
     new_members: Mapping[str, Membership],
+    *,
+    body_changed: bool = False,
 ) -> None:
     deltas = _CountDeltas()
     for list_id, (ref, sort_key, entry) in old_members.items():
@@ -1108,11 +1187,19 @@ def _plan_memberships(
         deltas.shift(ref, sort_key, -1, total=kept is None)
     for list_id, (ref, sort_key, entry) in new_members.items():
         previous = old_members.get(list_id)
-        if previous is not None and previous[1] == sort_key and previous[2] == entry:
+        same_place = previous is not None and previous[1] == sort_key
+        if same_place and previous is not None and previous[2] == entry:
+            if body_changed:
+                deltas.touch(ref)  # its feed shows the body
             continue  # nothing a listing shows has changed
         item = to_item(membership_values(ref, sort_key, entry))
         plan.add("Put", {"TableName": table, "Item": item})
-        if previous is None or previous[1] != sort_key:
+        if same_place:
+            deltas.touch(ref)
+            deltas.touch(ref, sort_key)
+        else:
+            # Moved within the listing (previous set): the listing's total and counter stay;
+            # the post record's change says so (events.PostChange.moved_month).
             deltas.shift(ref, sort_key, +1, total=previous is None)
     for update in deltas.updates(table):
         plan.add("Update", update)

@@ -1,0 +1,172 @@
+"""Index work proportional to what changed (issue 17): listings and months keep change
+counters, moved in the post's transaction; pages remember the counter they were rendered
+from, so a batch whose records the pages already show renders and writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from blogpub import keys
+from blogpub.events import stream_changes
+from blogpub.indexes import IndexBuilder
+from blogpub.models import SITE as SITE_LIST
+from blogpub.models import ListRef, object_key_for
+from blogpub.pages import IndexPage
+from blogpub.render import Renderer
+from blogpub.settings import Settings
+from blogpub.site import RENDERED_FROM_METADATA, PageConflictError, SiteBucket
+from blogpub.table import CHANGES, PostTable, to_item
+
+from tests.integration.harness import REGION, SITE, TABLE, Pipeline
+from tests.integration.test_pipeline import expected_site
+from tests.reliability.posts import hexo_post
+
+GARDEN = ListRef("category", ("Garden",), ("Garden",))  # Hexo keeps the name's case
+FIRST_KEY = "posts/garden/tomatoes.md"
+FIRST = hexo_post("Tomatoes in pots", "2024-06-01 08:00:00", categories=["Garden"])
+
+
+def counter(pipeline: Pipeline, ref: ListRef, month: tuple[int, int] | None = None) -> int:
+    if month is None:
+        key = {keys.PK: keys.registry_pk(ref.kind), keys.SK: ref.list_id}
+    else:
+        key = {keys.PK: keys.months_pk(ref.list_id), keys.SK: keys.month_prefix(*month)}
+    item = pipeline.dynamodb.get_item(TableName=TABLE, Key=to_item(key)).get("Item", {})
+    return int(item[CHANGES]["N"]) if CHANGES in item else 0
+
+
+class CountingBuilder:
+    """An index builder with its own clients that counts its renders and its page writes."""
+
+    def __init__(self) -> None:
+        self.renders: list[str] = []
+        self.writes = 0
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.meta.events.register("before-call.s3.PutObject", self._count_write)
+        settings = Settings()
+        self.builder = IndexBuilder(
+            table=PostTable(boto3.client("dynamodb", region_name=REGION), TABLE),
+            site=SiteBucket(s3, SITE),
+            settings=settings,
+            renderer=Renderer(settings),
+            on_rendered=lambda page: self.renders.append(page.url),
+        )
+
+    def _count_write(self, **_: Any) -> None:
+        self.writes += 1
+
+    def build(self, records: list[dict[str, Any]]) -> None:
+        self.builder.build(stream_changes({"Records": records}))
+
+
+@pytest.fixture
+def builder(pipeline: Pipeline) -> Iterator[CountingBuilder]:
+    yield CountingBuilder()
+
+
+def test_a_publish_moves_the_counters_of_what_it_changes_in_its_transaction(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.put(FIRST_KEY, FIRST)
+    june = (2024, 6)
+    assert [counter(pipeline, ref) for ref in (SITE_LIST, GARDEN)] == [1, 1]
+    assert [counter(pipeline, ref, june) for ref in (SITE_LIST, GARDEN)] == [1, 1]
+
+    # A new title: every listing and month that shows the entry moves.
+    pipeline.put(FIRST_KEY, FIRST.replace("Tomatoes in pots", "Tomatoes in tubs"))
+    assert [counter(pipeline, ref) for ref in (SITE_LIST, GARDEN)] == [2, 2]
+    assert [counter(pipeline, ref, june) for ref in (SITE_LIST, GARDEN)] == [2, 2]
+
+    # A new body after the excerpt: the listings (their feeds show it), not the months.
+    edited = FIRST.replace("Tomatoes in pots", "Tomatoes in tubs").replace("The rest", "All")
+    pipeline.put(FIRST_KEY, edited)
+    assert [counter(pipeline, ref) for ref in (SITE_LIST, GARDEN)] == [3, 3]
+    assert [counter(pipeline, ref, june) for ref in (SITE_LIST, GARDEN)] == [2, 2]
+
+    # The same bytes again (a duplicate upload): nothing moves.
+    pipeline.put(FIRST_KEY, edited)
+    assert counter(pipeline, SITE_LIST) == 3
+
+
+def test_a_batch_the_pages_already_show_renders_and_writes_nothing(
+    pipeline: Pipeline, builder: CountingBuilder
+) -> None:
+    posts = {
+        f"posts/garden/p{index}.md": hexo_post(
+            f"Post {index}", f"2024-0{1 + index % 3}-0{1 + index} 08:00:00", categories=["Garden"]
+        )
+        for index in range(4)
+    }
+    # Every post commits before the first batch runs: the table is ahead of the stream.
+    for key, text in posts.items():
+        pipeline.put(key, text)
+    records = list(pipeline.stream_records())
+    per_post = len(records) // len(posts)
+    builder.build(records[:per_post])
+    first_renders, first_writes = len(builder.renders), builder.writes
+    assert first_renders > 0 and first_writes > 0
+
+    # The later batches' records are already shown by the pages the first batch rendered,
+    # except those of pages it did not reach (the other months).
+    for start in range(per_post, len(records), per_post):
+        builder.build(records[start : start + per_post])
+    assert len(builder.renders) - first_renders < first_renders
+
+    # The whole stream again (a retried batch, a replayed shard): no render, no write.
+    renders, writes = len(builder.renders), builder.writes
+    builder.build(records)
+    assert (len(builder.renders), builder.writes) == (renders, writes)
+    assert pipeline.site_objects() == expected_site({k: v.encode() for k, v in posts.items()})
+
+
+def test_pages_remember_the_counter_they_were_rendered_from(pipeline: Pipeline) -> None:
+    pipeline.put(FIRST_KEY, FIRST)
+    pipeline.build()
+    home = pipeline.s3.head_object(Bucket=SITE, Key=object_key_for("/"))
+    month = pipeline.s3.head_object(Bucket=SITE, Key=object_key_for("/archives/2024/06/"))
+    assert home["Metadata"][RENDERED_FROM_METADATA] == str(counter(pipeline, SITE_LIST))
+    assert month["Metadata"][RENDERED_FROM_METADATA] == str(counter(pipeline, SITE_LIST, (2024, 6)))
+
+
+def test_a_post_moved_to_another_month_renders_the_pages_its_counters_do_not_cover(
+    pipeline: Pipeline,
+) -> None:
+    """A move keeps its listings' totals, so their counters stay (the transaction's bound):
+    the post record's change renders their landings, archive indexes, feeds and years."""
+    pipeline.put(FIRST_KEY, FIRST)
+    second = hexo_post("Basil", "2024-06-02 08:00:00", categories=["Garden"])
+    pipeline.put("posts/garden/basil.md", second)
+    pipeline.build()
+    before = counter(pipeline, GARDEN)
+    moved = FIRST.replace("2024-06-01", "2023-12-31")
+    pipeline.put(FIRST_KEY, moved)
+    assert counter(pipeline, GARDEN) == before
+    pipeline.build()
+    assert pipeline.site_objects() == expected_site(
+        {FIRST_KEY: moved.encode(), "posts/garden/basil.md": second.encode()}
+    )
+
+
+def test_a_conditional_page_write_loses_to_a_write_it_did_not_read(pipeline: Pipeline) -> None:
+    pipeline.put(FIRST_KEY, FIRST)
+    pipeline.build()
+    site = SiteBucket(pipeline.s3, SITE)
+    builder = CountingBuilder().builder
+    home = IndexPage("landing", SITE_LIST)
+    page = builder.render(home)
+    assert page is not None
+    stored = site.stored_page("/")
+    assert stored is not None and stored.rendered_from is not None
+    pipeline.s3.put_object(Bucket=SITE, Key=object_key_for("/"), Body=b"another builder")
+
+    with pytest.raises(PageConflictError):
+        site.sync_if_unchanged("/", page, "listing", stored=stored, rendered_from=99)
+    with pytest.raises(PageConflictError):
+        site.sync_if_unchanged("/", page, "listing", stored=None, rendered_from=99)
+    with pytest.raises(PageConflictError):
+        site.sync_if_unchanged("/", None, "listing", stored=stored, rendered_from=99)
+    body = pipeline.s3.get_object(Bucket=SITE, Key=object_key_for("/"))["Body"].read()
+    assert body == b"another builder"
