@@ -226,9 +226,12 @@ class LocalFunction:
     ) -> tuple[Any, BaseException | None]:
         """The handler's JSON answer, or Lambda's error payload; in its function's environment,
         with log keys and metrics of its own under its function's service name."""
+        from aws_lambda_powertools.logging.formatter import THREAD_LOCAL_KEYS
         from blogpub.observability import invocation_scope
 
         service = self.spec.environment.get(SERVICE_NAME_VARIABLE) or UNDEFINED_SERVICE
+        # Any Powertools Logger a handler made at import logs under this function's name too.
+        THREAD_LOCAL_KEYS.set({**THREAD_LOCAL_KEYS.get(), "service": service})
         with self.gate.applied(self.spec.environment), invocation_scope(service):
             try:
                 answer = handler(event, context)

@@ -288,7 +288,7 @@ class LocalStack:
         specs = [
             replace(spec, environment=dict(base_environment) | dict(spec.environment))
             for spec in (
-                function_spec(logical_id, properties, self.resolver, template_dir)
+                function_spec(logical_id, properties, self.resolver, template_dir, self.template)
                 for logical_id, properties in serverless_functions(self.template).items()
             )
         ]
