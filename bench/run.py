@@ -9,7 +9,8 @@
 Sections: cold start (subprocesses), render throughput and the 10,000-post rebuild, the
 memory of one render (subprocess), publish cost against site size on an in-process moto
 with the three sites side by side, then the bill (bench/cost.py): dollars per 1,000
-publishes of each kind before and after issue 15. A run keeps the sections it skips from
+publishes of each kind before and after issue 15; then the pathological inputs and the idle
+CPU of `blogpub local up` (bench/idle.py). A run keeps the sections it skips from
 the results file it updates. Charts are drawn from the JSON at the end.
 """
 
@@ -38,6 +39,7 @@ from environment import BASE_ENVIRONMENT  # noqa: E402 - bench/ is put on the pa
 # Before the package is imported: Powertools reads its environment at import time.
 os.environ.update(BASE_ENVIRONMENT)
 
+import idle  # noqa: E402
 import pathological  # noqa: E402
 import probes  # noqa: E402
 from posts import post_key, post_source  # noqa: E402
@@ -279,6 +281,7 @@ def main() -> None:
         ("publish_cost", lambda: publish_cost(sizes, args.repetitions)),
         ("bill", lambda: bill(sizes, previous)),
         ("pathological", pathological.run_all),
+        ("idle_cpu", idle.idle_cpu),
     ]
     for name, measure in sections:
         if name in skip:

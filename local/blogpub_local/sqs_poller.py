@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from blogpub_local.lambda_runtime import InvocationResult, LocalFunction
-from blogpub_local.poller import Poller
+from blogpub_local.poller import Activity, Poller
 from blogpub_local.template import SqsEventSource
 
 POLL_INTERVAL_SECONDS = 0.1
@@ -63,8 +63,11 @@ class SqsPoller(Poller):
         sqs_client: Any,
         *,
         region: str,
+        activity: Activity | None = None,
     ) -> None:
-        super().__init__(thread_name="sqs-poller", poll_interval_seconds=POLL_INTERVAL_SECONDS)
+        super().__init__(
+            thread_name="sqs-poller", poll_interval_seconds=POLL_INTERVAL_SECONDS, activity=activity
+        )
         self.function = function
         self.source = source
         self.queue_url = queue_url

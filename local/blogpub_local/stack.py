@@ -24,6 +24,7 @@ from blogpub_cli.state import IDLE_PATH, StackInfo, write_state
 from blogpub_local import cfn_yaml
 from blogpub_local.delivery import AsyncInvoker
 from blogpub_local.lambda_runtime import EnvironmentGate, Handler, LocalFunction, shared_variables
+from blogpub_local.poller import Activity
 from blogpub_local.resources import Clients, CreatedResources, create_resources
 from blogpub_local.s3_events import ObservedWrite, S3WriteObserver, s3_event, s3_event_record
 from blogpub_local.site_server import (
@@ -55,6 +56,20 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 DEFAULT_REGION = "us-east-1"
+# Requests after which a poller may find something new (X-Amz-Target: "<service>.<operation>").
+WRITES_THAT_WAKE_POLLERS = frozenset(
+    {
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "SendMessage",
+        "SendMessageBatch",
+        "ChangeMessageVisibility",
+        "ChangeMessageVisibilityBatch",
+    }
+)
 LAMBDA_INVOKE_PATH = re.compile(r"/2015-03-31/functions/([^/]+)/invocations")
 # The variables every local function sees, beyond the template's own.
 LAMBDA_BASE_ENVIRONMENT = {
@@ -144,6 +159,7 @@ class LocalStack:
         self.writes: queue.Queue[ObservedWrite] = queue.Queue()
         self.delivered_records: list[dict[str, Any]] = []  # every S3 record produced, in order
         self.invoker = AsyncInvoker(self._send_failure)
+        self.activity = Activity()  # table writes and SQS sends wake the idle pollers
         self._observer: S3WriteObserver | None = None
         self._moto_server: Any = None
         self._moto_thread: threading.Thread | None = None
@@ -236,7 +252,11 @@ class LocalStack:
             # moto's backends are not thread-safe (a transaction deep-copies a table that
             # another request is changing): one request at a time, as a real service appears.
             with self._moto_lock:
-                return iter(list(moto_app(environ, start_response)))
+                answer = list(moto_app(environ, start_response))
+            operation = str(environ.get("HTTP_X_AMZ_TARGET", "")).rpartition(".")[2]
+            if operation in WRITES_THAT_WAKE_POLLERS:
+                self.activity.notify()  # after the write: the woken poll sees it
+            return iter(answer)
 
         return app
 
@@ -321,6 +341,7 @@ class LocalStack:
                     self.clients["dynamodbstreams"],
                     self._send_failure,
                     region=self.region,
+                    activity=self.activity,
                 )
             )
         else:
@@ -330,7 +351,14 @@ class LocalStack:
                     f"{function.spec.logical_id}: no queue for {source.queue_arn}"
                 )
             self.sqs_pollers.append(
-                SqsPoller(function, source, queue_url, self.clients["sqs"], region=self.region)
+                SqsPoller(
+                    function,
+                    source,
+                    queue_url,
+                    self.clients["sqs"],
+                    region=self.region,
+                    activity=self.activity,
+                )
             )
 
     @property
@@ -441,7 +469,7 @@ class LocalStack:
     def _dispatch_writes(self) -> None:
         while not self._stopping.is_set():
             try:
-                write = self.writes.get(timeout=0.1)
+                write = self.writes.get(timeout=0.5)  # a put wakes it at once
             except queue.Empty:
                 continue
             try:
