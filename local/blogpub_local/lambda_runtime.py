@@ -185,8 +185,21 @@ class InvocationResult:
         return self.error is not None
 
 
+DEFAULT_CONCURRENCY = 4  # per function, where the template reserves none (2 cores here)
+
+
+def concurrency_limit(spec: FunctionSpec, default: int = DEFAULT_CONCURRENCY) -> int:
+    """How many invocations of a function run at once: its reserved concurrency, if any."""
+    limit = spec.reserved_concurrency if spec.reserved_concurrency is not None else default
+    return max(1, limit)
+
+
 class LocalFunction:
-    """A template function loaded in this process, invoked the way Lambda invokes it."""
+    """A template function loaded in this process, invoked the way Lambda invokes it.
+
+    At most ``concurrency`` invocations run at once; one more waits for a free slot (Lambda
+    throttles it and its event source or async queue tries again).
+    """
 
     def __init__(
         self,
@@ -196,13 +209,19 @@ class LocalFunction:
         region: str,
         account_id: str,
         handler: Handler | None = None,
+        concurrency: int | None = None,
     ) -> None:
         self.spec = spec
         self.gate = gate
         self.region = region
         self.account_id = account_id
+        self.concurrency = concurrency or concurrency_limit(spec)
+        self.running = 0
+        self.peak_running = 0  # the most invocations that ran at once (tests, bench)
         self._handler = handler
         self._load_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self.concurrency)
+        self._count_lock = threading.Lock()
 
     @property
     def arn(self) -> str:
@@ -250,9 +269,18 @@ class LocalFunction:
             self.account_id,
         )
         payload_in = json.loads(json.dumps(event))
-        started = time.monotonic()
-        # A context of its own: context variables set by one invocation never reach another.
-        payload, error = contextvars.Context().run(self._run, handler, payload_in, context)
+        with self._slots:
+            with self._count_lock:
+                self.running += 1
+                self.peak_running = max(self.peak_running, self.running)
+            started = time.monotonic()
+            try:
+                # A context of its own: context variables set by one invocation never reach
+                # another.
+                payload, error = contextvars.Context().run(self._run, handler, payload_in, context)
+            finally:
+                with self._count_lock:
+                    self.running -= 1
         return InvocationResult(
             payload=payload,
             error=error,

@@ -23,7 +23,14 @@ import boto3
 from blogpub_cli.state import IDLE_PATH, StackInfo, write_state
 from blogpub_local import cfn_yaml
 from blogpub_local.delivery import AsyncInvoker
-from blogpub_local.lambda_runtime import EnvironmentGate, Handler, LocalFunction, shared_variables
+from blogpub_local.lambda_runtime import (
+    DEFAULT_CONCURRENCY,
+    EnvironmentGate,
+    Handler,
+    LocalFunction,
+    concurrency_limit,
+    shared_variables,
+)
 from blogpub_local.poller import Activity
 from blogpub_local.resources import Clients, CreatedResources, create_resources
 from blogpub_local.s3_events import ObservedWrite, S3WriteObserver, s3_event, s3_event_record
@@ -139,6 +146,8 @@ class StackOptions:
     handler_overrides: Mapping[str, Handler] = field(default_factory=dict)
     # Template parameter values over their defaults (IndexPageTtlSeconds: "1" in tests).
     parameters: Mapping[str, str] = field(default_factory=dict)
+    # Invocations of one function at once, where the template reserves no concurrency.
+    concurrency: int = DEFAULT_CONCURRENCY
 
 
 class LocalStack:
@@ -322,11 +331,15 @@ class LocalStack:
                 region=self.region,
                 account_id=ACCOUNT_ID,
                 handler=self.options.handler_overrides.get(logical_id),
+                concurrency=concurrency_limit(spec, self.options.concurrency),
             )
             function.handler()  # import now: errors surface at start, loggers bind stdout now
             self.functions[logical_id] = function
             for source in spec.event_sources:
                 self._wire(function, source)
+        # Enough async workers for every function to run at its own limit (none started yet).
+        workers = sum(function.concurrency for function in self.functions.values())
+        self.invoker = AsyncInvoker(self._send_failure, workers=max(1, workers))
 
     def _wire(
         self, function: LocalFunction, source: S3EventSource | StreamEventSource | SqsEventSource

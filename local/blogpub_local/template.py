@@ -280,6 +280,7 @@ class FunctionSpec:
     event_sources: tuple[EventSource, ...]
     async_retry_attempts: int = DEFAULT_ASYNC_RETRIES
     async_on_failure_arn: str | None = None
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions, when set
 
     @property
     def handler_module(self) -> str:
@@ -477,7 +478,12 @@ def function_spec(
         event_sources=tuple(sources),
         async_retry_attempts=int(invoke_config.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRIES)),
         async_on_failure_arn=_on_failure(invoke_config.get("DestinationConfig")),
+        reserved_concurrency=_optional_int(resolved.get("ReservedConcurrentExecutions")),
     )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None or value == "" else int(value)
 
 
 def _env_text(value: Any) -> str:

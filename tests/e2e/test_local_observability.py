@@ -118,6 +118,9 @@ def test_functions_running_at_once_keep_their_own_service_and_correlation_id(
     assert render_documents and all(d["service"] == "render-post" for d in render_documents)
     assert index_documents and all(d["service"] == "build-indexes" for d in index_documents)
     assert not [d for d in documents if metric_names(d) & RENDER_METRICS & INDEX_METRICS]
+    # Renders ran at once, as Lambda runs them; stream batches one at a time (one shard).
+    assert stack.functions["RenderPostFunction"].peak_running > 1
+    assert stack.functions["BuildIndexesFunction"].peak_running == 1
 
 
 def test_an_invocation_starts_with_no_keys_another_invocation_appended(

@@ -186,3 +186,18 @@ def test_s3_source_matches_event_patterns_and_filters() -> None:
     assert source.accepts("ObjectCreated:Copy", "posts/a.md")
     assert not source.accepts("ObjectRemoved:Delete", "posts/a.md")
     assert not source.accepts("ObjectCreated:Put", "posts/a.txt")
+
+
+def test_reserved_concurrency_sets_the_local_limit_and_the_default_applies_otherwise() -> None:
+    from blogpub_local.lambda_runtime import DEFAULT_CONCURRENCY, concurrency_limit
+
+    properties = {"Handler": "app.lambda_handler", "CodeUri": "functions/render_post/"}
+    resolver = IntrinsicResolver(refs={"F": "f"})
+    reserved = function_spec("F", {**properties, "ReservedConcurrentExecutions": 2}, resolver, REPO)
+    unreserved = function_spec("F", properties, resolver, REPO)
+
+    assert reserved.reserved_concurrency == 2
+    assert concurrency_limit(reserved, default=8) == 2
+    assert unreserved.reserved_concurrency is None
+    assert concurrency_limit(unreserved) == DEFAULT_CONCURRENCY
+    assert concurrency_limit(unreserved, default=8) == 8
