@@ -66,8 +66,8 @@ def held_stack(
     handler = HeldHandler()
     options = StackOptions(
         TEMPLATE,
-        stack_name="blogpub-concurrency",
-        state_file=tmp_path_factory.mktemp("concurrency") / "local.json",
+        stack_name="blogpub-held-invocations",  # unique: stacks share moto
+        state_file=tmp_path_factory.mktemp("held") / "local.json",
         handler_overrides={"RenderPostFunction": handler},
         concurrency=CONCURRENCY,
     )
