@@ -9,9 +9,10 @@
 Sections: cold start (subprocesses), render throughput and the 10,000-post rebuild, the
 memory of one render (subprocess), publish cost against site size on an in-process moto
 with the three sites side by side, then the bill (bench/cost.py): dollars per 1,000
-publishes of each kind before and after issue 15; last, a bulk import of 1,000 posts onto
-the local stack beside `hexo generate` of the same posts (bench/importing.py, issue 17). A
-run keeps the sections it skips from the results file it updates. Charts are drawn from the
+publishes of each kind before and after issue 15; then the pathological inputs, the idle
+CPU of `blogpub local up` (bench/idle.py), and last a bulk import of 1,000 posts onto the
+local stack beside `hexo generate` of the same posts (bench/importing.py, issue 17). A run
+keeps the sections it skips from the results file it updates. Charts are drawn from the
 JSON at the end.
 """
 
@@ -41,6 +42,7 @@ from environment import BASE_ENVIRONMENT  # noqa: E402 - bench/ is put on the pa
 # Before the package is imported: Powertools reads its environment at import time.
 os.environ.update(BASE_ENVIRONMENT)
 
+import idle  # noqa: E402
 import importing  # noqa: E402
 import pathological  # noqa: E402
 import probes  # noqa: E402
@@ -318,6 +320,7 @@ def main() -> None:
         ("publish_cost", lambda: publish_cost(sizes, args.repetitions)),
         ("bill", lambda: bill(sizes, previous)),
         ("pathological", pathological.run_all),
+        ("idle_cpu", idle.idle_cpu),
         ("bulk_import", lambda: importing.run(args.bulk_import_posts)),
     ]
     for name, measure in sections:

@@ -6,6 +6,7 @@ gives each invocation's thread its own function's variables for the length of th
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import json
 import os
@@ -169,27 +170,7 @@ class EnvironmentGate:
 
 
 SERVICE_NAME_VARIABLE = "POWERTOOLS_SERVICE_NAME"
-
-
-@contextmanager
-def service_name(name: str | None) -> Iterator[None]:
-    """The Powertools service name for the logs of one invocation.
-
-    On Lambda every function has its own process, and Powertools reads the name once, when
-    the Logger is made. Here the functions share one process, so the name is set for the
-    invocation in Powertools' per-context keys (a context variable: per thread), which its
-    formatter puts over the Logger's own.
-    """
-    if not name:
-        yield
-        return
-    from aws_lambda_powertools.logging.formatter import THREAD_LOCAL_KEYS
-
-    token = THREAD_LOCAL_KEYS.set({**THREAD_LOCAL_KEYS.get(), "service": name})
-    try:
-        yield
-    finally:
-        THREAD_LOCAL_KEYS.reset(token)
+UNDEFINED_SERVICE = "service_undefined"  # Powertools' name when the variable is not set
 
 
 @dataclass(frozen=True)
@@ -204,8 +185,21 @@ class InvocationResult:
         return self.error is not None
 
 
+DEFAULT_CONCURRENCY = 4  # per function, where the template reserves none (2 cores here)
+
+
+def concurrency_limit(spec: FunctionSpec, default: int = DEFAULT_CONCURRENCY) -> int:
+    """How many invocations of a function run at once: its reserved concurrency, if any."""
+    limit = spec.reserved_concurrency if spec.reserved_concurrency is not None else default
+    return max(1, limit)
+
+
 class LocalFunction:
-    """A template function loaded in this process, invoked the way Lambda invokes it."""
+    """A template function loaded in this process, invoked the way Lambda invokes it.
+
+    At most ``concurrency`` invocations run at once; one more waits for a free slot (Lambda
+    throttles it and its event source or async queue tries again).
+    """
 
     def __init__(
         self,
@@ -215,13 +209,19 @@ class LocalFunction:
         region: str,
         account_id: str,
         handler: Handler | None = None,
+        concurrency: int | None = None,
     ) -> None:
         self.spec = spec
         self.gate = gate
         self.region = region
         self.account_id = account_id
+        self.concurrency = concurrency or concurrency_limit(spec)
+        self.running = 0
+        self.peak_running = 0  # the most invocations that ran at once (tests, bench)
         self._handler = handler
         self._load_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self.concurrency)
+        self._count_lock = threading.Lock()
 
     @property
     def arn(self) -> str:
@@ -240,6 +240,24 @@ class LocalFunction:
                     )
             return self._handler
 
+    def _run(
+        self, handler: Handler, event: Any, context: LambdaContext
+    ) -> tuple[Any, BaseException | None]:
+        """The handler's JSON answer, or Lambda's error payload; in its function's environment,
+        with log keys and metrics of its own under its function's service name."""
+        from aws_lambda_powertools.logging.formatter import THREAD_LOCAL_KEYS
+        from blogpub.observability import invocation_scope
+
+        service = self.spec.environment.get(SERVICE_NAME_VARIABLE) or UNDEFINED_SERVICE
+        # Any Powertools Logger a handler made at import logs under this function's name too.
+        THREAD_LOCAL_KEYS.set({**THREAD_LOCAL_KEYS.get(), "service": service})
+        with self.gate.applied(self.spec.environment), invocation_scope(service):
+            try:
+                answer = handler(event, context)
+                return json.loads(json.dumps(answer, default=str)), None
+            except Exception as raised:
+                return error_payload(raised) | {"requestId": context.aws_request_id}, raised
+
     def invoke(self, event: Any) -> InvocationResult:
         """Run the handler on a JSON copy of ``event``; errors become Lambda's error payload."""
         handler = self.handler()
@@ -251,18 +269,18 @@ class LocalFunction:
             self.account_id,
         )
         payload_in = json.loads(json.dumps(event))
-        started = time.monotonic()
-        with (
-            self.gate.applied(self.spec.environment),
-            service_name(self.spec.environment.get(SERVICE_NAME_VARIABLE)),
-        ):
+        with self._slots:
+            with self._count_lock:
+                self.running += 1
+                self.peak_running = max(self.peak_running, self.running)
+            started = time.monotonic()
             try:
-                payload = handler(payload_in, context)
-                error: BaseException | None = None
-                payload = json.loads(json.dumps(payload, default=str))
-            except Exception as raised:
-                error = raised
-                payload = error_payload(raised) | {"requestId": context.aws_request_id}
+                # A context of its own: context variables set by one invocation never reach
+                # another.
+                payload, error = contextvars.Context().run(self._run, handler, payload_in, context)
+            finally:
+                with self._count_lock:
+                    self.running -= 1
         return InvocationResult(
             payload=payload,
             error=error,

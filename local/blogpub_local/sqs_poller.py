@@ -1,15 +1,24 @@
-"""An SQS event source mapping: receive, invoke with Lambda's SQS batch, delete what succeeded."""
+"""An SQS event source mapping: receive, invoke with Lambda's SQS batch, delete what succeeded.
+
+As Lambda's SQS pollers do, it invokes several batches at once, up to the function's
+concurrency; a batch's messages stay invisible until it is done, so none is handed out twice.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from blogpub_local.delivery import InFlight
 from blogpub_local.lambda_runtime import InvocationResult, LocalFunction
-from blogpub_local.poller import Poller
+from blogpub_local.poller import Activity, Poller
 from blogpub_local.template import SqsEventSource
 
 POLL_INTERVAL_SECONDS = 0.1
+_log = logging.getLogger("blogpub.local")
 
 
 def lambda_sqs_record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
@@ -63,17 +72,31 @@ class SqsPoller(Poller):
         sqs_client: Any,
         *,
         region: str,
+        activity: Activity | None = None,
     ) -> None:
-        super().__init__(thread_name="sqs-poller", poll_interval_seconds=POLL_INTERVAL_SECONDS)
+        super().__init__(
+            thread_name="sqs-poller", poll_interval_seconds=POLL_INTERVAL_SECONDS, activity=activity
+        )
         self.function = function
         self.source = source
         self.queue_url = queue_url
         self.client = sqs_client
         self.region = region
         self.results: list[InvocationResult] = []
+        self._batches = ThreadPoolExecutor(
+            max_workers=function.concurrency, thread_name_prefix="sqs-batch"
+        )
+        self._free_slots = threading.BoundedSemaphore(function.concurrency)
+        self._batches_running = InFlight()
+
+    def stop(self) -> None:
+        super().stop()
+        self._batches.shutdown(wait=True)
 
     def _source_has_pending(self) -> bool:
         """Messages waiting or being processed (visible or in flight)."""
+        if self._batches_running.count:
+            return True
         attributes = self.client.get_queue_attributes(
             QueueUrl=self.queue_url,
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
@@ -81,15 +104,36 @@ class SqsPoller(Poller):
         return any(int(count) for count in attributes.values())
 
     def _poll_once(self) -> bool:
-        messages = self.client.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=max(1, min(10, self.source.batch_size)),
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
+        if not self._free_slots.acquire(timeout=self.poll_interval_seconds):
+            return True  # every slot busy: look again when one may be free
+        try:
+            messages = self.client.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=max(1, min(10, self.source.batch_size)),
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+        except Exception:
+            self._free_slots.release()
+            raise
         if not messages:
+            self._free_slots.release()
             return False
         records = [lambda_sqs_record(m, self.source.queue_arn, self.region) for m in messages]
+        self._batches_running.__enter__()  # counted before the poll ends, for the idle check
+        self._batches.submit(self._process, records)
+        return True
+
+    def _process(self, records: list[dict[str, Any]]) -> None:
+        try:
+            self._invoke_and_delete(records)
+        except Exception:  # the messages return after their visibility timeout, as on AWS
+            _log.warning("sqs-poller: a batch failed to complete", exc_info=True)
+        finally:
+            self._batches_running.__exit__()
+            self._free_slots.release()
+
+    def _invoke_and_delete(self, records: list[dict[str, Any]]) -> None:
         result = self.function.invoke({"Records": records})
         self.results.append(result)
         done = succeeded_messages(records, result, self.source.report_batch_item_failures)
@@ -101,4 +145,3 @@ class SqsPoller(Poller):
                     for index, record in enumerate(done)
                 ],
             )
-        return True

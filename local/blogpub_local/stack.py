@@ -23,7 +23,15 @@ import boto3
 from blogpub_cli.state import IDLE_PATH, StackInfo, write_state
 from blogpub_local import cfn_yaml
 from blogpub_local.delivery import AsyncInvoker
-from blogpub_local.lambda_runtime import EnvironmentGate, Handler, LocalFunction, shared_variables
+from blogpub_local.lambda_runtime import (
+    DEFAULT_CONCURRENCY,
+    EnvironmentGate,
+    Handler,
+    LocalFunction,
+    concurrency_limit,
+    shared_variables,
+)
+from blogpub_local.poller import Activity
 from blogpub_local.resources import Clients, CreatedResources, create_resources
 from blogpub_local.s3_events import ObservedWrite, S3WriteObserver, s3_event, s3_event_record
 from blogpub_local.site_server import (
@@ -55,6 +63,20 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 DEFAULT_REGION = "us-east-1"
+# Requests after which a poller may find something new (X-Amz-Target: "<service>.<operation>").
+WRITES_THAT_WAKE_POLLERS = frozenset(
+    {
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "SendMessage",
+        "SendMessageBatch",
+        "ChangeMessageVisibility",
+        "ChangeMessageVisibilityBatch",
+    }
+)
 LAMBDA_INVOKE_PATH = re.compile(r"/2015-03-31/functions/([^/]+)/invocations")
 # The variables every local function sees, beyond the template's own.
 LAMBDA_BASE_ENVIRONMENT = {
@@ -124,6 +146,8 @@ class StackOptions:
     handler_overrides: Mapping[str, Handler] = field(default_factory=dict)
     # Template parameter values over their defaults (IndexPageTtlSeconds: "1" in tests).
     parameters: Mapping[str, str] = field(default_factory=dict)
+    # Invocations of one function at once, where the template reserves no concurrency.
+    concurrency: int = DEFAULT_CONCURRENCY
 
 
 class LocalStack:
@@ -144,6 +168,7 @@ class LocalStack:
         self.writes: queue.Queue[ObservedWrite] = queue.Queue()
         self.delivered_records: list[dict[str, Any]] = []  # every S3 record produced, in order
         self.invoker = AsyncInvoker(self._send_failure)
+        self.activity = Activity()  # table writes and SQS sends wake the idle pollers
         self._observer: S3WriteObserver | None = None
         self._moto_server: Any = None
         self._moto_thread: threading.Thread | None = None
@@ -236,7 +261,11 @@ class LocalStack:
             # moto's backends are not thread-safe (a transaction deep-copies a table that
             # another request is changing): one request at a time, as a real service appears.
             with self._moto_lock:
-                return iter(list(moto_app(environ, start_response)))
+                answer = list(moto_app(environ, start_response))
+            operation = str(environ.get("HTTP_X_AMZ_TARGET", "")).rpartition(".")[2]
+            if operation in WRITES_THAT_WAKE_POLLERS:
+                self.activity.notify()  # after the write: the woken poll sees it
+            return iter(answer)
 
         return app
 
@@ -288,7 +317,7 @@ class LocalStack:
         specs = [
             replace(spec, environment=dict(base_environment) | dict(spec.environment))
             for spec in (
-                function_spec(logical_id, properties, self.resolver, template_dir)
+                function_spec(logical_id, properties, self.resolver, template_dir, self.template)
                 for logical_id, properties in serverless_functions(self.template).items()
             )
         ]
@@ -302,11 +331,15 @@ class LocalStack:
                 region=self.region,
                 account_id=ACCOUNT_ID,
                 handler=self.options.handler_overrides.get(logical_id),
+                concurrency=concurrency_limit(spec, self.options.concurrency),
             )
             function.handler()  # import now: errors surface at start, loggers bind stdout now
             self.functions[logical_id] = function
             for source in spec.event_sources:
                 self._wire(function, source)
+        # Enough async workers for every function to run at its own limit (none started yet).
+        workers = sum(function.concurrency for function in self.functions.values())
+        self.invoker = AsyncInvoker(self._send_failure, workers=max(1, workers))
 
     def _wire(
         self, function: LocalFunction, source: S3EventSource | StreamEventSource | SqsEventSource
@@ -321,6 +354,7 @@ class LocalStack:
                     self.clients["dynamodbstreams"],
                     self._send_failure,
                     region=self.region,
+                    activity=self.activity,
                 )
             )
         else:
@@ -330,7 +364,14 @@ class LocalStack:
                     f"{function.spec.logical_id}: no queue for {source.queue_arn}"
                 )
             self.sqs_pollers.append(
-                SqsPoller(function, source, queue_url, self.clients["sqs"], region=self.region)
+                SqsPoller(
+                    function,
+                    source,
+                    queue_url,
+                    self.clients["sqs"],
+                    region=self.region,
+                    activity=self.activity,
+                )
             )
 
     @property
@@ -442,7 +483,7 @@ class LocalStack:
     def _dispatch_writes(self) -> None:
         while not self._stopping.is_set():
             try:
-                write = self.writes.get(timeout=0.1)
+                write = self.writes.get(timeout=0.5)  # a put wakes it at once
             except queue.Empty:
                 continue
             try:

@@ -16,7 +16,7 @@ from typing import Any
 from blogpub.dates import event_time
 from blogpub_local.delivery import utc_timestamp
 from blogpub_local.lambda_runtime import InvocationResult, LocalFunction
-from blogpub_local.poller import Poller
+from blogpub_local.poller import Activity, Poller
 from blogpub_local.template import StreamEventSource
 
 # AWS retries a failing stream batch until its records expire (24 h) when
@@ -138,8 +138,13 @@ class StreamPoller(Poller):
         *,
         region: str,
         max_batching_window_seconds: float = 0.2,
+        activity: Activity | None = None,
     ) -> None:
-        super().__init__(thread_name="stream-poller", poll_interval_seconds=POLL_INTERVAL_SECONDS)
+        super().__init__(
+            thread_name="stream-poller",
+            poll_interval_seconds=POLL_INTERVAL_SECONDS,
+            activity=activity,
+        )
         self.function = function
         self.source = source
         self.client = streams_client

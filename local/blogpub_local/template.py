@@ -11,13 +11,15 @@ import base64
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 ACCOUNT_ID = "123456789012"
 STACK_NAME = "blogpub-local"
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
+EVENT_SOURCE_MAPPING = "AWS::Lambda::EventSourceMapping"
+BUCKET = "AWS::S3::Bucket"
 # Lambda's defaults when the template says nothing.
 DEFAULT_TIMEOUT_SECONDS = 3
 DEFAULT_MEMORY_MB = 128
@@ -278,6 +280,7 @@ class FunctionSpec:
     event_sources: tuple[EventSource, ...]
     async_retry_attempts: int = DEFAULT_ASYNC_RETRIES
     async_on_failure_arn: str | None = None
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions, when set
 
     @property
     def handler_module(self) -> str:
@@ -359,13 +362,93 @@ def event_source(properties_type: str, properties: Mapping[str, Any]) -> EventSo
     return None
 
 
+def _refers_to(value: Any, logical_id: str) -> bool:
+    """Whether a FunctionName/Function value is a Ref or GetAtt of ``logical_id``."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    ((name, argument),) = value.items()
+    if name == "Ref":
+        return bool(argument == logical_id)
+    if name == "Fn::GetAtt":
+        target = argument[0] if isinstance(argument, list) else str(argument).split(".")[0]
+        return bool(target == logical_id)
+    return False
+
+
+def _source_type(template: Mapping[str, Any], event_source_arn: Any) -> str:
+    """The resource type an EventSourceArn refers to (GetAtt), or "" for a literal ARN."""
+    if isinstance(event_source_arn, dict) and "Fn::GetAtt" in event_source_arn:
+        argument = event_source_arn["Fn::GetAtt"]
+        target = argument[0] if isinstance(argument, list) else str(argument).split(".")[0]
+        return str(((template.get("Resources") or {}).get(target) or {}).get("Type", ""))
+    return ""
+
+
+def mapping_source(logical_id: str, properties: Mapping[str, Any], source_type: str) -> EventSource:
+    """An AWS::Lambda::EventSourceMapping (already resolved) as the local stack polls it;
+    ``source_type`` is the type of the resource its EventSourceArn names, when it names one."""
+    arn = str(properties.get("EventSourceArn", ""))
+    if properties.get("FilterCriteria"):
+        raise TemplateError(f"template: {logical_id}: FilterCriteria is not run locally")
+    if source_type == "AWS::SQS::Queue" or arn.startswith("arn:aws:sqs:"):
+        sqs = event_source("SQS", {**properties, "Queue": arn})
+        assert sqs is not None
+        return sqs
+    if source_type == "AWS::DynamoDB::Table" or ":dynamodb:" in arn:
+        on_failure = (properties.get("DestinationConfig") or {}).get("OnFailure") or {}
+        stream = event_source("DynamoDB", {**properties, "Stream": arn})
+        assert isinstance(stream, StreamEventSource)
+        destination = on_failure.get("Destination")
+        return replace(stream, on_failure_arn=str(destination) if destination else None)
+    raise TemplateError(f"template: {logical_id}: no local poller for {arn!r}")
+
+
+def declared_event_sources(
+    template: Mapping[str, Any], function_id: str, resolver: IntrinsicResolver
+) -> list[EventSource]:
+    """The mappings and bucket notifications of ``template`` that invoke ``function_id``."""
+    sources: list[EventSource] = []
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if not resource_is_active(resource, resolver):
+            continue
+        properties = resource.get("Properties") or {}
+        if resource.get("Type") == EVENT_SOURCE_MAPPING:
+            if not _refers_to(properties.get("FunctionName"), function_id):
+                continue
+            resolved = resolver.resolve(dict(properties))
+            if resolved.get("Enabled", True) in (False, "false"):
+                continue
+            source_type = _source_type(template, properties.get("EventSourceArn"))
+            sources.append(mapping_source(logical_id, resolved, source_type))
+        elif resource.get("Type") == BUCKET:
+            notifications = properties.get("NotificationConfiguration") or {}
+            for target in notifications.get("LambdaConfigurations") or []:
+                if not _refers_to(target.get("Function"), function_id):
+                    continue
+                resolved = resolver.resolve(dict(target))
+                prefix, suffix = _s3_filter(resolved)
+                sources.append(
+                    S3EventSource(
+                        bucket=str(resolver.ref(logical_id)),
+                        events=_as_tuple(resolved.get("Event")),
+                        prefix=prefix,
+                        suffix=suffix,
+                    )
+                )
+    return sources
+
+
 def function_spec(
     logical_id: str,
     properties: Mapping[str, Any],
     resolver: IntrinsicResolver,
     template_dir: Path,
+    template: Mapping[str, Any] | None = None,
 ) -> FunctionSpec:
-    """A function's runnable description; ``properties`` have Globals merged already."""
+    """A function's runnable description; ``properties`` have Globals merged already.
+
+    With ``template``, the mappings and bucket notifications declared apart from the function
+    are among its event sources too."""
     resolved = resolver.resolve(dict(properties))
     handler = resolved.get("Handler")
     code_uri = resolved.get("CodeUri")
@@ -379,6 +462,8 @@ def function_spec(
         source = event_source(str(event.get("Type")), event.get("Properties") or {})
         if source is not None:
             sources.append(source)
+    if template is not None:
+        sources.extend(declared_event_sources(template, logical_id, resolver))
     invoke_config = resolved.get("EventInvokeConfig") or {}
     return FunctionSpec(
         logical_id=logical_id,
@@ -393,7 +478,12 @@ def function_spec(
         event_sources=tuple(sources),
         async_retry_attempts=int(invoke_config.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRIES)),
         async_on_failure_arn=_on_failure(invoke_config.get("DestinationConfig")),
+        reserved_concurrency=_optional_int(resolved.get("ReservedConcurrentExecutions")),
     )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None or value == "" else int(value)
 
 
 def _env_text(value: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -228,3 +229,62 @@ def test_a_poller_keeps_polling_after_a_failed_poll() -> None:
 
     assert poller.polls >= 5
     assert alive
+
+
+class EmptySource:
+    """A poller's source with nothing in it until ``fill``; counts what the poller delivers."""
+
+    def __init__(self) -> None:
+        self.waiting = 0
+        self.delivered = threading.Event()
+
+    def fill(self) -> None:
+        self.waiting = 1
+
+
+def idle_poller(source: EmptySource, activity: Any) -> Any:
+    from blogpub_local.poller import Poller
+
+    class Idle(Poller):
+        def _source_has_pending(self) -> bool:
+            return bool(source.waiting)
+
+        def _poll_once(self) -> bool:
+            if not source.waiting:
+                return False
+            source.waiting = 0
+            source.delivered.set()
+            return True
+
+    return Idle(thread_name="idle", poll_interval_seconds=0.05, activity=activity)
+
+
+def test_an_idle_poller_rests_longer_after_each_empty_poll() -> None:
+    """Issue 17: no poll every 50 ms for as long as `local up` runs."""
+    from blogpub_local.poller import IDLE_REST_CAP_SECONDS, Activity
+
+    poller = idle_poller(EmptySource(), Activity())
+    poller.start()
+    time.sleep(3.2)
+    poller.stop()
+
+    # Rests of 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, then the cap: about 7 polls, not 64.
+    assert poller.poll_count <= 9
+    assert IDLE_REST_CAP_SECONDS <= 2.0
+
+
+def test_a_write_announced_by_the_stack_wakes_an_idle_poller_at_once() -> None:
+    from blogpub_local.poller import IDLE_REST_CAP_SECONDS, Activity
+
+    activity, source = Activity(), EmptySource()
+    poller = idle_poller(source, activity)
+    poller.start()
+    time.sleep(3.2)  # resting at the cap by now
+    source.fill()
+    activity.notify()
+
+    woke = source.delivered.wait(timeout=IDLE_REST_CAP_SECONDS / 2)
+    poller.stop()
+
+    assert woke
+    assert not poller._thread.is_alive()

@@ -12,7 +12,9 @@ from blogpub_local.template import (
     S3EventSource,
     SqsEventSource,
     StreamEventSource,
+    TemplateError,
     UnresolvedReferenceError,
+    declared_event_sources,
     function_spec,
     merge_globals,
     resolver_for,
@@ -84,7 +86,7 @@ def template_specs() -> dict[str, object]:
     resolver = resolver_for(template, "us-east-1", "blogpub-test")
     placeholder_names(template, resolver)
     return {
-        logical_id: function_spec(logical_id, properties, resolver, REPO)
+        logical_id: function_spec(logical_id, properties, resolver, REPO, template)
         for logical_id, properties in serverless_functions(template).items()
     }
 
@@ -115,8 +117,87 @@ def test_template_event_sources_are_read(template_specs: dict) -> None:
     assert stream.on_failure_arn and stream.batch_size >= 1
 
 
+def test_mappings_and_notifications_declared_apart_are_read_with_every_property() -> None:
+    template = load_template(REPO / "template.yaml")
+    resolver = resolver_for(template, "us-east-1", "blogpub-test")
+    placeholder_names(template, resolver)
+    resources = template["Resources"]
+    declared = resources["BuildIndexesTableStream"]["Properties"]
+    functions = serverless_functions(template)
+    # Issue 16: no SAM Events, whose policies grant "*": the sources are declared apart.
+    assert not any(properties.get("Events") for properties in functions.values())
+
+    (stream,) = declared_event_sources(template, "BuildIndexesFunction", resolver)
+    render_sources = declared_event_sources(template, "RenderPostFunction", resolver)
+    (sqs,) = [s for s in render_sources if isinstance(s, SqsEventSource)]
+    s3_sources = [s for s in render_sources if isinstance(s, S3EventSource)]
+    assert len(render_sources) == 1 + len(s3_sources)
+
+    assert stream == StreamEventSource(
+        stream_arn=resolver.get_att("Table", "StreamArn"),
+        batch_size=declared["BatchSize"],
+        batching_window_seconds=declared["MaximumBatchingWindowInSeconds"],
+        bisect_on_error=True,
+        maximum_retry_attempts=declared["MaximumRetryAttempts"],
+        report_batch_item_failures=True,
+        on_failure_arn=resolver.get_att("IndexDeadLetterQueue", "Arn"),
+        starting_position="TRIM_HORIZON",
+    )
+    assert sqs == SqsEventSource(
+        queue_arn=resolver.get_att("RebuildQueue", "Arn"),
+        batch_size=resources["RenderPostRebuildRequests"]["Properties"]["BatchSize"],
+        report_batch_item_failures=True,
+    )
+    source_bucket = resolver.ref("SourceBucket")
+    assert {(s.bucket, s.events, s.prefix, s.suffix) for s in s3_sources} == {
+        (source_bucket, (event,), prefix, suffix)
+        for event in ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
+        for prefix, suffix in (("posts/", ""), ("_config.yml", "_config.yml"))
+    }
+    assert not declared_event_sources(template, "RollbackFunction", resolver)
+
+
+def test_a_disabled_mapping_is_not_run_and_a_filtered_one_is_refused() -> None:
+    mapping = {
+        "Type": "AWS::Lambda::EventSourceMapping",
+        "Properties": {
+            "FunctionName": {"Ref": "F"},
+            "EventSourceArn": {"Fn::GetAtt": ["Q", "Arn"]},
+        },
+    }
+    template = {
+        "Resources": {
+            "Q": {"Type": "AWS::SQS::Queue"},
+            "Off": {**mapping, "Properties": {**mapping["Properties"], "Enabled": False}},
+        }
+    }
+    resolver = IntrinsicResolver(refs={"F": "f"}, attributes={("Q", "Arn"): "arn:aws:sqs:x"})
+    assert declared_event_sources(template, "F", resolver) == []
+    template["Resources"]["Filtered"] = {
+        **mapping,
+        "Properties": {**mapping["Properties"], "FilterCriteria": {"Filters": [{"Pattern": "{}"}]}},
+    }
+    with pytest.raises(TemplateError, match="Filtered: FilterCriteria"):
+        declared_event_sources(template, "F", resolver)
+
+
 def test_s3_source_matches_event_patterns_and_filters() -> None:
     source = S3EventSource("b", ("s3:ObjectCreated:*",), prefix="posts/", suffix=".md")
     assert source.accepts("ObjectCreated:Copy", "posts/a.md")
     assert not source.accepts("ObjectRemoved:Delete", "posts/a.md")
     assert not source.accepts("ObjectCreated:Put", "posts/a.txt")
+
+
+def test_reserved_concurrency_sets_the_local_limit_and_the_default_applies_otherwise() -> None:
+    from blogpub_local.lambda_runtime import DEFAULT_CONCURRENCY, concurrency_limit
+
+    properties = {"Handler": "app.lambda_handler", "CodeUri": "functions/render_post/"}
+    resolver = IntrinsicResolver(refs={"F": "f"})
+    reserved = function_spec("F", {**properties, "ReservedConcurrentExecutions": 2}, resolver, REPO)
+    unreserved = function_spec("F", properties, resolver, REPO)
+
+    assert reserved.reserved_concurrency == 2
+    assert concurrency_limit(reserved, default=8) == 2
+    assert unreserved.reserved_concurrency is None
+    assert concurrency_limit(unreserved) == DEFAULT_CONCURRENCY
+    assert concurrency_limit(unreserved, default=8) == 8

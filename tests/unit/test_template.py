@@ -30,8 +30,19 @@ PACKAGE_DIRS = (LAYER_DIR / "blogpub", REPO / "functions")
 
 # Variables the code reads that only some functions need; every other one is needed by all.
 FUNCTION_SPECIFIC_VARIABLES = {config.RENDER_FUNCTION_NAME: {"RollbackFunction"}}
-# Statements may name "*" only for actions that have no resource to name.
-ACTIONS_WITHOUT_RESOURCES = re.compile(r"^(cloudwatch:PutMetricData|xray:.*)$")
+# Statements may name "*" only for actions that define no resource type, so that IAM accepts
+# nothing else (AWS Service Authorization Reference, "Actions, resources, and condition keys":
+# list_awsx-ray.html and list_amazondynamodb.html). Every other grant names its resource.
+ACTIONS_WITHOUT_RESOURCES = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "dynamodb:ListStreams",
+}
+# What SAM adds to a role it makes for a function (and so the reason each function has its own
+# role): AWSLambdaBasicExecutionRole (logs:* on "*"), AWSXrayWriteOnlyAccess with Tracing, and
+# AWSLambdaSQSQueueExecutionRole / AWSLambdaDynamoDBExecutionRole for SQS and stream Events,
+# all with Resource "*". scripts/lint-template.sh checks the transformed template too.
+SAM_EVENTS_WITH_MANAGED_POLICIES = {"SQS", "DynamoDB", "Kinesis", "MQ", "MSK"}
 # Set by the Lambda runtime itself; a template must not (and cannot) set these.
 LAMBDA_RUNTIME_VARIABLE = re.compile(r"^(AWS_.*|LAMBDA_.*|_HANDLER|_X_AMZN_TRACE_ID|TZ)$")
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 60 * 60
@@ -52,6 +63,39 @@ def resources(template: dict[str, Any]) -> dict[str, Any]:
 def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Logical id -> properties with Globals merged in."""
     return serverless_functions(template)
+
+
+@pytest.fixture(scope="module")
+def roles(
+    resources: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Function logical id -> the properties of the execution role it names."""
+    found = {}
+    for logical_id, properties in functions.items():
+        (role_id, attribute) = properties["Role"]["Fn::GetAtt"]
+        assert attribute == "Arn" and resources[role_id]["Type"] == "AWS::IAM::Role"
+        found[logical_id] = resources[role_id]["Properties"]
+    return found
+
+
+def mappings_of(resources: Mapping[str, Any], function_id: str) -> list[dict[str, Any]]:
+    """The properties of every event source mapping that invokes ``function_id``."""
+    return [
+        resource["Properties"]
+        for resource in of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+        if referenced_ids(resource["Properties"]["FunctionName"]) == {function_id}
+    ]
+
+
+def notifications(resources: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(bucket logical id, LambdaConfiguration) of every bucket notification."""
+    return [
+        (bucket_id, target)
+        for bucket_id, bucket in of_type(resources, "AWS::S3::Bucket").items()
+        for target in (bucket["Properties"].get("NotificationConfiguration") or {}).get(
+            "LambdaConfigurations", []
+        )
+    ]
 
 
 def properties_of(resources: Mapping[str, Any], logical_id: str) -> dict[str, Any]:
@@ -99,13 +143,10 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def statements(function_properties: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every inline policy statement of a function (SAM policy templates are not used)."""
-    for policy in function_properties.get("Policies", []):
-        assert isinstance(policy, dict) and "Statement" in policy, (
-            f"expected inline policy documents, got {policy!r}"
-        )
-        yield from policy["Statement"]
+def statements(role_properties: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every statement of a role's inline policies (it has no managed ones)."""
+    for policy in role_properties.get("Policies", []):
+        yield from policy["PolicyDocument"]["Statement"]
 
 
 def environment(function_properties: Mapping[str, Any]) -> dict[str, Any]:
@@ -496,38 +537,59 @@ def test_custom_domain_and_alarm_email_are_optional(
 
 
 def test_posts_and_the_site_config_trigger_the_render_function(
-    functions: dict[str, dict[str, Any]],
+    resources: dict[str, Any],
 ) -> None:
-    s3_events = [
-        event["Properties"]
-        for event in functions["RenderPostFunction"]["Events"].values()
-        if event["Type"] == "S3"
-    ]
-    filters = []
-    for event in s3_events:
-        assert event["Bucket"] == {"Ref": "SourceBucket"}
-        assert set(as_list(event["Events"])) == {"s3:ObjectCreated:*", "s3:ObjectRemoved:*"}
-        rules = {rule["Name"]: rule["Value"] for rule in event["Filter"]["S3Key"]["Rules"]}
-        filters.append(rules)
-    assert {"prefix": {"Ref": "PostsPrefix"}} in filters
-    assert {"prefix": config.DEFAULT_CONFIG_KEY, "suffix": config.DEFAULT_CONFIG_KEY} in filters
-    for name, properties in functions.items():
-        if name != "RenderPostFunction":
-            assert not any(e["Type"] == "S3" for e in properties.get("Events", {}).values())
+    filters: dict[str, set[str]] = {}
+    for bucket_id, target in notifications(resources):
+        assert bucket_id == "SourceBucket"
+        assert referenced_ids(target["Function"]) == {"RenderPostFunction"}
+        rules = {rule["Name"]: rule["Value"] for rule in target["Filter"]["S3Key"]["Rules"]}
+        filters.setdefault(json.dumps(rules, sort_keys=True), set()).add(target["Event"])
+    assert {
+        json.dumps(rules, sort_keys=True)
+        for rules in (
+            {"prefix": {"Ref": "PostsPrefix"}},
+            {"prefix": config.DEFAULT_CONFIG_KEY, "suffix": config.DEFAULT_CONFIG_KEY},
+        )
+    } == set(filters)
+    assert all(
+        events == {"s3:ObjectCreated:*", "s3:ObjectRemoved:*"} for events in filters.values()
+    )
+
+
+def test_only_the_source_bucket_may_invoke_the_render_function_through_a_resource_policy(
+    resources: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    # Issue 16: SAM's S3 event permission names the account only, so any bucket of the
+    # account could invoke; this one names the bucket (by name: no dependency cycle).
+    (permission,) = of_type(resources, "AWS::Lambda::Permission").values()
+    properties = permission["Properties"]
+    assert referenced_ids(properties["FunctionName"]) == {"RenderPostFunction"}
+    assert properties["Action"] == "lambda:InvokeFunction"
+    assert properties["Principal"] == "s3.amazonaws.com"
+    assert properties["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    bucket_name = properties_of(resources, "SourceBucket")["BucketName"]["Fn::Sub"]
+    source_arn = properties["SourceArn"]["Fn::Sub"]
+    assert source_arn == ["arn:${AWS::Partition}:s3:::" + bucket_name[0], bucket_name[1]]
+    # S3 checks the permission when it stores the notification, so it must exist first.
+    assert resources["SourceBucket"]["DependsOn"] == "RenderPostInvokedBySourceBucket"
+    # No Event of SAM's adds another permission; the queue reaches it through a mapping.
+    assert not any(properties.get("Events") for properties in functions.values())
 
 
 def test_the_bucket_that_notifies_a_function_is_not_referenced_by_it(
-    resources: dict[str, Any], functions: dict[str, dict[str, Any]]
+    resources: dict[str, Any],
+    functions: dict[str, dict[str, Any]],
+    roles: dict[str, dict[str, Any]],
 ) -> None:
-    # A Ref/GetAtt from a notified function back to its bucket is a circular dependency.
-    for logical_id, properties in functions.items():
-        notifying = {
-            e["Properties"]["Bucket"]["Ref"]
-            for e in properties.get("Events", {}).values()
-            if e["Type"] == "S3"
-        }
-        without_events = {k: v for k, v in properties.items() if k != "Events"}
-        assert not notifying & referenced_ids(without_events), logical_id
+    # A Ref/GetAtt from a notified function (or its role, or its permission) back to its
+    # bucket is a circular dependency.
+    for bucket_id, target in notifications(resources):
+        (function_id,) = referenced_ids(target["Function"])
+        assert bucket_id not in referenced_ids(functions[function_id]), function_id
+        assert bucket_id not in referenced_ids(roles[function_id]), function_id
+        for permission in of_type(resources, "AWS::Lambda::Permission").values():
+            assert bucket_id not in referenced_ids(permission["Properties"])
     # ... so the name it uses instead must be the bucket's own.
     source_name = properties_of(resources, "SourceBucket")["BucketName"]
     for properties in functions.values():
@@ -535,10 +597,10 @@ def test_the_bucket_that_notifies_a_function_is_not_referenced_by_it(
 
 
 def test_only_the_rollback_writes_sources_so_the_pipeline_cannot_trigger_itself(
-    functions: dict[str, dict[str, Any]],
+    roles: dict[str, dict[str, Any]],
 ) -> None:
-    for logical_id, properties in functions.items():
-        for statement in statements(properties):
+    for logical_id, role in roles.items():
+        for statement in statements(role):
             writes = {
                 a for a in as_list(statement["Action"]) if a.startswith(("s3:Put", "s3:Delete"))
             }
@@ -565,8 +627,8 @@ def test_rebuild_messages_reach_the_render_function(
     functions: dict[str, dict[str, Any]], resources: dict[str, Any]
 ) -> None:
     render = functions["RenderPostFunction"]
-    (sqs,) = [e["Properties"] for e in render["Events"].values() if e["Type"] == "SQS"]
-    assert sqs["Queue"] == {"Fn::GetAtt": ["RebuildQueue", "Arn"]}
+    (sqs,) = mappings_of(resources, "RenderPostFunction")
+    assert sqs["EventSourceArn"] == {"Fn::GetAtt": ["RebuildQueue", "Arn"]}
     assert "ReportBatchItemFailures" in sqs["FunctionResponseTypes"]
     queue = properties_of(resources, "RebuildQueue")
     # Lambda refuses an SQS source whose visibility timeout is below the function timeout.
@@ -579,12 +641,8 @@ def test_rebuild_messages_reach_the_render_function(
 def test_index_builds_bisect_failing_batches_and_dead_letter_them(
     functions: dict[str, dict[str, Any]], resources: dict[str, Any]
 ) -> None:
-    (stream,) = [
-        e["Properties"]
-        for e in functions["BuildIndexesFunction"]["Events"].values()
-        if e["Type"] == "DynamoDB"
-    ]
-    assert stream["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
+    (stream,) = mappings_of(resources, "BuildIndexesFunction")
+    assert stream["EventSourceArn"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
     assert stream["StartingPosition"] == "TRIM_HORIZON"
     assert stream["BisectBatchOnFunctionError"] is True
     assert 0 <= stream["MaximumRetryAttempts"] <= 10
@@ -592,7 +650,6 @@ def test_index_builds_bisect_failing_batches_and_dead_letter_them(
     assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert 1 <= stream["BatchSize"] <= 1000
     on_failure = stream["DestinationConfig"]["OnFailure"]
-    assert on_failure["Type"] == "SQS"
     assert resources[on_failure["Destination"]["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue"
 
 
@@ -600,7 +657,10 @@ def test_the_rollback_function_is_invoked_by_admins_only(
     functions: dict[str, dict[str, Any]], resources: dict[str, Any]
 ) -> None:
     rollback = functions["RollbackFunction"]
-    assert not rollback.get("Events")
+    assert not rollback.get("Events") and not mappings_of(resources, "RollbackFunction")
+    assert not any(
+        referenced_ids(t["Function"]) == {"RollbackFunction"} for _, t in notifications(resources)
+    )
     # Issue 16: its URL takes SigV4-signed calls only (the audit names the caller's ARN).
     assert rollback["FunctionUrlConfig"] == {"AuthType": "AWS_IAM"}
     assert not any(
@@ -613,15 +673,16 @@ def dead_letter_queues(resources: Mapping[str, Any], functions: Mapping[str, Any
     """Queues that receive what failed: OnFailure destinations and redrive targets."""
     queues = set()
     for properties in functions.values():
-        configs = [properties.get("EventInvokeConfig", {})] + [
-            e["Properties"] for e in properties.get("Events", {}).values()
-        ]
+        configs = [properties.get("EventInvokeConfig", {})]
         for config_ in configs:
             destination = (
                 config_.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
             )
             if destination:
                 queues |= referenced_ids(destination)
+    for mapping in of_type(resources, "AWS::Lambda::EventSourceMapping").values():
+        destination = mapping["Properties"].get("DestinationConfig", {}).get("OnFailure", {})
+        queues |= referenced_ids(destination.get("Destination"))
     for queue in of_type(resources, "AWS::SQS::Queue").values():
         redrive = queue["Properties"].get("RedrivePolicy")
         if redrive:
@@ -668,34 +729,105 @@ def test_every_dead_letter_queue_and_every_function_has_an_alarm(
 # ------------------------------------------------------------------ least privilege
 
 
-def test_function_policies_name_their_resources(functions: dict[str, dict[str, Any]]) -> None:
+def test_each_function_has_a_role_of_its_own_with_no_managed_policy(
+    functions: dict[str, dict[str, Any]], roles: dict[str, dict[str, Any]]
+) -> None:
+    # Issue 16: with no Role, SAM makes one with managed policies that grant "*".
     for logical_id, properties in functions.items():
-        for statement in statements(properties):
+        assert "Policies" not in properties, logical_id
+        assert not {e["Type"] for e in properties.get("Events", {}).values()} & (
+            SAM_EVENTS_WITH_MANAGED_POLICIES
+        ), logical_id
+        role = roles[logical_id]
+        assert not role.get("ManagedPolicyArns"), logical_id
+        (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert len({json.dumps(p["Role"]) for p in functions.values()}) == len(functions)
+
+
+def test_no_policy_grants_every_resource_but_for_actions_that_have_none(
+    resources: dict[str, Any],
+) -> None:
+    for logical_id, role in of_type(resources, "AWS::IAM::Role").items():
+        for statement in statements(role["Properties"]):
             assert statement["Effect"] == "Allow"
             actions = as_list(statement["Action"])
             assert all(not action.endswith(":*") and action != "*" for action in actions), statement
             if "*" in as_list(statement["Resource"]):
-                assert all(ACTIONS_WITHOUT_RESOURCES.match(a) for a in actions), (
-                    logical_id,
-                    statement,
-                )
+                assert set(actions) <= ACTIONS_WITHOUT_RESOURCES, (logical_id, statement)
 
 
-def resources_of(function_properties: Mapping[str, Any], action_prefix: str) -> set[str]:
+def test_each_function_writes_only_its_own_log_group(
+    functions: dict[str, dict[str, Any]], roles: dict[str, dict[str, Any]]
+) -> None:
+    for logical_id, properties in functions.items():
+        (group,) = referenced_ids(properties["LoggingConfig"]["LogGroup"])
+        assert resources_of(roles[logical_id], "logs:") == {group}, logical_id
+        assert {a for a in granted_actions(roles[logical_id]) if a.startswith("logs:")} == {
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+        }
+
+
+def grants(role: Mapping[str, Any], action: str, resource: Any) -> bool:
+    return any(
+        action in as_list(statement["Action"]) and resource in as_list(statement["Resource"])
+        for statement in statements(role)
+    )
+
+
+def test_each_event_source_is_read_and_dead_lettered_with_scoped_grants(
+    resources: dict[str, Any],
+    functions: dict[str, dict[str, Any]],
+    roles: dict[str, dict[str, Any]],
+) -> None:
+    # What the managed execution roles granted on "*", granted on the one source instead.
+    needed = {
+        "AWS::SQS::Queue": (
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ChangeMessageVisibility",
+        ),
+        "AWS::DynamoDB::Table": (
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+        ),
+    }
+    for mapping in of_type(resources, "AWS::Lambda::EventSourceMapping").values():
+        properties = mapping["Properties"]
+        (function_id,) = referenced_ids(properties["FunctionName"])
+        source = properties["EventSourceArn"]
+        (source_id,) = referenced_ids(source)
+        for action in needed[resources[source_id]["Type"]]:
+            assert grants(roles[function_id], action, source), (function_id, action)
+        destination = properties.get("DestinationConfig", {}).get("OnFailure", {})
+        if destination:
+            assert grants(roles[function_id], "sqs:SendMessage", destination["Destination"])
+    for function_id, properties in functions.items():
+        on_failure = properties.get("EventInvokeConfig", {}).get("DestinationConfig", {})
+        if on_failure:
+            destination = on_failure["OnFailure"]["Destination"]
+            assert grants(roles[function_id], "sqs:SendMessage", destination), function_id
+
+
+def resources_of(role_properties: Mapping[str, Any], action_prefix: str) -> set[str]:
     """What the statements granting actions of one service refer to."""
     found: set[str] = set()
-    for statement in statements(function_properties):
+    for statement in statements(role_properties):
         if any(a.startswith(action_prefix) for a in as_list(statement["Action"])):
             found |= referenced_ids(statement["Resource"])
     return found
 
 
 def test_each_service_is_granted_on_this_stack_s_resources_only(
-    functions: dict[str, dict[str, Any]],
+    roles: dict[str, dict[str, Any]],
 ) -> None:
-    for logical_id, properties in functions.items():
+    dead_letters = {"RenderDeadLetterQueue", "IndexDeadLetterQueue"}
+    for logical_id, properties in roles.items():
         assert resources_of(properties, "dynamodb:") <= {"Table"}, logical_id
-        assert resources_of(properties, "sqs:") <= {"RebuildQueue"}, logical_id
+        assert resources_of(properties, "sqs:") <= {"RebuildQueue", *dead_letters}, logical_id
         assert resources_of(properties, "s3:") <= {
             "SourceBucket",
             "SiteBucket",
@@ -706,25 +838,33 @@ def test_each_service_is_granted_on_this_stack_s_resources_only(
             "AWS::StackId",
         }, logical_id
         assert resources_of(properties, "lambda:") <= {"RenderPostFunction"}, logical_id
-    assert resources_of(functions["BuildIndexesFunction"], "cloudfront:") == {
+    assert resources_of(roles["BuildIndexesFunction"], "cloudfront:") == {
         "Distribution",
         "AWS::Partition",
         "AWS::AccountId",
     }
     for name in ("RenderPostFunction", "RollbackFunction"):
-        assert not resources_of(functions[name], "cloudfront:")
+        assert not resources_of(roles[name], "cloudfront:")
 
 
-def granted_actions(function_properties: Mapping[str, Any]) -> set[str]:
-    return {a for s in statements(function_properties) for a in as_list(s["Action"])}
+def granted_actions(role_properties: Mapping[str, Any]) -> set[str]:
+    return {a for s in statements(role_properties) for a in as_list(s["Action"])}
 
 
-def test_the_index_builder_only_reads_the_table(functions: dict[str, dict[str, Any]]) -> None:
+def test_the_index_builder_only_reads_the_table(roles: dict[str, dict[str, Any]]) -> None:
     dynamodb = {
-        a for a in granted_actions(functions["BuildIndexesFunction"]) if a.startswith("dynamodb:")
+        a for a in granted_actions(roles["BuildIndexesFunction"]) if a.startswith("dynamodb:")
     }
-    assert dynamodb == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
-    assert "cloudfront:CreateInvalidation" in granted_actions(functions["BuildIndexesFunction"])
+    stream_reads = {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    }
+    assert dynamodb == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"} | (
+        stream_reads
+    )
+    assert "cloudfront:CreateInvalidation" in granted_actions(roles["BuildIndexesFunction"])
 
     # Posts that link to a changed post name are re-rendered through RebuildQueue.
     assert "sqs:SendMessage" in granted_actions(functions["BuildIndexesFunction"])
@@ -732,7 +872,7 @@ def test_the_index_builder_only_reads_the_table(functions: dict[str, dict[str, A
 
 
 def test_the_publisher_can_commit_its_conditional_transaction(
-    functions: dict[str, dict[str, Any]],
+    roles: dict[str, dict[str, Any]],
 ) -> None:
     # TransactWriteItems is authorised per item: each Put/Update/Delete/ConditionCheck.
     needed = {
@@ -745,13 +885,13 @@ def test_the_publisher_can_commit_its_conditional_transaction(
         "s3:PutObject",
         "s3:DeleteObject",
     }
-    assert needed <= granted_actions(functions["RenderPostFunction"])
+    assert needed <= granted_actions(roles["RenderPostFunction"])
 
 
 def test_the_rollback_restores_versions_without_deleting_any(
-    functions: dict[str, dict[str, Any]],
+    roles: dict[str, dict[str, Any]],
 ) -> None:
-    actions = granted_actions(functions["RollbackFunction"])
+    actions = granted_actions(roles["RollbackFunction"])
     assert {
         "s3:ListBucketVersions",
         "s3:GetObjectVersion",
@@ -759,9 +899,13 @@ def test_the_rollback_restores_versions_without_deleting_any(
         "sqs:SendMessage",
     } <= actions
     assert "s3:DeleteObjectVersion" not in actions
-    assert "lambda:InvokeFunction" in actions
+    assert grants(
+        roles["RollbackFunction"],
+        "lambda:InvokeFunction",
+        {"Fn::GetAtt": ["RenderPostFunction", "Arn"]},
+    )
     for name in ("RenderPostFunction", "BuildIndexesFunction"):
-        assert "lambda:InvokeFunction" not in granted_actions(functions[name])
+        assert "lambda:InvokeFunction" not in granted_actions(roles[name])
 
 
 def test_outputs_name_what_an_operator_needs(template: dict[str, Any]) -> None:
