@@ -867,8 +867,11 @@ def test_the_index_builder_only_reads_the_table(roles: dict[str, dict[str, Any]]
     assert "cloudfront:CreateInvalidation" in granted_actions(roles["BuildIndexesFunction"])
 
     # Posts that link to a changed post name are re-rendered through RebuildQueue.
-    assert "sqs:SendMessage" in granted_actions(functions["BuildIndexesFunction"])
-    assert resources_of(functions["BuildIndexesFunction"], "sqs:") == {"RebuildQueue"}
+    assert "sqs:SendMessage" in granted_actions(roles["BuildIndexesFunction"])
+    assert resources_of(roles["BuildIndexesFunction"], "sqs:") == {
+        "RebuildQueue",
+        "IndexDeadLetterQueue",  # the stream mapping's on-failure destination
+    }
 
 
 def test_the_publisher_can_commit_its_conditional_transaction(
