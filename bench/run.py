@@ -67,7 +67,7 @@ def render_throughput(rebuild_posts: int, rounds: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
     files = corpus_files()
     if files:
-        sources = [(f"posts/{path.name}", path.read_bytes()) for path in files]
+        sources = [(f"_posts/{path.name}", path.read_bytes()) for path in files]
         read_rates, render_rates, both_rates, rejected = [], [], [], 0
         for _ in range(rounds):
             started = time.perf_counter()

@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     publish = commands.add_parser("publish", help="upload post files or folders to a bucket")
     publish.add_argument("paths", type=Path, nargs="+", metavar="PATH")
     publish.add_argument("--bucket", required=True)
-    publish.add_argument("--prefix", default="posts/")
+    publish.add_argument("--prefix", default="_posts/")
     publish.add_argument("--endpoint-url", default=None, help="default: $AWS_ENDPOINT_URL")
     publish.set_defaults(run=cmd_publish)
     add_admin_commands(commands)

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from blogpub.assets import content_type_for
 from blogpub.config import DEFAULT_CONFIG_KEY as CONFIG_FILE
+from blogpub.config import DEFAULT_POSTS_PREFIX
+from blogpub.settings import load_settings
 from blogpub.sources import KeyKind, classify
 
-CONTENT_TYPES = {".md": "text/markdown; charset=utf-8", ".markdown": "text/markdown; charset=utf-8"}
+POSTS_FOLDER = DEFAULT_POSTS_PREFIX.rstrip("/")
 
 
 class UploadPathError(Exception):
@@ -33,9 +36,7 @@ class PostUpload:
 
     @property
     def content_type(self) -> str:
-        if not self.is_post:
-            return "text/yaml; charset=utf-8"
-        return CONTENT_TYPES.get(self.path.suffix.lower(), "text/plain; charset=utf-8")
+        return content_type_for(self.key)
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,15 @@ class UploadPlan:
     skipped: list[Path]  # files whose keys the pipeline would ignore
 
 
+def is_source_folder(path: Path) -> bool:
+    """A Hexo ``source/`` folder (it has ``_posts/``): its files keep their paths as keys."""
+    return (path / POSTS_FOLDER).is_dir()
+
+
 def _candidates(path: Path, prefix: str) -> list[tuple[Path, str]]:
     """(file, key) pairs a path stands for, before the pipeline's rule is applied."""
+    if path.is_dir() and is_source_folder(path):
+        return [(p, p.relative_to(path).as_posix()) for p in sorted(path.rglob("*")) if p.is_file()]
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())
         return [
@@ -58,19 +66,37 @@ def _candidates(path: Path, prefix: str) -> list[tuple[Path, str]]:
 
 
 def upload_plan(paths: Iterable[Path], prefix: str) -> UploadPlan:
-    """Folders keep their relative paths below ``prefix`` (a/b.md -> posts/a/b.md); a
+    """Folders of posts keep their relative paths below ``prefix`` (a/b.md -> _posts/a/b.md);
+    a Hexo ``source/`` folder keeps its own paths (the bucket is that folder). A
     ``_config.yml`` goes to the bucket root and comes first, so posts render with it.
-    Files the pipeline would not act on (``_x.md``, ``Post.MD``, images) are skipped."""
+    Files the pipeline would not act on (``_x.md``, drafts, hidden files) are skipped."""
     prefix = prefix if prefix.endswith("/") or not prefix else prefix + "/"
+    paths = list(paths)
     uploads: list[PostUpload] = []
     skipped: list[Path] = []
     for path in paths:
+        posts_prefix = DEFAULT_POSTS_PREFIX if is_source_folder(path) else prefix
+        asset_folders = _post_asset_folder(path, paths)
         for file, key in _candidates(path, prefix):
-            if classify(key, prefix) is KeyKind.IGNORED:
+            kind = classify(key, posts_prefix, post_asset_folder=asset_folders)
+            if kind is KeyKind.IGNORED:
                 skipped.append(file)
             else:
                 uploads.append(PostUpload(file, key))
     return UploadPlan(sorted(uploads, key=lambda upload: upload.is_post), skipped)
+
+
+def _post_asset_folder(path: Path, paths: Sequence[Path]) -> bool:
+    """Whether the site's _config.yml turns post asset folders on: one given beside the
+    folder, else the folder's own, else (Hexo's layout: source/ beside it) its parent's."""
+    given = [p for p in paths if p.is_file() and p.name == CONFIG_FILE]
+    folder = path if path.is_dir() else path.parent
+    for config in (*given, folder / CONFIG_FILE, folder.parent / CONFIG_FILE):
+        if config.is_file() and (
+            config in given or config.parent == folder or is_source_folder(folder)
+        ):
+            return load_settings(config.read_bytes()).post_asset_folder
+    return False
 
 
 def skipped_summary(skipped: Sequence[Path | str], shown: int = 5) -> str:

@@ -46,7 +46,7 @@ def build_site(pipeline: Pipeline, total: int) -> None:
 
 def seed(pipeline: Pipeline, texts: list[str]) -> None:
     for index, text in enumerate(texts):
-        pipeline.put(f"posts/p{index:05d}.md", text)
+        pipeline.put(f"_posts/p{index:05d}.md", text)
     pipeline.build(
         batch_size=1_000_000
     )  # the base site in one pass; only the next post is measured
@@ -56,7 +56,7 @@ def publish(pipeline: Pipeline, newcomer: str) -> dict[str, int]:
     """Publish one new post and count what it cost."""
     counter = pipeline.counter()
     invalidations_before = len(pipeline.invalidations())
-    pipeline.put("posts/newcomer.md", newcomer)
+    pipeline.put("_posts/newcomer.md", newcomer)
     reports = pipeline.build()
     pipeline.unhook(counter)
     invalidations = pipeline.invalidations()[invalidations_before:]

@@ -195,7 +195,14 @@ class PostChange:
         return self.new_status == "published"
 
 
-TableChange = MembershipChange | MonthCountChange | ListTotalChange | PostChange
+@dataclass(frozen=True)
+class SitemapPageChange:
+    """A standalone page entered, moved in or left the pages sitemap."""
+
+    source_key: str
+
+
+TableChange = MembershipChange | MonthCountChange | ListTotalChange | PostChange | SitemapPageChange
 
 
 def _binary_as_bytes(value: Any) -> Any:

@@ -38,8 +38,16 @@ from blogpub.models import (
     Page,
     Post,
     RenderedPost,
+    SourcePage,
 )
-from blogpub.pages import LANDING_MONTHS, IndexPage, has_feed, render_page, site_pages
+from blogpub.pages import (
+    LANDING_MONTHS,
+    IndexPage,
+    has_feed,
+    page_exists,
+    render_page,
+    site_pages,
+)
 from blogpub.settings import Settings
 
 THEME_DIR = Path(__file__).parent / "theme"
@@ -100,6 +108,10 @@ class Listings(Protocol):
         """Every month of a listing that holds posts, newest first."""
         ...
 
+    def sitemap_pages(self) -> Sequence[str]:
+        """The URLs of the site's standalone pages (about/index.md ...)."""
+        ...
+
     def summaries(self, kind: Literal["category", "tag"]) -> Sequence[ListSummary]:
         """Every listing of a kind with its post count."""
         ...
@@ -121,6 +133,7 @@ class MemoryListings:
     settings: Settings
     entries: dict[str, list[Entry]] = field(default_factory=dict)  # by list id, newest first
     refs: dict[str, ListRef] = field(default_factory=dict)
+    page_urls: list[str] = field(default_factory=list)  # standalone pages, for the sitemap
     # Each listing's entries grouped by month once, so a full render is not O(pages x posts).
     _by_month: dict[str, dict[tuple[int, int], list[Entry]]] = field(
         default_factory=dict, repr=False, compare=False
@@ -176,6 +189,9 @@ class MemoryListings:
             for list_id, ref in sorted(self.refs.items())
             if ref.kind == kind
         ]
+
+    def sitemap_pages(self) -> Sequence[str]:
+        return sorted(self.page_urls)
 
     def months_by_list(self) -> dict[ListRef, list[tuple[int, int]]]:
         return {
@@ -404,6 +420,25 @@ class Renderer:
         )
         return RenderedPost(post=post, page=page, body_html=body_html, excerpt_html=excerpt_html)
 
+    def standalone_page(self, page: SourcePage) -> Page:
+        """A standalone page at ``urls.page_url``: the page template, or with ``layout:
+        false`` the file's body as written (Hexo's rule for a page without a layout)."""
+        url = urls.page_url(page.source_key, page.permalink)
+        if not page.layout:
+            return Page(url=url, body=page.body.encode("utf-8"), content_type=HTML)
+        body_html, _ = render_body(page.body)
+        changed = page.updated or page.date
+        return self._html(
+            "page.html",
+            url,
+            title=page.title,
+            description=plain_text(body_html),
+            lang=page.lang,
+            page=page,
+            body=Markup(body_html),
+            updated=dates.local_date(changed, self.settings.tz) if changed else None,
+        )
+
     def _blog_posting(
         self,
         post: Post,
@@ -591,14 +626,22 @@ class Renderer:
             ],
         )
 
-    def sitemap_index(self, months: Sequence[MonthCount]) -> Page:
-        """ "/sitemap.xml": the home page's sitemap index of month sitemaps."""
+    def sitemap_index(self, months: Sequence[MonthCount], *, with_pages: bool = False) -> Page:
+        """ "/sitemap.xml": the home page's sitemap index of month sitemaps (and of the
+        standalone pages' sitemap when the site has pages)."""
         ordered = sorted({(m.year, m.month) for m in months})
+        sitemaps = [self._absolute(urls.sitemap_month_url(y, m)) for y, m in ordered]
+        if with_pages:
+            sitemaps.append(self._absolute(urls.sitemap_pages_url()))
+        return self._render("sitemap_index.xml", urls.sitemap_index_url(), XML, sitemaps=sitemaps)
+
+    def sitemap_pages(self, page_urls: Sequence[str]) -> Page:
+        """ "/sitemaps/pages.xml": the standalone pages (about/index.md ...), without dates."""
         return self._render(
-            "sitemap_index.xml",
-            urls.sitemap_index_url(),
+            "sitemap_pages.xml",
+            urls.sitemap_pages_url(),
             XML,
-            sitemaps=[self._absolute(urls.sitemap_month_url(y, m)) for y, m in ordered],
+            locations=[self._absolute(url) for url in sorted(page_urls)],
         )
 
     def not_found(self) -> Page:
@@ -634,6 +677,10 @@ class Renderer:
                 raise UrlConflictError(rendered.page.url, owner, source=rendered.post.source_key)
         listings = MemoryListings.from_posts(published, self.settings)
         pages = [rendered.page for rendered in published]
-        pages += [self.index_page(page, listings) for page in site_pages(listings.months_by_list())]
+        pages += [
+            self.index_page(page, listings)
+            for page in site_pages(listings.months_by_list())
+            if page_exists(page, listings)
+        ]
         pages += theme_assets()
         return sorted(pages, key=lambda page: page.url)

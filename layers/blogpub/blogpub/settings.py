@@ -36,6 +36,8 @@ class Settings:
     feed_limit: int = 20
     feed_content: FeedContent = "full"
     highlight: HighlightSettings = field(default_factory=HighlightSettings)
+    # Hexo's post_asset_folder: files beside a post in _posts/<name>/ are served below its URL.
+    post_asset_folder: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -173,6 +175,7 @@ def settings_from_mapping(config: Mapping[str, Any]) -> Settings:
         feed_limit=_feed_limit(feed, base.feed_limit),
         feed_content=_feed_content(feed),
         highlight=_highlight(config),
+        post_asset_folder=config.get("post_asset_folder") is True,
     )
 
 

@@ -27,6 +27,7 @@ from blogpub.events import (
     MonthCountChange,
     PostChange,
     PostStatus,
+    SitemapPageChange,
     StreamChange,
     TableChange,
 )
@@ -154,6 +155,8 @@ def table_changes(change: StreamChange) -> list[TableChange]:
         return [MonthCountChange(ref, year, month, _count(old), _count(new), _rebuilt(old, new))]
     if kind == "post":
         return [_post_change(named, old, new)]
+    if kind == "sitemap_page":
+        return [SitemapPageChange(change.sk)]
     return []
 
 
@@ -179,6 +182,7 @@ class PostRecord:
     # Deleted or unpublished: the URL whose page the post had, until the page is gone (so a
     # retry of an event whose page removal failed can finish it).
     removed_url: str | None = None
+    in_sitemap: bool = False  # a standalone page: listed in /sitemaps/pages.xml
 
     def to_values(self) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -199,6 +203,7 @@ class PostRecord:
             "page_hash": self.page_hash,
             "processed_at": self.processed_at or None,
             "removed_url": self.removed_url,
+            "in_sitemap": True if self.in_sitemap else None,
         }
         if self.entry is not None:
             values.update(_entry_values(self.entry))
@@ -226,6 +231,7 @@ class PostRecord:
             body_html=zlib.decompress(body).decode("utf-8") if body else None,
             processed_at=values.get("processed_at", ""),
             removed_url=values.get("removed_url"),
+            in_sitemap=bool(values.get("in_sitemap")),
         )
 
 
@@ -482,6 +488,10 @@ class PostTable:
                 pending = dict(response.get("UnprocessedKeys") or {})
         return found
 
+    def sitemap_pages(self) -> list[str]:
+        """The URLs of the site's standalone pages, by source key."""
+        return [str(item["url"]) for item in self._query_all("pk = :pk", {":pk": keys.PAGES_PK})]
+
     def recent_activity(self, limit: int) -> list[EventRecord]:
         """The newest ``limit`` processed uploads, newest first."""
         return [EventRecord.from_values(v) for v in self.recent(keys.ACTIVITY_PK, limit)]
@@ -658,7 +668,7 @@ _RECORD_ATTRIBUTES = (
     *("pk", "sk", "source_key", "sequencer", "status", "last_outcome", "version_id"),
     *("last_version_id", "last_error", "last_error_reason", "url", "sort_key", "lists"),
     *("list_names", "page_hash", "processed_at", "title", "date", "updated", "excerpt_html"),
-    *("cover", "author", "removed_url"),
+    *("cover", "author", "removed_url", "in_sitemap"),
 )
 # Every post record attribute but the stored body; several names are DynamoDB reserved words.
 _RECORD_PROJECTION: dict[str, Any] = {
@@ -754,6 +764,7 @@ def plan_transaction(table: str, old: PostRecord | None, new: PostRecord) -> Tra
     old_published = old if old is not None and old.status == "published" else None
     new_published = new if new.status == "published" else None
     _plan_url_claims(plan, table, old_published, new_published, new.source_key)
+    _plan_sitemap_page(plan, table, old_published, new_published, new.source_key)
     _plan_memberships(plan, table, _memberships(old_published), _memberships(new_published))
     return plan
 
@@ -792,6 +803,24 @@ def _plan_url_claims(
                 **owner_is_us,
             },
         )
+
+
+def _plan_sitemap_page(
+    plan: TransactionPlan,
+    table: str,
+    old: PostRecord | None,
+    new: PostRecord | None,
+    source_key: str,
+) -> None:
+    """A standalone page's one item in the pages sitemap: written when it appears or moves,
+    removed when it goes."""
+    old_url = old.url if old is not None and old.in_sitemap else None
+    new_url = new.url if new is not None and new.in_sitemap else None
+    key = {keys.PK: keys.PAGES_PK, keys.SK: source_key}
+    if new_url and new_url != old_url:
+        plan.add("Put", {"TableName": table, "Item": to_item({**key, "url": new_url})})
+    elif old_url and not new_url:
+        plan.add("Delete", {"TableName": table, "Key": to_item(key)})
 
 
 Membership = tuple[ListRef, str, Entry]  # the listing, the sort key, what it shows

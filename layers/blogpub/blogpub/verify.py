@@ -22,7 +22,7 @@ from blogpub.models import object_key_for
 from blogpub.pages import IndexPage, site_pages
 from blogpub.rebuild import LIST_KINDS
 from blogpub.site import SiteBucket
-from blogpub.sources import is_post_key
+from blogpub.sources import classify
 from blogpub.table import ListRecord, PostRecord, PostTable
 from blogpub.versions import SourceVersion, list_versions
 
@@ -126,11 +126,17 @@ class Verifier:
     index_builder: IndexBuilder
 
     def report(self) -> dict[str, Any]:
-        prefix = self.deployment.posts_prefix
+        settings = self.index_builder.settings
         current = {
             v.key: v
-            for v in list_versions(self.s3, self.deployment.source_bucket, prefix)
-            if v.is_latest and is_post_key(v.key, prefix)
+            for v in list_versions(self.s3, self.deployment.source_bucket, "")
+            if v.is_latest
+            and classify(
+                v.key,
+                self.deployment.posts_prefix,
+                config_key=self.deployment.config_key,
+                post_asset_folder=settings.post_asset_folder,
+            ).published
         }
         records = {record.source_key: record for record in self.table.post_records()}
         registries = [
