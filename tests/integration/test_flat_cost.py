@@ -52,11 +52,13 @@ def seed(pipeline: Pipeline, texts: list[str]) -> None:
     )  # the base site in one pass; only the next post is measured
 
 
-def publish(pipeline: Pipeline, newcomer: str) -> dict[str, int]:
-    """Publish one new post and count what it cost."""
+def publish(
+    pipeline: Pipeline, newcomer: str | bytes, key: str = "_posts/newcomer.md"
+) -> dict[str, int]:
+    """Publish one new post (or another source file) and count what it cost."""
     counter = pipeline.counter()
     invalidations_before = len(pipeline.invalidations())
-    pipeline.put("_posts/newcomer.md", newcomer)
+    pipeline.put(key, newcomer)
     reports = pipeline.build()
     pipeline.unhook(counter)
     invalidations = pipeline.invalidations()[invalidations_before:]
@@ -87,7 +89,10 @@ def measure(total: int) -> dict[str, int]:
     with mock_aws():
         pipeline = Pipeline()
         build_site(pipeline, total)
-        return publish_one_more(pipeline)
+        post = publish_one_more(pipeline)
+        # An asset (issue 13): one site object, whatever the site's size.
+        asset = publish(pipeline, b"\x89PNG asset bytes", "images/photo.png")
+        return post | {f"asset_{name}": value for name, value in asset.items()}
 
 
 def test_publishing_one_post_costs_the_same_on_20_and_2000_posts(aws_env: None) -> None:
@@ -98,6 +103,8 @@ def test_publishing_one_post_costs_the_same_on_20_and_2000_posts(aws_env: None) 
     # A new post invalidates nothing: listing pages expire (IndexPageTtlSeconds), issue 15.
     assert small["invalidation_paths"] == 0
     assert small["dynamodb_requests"] > 0
+    assert small["asset_pages_written"] == 1  # an asset upload writes exactly one object
+    assert small["asset_pages_deleted"] == small["asset_invalidation_paths"] == 0
     assert large == small
 
 

@@ -19,6 +19,8 @@ from blogpub_local.local_commands import (
 )
 from blogpub_local.site_server import object_key_candidates
 
+from tests.conftest import REPO
+
 
 def test_site_paths_map_to_index_documents() -> None:
     assert object_key_candidates("/") == ["index.html"]
@@ -40,6 +42,26 @@ def test_upload_plan_keeps_relative_paths_and_puts_config_first(tmp_path: Path) 
     assert [u.key for u in single.uploads] == ["_posts/b.md"]
     with pytest.raises(UploadPathError, match="missing"):
         upload_plan([tmp_path / "missing"], "_posts/")
+
+
+def test_a_hexo_source_folder_keeps_its_own_paths_and_every_kind_classify_publishes() -> None:
+    source = REPO / "examples" / "hexo-source"
+    plan = upload_plan([source], "_posts/")
+    keys = [upload.key for upload in plan.uploads]
+    assert keys[0] == "_config.yml"
+    assert sorted(keys[1:]) == [
+        "_posts/hello-assets.md",
+        "_posts/hello-assets/diagram.svg",  # post_asset_folder: true in its _config.yml
+        "_posts/hello-assets/notes.txt",
+        "about/index.md",
+        "files/readme.txt",
+        "images/gradient.png",
+        "images/logo.svg",
+    ]
+    assert [path.name for path in plan.skipped] == ["unfinished.md"]  # _drafts/
+    types = {upload.key: upload.content_type for upload in plan.uploads}
+    assert types["images/gradient.png"] == "image/png"
+    assert types["images/logo.svg"] == "image/svg+xml; charset=utf-8"
 
 
 def test_upload_plan_skips_and_reports_what_the_pipeline_would_ignore(tmp_path: Path) -> None:
