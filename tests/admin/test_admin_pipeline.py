@@ -243,7 +243,7 @@ def test_verify_finds_drift_and_a_rebuild_repairs_it(
 
 def test_a_settings_upload_rebuilds_every_page(admin_pipeline: AdminPipeline) -> None:
     for n in range(3):
-        publish(admin_pipeline, f"posts/s{n}.md", post_text(f"Post {n}", date=f"2023-0{n + 1}-04"))
+        publish(admin_pipeline, f"_posts/s{n}.md", post_text(f"Post {n}", date=f"2023-0{n + 1}-04"))
     before = admin_pipeline.site_objects()
 
     result = admin_pipeline.put("_config.yml", "title: A Renamed Blog\n")

@@ -171,6 +171,32 @@ def test_rolling_a_post_back_restores_its_assets(example_stack: LocalStack) -> N
     assert "Hexo keeps" in site[POST_URL.lstrip("/") + "index.html"].decode()
 
 
+def test_verify_covers_pages_and_assets_and_rebuild_restores_them(
+    example_stack: LocalStack,
+) -> None:
+    assert example_stack.info is not None
+    s3, site_bucket = s3_client(example_stack), example_stack.info.site_bucket
+    s3.put_object(
+        Bucket=example_stack.info.source_bucket, Key="about/index.md", Body=b"---\ntitle: A\n---\nx"
+    )
+    assert example_stack.wait_until_idle(120)
+    assert invoke_rollback(example_stack, {"action": "verify"})["clean"] is True
+    logo = (EXAMPLE / "images" / "logo.svg").read_bytes()
+    s3.delete_object(Bucket=site_bucket, Key="images/logo.svg")
+    s3.put_object(Bucket=site_bucket, Key="about/index.html", Body=b"tampered")
+
+    report = invoke_rollback(example_stack, {"action": "verify"})
+
+    drift = {(d["kind"], d["url"]) for d in report["drift"]}
+    assert drift == {("missing-page", "/images/logo.svg"), ("stale-page", "/about/")}
+
+    assert invoke_rollback(example_stack, {"action": "rebuild", "reason": "repair"})["ok"]
+    assert invoke_rollback(example_stack, {"action": "verify"})["clean"] is True
+    site = site_objects(example_stack)
+    assert site["images/logo.svg"] == logo
+    assert b"tampered" not in site["about/index.html"]
+
+
 # The blog's experiments/ folder holds 1,104 of its 1,206 post assets (27 MB): the rest of
 # the blog (23 posts with ~100 assets in their folders, its pages and images) publishes in a
 # minute on the local stack, where the whole of it takes over ten.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from blogpub.table import PostRecord, PostTable
 
@@ -193,3 +195,23 @@ def test_pages_are_in_the_sitemap_and_leave_it_when_deleted(pipeline: Pipeline) 
     site = pipeline.site_objects()
     assert "sitemaps/pages.xml" not in site
     assert "pages.xml" not in site["sitemap.xml"].decode()
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(4))))
+def test_post_and_asset_events_in_any_order_and_repeated_end_the_same(
+    pipeline: Pipeline, order: tuple[int, ...]
+) -> None:
+    pipeline.put("_config.yml", ASSET_CONFIG, deliver=False)
+    events = [
+        pipeline.put(SEED_KEY, SEED_POST.read_bytes(), deliver=False),
+        pipeline.put("_posts/000_d87f2d6de0cb2939/a.png", b"a", deliver=False),
+        pipeline.put("_posts/000_d87f2d6de0cb2939/a.png", b"a2", deliver=False),
+    ]
+    events.append(events[1])  # at least once: the older asset event again
+
+    for index in order:
+        pipeline.deliver(events[index])
+
+    site = pipeline.site_objects()
+    assert site["2022/02/05/000_d87f2d6de0cb2939/a.png"] == b"a2"
+    assert record(pipeline, "_posts/000_d87f2d6de0cb2939/a.png").status == "published"

@@ -153,19 +153,19 @@ def test_a_bad_new_post_is_rejected_with_a_recorded_error(
     assert (listed[0].source_key, listed[0].reason) == (key, bad.reason)
 
 
-def test_a_key_outside_the_posts_prefix_is_ignored_without_an_error(published: Pipeline) -> None:
+def test_a_draft_or_hidden_key_is_ignored_without_an_error(published: Pipeline) -> None:
     site_before = published.site_objects()
-    table_before = derived_state(published, besides="drafts/porto.md")
+    table_before = derived_state(published, besides="_drafts/porto.md")
 
-    published.put("drafts/porto.md", OWNER)
+    published.put("_drafts/porto.md", OWNER)
     published.put("_posts/.hidden.md", OWNER)
     published.build()
 
     outcomes = [r["outcome"] for result in published.render_results[-2:] for r in result["results"]]
     assert outcomes == ["ignored", "ignored"]
-    assert failure_items(published, "drafts/porto.md") == []
+    assert failure_items(published, "_drafts/porto.md") == []
     assert published.site_objects() == site_before
-    assert derived_state(published, besides="drafts/porto.md") == table_before
+    assert derived_state(published, besides="_drafts/porto.md") == table_before
 
 
 @pytest.mark.unpatched_moto_too
