@@ -180,7 +180,8 @@ def test_verify_covers_pages_and_assets_and_rebuild_restores_them(
         Bucket=example_stack.info.source_bucket, Key="about/index.md", Body=b"---\ntitle: A\n---\nx"
     )
     assert example_stack.wait_until_idle(120)
-    assert invoke_rollback(example_stack, {"action": "verify"})["clean"] is True
+    first = invoke_rollback(example_stack, {"action": "verify"})
+    assert first["clean"] is True, first["drift"]
     logo = (EXAMPLE / "images" / "logo.svg").read_bytes()
     s3.delete_object(Bucket=site_bucket, Key="images/logo.svg")
     s3.put_object(Bucket=site_bucket, Key="about/index.html", Body=b"tampered")
