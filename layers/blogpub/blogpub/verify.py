@@ -83,8 +83,8 @@ def _both_gone(version: SourceVersion, record: PostRecord) -> bool:
 def count_drift(records: Iterable[PostRecord], registries: Iterable[ListRecord]) -> list[Drift]:
     """Listings, and months of listings, whose stored count differs from the number of
     published posts in them."""
-    # Pages and assets are published records too, but in no listing (they have no date key).
-    published = [r for r in records if r.status == "published" and r.sort_key]
+    # Pages and assets are published records too, but in no listing: not posts.
+    published = [r for r in records if r.status == "published" and r.lists]
     actual = Counter(ref.list_id for r in published for ref in r.lists)
     actual["site"] = len(published)
     actual_months = Counter(
