@@ -141,7 +141,7 @@ def measure_kinds(site: Any, repetition: int) -> dict[str, dict[str, Any]]:
     # pipeline as an edit back to those bytes, plus the CopyObject counted here.
     out["rollback"] = _counted(site, lambda: site.upload(key, text), extra={"s3.CopyObject": 1})
     out["delete"] = _counted(site, lambda: site.remove(key))
-    asset = f"posts/bench/images/photo-{repetition}.png"
+    asset = f"images/bench/photo-{repetition}.png"  # an asset: copied to the site as it is
     out["asset_upload"] = _counted(site, lambda: site.upload(asset, post_source(0)[:64]))
     return out
 

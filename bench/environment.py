@@ -8,7 +8,7 @@ BASE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": REGION,
-    "POSTS_PREFIX": "posts/",
+    "POSTS_PREFIX": "_posts/",
     "POWERTOOLS_SERVICE_NAME": "blogpub",
     "POWERTOOLS_METRICS_NAMESPACE": "blogpub",
     "POWERTOOLS_TRACE_DISABLED": "true",

@@ -73,11 +73,11 @@ def measure_one(name: str) -> dict[str, object]:
 
     source = {**ACCEPTED, **REJECTED}[name]().encode("utf-8")
     renderer = Renderer(Settings())
-    renderer.render_post(read_post(HEAD.encode() + b"warm\n", "posts/warm.md", Settings()))
+    renderer.render_post(read_post(HEAD.encode() + b"warm\n", "_posts/warm.md", Settings()))
     started = time.perf_counter()
     outcome, reason = "published", None
     try:
-        renderer.render_post(read_post(source, f"posts/{name}.md", Settings()))
+        renderer.render_post(read_post(source, f"_posts/{name}.md", Settings()))
     except PostError as error:
         outcome, reason = "rejected", error.reason
     seconds = time.perf_counter() - started

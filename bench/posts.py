@@ -145,4 +145,4 @@ def post_source(index: int, *, date: datetime | None = None, title: str | None =
 
 
 def post_key(index: int) -> str:
-    return f"posts/bench/p{index:06d}.md"
+    return f"_posts/bench/p{index:06d}.md"

@@ -453,10 +453,10 @@ def render_memory(path: Path) -> dict[str, object]:
     raw = path.read_bytes()
     # Warm the template cache on a tiny post, so the figure is the post's, not Jinja's.
     warm = b"---\ntitle: warm\ndate: 2022-02-05 11:13:23\n---\nwarm\n"
-    renderer.render_post(read_post(warm, "posts/warm.md", Settings()))
+    renderer.render_post(read_post(warm, "_posts/warm.md", Settings()))
     rss_before = peak_rss_bytes()
     tracemalloc.start()
-    rendered = renderer.render_post(read_post(raw, f"posts/{path.name}", Settings()))
+    rendered = renderer.render_post(read_post(raw, f"_posts/{path.name}", Settings()))
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss_after = peak_rss_bytes()

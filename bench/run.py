@@ -119,7 +119,7 @@ def render_throughput(rebuild_posts: int, rounds: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
     files = corpus_files()
     if files:
-        sources = [(f"posts/{path.name}", path.read_bytes()) for path in files]
+        sources = [(f"_posts/{path.name}", path.read_bytes()) for path in files]
         # Hexo's defaults: tag plugins, math and highlighting on (issue 14); then the same
         # posts without highlighting, to show what Pygments costs.
         result["corpus"] = corpus_rates(sources, settings, rounds)

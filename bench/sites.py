@@ -282,7 +282,7 @@ def newcomer(repetition: int) -> tuple[str, str]:
     from posts import NEWEST
 
     when = NEWEST.replace(day=28, hour=10 + repetition % 10)
-    key = f"posts/bench/newcomer-{repetition}.md"
+    key = f"_posts/bench/newcomer-{repetition}.md"
     # Odd indexes have the Hexo shape: three category levels and two tags, like every round.
     index = 2 * repetition + 1
     return key, post_source(index, date=when, title=f"Newcomer {repetition}")

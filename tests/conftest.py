@@ -28,7 +28,7 @@ def make_post(**overrides: object) -> Post:
     from blogpub.models import Post
 
     fields: dict[str, object] = {
-        "source_key": "posts/a.md",
+        "source_key": "_posts/a.md",
         "name": "a",
         "title": "A post",
         "date": datetime(2022, 2, 5, 11, 13, 23, tzinfo=UTC),
@@ -91,7 +91,7 @@ class CorpusBlog:
 
     def source_key(self, post: Path) -> str:
         """The post's key in the source bucket: its path below the posts folder."""
-        return "posts/" + post.relative_to(self.posts_dir).as_posix()
+        return "_posts/" + post.relative_to(self.posts_dir).as_posix()
 
 
 def corpus_blogs() -> list[CorpusBlog]:

@@ -127,7 +127,7 @@ def _audit_arguments(command: argparse.ArgumentParser) -> None:
 def add_admin_commands(commands: Any) -> None:
     """Register the admin verbs on the `blogpub` subcommand parser."""
     history = commands.add_parser("history", help="a post's versions and what became of each")
-    history.add_argument("key", metavar="KEY", help="source key, e.g. posts/x.md")
+    history.add_argument("key", metavar="KEY", help="source key, e.g. _posts/x.md")
     history.set_defaults(action="history")
 
     rollback = commands.add_parser(

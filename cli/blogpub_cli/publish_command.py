@@ -27,6 +27,7 @@ from blogpub_cli.upload import (
     folder_key,
     folder_key_prefix,
     human_bytes,
+    post_asset_folder,
     site_config_beside,
     skipped_summary,
     split_by_rule,
@@ -180,7 +181,10 @@ def run_publish(
     unique: dict[str, tuple[Path, str]] = {}
     for file, key in selection.pairs:
         unique.setdefault(key, (file, key))  # source/ and its _config.yml given as well
-    uploads, skipped = split_by_rule(list(unique.values()), args.prefix)
+    asset_folders = post_asset_folder(args.paths)
+    uploads, skipped = split_by_rule(
+        list(unique.values()), args.prefix, asset_folders=asset_folders
+    )
     if skipped:
         print(f"blogpub publish: {skipped_summary(skipped)}", file=err)
     if selection.full and not uploads:
@@ -206,6 +210,7 @@ def run_publish(
         gone=gone,
         delete=args.delete,
         jobs=args.jobs,
+        asset_folders=asset_folders,
     )
     failures: list[UploadFailure] = []
     if args.dry_run:

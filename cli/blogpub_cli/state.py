@@ -43,7 +43,7 @@ class StackInfo:
     region: str
     control_url: str
     stack_name: str = "blogpub-local"
-    posts_prefix: str = "posts/"
+    posts_prefix: str = "_posts/"
     state_file: str = ""
     pid: int = 0
     functions: dict[str, str] = field(default_factory=dict)  # logical id -> function name

@@ -104,6 +104,7 @@ def sync_plan(
     gone: Iterable[str],
     delete: bool,
     jobs: int = 1,
+    asset_folders: bool = False,
 ) -> SyncPlan:
     """Compare the local files with the listed objects. ``gone`` are the keys whose files no
     longer exist; only those the pipeline publishes, and never the config, are deleted."""
@@ -125,7 +126,8 @@ def sync_plan(
                 plan.new_keys.add(upload.key)
     local_keys = {upload.key for upload in uploads}
     for key in sorted(set(gone) - local_keys):
-        if key not in remote or not is_published(key, prefix) or key == CONFIG_FILE:
+        published = is_published(key, prefix, asset_folders=asset_folders)
+        if key not in remote or not published or key == CONFIG_FILE:
             continue
         (plan.delete if delete else plan.kept).append(key)
     return plan

@@ -9,7 +9,6 @@ as ``aws s3 sync source/ s3://bucket/`` would; any other folder is a folder of p
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -18,15 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from blogpub.assets import content_type_for
 from blogpub.config import DEFAULT_CONFIG_KEY as CONFIG_FILE
-from blogpub.sources import classify
+from blogpub.settings import load_settings
+from blogpub.sources import KeyKind, classify
 
-CONTENT_TYPES = {".md": "text/markdown; charset=utf-8", ".markdown": "text/markdown; charset=utf-8"}
 # Object metadata the sync compares: S3 returns it as x-amz-meta-sha256.
 SHA256_METADATA = "sha256"
 DEFAULT_JOBS = 8
-# Kinds a publish never uploads: IGNORED now; a DRAFT kind when sources gets one.
-UNPUBLISHED_KINDS = frozenset({"IGNORED", "DRAFT"})
 
 
 class UploadPathError(Exception):
@@ -44,15 +42,7 @@ class PostUpload:
 
     @property
     def content_type(self) -> str:
-        if not self.is_post:
-            return "text/yaml; charset=utf-8"
-        suffix = self.path.suffix.lower()
-        if suffix in CONTENT_TYPES:
-            return CONTENT_TYPES[suffix]
-        guessed, _ = mimetypes.guess_type(self.path.name)
-        if guessed is None:
-            return "application/octet-stream"
-        return f"{guessed}; charset=utf-8" if guessed.startswith("text/") else guessed
+        return content_type_for(self.key)
 
     @property
     def size(self) -> int:
@@ -69,9 +59,23 @@ def _with_slash(prefix: str) -> str:
     return prefix if prefix.endswith("/") or not prefix else prefix + "/"
 
 
-def is_published(key: str, prefix: str) -> bool:
-    """Whether the pipeline acts on ``key`` (``classify``'s kinds other than ignored/draft)."""
-    return classify(key, _with_slash(prefix)).name not in UNPUBLISHED_KINDS
+def is_published(key: str, prefix: str, *, asset_folders: bool = False) -> bool:
+    """Whether the pipeline acts on ``key`` (every kind ``classify`` does not ignore)."""
+    kind = classify(key, _with_slash(prefix), post_asset_folder=asset_folders)
+    return kind is not KeyKind.IGNORED
+
+
+def post_asset_folder(paths: Sequence[Path]) -> bool:
+    """Whether the site's _config.yml turns post asset folders on: one given as a path, else
+    a folder's own, else (Hexo's layout: source/ beside it) its parent's."""
+    given = [p for p in paths if p.is_file() and p.name == CONFIG_FILE]
+    folders = [p for p in paths if p.is_dir()]
+    found = [*given, *(f / CONFIG_FILE for f in folders)]
+    found += [f.resolve().parent / CONFIG_FILE for f in folders]
+    for config in found:
+        if config.is_file():
+            return load_settings(config.read_bytes()).post_asset_folder
+    return False
 
 
 def folder_key_prefix(folder: Path, prefix: str) -> str:
@@ -116,13 +120,13 @@ def candidates(path: Path, prefix: str) -> list[tuple[Path, str]]:
 
 
 def split_by_rule(
-    pairs: Iterable[tuple[Path, str]], prefix: str
+    pairs: Iterable[tuple[Path, str]], prefix: str, *, asset_folders: bool = False
 ) -> tuple[list[PostUpload], list[Path]]:
     """The uploads the pipeline acts on, config first; and the files it would ignore."""
     uploads: list[PostUpload] = []
     skipped: list[Path] = []
     for file, key in pairs:
-        if is_published(key, prefix):
+        if is_published(key, prefix, asset_folders=asset_folders):
             uploads.append(PostUpload(file, key))
         else:
             skipped.append(file)
@@ -134,8 +138,9 @@ def upload_plan(paths: Iterable[Path], prefix: str) -> UploadPlan:
     root for a source folder; a ``_config.yml`` (a source folder's may be beside it) goes to
     the bucket root and comes first, so posts render with it. Files the pipeline would not
     act on (``_x.md``, ``Post.MD``) are skipped."""
+    paths = list(paths)
     pairs = [pair for path in paths for pair in candidates(path, prefix)]
-    uploads, skipped = split_by_rule(pairs, prefix)
+    uploads, skipped = split_by_rule(pairs, prefix, asset_folders=post_asset_folder(paths))
     return UploadPlan(uploads, skipped)
 
 

@@ -200,7 +200,7 @@ def run_once(
 ) -> int:
     try:
         with LocalStack(options) as stack:
-            posts_prefix = stack.info.posts_prefix if stack.info else "posts/"
+            posts_prefix = stack.info.posts_prefix if stack.info else "_posts/"
             report = build_site(stack, posts_dir, site_dir, posts_prefix, timeout)
     except StackStartError as error:
         print(f"blogpub local run: {error}", file=sys.stderr)

@@ -465,7 +465,7 @@ class LocalStack:
             region=self.region,
             control_url=self.endpoint,
             stack_name=self.options.stack_name,
-            posts_prefix=find_env_value(self.functions, "POSTS_PREFIX") or "posts/",
+            posts_prefix=find_env_value(self.functions, "POSTS_PREFIX") or "_posts/",
             state_file=str(self.options.state_file or ""),
             pid=os.getpid(),
             functions={lid: f.spec.function_name for lid, f in self.functions.items()},

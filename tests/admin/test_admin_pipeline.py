@@ -20,7 +20,7 @@ from tests.admin.conftest import (
 )
 from tests.integration.harness import SITE, TABLE
 
-KEY = "posts/admin-demo.md"
+KEY = "_posts/admin-demo.md"
 
 
 def publish(pipeline: AdminPipeline, key: str, text: str) -> dict[str, object]:
@@ -113,7 +113,7 @@ def test_a_deleted_post_can_be_restored(admin_pipeline: AdminPipeline) -> None:
 @pytest.mark.parametrize(
     ("payload", "code"),
     [
-        ({"action": "rollback", "key": "posts/nope.md", "steps": 1}, "unknown-key"),
+        ({"action": "rollback", "key": "_posts/nope.md", "steps": 1}, "unknown-key"),
         ({"action": "history", "key": "notes/readme.txt"}, "unknown-key"),
         ({"action": "rollback", "key": KEY, "version_id": "not-a-version"}, "unknown-version"),
         ({"action": "rollback", "key": KEY, "steps": 5}, "unknown-version"),
@@ -154,12 +154,12 @@ def test_a_version_replaced_before_the_window_is_refused(admin_pipeline: AdminPi
 
 
 def test_a_dry_run_plans_and_changes_nothing(admin_pipeline: AdminPipeline) -> None:
-    publish(admin_pipeline, "posts/keep.md", post_text("Keep"))
+    publish(admin_pipeline, "_posts/keep.md", post_text("Keep"))
     at = utc_now_after_a_second()
-    publish(admin_pipeline, "posts/new.md", post_text("New", date="2024-04-01 08:00:00"))
-    publish(admin_pipeline, "posts/keep.md", post_text("Keep, edited"))
+    publish(admin_pipeline, "_posts/new.md", post_text("New", date="2024-04-01 08:00:00"))
+    publish(admin_pipeline, "_posts/keep.md", post_text("Keep, edited"))
     site, items = admin_pipeline.site_objects(), admin_pipeline.table_items()
-    versions = admin_pipeline.versions("posts/")
+    versions = admin_pipeline.versions("_posts/")
 
     answer = admin_pipeline.admin(
         {"action": "rollback-site", "at": at.isoformat(), "dry_run": True}
@@ -167,10 +167,10 @@ def test_a_dry_run_plans_and_changes_nothing(admin_pipeline: AdminPipeline) -> N
 
     assert answer["ok"] and answer["dry_run"] is True
     plan = {change["key"]: change["operation"] for change in answer["changes"]}
-    assert plan == {"posts/keep.md": "restore", "posts/new.md": "remove"}
+    assert plan == {"_posts/keep.md": "restore", "_posts/new.md": "remove"}
     assert "/2024/04/01/new/" in answer["urls"]
     assert admin_pipeline.site_objects() == site
-    assert admin_pipeline.versions("posts/") == versions
+    assert admin_pipeline.versions("_posts/") == versions
     new_items = [i for i in admin_pipeline.table_items() if i[keys.PK]["S"] != keys.AUDIT_PK]
     assert new_items == [i for i in items if i[keys.PK]["S"] != keys.AUDIT_PK]
     audit = runtime().table().recent(keys.AUDIT_PK, 1)[0]
@@ -180,18 +180,18 @@ def test_a_dry_run_plans_and_changes_nothing(admin_pipeline: AdminPipeline) -> N
 def test_site_rollback_undoes_a_burst_byte_for_byte(admin_pipeline: AdminPipeline) -> None:
     for n in range(4):
         publish(
-            admin_pipeline, f"posts/good-{n}.md", post_text(f"Good {n}", date=f"2024-0{n + 1}-02")
+            admin_pipeline, f"_posts/good-{n}.md", post_text(f"Good {n}", date=f"2024-0{n + 1}-02")
         )
     good_site = admin_pipeline.site_objects()
     at = utc_now_after_a_second()
     for n in range(6):
         admin_pipeline.put(
-            f"posts/spam-{n}.md",
+            f"_posts/spam-{n}.md",
             post_text(f"Spam {n}", date=f"2025-01-{n + 1:02d}", categories="[Spam]"),
         )
-    admin_pipeline.put("posts/good-0.md", post_text("Defaced", categories="[Spam]"))
-    admin_pipeline.put("posts/good-1.md", "---\ndate: not a date\n---\n")
-    admin_pipeline.delete("posts/good-2.md")
+    admin_pipeline.put("_posts/good-0.md", post_text("Defaced", categories="[Spam]"))
+    admin_pipeline.put("_posts/good-1.md", "---\ndate: not a date\n---\n")
+    admin_pipeline.delete("_posts/good-2.md")
     admin_pipeline.build()
     assert admin_pipeline.site_objects() != good_site
 
@@ -211,9 +211,9 @@ def test_verify_finds_drift_and_a_rebuild_repairs_it(
     admin_pipeline: AdminPipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for n in range(5):
-        publish(admin_pipeline, f"posts/p{n}.md", post_text(f"Post {n}", date=f"2024-0{n + 1}-03"))
+        publish(admin_pipeline, f"_posts/p{n}.md", post_text(f"Post {n}", date=f"2024-0{n + 1}-03"))
     assert admin_pipeline.admin({"action": "verify"})["clean"] is True
-    record = runtime().table().get_post("posts/p1.md")
+    record = runtime().table().get_post("_posts/p1.md")
     assert record is not None and record.url
     admin_pipeline.remove_page(record.url.lstrip("/") + "index.html")
     admin_pipeline.remove_page("categories/Notes/index.html")
@@ -243,7 +243,7 @@ def test_verify_finds_drift_and_a_rebuild_repairs_it(
 
 def test_a_settings_upload_rebuilds_every_page(admin_pipeline: AdminPipeline) -> None:
     for n in range(3):
-        publish(admin_pipeline, f"posts/s{n}.md", post_text(f"Post {n}", date=f"2023-0{n + 1}-04"))
+        publish(admin_pipeline, f"_posts/s{n}.md", post_text(f"Post {n}", date=f"2023-0{n + 1}-04"))
     before = admin_pipeline.site_objects()
 
     result = admin_pipeline.put("_config.yml", "title: A Renamed Blog\n")

@@ -35,7 +35,7 @@ def version(
     vid: str, seconds: int, *, latest: bool = False, marker: bool = False, etag: str = ""
 ) -> SourceVersion:
     return SourceVersion(
-        "posts/a.md", vid, T0 + timedelta(seconds=seconds), latest, marker, etag or vid
+        "_posts/a.md", vid, T0 + timedelta(seconds=seconds), latest, marker, etag or vid
     )
 
 
@@ -67,14 +67,17 @@ def test_a_site_rollback_time_is_read_as_utc() -> None:
     ("payload", "fragment"),
     [
         ([], "JSON object"),
-        ({"action": "rollback", "key": "posts/a.md", "steps": 0}, "1 or more"),
-        ({"action": "rollback", "key": "posts/a.md", "steps": True}, "whole number"),
-        ({"action": "rollback", "key": "posts/a.md", "steps": 1, "version_id": "v"}, "exactly one"),
+        ({"action": "rollback", "key": "_posts/a.md", "steps": 0}, "1 or more"),
+        ({"action": "rollback", "key": "_posts/a.md", "steps": True}, "whole number"),
+        (
+            {"action": "rollback", "key": "_posts/a.md", "steps": 1, "version_id": "v"},
+            "exactly one",
+        ),
         ({"action": "rollback-site", "at": "2026-11-28T10:00:00"}, "timezone"),
         ({"action": "rollback-site"}, '"at" is required'),
-        ({"action": "history", "key": "posts/a.md", "steps": 1}, "unknown field(s) steps"),
+        ({"action": "history", "key": "_posts/a.md", "steps": 1}, "unknown field(s) steps"),
         ({"action": "verify", "request_id": "has spaces"}, "request_id"),
-        ({"action": "rollback", "key": "posts/a.md", "steps": 1, "dry_run": "yes"}, "dry_run"),
+        ({"action": "rollback", "key": "_posts/a.md", "steps": 1, "dry_run": "yes"}, "dry_run"),
         ({"action": "history", "key": ""}, "non-empty"),
     ],
 )
@@ -88,9 +91,9 @@ def test_only_rollbacks_that_write_and_rebuilds_run_once_per_request_id() -> Non
     writes = {
         action: parse_request(payload, "r").writes
         for action, payload in {
-            "history": {"action": "history", "key": "posts/a.md"},
-            "dry": {"action": "rollback", "key": "posts/a.md", "steps": 1, "dry_run": True},
-            "rollback": {"action": "rollback", "key": "posts/a.md", "steps": 1},
+            "history": {"action": "history", "key": "_posts/a.md"},
+            "dry": {"action": "rollback", "key": "_posts/a.md", "steps": 1, "dry_run": True},
+            "rollback": {"action": "rollback", "key": "_posts/a.md", "steps": 1},
             "rebuild": {"action": "rebuild"},
             "verify": {"action": "verify"},
         }.items()
@@ -140,7 +143,7 @@ def test_the_operation_a_plan_needs(
 # -- rebuild fan-out ------------------------------------------------------------------------
 def record(last_version: str, status: str = "published") -> PostRecord:
     return PostRecord(
-        "posts/a.md",
+        "_posts/a.md",
         sequencer=normalise_sequencer("00AB"),
         status=status,  # type: ignore[arg-type]
         last_version_id=last_version,
@@ -164,7 +167,7 @@ def test_forced_events_decode_as_forced_s3_changes_from_sqs() -> None:
     event = forced_event("src", version("v1", 0), normalise_sequencer("00AB"), "rb")
     sqs_event = {"Records": [{"eventSource": "aws:sqs", "body": json.dumps(event)}]}
     (change,) = list(s3_changes(sqs_event))
-    assert (change.key, change.version_id, change.force) == ("posts/a.md", "v1", True)
+    assert (change.key, change.version_id, change.force) == ("_posts/a.md", "v1", True)
     assert change.sequencer == normalise_sequencer("00AB")
 
 
@@ -203,26 +206,26 @@ def test_index_chunks_cover_every_part_once_and_go_on_where_they_stop(
 # -- drift ------------------------------------------------------------------------------------
 def test_item_drift_names_missing_stale_and_extra_items() -> None:
     current = {
-        "posts/a.md": version("v2", 1, latest=True),
-        "posts/b.md": SourceVersion("posts/b.md", "b1", T0, True, False),
-        "posts/gone.md": SourceVersion("posts/gone.md", "dm", T0, True, True),
+        "_posts/a.md": version("v2", 1, latest=True),
+        "_posts/b.md": SourceVersion("_posts/b.md", "b1", T0, True, False),
+        "_posts/gone.md": SourceVersion("_posts/gone.md", "dm", T0, True, True),
     }
     records = {
-        "posts/a.md": record("v1"),
-        "posts/gone.md": PostRecord("posts/gone.md", "", status="deleted", last_version_id="dm"),
-        "posts/orphan.md": PostRecord("posts/orphan.md", "", status="published"),
+        "_posts/a.md": record("v1"),
+        "_posts/gone.md": PostRecord("_posts/gone.md", "", status="deleted", last_version_id="dm"),
+        "_posts/orphan.md": PostRecord("_posts/orphan.md", "", status="published"),
     }
     kinds = {(d.kind, d.key) for d in item_drift(current, records)}
     assert kinds == {
-        ("stale-item", "posts/a.md"),
-        ("missing-item", "posts/b.md"),
-        ("extra-item", "posts/orphan.md"),
+        ("stale-item", "_posts/a.md"),
+        ("missing-item", "_posts/b.md"),
+        ("extra-item", "_posts/orphan.md"),
     }
 
 
 def test_count_drift_compares_registry_sizes_with_published_posts() -> None:
     ref = ListRef("category", ("x",), ("X",))
-    published = PostRecord("posts/a.md", "", status="published", lists=(ref,))
+    published = PostRecord("_posts/a.md", "", status="published", lists=(ref,))
     registries = [ListRecord(SITE, 1, ()), ListRecord(ref, 2, ())]
     drift = count_drift([published], registries)
     assert [d.detail for d in drift] == [
@@ -233,7 +236,7 @@ def test_count_drift_compares_registry_sizes_with_published_posts() -> None:
 def test_count_drift_compares_month_counts_with_published_posts() -> None:
     ref = ListRef("category", ("x",), ("X",))
     published = [
-        PostRecord(f"posts/{n}.md", "", status="published", sort_key=date, lists=(SITE, ref))
+        PostRecord(f"_posts/{n}.md", "", status="published", sort_key=date, lists=(SITE, ref))
         for n, date in enumerate(
             ["2024-02-03T10:00:00", "2024-02-09T10:00:00", "2024-03-01T08:00:00"]
         )
@@ -273,12 +276,12 @@ def cli_args(**values: object) -> argparse.Namespace:
 
 def test_cli_payloads_are_valid_requests_with_a_fresh_request_id() -> None:
     site = admin_payload(cli_args(action="rollback", at="2026-11-28T10:00:00Z", dry_run=True))
-    post = admin_payload(cli_args(action="rollback", key="posts/a.md", steps=1, reason="oops"))
-    again = admin_payload(cli_args(action="rollback", key="posts/a.md", steps=1))
+    post = admin_payload(cli_args(action="rollback", key="_posts/a.md", steps=1, reason="oops"))
+    again = admin_payload(cli_args(action="rollback", key="_posts/a.md", steps=1))
     assert site["action"] == "rollback-site" and site["dry_run"] is True
     assert post["request_id"] != again["request_id"]
     for payload in (site, post, admin_payload(cli_args(action="verify"))):
         assert parse_request(payload, "fallback").action == payload["action"]
-    assert check_rollback_arguments(cli_args(action="rollback", key="posts/a.md", at="x"))
+    assert check_rollback_arguments(cli_args(action="rollback", key="_posts/a.md", at="x"))
     assert check_rollback_arguments(cli_args(action="rollback"))
-    assert check_rollback_arguments(cli_args(action="rollback", key="posts/a.md", steps=1)) is None
+    assert check_rollback_arguments(cli_args(action="rollback", key="_posts/a.md", steps=1)) is None

@@ -63,7 +63,7 @@ def test_corpus_post_renders(blog: CorpusBlog, path: Path, corpus_dir: Path) -> 
 def test_hexo_blog_uses_its_html_permalink(corpus_dir: Path) -> None:
     blog = corpus_blog(HEXO_BLOG)
     settings = settings_for(blog)
-    post = read_post((blog.posts_dir / "css-bfc.md").read_bytes(), "posts/css-bfc.md", settings)
+    post = read_post((blog.posts_dir / "css-bfc.md").read_bytes(), "_posts/css-bfc.md", settings)
     assert Renderer(settings).render_post(post).page.url == "/article/css-bfc.html"
 
 

@@ -17,7 +17,7 @@ from tests.e2e.conftest import http_get, run_blogpub, s3_client, stack_client
 
 pytestmark = pytest.mark.e2e
 
-KEY = "posts/admin/versioned.md"
+KEY = "_posts/admin/versioned.md"
 
 
 def post_text(title: str, *, date: str, categories: str, body: str = "Body text.") -> bytes:
@@ -131,7 +131,7 @@ def test_roll_a_post_back_to_version_one_and_undo_it(stack: LocalStack) -> None:
 
 def test_roll_the_site_back_before_a_burst_of_bad_posts(stack: LocalStack) -> None:
     assert stack.info is not None
-    good = [f"posts/burst/good-{n}.md" for n in range(6)]
+    good = [f"_posts/burst/good-{n}.md" for n in range(6)]
     for n, key in enumerate(good):
         upload(
             stack,
@@ -145,7 +145,7 @@ def test_roll_the_site_back_before_a_burst_of_bad_posts(stack: LocalStack) -> No
 
     bad: list[tuple[str, bytes]] = [
         (
-            f"posts/burst/spam-{n}.md",
+            f"_posts/burst/spam-{n}.md",
             post_text(
                 f"Spam {n}",
                 date=f"2025-0{n % 9 + 1}-1{n % 7} 08:00:00",
@@ -158,7 +158,7 @@ def test_roll_the_site_back_before_a_burst_of_bad_posts(stack: LocalStack) -> No
     bad += [(key, b"---\ntitle: [unclosed\n---\n") for key in good[4:6]]
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda item: upload(stack, *item, wait=False), bad))
-    s3_client(stack).delete_object(Bucket=stack.info.source_bucket, Key="posts/burst/good-5.md")
+    s3_client(stack).delete_object(Bucket=stack.info.source_bucket, Key="_posts/burst/good-5.md")
     assert stack.wait_until_idle(300)
     burst_site, burst_versions = site_pages(stack), source_versions(stack)
     assert burst_site != good_site
@@ -184,7 +184,7 @@ def test_verify_finds_a_page_deleted_behind_the_pipelines_back_and_rebuild_repai
     assert stack.info is not None
     upload(
         stack,
-        "posts/admin/verified.md",
+        "_posts/admin/verified.md",
         post_text("Verified", date="2022-02-02", categories="[Checked]"),
     )
     assert invoke_rollback_function(stack, {"action": "verify"})["clean"] is True

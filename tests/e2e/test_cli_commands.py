@@ -35,7 +35,9 @@ def test_local_wait_exit_codes_follow_the_stack(
     state = stack.info.state_file
     recording_stack.render.release.clear()  # the next render invocation blocks
     try:
-        s3_client(stack).put_object(Bucket=stack.info.source_bucket, Key="posts/slow.md", Body=b"x")
+        s3_client(stack).put_object(
+            Bucket=stack.info.source_bucket, Key="_posts/slow.md", Body=b"x"
+        )
         busy = run_blogpub(["local", "wait", "--timeout", "1", "--state", state], tmp_path)
         assert busy.returncode == 1, busy.stderr
         assert "still busy" in busy.stderr
@@ -73,7 +75,7 @@ def test_local_up_prints_ready_line_and_stops_on_sigterm(tmp_path: Path) -> None
             check=False,
         )
         assert published.returncode == 0, published.stderr
-        assert "1/1 posts/000_d87f2d6de0cb2939.md" in published.stderr
+        assert "1/1 _posts/000_d87f2d6de0cb2939.md" in published.stderr
         waited = run_blogpub(["local", "wait", "--timeout", "120", "--state", str(state)], REPO)
         assert waited.returncode == 0, waited.stderr
         assert http_get(ready["site_url"] + "/2022/02/05/000_d87f2d6de0cb2939/").status == 200
@@ -109,7 +111,7 @@ def test_local_run_builds_the_site_and_reports(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     statuses = {post["source_key"]: post["status"] for post in report["posts"]}
-    assert statuses == {"posts/000_seed.md": "published", "posts/日记/第一 天.md": "published"}
+    assert statuses == {"_posts/000_seed.md": "published", "_posts/日记/第一 天.md": "published"}
     urls = [post["url"] for post in report["posts"]]
     for url in urls:
         assert (tmp_path / "site" / url.lstrip("/") / "index.html").is_file()
@@ -129,10 +131,10 @@ def test_local_run_exits_3_when_a_post_is_rejected(tmp_path: Path) -> None:
     assert result.returncode == 3, result.stdout + result.stderr[-3000:]
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     by_key = {post["source_key"]: post for post in report["posts"]}
-    assert by_key["posts/good.md"]["status"] == "published"
-    assert by_key["posts/bad.md"]["status"] == "rejected"
-    assert "date" in by_key["posts/bad.md"]["error"]
-    assert "rejected posts/bad.md" in result.stdout
+    assert by_key["_posts/good.md"]["status"] == "published"
+    assert by_key["_posts/bad.md"]["status"] == "rejected"
+    assert "date" in by_key["_posts/bad.md"]["error"]
+    assert "rejected _posts/bad.md" in result.stdout
 
 
 def _invoke(

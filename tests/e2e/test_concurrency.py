@@ -51,12 +51,12 @@ TREES = [
 ]
 TAGS = ["slow", "notes", "howto", "review", "list", "photos", "draft-ideas", "long-read"]
 BAD_FILES = {
-    "posts/bad/latin1.md": "---\ntitle: Café\ndate: 2024-01-01\n---\nbody\n".encode("latin-1"),
-    "posts/bad/binary.md": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
-    "posts/bad/when.md": b"---\ntitle: When\ndate: someday soon\n---\nbody\n",
-    "posts/bad/yaml.md": b"---\ntitle: [open\ndate: 2024-01-01\n---\nbody\n",
-    "posts/bad/list.md": b"---\n- just\n- a list\n---\nbody\n",
-    "posts/bad/escape.md": b"---\ntitle: Out\ndate: 2024-01-01\npermalink: ../../x/\n---\nb\n",
+    "_posts/bad/latin1.md": "---\ntitle: Café\ndate: 2024-01-01\n---\nbody\n".encode("latin-1"),
+    "_posts/bad/binary.md": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    "_posts/bad/when.md": b"---\ntitle: When\ndate: someday soon\n---\nbody\n",
+    "_posts/bad/yaml.md": b"---\ntitle: [open\ndate: 2024-01-01\n---\nbody\n",
+    "_posts/bad/list.md": b"---\n- just\n- a list\n---\nbody\n",
+    "_posts/bad/escape.md": b"---\ntitle: Out\ndate: 2024-01-01\npermalink: ../../x/\n---\nb\n",
 }
 COLLISIONS = 3  # pairs of posts that claim the same permalink
 
@@ -88,7 +88,7 @@ def collision_text(pair: int, side: str) -> str:
 
 def post_key(number: int) -> str:
     tree = TREES[number % len(TREES)]
-    return f"posts/{tree[0].lower()}/post-{number:03d}.md"
+    return f"_posts/{tree[0].lower()}/post-{number:03d}.md"
 
 
 @dataclass
@@ -109,7 +109,7 @@ def upload_plan(rng: random.Random) -> list[Upload]:
     creates = [Upload(post_key(n), post_text(n).encode()) for n in range(POSTS)]
     creates += [Upload(k, body) for k, body in BAD_FILES.items()]
     creates += [
-        Upload(f"posts/claims/{pair}-{side}.md", collision_text(pair, side).encode())
+        Upload(f"_posts/claims/{pair}-{side}.md", collision_text(pair, side).encode())
         for pair in range(COLLISIONS)
         for side in ("a", "b")
     ]
@@ -174,12 +174,12 @@ def redeliver(stack: LocalStack, count: int, rng: random.Random, stop: threading
 
 
 def source_objects(stack: LocalStack) -> dict[str, tuple[bytes, str]]:
-    """The current version of every object under posts/: key -> (bytes, version id)."""
+    """The current version of every object under _posts/: key -> (bytes, version id)."""
     assert stack.info is not None
     s3 = s3_client(stack)
     found = {}
     for page in s3.get_paginator("list_objects_v2").paginate(
-        Bucket=stack.info.source_bucket, Prefix="posts/"
+        Bucket=stack.info.source_bucket, Prefix="_posts/"
     ):
         for obj in page.get("Contents", []):
             response = s3.get_object(Bucket=stack.info.source_bucket, Key=obj["Key"])
@@ -296,7 +296,7 @@ def test_concurrent_uploads_updates_deletes_and_duplicates_converge(stack: Local
     items = table_items(stack)
     records = post_records(items)
     for pair in range(COLLISIONS):
-        sides = [f"posts/claims/{pair}-{side}.md" for side in ("a", "b")]
+        sides = [f"_posts/claims/{pair}-{side}.md" for side in ("a", "b")]
         statuses = sorted(records[key].status for key in sides)
         assert statuses == ["absent", "published"]
         (loser,) = [key for key in sides if records[key].status == "absent"]

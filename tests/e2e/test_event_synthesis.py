@@ -26,7 +26,7 @@ def test_put_copy_and_deletes_arrive_in_aws_shape(recording_stack: RecordingStac
     assert stack.info is not None
     bucket = stack.info.source_bucket
     s3 = s3_client(stack)
-    key = "posts/新 年/a b+c.md"
+    key = "_posts/新 年/a b+c.md"
     put = s3.put_object(Bucket=bucket, Key=key, Body=b"---\ntitle: x\n---\nbody\n")
     s3.copy_object(
         Bucket=bucket,
@@ -47,7 +47,7 @@ def test_put_copy_and_deletes_arrive_in_aws_shape(recording_stack: RecordingStac
     assert {r["eventVersion"] for r in records} == {"2.1"}
     assert {r["eventSource"] for r in records} == {"aws:s3"}
     assert {r["s3"]["bucket"]["name"] for r in records} == {bucket}
-    assert records[0]["s3"]["object"]["key"] == "posts/%E6%96%B0+%E5%B9%B4/a+b%2Bc.md"
+    assert records[0]["s3"]["object"]["key"] == "_posts/%E6%96%B0+%E5%B9%B4/a+b%2Bc.md"
     sequencers = [int(r["s3"]["object"]["sequencer"], 16) for r in records]
     assert len(set(sequencers)) == len(sequencers)
 
@@ -63,23 +63,25 @@ def test_put_copy_and_deletes_arrive_in_aws_shape(recording_stack: RecordingStac
     assert records[3]["s3"]["object"]["versionId"] == put["VersionId"]
 
 
-def test_filters_of_the_template_apply(recording_stack: RecordingStack) -> None:
+def test_the_template_sends_every_source_key_to_the_render_function(
+    recording_stack: RecordingStack,
+) -> None:
+    # The bucket is Hexo's source/ folder: blogpub.sources, not an S3 filter, decides.
     stack = recording_stack.stack
     assert stack.info is not None
     s3 = s3_client(stack)
-    s3.put_object(Bucket=stack.info.source_bucket, Key="drafts/x.md", Body=b"x")
-    s3.put_object(Bucket=stack.info.source_bucket, Key="_config.yml", Body=b"title: t\n")
+    for key in ("images/x.png", "about/index.md", "_config.yml"):
+        s3.put_object(Bucket=stack.info.source_bucket, Key=key, Body=b"x")
     assert stack.wait_until_idle(30)
     keys = {unquote_plus(r["s3"]["object"]["key"]) for r in recording_stack.render.records()}
-    assert "_config.yml" in keys
-    assert "drafts/x.md" not in keys
+    assert {"images/x.png", "about/index.md", "_config.yml"} <= keys
 
 
 def test_batch_delete_produces_one_event_per_object(recording_stack: RecordingStack) -> None:
     stack = recording_stack.stack
     assert stack.info is not None
     s3 = s3_client(stack)
-    keys = ["posts/batch-1.md", "posts/batch-2.md"]
+    keys = ["_posts/batch-1.md", "_posts/batch-2.md"]
     for key in keys:
         s3.put_object(Bucket=stack.info.source_bucket, Key=key, Body=b"x")
     s3.delete_objects(
@@ -101,7 +103,9 @@ def test_failed_async_invocation_is_retried_then_dead_lettered(
     before = len(render.events)
     render.fail_with = RuntimeError("render exploded")
     try:
-        s3_client(stack).put_object(Bucket=stack.info.source_bucket, Key="posts/boom.md", Body=b"x")
+        s3_client(stack).put_object(
+            Bucket=stack.info.source_bucket, Key="_posts/boom.md", Body=b"x"
+        )
         assert stack.wait_until_idle(30)
     finally:
         render.fail_with = None
@@ -115,7 +119,7 @@ def test_failed_async_invocation_is_retried_then_dead_lettered(
     assert destination["requestContext"]["approximateInvokeCount"] == 1 + spec.async_retry_attempts
     assert destination["responseContext"]["functionError"] == "Unhandled"
     assert destination["responsePayload"]["errorMessage"] == "render exploded"
-    assert destination["requestPayload"]["Records"][0]["s3"]["object"]["key"] == "posts/boom.md"
+    assert destination["requestPayload"]["Records"][0]["s3"]["object"]["key"] == "_posts/boom.md"
 
 
 def test_table_changes_reach_the_index_function_as_a_stream_batch(
@@ -181,10 +185,10 @@ def test_rebuild_queue_messages_reach_render_as_an_sqs_batch(
 ) -> None:
     stack = recording_stack.stack
     queue_url = stack.created.queue_urls["RebuildQueue"]
-    stack.clients["sqs"].send_message(QueueUrl=queue_url, MessageBody='{"rebuild": "posts/a.md"}')
+    stack.clients["sqs"].send_message(QueueUrl=queue_url, MessageBody='{"rebuild": "_posts/a.md"}')
     assert stack.wait_until_idle(30)
     sqs_records = [r for r in recording_stack.render.records() if r.get("eventSource") == "aws:sqs"]
-    assert sqs_records[-1]["body"] == '{"rebuild": "posts/a.md"}'
+    assert sqs_records[-1]["body"] == '{"rebuild": "_posts/a.md"}'
     assert sqs_records[-1]["eventSourceARN"] == stack.resolver.attributes[("RebuildQueue", "Arn")]
     attributes = stack.clients["sqs"].get_queue_attributes(
         QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]

@@ -38,7 +38,7 @@ EDGE_SLACK_SECONDS = 1.0
 OPERATIONS = 200
 READ_INTERVAL = 0.02
 CATEGORY = "Fresh"
-POLLED_KEY = "posts/fresh/polled.md"
+POLLED_KEY = "_posts/fresh/polled.md"
 POLLED_URL = "/2024/05/01/fresh/polled/"
 ARTIFACT = REPO / "test-artifacts" / "freshness.json"
 
@@ -110,7 +110,7 @@ def test_readers_see_listings_within_the_ttl_and_no_invalidated_post(
     versions = [put(POLLED_KEY, post("Polled v0", 1))]
     live = []
     for number in range(8):
-        key = f"posts/fresh/seed-{number}.md"
+        key = f"_posts/fresh/seed-{number}.md"
         put(key, post(f"Seed {number}", 2 + number))
         live.append(key)
     assert stack.wait_until_idle(180)
@@ -160,7 +160,7 @@ def test_readers_see_listings_within_the_ttl_and_no_invalidated_post(
     for number in range(OPERATIONS):
         kind = ("publish", "edit", "edit", "delete", "rollback")[number % 5]
         if kind == "publish" or (kind == "delete" and len(live) < 3):
-            key = f"posts/fresh/new-{number}.md"
+            key = f"_posts/fresh/new-{number}.md"
             put(key, post(f"New {number}", 10 + number % 18))
             live.append(key)
             kind = "publish"

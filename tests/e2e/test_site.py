@@ -16,8 +16,8 @@ from tests.e2e.conftest import http_get, s3_client
 
 pytestmark = pytest.mark.e2e
 
-SEED_KEY = "posts/000_d87f2d6de0cb2939.md"
-CJK_KEY = "posts/随笔 集/你好 世界.md"
+SEED_KEY = "_posts/000_d87f2d6de0cb2939.md"
+CJK_KEY = "_posts/随笔 集/你好 世界.md"
 CJK_POST = """---
 title: 你好，世界 with spaces
 date: 2023-04-05 06:07:08
@@ -86,7 +86,7 @@ def test_cjk_key_with_spaces_is_published(stack: LocalStack) -> None:
 
 
 def test_deleted_post_answers_the_404_page(stack: LocalStack) -> None:
-    key = "posts/short-lived.md"
+    key = "_posts/short-lived.md"
     upload(stack, key, b"---\ntitle: Short lived\ndate: 2024-01-02\n---\nsoon gone\n")
     url = post_item_url(stack, key)
     assert http_get(page_url(stack, url)).status == 200

@@ -31,7 +31,7 @@ def golden_settings() -> Settings:
 
 
 def source_key(path: Path) -> str:
-    return "posts/" + path.relative_to(EXAMPLES).as_posix()
+    return "_posts/" + path.relative_to(EXAMPLES).as_posix()
 
 
 def site_pages() -> list[Page]:

@@ -56,7 +56,7 @@ def environment(distribution_id: str) -> dict[str, str]:
         "SITE_BUCKET": SITE,
         "TABLE_NAME": TABLE,
         "DISTRIBUTION_ID": distribution_id,
-        "POSTS_PREFIX": "posts/",
+        "POSTS_PREFIX": "_posts/",
         "AWS_DEFAULT_REGION": REGION,
         "POWERTOOLS_SERVICE_NAME": "blogpub",
         "POWERTOOLS_METRICS_NAMESPACE": "blogpub",

@@ -48,17 +48,19 @@ def build_site(pipeline: Pipeline, total: int) -> None:
 
 def seed(pipeline: Pipeline, texts: list[str]) -> None:
     for index, text in enumerate(texts):
-        pipeline.put(f"posts/p{index:05d}.md", text)
+        pipeline.put(f"_posts/p{index:05d}.md", text)
     pipeline.build(
         batch_size=1_000_000
     )  # the base site in one pass; only the next post is measured
 
 
-def publish(pipeline: Pipeline, newcomer: str) -> dict[str, int]:
-    """Publish one new post and count what it cost."""
+def publish(
+    pipeline: Pipeline, newcomer: str | bytes, key: str = "_posts/newcomer.md"
+) -> dict[str, int]:
+    """Publish one new post (or another source file) and count what it cost."""
     counter = pipeline.counter()
     invalidations_before = len(pipeline.invalidations())
-    pipeline.put("posts/newcomer.md", newcomer)
+    pipeline.put(key, newcomer)
     reports = pipeline.build()
     pipeline.unhook(counter)
     invalidations = pipeline.invalidations()[invalidations_before:]
@@ -91,7 +93,10 @@ def measure(total: int, config: str | None = None) -> dict[str, int]:
         if config is not None:
             pipeline.put("_config.yml", config, deliver=False)  # read by every render
         build_site(pipeline, total)
-        return publish_one_more(pipeline)
+        post = publish_one_more(pipeline)
+        # An asset (issue 13): one site object, whatever the site's size.
+        asset = publish(pipeline, b"\x89PNG asset bytes", "images/photo.png")
+        return post | {f"asset_{name}": value for name, value in asset.items()}
 
 
 def test_publishing_one_post_costs_the_same_on_20_and_2000_posts(aws_env: None) -> None:
@@ -106,6 +111,8 @@ def test_publishing_one_post_costs_the_same_on_20_and_2000_posts(aws_env: None) 
     # only pages behind their change counter, once, from answers its pages share.
     assert small["dynamodb_requests"] + small["s3_requests"] <= 138 // 2
     assert large == small
+    assert small["asset_pages_written"] == 1  # an asset upload writes exactly one object
+    assert small["asset_pages_deleted"] == small["asset_invalidation_paths"] == 0
 
 
 def test_rss2_feeds_add_one_write_per_atom_feed_a_publish_rewrites_and_stay_flat(

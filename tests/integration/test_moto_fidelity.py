@@ -46,9 +46,9 @@ def test_fast_serialiser_matches_moto_walk_on_every_pipeline_response(
     monkeypatch.setattr(ActionResult, "execute_result", both_serialisers)
 
     for index in range(4):
-        pipeline.put(f"posts/f{index}.md", POST.format(index=index, day=index + 1))
-    pipeline.put("posts/f0.md", POST.format(index="0 again", day=9))
-    pipeline.delete("posts/f1.md")
+        pipeline.put(f"_posts/f{index}.md", POST.format(index=index, day=index + 1))
+    pipeline.put("_posts/f0.md", POST.format(index="0 again", day=9))
+    pipeline.delete("_posts/f1.md")
     pipeline.build()
 
     assert mismatches == []

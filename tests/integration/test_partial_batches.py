@@ -27,9 +27,9 @@ from tests.reliability.faults import S3_ACCESS_DENIED, FaultInjector, FaultPlan,
 from tests.reliability.posts import hexo_post
 
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:123456789012:blogpub-rebuild"
-LISBON_KEY = "posts/travel/lisbon.md"
-PORTO_KEY = "posts/travel/porto.md"
-FARO_KEY = "posts/travel/faro.md"
+LISBON_KEY = "_posts/travel/lisbon.md"
+PORTO_KEY = "_posts/travel/porto.md"
+FARO_KEY = "_posts/travel/faro.md"
 
 
 class QueuePipeline(Pipeline):

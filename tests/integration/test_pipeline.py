@@ -12,7 +12,7 @@ from blogpub.table import PostTable
 from tests.conftest import SEED_POST
 from tests.integration.harness import SITE, TABLE, Pipeline
 
-SEED_KEY = "posts/000_d87f2d6de0cb2939.md"
+SEED_KEY = "_posts/000_d87f2d6de0cb2939.md"
 SEED_URL = "/2022/02/05/000_d87f2d6de0cb2939/"
 CATEGORY_PAGES = [
     "categories/新媒体/index.html",
@@ -104,7 +104,7 @@ def test_update_invalidates_only_its_own_page(pipeline: Pipeline) -> None:
     seed = SEED_POST.read_text(encoding="utf-8")
     other = seed.replace("title: '李文艺", "title: '另一篇 李文艺").replace("11:13:23", "08:00:00")
     pipeline.put(SEED_KEY, seed)
-    pipeline.put("posts/other.md", other)
+    pipeline.put("_posts/other.md", other)
     pipeline.build()
     before = pipeline.site_objects()
 
@@ -116,7 +116,7 @@ def test_update_invalidates_only_its_own_page(pipeline: Pipeline) -> None:
     changed = {key for key in before if key in after and before[key] != after[key]}
     assert object_key_for(SEED_URL) in changed
     assert "index.html" in changed
-    assert after == expected_site({SEED_KEY: updated.encode(), "posts/other.md": other.encode()})
+    assert after == expected_site({SEED_KEY: updated.encode(), "_posts/other.md": other.encode()})
     invalidations = pipeline.invalidations()
     assert len(invalidations) == 1  # one per stream batch
     # Listing pages (home among them) changed too, but they expire instead (issue 15).
@@ -127,7 +127,7 @@ def test_delete_removes_the_page_and_every_listing(pipeline: Pipeline) -> None:
     seed = SEED_POST.read_text(encoding="utf-8")
     sibling = seed.replace("title: '李文艺", "title: '同类 李文艺")
     pipeline.put(SEED_KEY, seed)
-    pipeline.put("posts/sibling.md", sibling)
+    pipeline.put("_posts/sibling.md", sibling)
     pipeline.build()
     overview_before = pipeline.site_objects()["categories/index.html"].decode()
 
@@ -136,7 +136,7 @@ def test_delete_removes_the_page_and_every_listing(pipeline: Pipeline) -> None:
 
     site = pipeline.site_objects()
     assert object_key_for(SEED_URL) not in site
-    assert site == expected_site({"posts/sibling.md": sibling.encode()})
+    assert site == expected_site({"_posts/sibling.md": sibling.encode()})
     for page, body in site.items():
         assert SEED_URL not in body.decode("utf-8", "replace"), page
     overview_after = site["categories/index.html"].decode()
@@ -175,9 +175,9 @@ def test_unpublished_post_is_taken_off_the_site(pipeline: Pipeline) -> None:
     assert record is not None and record.status == "unpublished"
 
 
-def test_keys_outside_the_posts_prefix_are_ignored(pipeline: Pipeline) -> None:
-    pipeline.put("drafts/x.md", SEED_POST.read_bytes())
-    pipeline.put("posts/notes.txt", b"not a post")
+def test_drafts_and_files_beside_posts_are_ignored(pipeline: Pipeline) -> None:
+    pipeline.put("_drafts/x.md", SEED_POST.read_bytes())
+    pipeline.put("_posts/notes.txt", b"not a post")
 
     outcomes = [r["outcome"] for result in pipeline.render_results for r in result["results"]]
 

@@ -15,9 +15,9 @@ from tests.integration.harness import TABLE, Pipeline
 from tests.integration.test_pipeline import expected_site
 from tests.reliability.posts import hexo_post
 
-OWNER_KEY = "posts/city/porto.md"
+OWNER_KEY = "_posts/city/porto.md"
 OWNER = hexo_post("Porto by the river", categories=["Travel"], extra="permalink: porto/")
-NEIGHBOUR_KEY = "posts/city/braga.md"
+NEIGHBOUR_KEY = "_posts/city/braga.md"
 NEIGHBOUR = hexo_post("Braga on a Sunday", "2024-02-11 09:00:00", categories=["Travel"])
 GOOD_HEAD = "---\ntitle: A post\ndate: 2024-04-01 12:00:00\n"
 
@@ -127,7 +127,7 @@ def failure_items(pipeline: Pipeline, key: str) -> list[EventRecord]:
 def test_a_bad_new_post_is_rejected_with_a_recorded_error(
     published: Pipeline, bad: BadInput
 ) -> None:
-    key = f"posts/inbox/{bad.name}.md"
+    key = f"_posts/inbox/{bad.name}.md"
     site_before = published.site_objects()
     table_before = derived_state(published, besides=key)
 
@@ -153,19 +153,19 @@ def test_a_bad_new_post_is_rejected_with_a_recorded_error(
     assert (listed[0].source_key, listed[0].reason) == (key, bad.reason)
 
 
-def test_a_key_outside_the_posts_prefix_is_ignored_without_an_error(published: Pipeline) -> None:
+def test_a_draft_or_hidden_key_is_ignored_without_an_error(published: Pipeline) -> None:
     site_before = published.site_objects()
-    table_before = derived_state(published, besides="drafts/porto.md")
+    table_before = derived_state(published, besides="_drafts/porto.md")
 
-    published.put("drafts/porto.md", OWNER)
-    published.put("posts/.hidden.md", OWNER)
+    published.put("_drafts/porto.md", OWNER)
+    published.put("_posts/.hidden.md", OWNER)
     published.build()
 
     outcomes = [r["outcome"] for result in published.render_results[-2:] for r in result["results"]]
     assert outcomes == ["ignored", "ignored"]
-    assert failure_items(published, "drafts/porto.md") == []
+    assert failure_items(published, "_drafts/porto.md") == []
     assert published.site_objects() == site_before
-    assert derived_state(published, besides="drafts/porto.md") == table_before
+    assert derived_state(published, besides="_drafts/porto.md") == table_before
 
 
 @pytest.mark.unpatched_moto_too
@@ -201,7 +201,7 @@ def test_an_update_that_breaks_a_published_post_keeps_the_last_good_version(
 
 @pytest.mark.unpatched_moto_too
 def test_fixing_a_rejected_post_publishes_it(published: Pipeline) -> None:
-    key = "posts/inbox/fixed-later.md"
+    key = "_posts/inbox/fixed-later.md"
     published.put(key, BAD_INPUTS[7].body)
 
     published.put(key, hexo_post("Fixed later", "2024-05-06 07:08:09"))
@@ -225,7 +225,7 @@ def test_a_post_on_the_most_listings_allowed_can_move_to_another_month(
     """The reader's limits on categories and tags keep a post's transaction within DynamoDB's
     100 items even when every listing moves to another month (four items each)."""
     assert 1 + MAX_CATEGORY_NODES + MAX_TAGS <= MAX_LISTINGS
-    key = "posts/inbox/many-listings.md"
+    key = "_posts/inbox/many-listings.md"
     categories = "categories: [" + ", ".join(f"[c{i}]" for i in range(MAX_CATEGORY_NODES)) + "]\n"
     tags = "tags: [" + ", ".join(f"t{i}" for i in range(MAX_TAGS)) + "]\n"
     published.put(key, (GOOD_HEAD + categories + tags + "---\nbody\n").encode())

@@ -21,11 +21,11 @@ from tests.reliability.posts import hexo_post
 
 pytestmark = pytest.mark.e2e
 
-POISON_KEY = "posts/kitchen/sourdough.md"
+POISON_KEY = "_posts/kitchen/sourdough.md"
 POISON = hexo_post("Sourdough, day one", categories=["Kitchen"], tags=["bread"])
-NEIGHBOUR_KEY = "posts/kitchen/jam.md"
+NEIGHBOUR_KEY = "_posts/kitchen/jam.md"
 NEIGHBOUR = hexo_post("Plum jam", "2024-08-09 10:00:00", categories=["Pantry"])
-BAD_KEY = "posts/kitchen/undated.md"
+BAD_KEY = "_posts/kitchen/undated.md"
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,9 @@ from tests.reliability.conftest import (
 )
 from tests.reliability.posts import hexo_post
 
-KEY = "posts/travel/lisbon.md"
+KEY = "_posts/travel/lisbon.md"
 FIRST = hexo_post("Lisbon, first draft", categories=["Travel", "Portugal"], tags=["trams"])
-OTHER_KEY = "posts/notes/kettle.md"
+OTHER_KEY = "_posts/notes/kettle.md"
 OTHER = hexo_post("A kettle that whistles", "2023-11-02 08:00:00", categories=["Home"])
 SECOND = hexo_post("Lisbon in spring", categories=["Travel", "Portugal"], tags=["tiles"])
 

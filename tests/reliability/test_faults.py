@@ -26,7 +26,7 @@ from tests.reliability.faults import (
 )
 from tests.reliability.posts import hexo_post
 
-KEY = "posts/travel/lisbon.md"
+KEY = "_posts/travel/lisbon.md"
 POST = hexo_post("Lisbon in spring", categories=["Travel", "Portugal"], tags=["tiles"])
 UPDATED = POST.replace("The rest of the post.", "The rest of the post, revised.")
 

@@ -77,7 +77,7 @@ def test_any_post_file_is_published_or_rejected_with_a_recorded_error(
     )
     @given(post_files())
     def check(raw: bytes) -> None:
-        key = f"posts/fuzz/{next(numbers)}.md"
+        key = f"_posts/fuzz/{next(numbers)}.md"
 
         pipeline.put(key, raw)  # raises if the handler raised
 

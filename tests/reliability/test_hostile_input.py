@@ -93,7 +93,7 @@ REJECTED = [
         "source-key-1000-bytes",
         lambda: hexo_post("Long key").encode(),
         "key-too-long",
-        "posts/" + "k" * 990 + ".md",
+        "_posts/" + "k" * 990 + ".md",
     ),
     Rejected(
         "page-key-over-1024",
@@ -116,7 +116,7 @@ def no_retry(result: dict[str, object]) -> None:
 def test_each_hostile_file_is_a_bounded_recorded_rejection(
     pipeline: Pipeline, case: Rejected
 ) -> None:
-    key = case.key or f"posts/hostile/{case.name}.md"
+    key = case.key or f"_posts/hostile/{case.name}.md"
     site_before = pipeline.site_objects()
 
     event = pipeline.put(key, case.build())
@@ -151,7 +151,7 @@ def test_control_and_invisible_characters_publish_safely(pipeline: Pipeline) -> 
         'categories: ["Ne\\u200bws\\u202e"]\ntags: ["' + "long tag " * 20 + '", "x\\x07y"]\n---\n'
         'Body \x01 with a control\n\n<p title="x<!-- more --><img src=x onerror=alert(1)>">t</p>\n'
     )
-    key = "posts/hostile/controls.md"
+    key = "_posts/hostile/controls.md"
 
     pipeline.put(key, source.encode())
     result = pipeline.render_results[-1]
@@ -177,7 +177,7 @@ def test_control_and_invisible_characters_publish_safely(pipeline: Pipeline) -> 
 
 def test_names_at_the_length_limit_publish(pipeline: Pipeline) -> None:
     names = [chr(0x4E00 + i) * MAX_NAME_CHARACTERS for i in range(10)]
-    key = "posts/hostile/long-names.md"
+    key = "_posts/hostile/long-names.md"
     pipeline.put(key, hexo_post("Long names", tags=names).encode())
     result = pipeline.render_results[-1]
     pipeline.build()
@@ -189,7 +189,7 @@ def test_names_at_the_length_limit_publish(pipeline: Pipeline) -> None:
 
 
 def test_a_value_in_a_message_is_quoted_cut(pipeline: Pipeline) -> None:
-    key = "posts/hostile/bad-date.md"
+    key = "_posts/hostile/bad-date.md"
     pipeline.put(key, ("---\ntitle: x\ndate: " + "9" * 3000 + "z\n---\nb\n").encode())
     (outcome,) = pipeline.render_results[-1]["results"]
     assert outcome["outcome"] == "rejected"
@@ -201,7 +201,7 @@ def test_a_value_in_a_message_is_quoted_cut(pipeline: Pipeline) -> None:
 def test_a_forged_event_cannot_outrank_later_uploads(pipeline: Pipeline) -> None:
     """An invocation naming a version the bucket does not have is dropped before its
     sequencer is taken; the next genuine upload publishes."""
-    key = "posts/hostile/forged.md"
+    key = "_posts/hostile/forged.md"
     pipeline.put(key, hexo_post("Genuine").encode())
     genuine = PostTable(pipeline.dynamodb, TABLE).get_post(key)
     assert genuine is not None

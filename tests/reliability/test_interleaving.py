@@ -30,9 +30,9 @@ from tests.integration.test_pipeline import expected_site
 from tests.reliability.posts import hexo_post
 
 WAIT_SECONDS = 30
-FIRST_KEY = "posts/garden/tomatoes.md"
+FIRST_KEY = "_posts/garden/tomatoes.md"
 FIRST = hexo_post("Tomatoes in pots", "2024-06-01 08:00:00", categories=["Garden"])
-SECOND_KEY = "posts/garden/basil.md"
+SECOND_KEY = "_posts/garden/basil.md"
 SECOND = hexo_post("Basil beside them", "2024-06-02 08:00:00", categories=["Garden"])
 
 

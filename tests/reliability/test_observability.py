@@ -19,7 +19,7 @@ from tests.reliability.conftest import (
 from tests.reliability.faults import S3_ACCESS_DENIED, FaultInjector, FaultPlan, url_contains
 from tests.reliability.posts import hexo_post
 
-KEY = "posts/food/pastel.md"
+KEY = "_posts/food/pastel.md"
 POST = hexo_post("Pastel de nata", categories=["Food"], tags=["custard"])
 BROKEN = b"---\ntitle: [unclosed\n---\nbody\n"
 
@@ -28,7 +28,7 @@ def test_render_post_emits_published_rejected_and_pages_written(
     pipeline: Pipeline, render_handler: Handler, structured_logs: LogCapture, capsys: Any
 ) -> None:
     published = pipeline.put(KEY, POST, deliver=False)
-    rejected = pipeline.put("posts/food/broken.md", BROKEN, deliver=False)
+    rejected = pipeline.put("_posts/food/broken.md", BROKEN, deliver=False)
 
     render_handler(published, lambda_context("render-post"))
     render_handler(rejected, lambda_context("render-post"))
@@ -44,11 +44,11 @@ def test_render_post_emits_published_rejected_and_pages_written(
     assert by_message["post published"]["url"] == "/2024/03/05/food/pastel/"
     rejection = by_message["post rejected"]
     broken_version = rejected["Records"][0]["s3"]["object"]["versionId"]
-    assert rejection["correlation_id"] == f"posts/food/broken.md@{broken_version}"
+    assert rejection["correlation_id"] == f"_posts/food/broken.md@{broken_version}"
     assert rejection["level"] == "WARNING"
     assert rejection["reason"] == "bad-front-matter"
-    assert rejection["error"].startswith("posts/food/broken.md: ")
-    record = PostTable(pipeline.dynamodb, TABLE).get_post("posts/food/broken.md")
+    assert rejection["error"].startswith("_posts/food/broken.md: ")
+    record = PostTable(pipeline.dynamodb, TABLE).get_post("_posts/food/broken.md")
     assert record is not None and record.last_error == rejection["error"]
 
 

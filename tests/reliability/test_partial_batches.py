@@ -19,7 +19,7 @@ from tests.reliability.posts import hexo_post
 
 pytestmark = pytest.mark.e2e
 
-POST_KEY = "posts/garden/tomatoes.md"
+POST_KEY = "_posts/garden/tomatoes.md"
 POST = hexo_post("Tomatoes, at last", "2024-08-09 10:00:00", categories=["Garden"])
 
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from blogpub import urls
-from blogpub.events import ListTotalChange, MembershipChange, MonthCountChange, PostChange
+from blogpub.events import (
+    ListTotalChange,
+    MembershipChange,
+    MonthCountChange,
+    PostChange,
+    SitemapPageChange,
+)
 from blogpub.indexes import affected_pages, post_page_changes
 from blogpub.models import SITE, ListRef
 from blogpub.pages import pages_forced_by
@@ -29,7 +35,7 @@ def post_change(
     new_status: str | None = "published",
 ) -> PostChange:
     return PostChange(
-        "posts/a.md",
+        "_posts/a.md",
         old_status,  # type: ignore[arg-type]
         new_status,  # type: ignore[arg-type]
         old_url,
@@ -101,6 +107,13 @@ def test_a_rebuild_touch_of_a_listing_reaches_its_archive_index_and_feed() -> No
     }
 
 
+def test_a_standalone_page_reaches_the_pages_sitemap_and_the_sitemap_index_only() -> None:
+    assert urls_of(SitemapPageChange("about/index.md")) == {
+        urls.sitemap_pages_url(),
+        urls.sitemap_index_url(),
+    }
+
+
 def test_the_site_getting_its_first_post_reaches_the_site_wide_pages() -> None:
     site_wide = {
         "/",
@@ -113,7 +126,8 @@ def test_the_site_getting_its_first_post_reaches_the_site_wide_pages() -> None:
     }
     assert urls_of(ListTotalChange(SITE, 0, 1)) == site_wide
     assert urls_of(ListTotalChange(SITE, 1, 0)) == site_wide
-    assert urls_of(ListTotalChange(SITE, 1, 1, rebuilt=True)) == site_wide | {urls.feed_url(SITE)}
+    rebuilt = site_wide | {urls.feed_url(SITE), urls.sitemap_pages_url()}
+    assert urls_of(ListTotalChange(SITE, 1, 1, rebuilt=True)) == rebuilt
     assert urls_of(ListTotalChange(SITE, 1, 2)) == {"/"}
 
 

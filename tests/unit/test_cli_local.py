@@ -19,6 +19,8 @@ from blogpub_local.local_commands import (
 )
 from blogpub_local.site_server import object_key_candidates
 
+from tests.conftest import REPO
+
 
 def test_site_paths_map_to_index_documents() -> None:
     assert object_key_candidates("/") == ["index.html"]
@@ -32,14 +34,34 @@ def test_upload_plan_keeps_relative_paths_and_puts_config_first(tmp_path: Path) 
     (tmp_path / "a" / "b.md").write_text("x")
     (tmp_path / "c.markdown").write_text("x")
     (tmp_path / "_config.yml").write_text("title: t")
-    plan = upload_plan([tmp_path], "posts")
-    assert [u.key for u in plan.uploads] == ["_config.yml", "posts/a/b.md", "posts/c.markdown"]
+    plan = upload_plan([tmp_path], "_posts")
+    assert [u.key for u in plan.uploads] == ["_config.yml", "_posts/a/b.md", "_posts/c.markdown"]
     assert plan.uploads[0].content_type.startswith("text/yaml")
     assert plan.uploads[1].content_type.startswith("text/markdown")
-    single = upload_plan([tmp_path / "a" / "b.md"], "posts/")
-    assert [u.key for u in single.uploads] == ["posts/b.md"]
+    single = upload_plan([tmp_path / "a" / "b.md"], "_posts/")
+    assert [u.key for u in single.uploads] == ["_posts/b.md"]
     with pytest.raises(UploadPathError, match="missing"):
-        upload_plan([tmp_path / "missing"], "posts/")
+        upload_plan([tmp_path / "missing"], "_posts/")
+
+
+def test_a_hexo_source_folder_keeps_its_own_paths_and_every_kind_classify_publishes() -> None:
+    source = REPO / "examples" / "hexo-source"
+    plan = upload_plan([source], "_posts/")
+    keys = [upload.key for upload in plan.uploads]
+    assert keys[0] == "_config.yml"
+    assert sorted(keys[1:]) == [
+        "_posts/hello-assets.md",
+        "_posts/hello-assets/diagram.svg",  # post_asset_folder: true in its _config.yml
+        "_posts/hello-assets/notes.txt",
+        "about/index.md",
+        "files/readme.txt",
+        "images/gradient.png",
+        "images/logo.svg",
+    ]
+    assert [path.name for path in plan.skipped] == ["unfinished.md"]  # _drafts/
+    types = {upload.key: upload.content_type for upload in plan.uploads}
+    assert types["images/gradient.png"] == "image/png"
+    assert types["images/logo.svg"] == "image/svg+xml; charset=utf-8"
 
 
 def test_upload_plan_skips_and_reports_what_the_pipeline_would_ignore(tmp_path: Path) -> None:
@@ -47,12 +69,12 @@ def test_upload_plan_skips_and_reports_what_the_pipeline_would_ignore(tmp_path: 
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
 
-    plan = upload_plan([tmp_path], "posts/")
+    plan = upload_plan([tmp_path], "_posts/")
 
-    assert [u.key for u in plan.uploads] == ["posts/ok.md"]
+    assert [u.key for u in plan.uploads] == ["_posts/ok.md"]
     skipped = sorted(path.relative_to(tmp_path).as_posix() for path in plan.skipped)
     assert skipped == [".hidden/d.md", "Post.MD", "_b/c.md", "_x.md", "draft.md~", "notes.txt"]
-    assert upload_plan([tmp_path / "Post.MD"], "posts/").uploads == []
+    assert upload_plan([tmp_path / "Post.MD"], "_posts/").uploads == []
     assert skipped_summary(plan.skipped, shown=2).startswith("skipped 6 files that are not posts: ")
     assert skipped_summary(plan.skipped, shown=2).endswith(" and 4 more")
 
@@ -64,16 +86,16 @@ def test_progress_line_fills_with_the_count() -> None:
 
 def test_post_report_reads_the_post_item() -> None:
     published = post_report(
-        "posts/a.md",
-        PostRecord("posts/a.md", "1", status="published", last_outcome="published", url="/a/"),
+        "_posts/a.md",
+        PostRecord("_posts/a.md", "1", status="published", last_outcome="published", url="/a/"),
     )
     assert (published.status, published.url, published.error) == ("published", "/a/", None)
     rejected = post_report(
-        "posts/b.md",
-        PostRecord("posts/b.md", "2", last_outcome="rejected", last_error="bad date"),
+        "_posts/b.md",
+        PostRecord("_posts/b.md", "2", last_outcome="rejected", last_error="bad date"),
     )
     assert (rejected.status, rejected.error) == ("rejected", "bad date")
-    assert post_report("posts/c.md", None).status == "rejected"
+    assert post_report("_posts/c.md", None).status == "rejected"
 
 
 def test_run_report_exit_codes() -> None:
@@ -109,7 +131,7 @@ def test_parser_knows_every_command() -> None:
     invoke = parser.parse_args(["invoke", "F", "-e", "e.json", "--env-vars", "env.json"])
     assert invoke.function == "F"
     publish = parser.parse_args(["publish", "a", "b", "--bucket", "x"])
-    assert publish.prefix == "posts/"
+    assert publish.prefix == "_posts/"
 
 
 def test_publish_uploads_only_posts_and_reports_the_rest(
@@ -133,15 +155,15 @@ def test_publish_uploads_only_posts_and_reports_the_rest(
         assert cmd_publish(args) == 0
 
         stored = [item["Key"] for item in s3.list_objects_v2(Bucket="source")["Contents"]]
-    assert stored == ["posts/ok.md"]
+    assert stored == ["_posts/ok.md"]
     assert "skipped 2 files that are not posts" in capsys.readouterr().err
 
 
 def test_run_report_names_the_files_the_pipeline_would_ignore() -> None:
-    report = RunReport(skipped=["posts/_draft.md", "posts/Notes.MD"])
+    report = RunReport(skipped=["_posts/_draft.md", "_posts/Notes.MD"])
 
-    assert report.to_json()["skipped"] == ["posts/_draft.md", "posts/Notes.MD"]
-    assert "skipped 2 files that are not posts: posts/_draft.md, posts/Notes.MD" in (
+    assert report.to_json()["skipped"] == ["_posts/_draft.md", "_posts/Notes.MD"]
+    assert "skipped 2 files that are not posts: _posts/_draft.md, _posts/Notes.MD" in (
         report.summary(Path("_site"))
     )
     assert report.exit_code == EXIT_OK

@@ -47,7 +47,7 @@ def test_resolver_evaluates_sub_if_join_and_drops_no_value() -> None:
     resolver = IntrinsicResolver(
         refs={"Bucket": "b-1"},
         attributes={("Bucket", "Arn"): "arn:aws:s3:::b-1"},
-        parameters={"Prefix": "posts/"},
+        parameters={"Prefix": "_posts/"},
         condition_definitions={"Never": {"Fn::Equals": ["a", "b"]}},
     )
     value = {
@@ -57,7 +57,7 @@ def test_resolver_evaluates_sub_if_join_and_drops_no_value() -> None:
         "List": [{"Ref": "AWS::NoValue"}, {"Ref": "Bucket"}],
     }
     assert resolver.resolve(value) == {
-        "Sub": "arn:aws:s3:::b-1/posts/* us-east-1 ${Literal}",
+        "Sub": "arn:aws:s3:::b-1/_posts/* us-east-1 ${Literal}",
         "SubWithVariables": "a+b-b-1",
         "List": ["b-1"],
     }
@@ -103,9 +103,11 @@ def test_template_event_sources_are_read(template_specs: dict) -> None:
     render = template_specs["RenderPostFunction"]
     s3_sources = [s for s in render.event_sources if isinstance(s, S3EventSource)]
     assert s3_sources and all(s.bucket == render.environment["SOURCE_BUCKET"] for s in s3_sources)
-    assert any(s.accepts("ObjectCreated:Put", "posts/a b.md") for s in s3_sources)
-    assert any(s.accepts("ObjectRemoved:DeleteMarkerCreated", "posts/x.md") for s in s3_sources)
-    assert not any(s.accepts("ObjectCreated:Put", "drafts/x.md") for s in s3_sources)
+    assert any(s.accepts("ObjectCreated:Put", "_posts/a b.md") for s in s3_sources)
+    assert any(s.accepts("ObjectRemoved:DeleteMarkerCreated", "_posts/x.md") for s in s3_sources)
+    # The whole source/ folder reaches the function: pages, assets and the site config.
+    assert any(s.accepts("ObjectCreated:Put", "images/a.png") for s in s3_sources)
+    assert any(s.accepts("ObjectCreated:Put", "_config.yml") for s in s3_sources)
     assert any(isinstance(s, SqsEventSource) for s in render.event_sources)
     assert render.async_on_failure_arn and render.async_on_failure_arn.startswith("arn:aws:sqs:")
     (stream,) = [
@@ -182,10 +184,10 @@ def test_a_disabled_mapping_is_not_run_and_a_filtered_one_is_refused() -> None:
 
 
 def test_s3_source_matches_event_patterns_and_filters() -> None:
-    source = S3EventSource("b", ("s3:ObjectCreated:*",), prefix="posts/", suffix=".md")
-    assert source.accepts("ObjectCreated:Copy", "posts/a.md")
-    assert not source.accepts("ObjectRemoved:Delete", "posts/a.md")
-    assert not source.accepts("ObjectCreated:Put", "posts/a.txt")
+    source = S3EventSource("b", ("s3:ObjectCreated:*",), prefix="_posts/", suffix=".md")
+    assert source.accepts("ObjectCreated:Copy", "_posts/a.md")
+    assert not source.accepts("ObjectRemoved:Delete", "_posts/a.md")
+    assert not source.accepts("ObjectCreated:Put", "_posts/a.txt")
 
 
 def test_reserved_concurrency_sets_the_local_limit_and_the_default_applies_otherwise() -> None:

@@ -24,8 +24,8 @@ from boto3.dynamodb.types import TypeDeserializer
 from tests.conftest import EVENTS, SEED_POST, load_event
 
 S3_EVENT_FILES = ("s3-put.json", "s3-delete-marker.json", "s3-put-cjk.json")
-SEED_KEY = f"posts/{SEED_POST.name}"
-CJK_KEY = "posts/新媒体/春节 快乐.md"
+SEED_KEY = f"_posts/{SEED_POST.name}"
+CJK_KEY = "_posts/新媒体/春节 快乐.md"
 SEQUENCER = re.compile(r"^[0-9A-F]+$")
 DYNAMODB_TYPES = {"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"}
 

@@ -30,7 +30,9 @@ def site(settings: Settings) -> dict[str, bytes]:
     renderer = Renderer(settings)
     rendered = [
         renderer.render_post(
-            read_post(path.read_bytes(), "posts/" + path.relative_to(EXAMPLES).as_posix(), settings)
+            read_post(
+                path.read_bytes(), "_posts/" + path.relative_to(EXAMPLES).as_posix(), settings
+            )
         )
         for path in sorted(EXAMPLES.rglob("*.md"))
     ]
@@ -39,7 +41,7 @@ def site(settings: Settings) -> dict[str, bytes]:
 
 def entry(day: int, *, title: str = "", content: str | None = "<p>full</p>") -> Entry:
     return Entry(
-        source_key=f"posts/{day}.md",
+        source_key=f"_posts/{day}.md",
         title=title or f"Post {day}",
         url=f"/2022/02/{day:02d}/{day}/",
         date=datetime(2022, 2, day, 3, 0, tzinfo=UTC),
@@ -171,7 +173,7 @@ def test_month_sitemaps_list_every_post_of_their_month(
             assert loc.isascii()
             all_locs.append(loc)
     posts = [
-        read_post(path.read_bytes(), "posts/" + path.relative_to(EXAMPLES).as_posix(), settings)
+        read_post(path.read_bytes(), "_posts/" + path.relative_to(EXAMPLES).as_posix(), settings)
         for path in sorted(EXAMPLES.rglob("*.md"))
     ]
     post_urls = [urls.post_url(post, settings) for post in posts if post.published]
@@ -180,7 +182,7 @@ def test_month_sitemaps_list_every_post_of_their_month(
 
 def test_sitemaps_escape_ampersands(settings: Settings) -> None:
     page = Renderer(settings).sitemap_month(
-        2022, 2, [Entry("posts/a.md", "a", "/a&b/", datetime(2022, 2, 1, tzinfo=UTC))]
+        2022, 2, [Entry("_posts/a.md", "a", "/a&b/", datetime(2022, 2, 1, tzinfo=UTC))]
     )
     assert page.content_type == XML
     root = ET.fromstring(page.body)

@@ -101,6 +101,6 @@ def test_a_dot_dot_key_is_blamed_on_the_key_not_the_permalink() -> None:
     from blogpub.settings import Settings
 
     with pytest.raises(PostError) as raised:
-        read_post(b"---\ntitle: x\ndate: 2024-01-01\n---\nb\n", "posts/../x.md", Settings())
+        read_post(b"---\ntitle: x\ndate: 2024-01-01\n---\nb\n", "_posts/../x.md", Settings())
     assert not isinstance(raised.value, PermalinkError)
     assert "object key" in str(raised.value) and "permalink" not in str(raised.value)

@@ -14,6 +14,7 @@ from blogpub.events import (
     MembershipChange,
     MonthCountChange,
     PostChange,
+    SitemapPageChange,
     TableChange,
 )
 from blogpub.models import SITE, ListRef, Post
@@ -42,7 +43,7 @@ def post(
     name: str, day: int, *, categories: tuple[str, ...] = (), tags: tuple[str, ...] = ()
 ) -> Post:
     return Post(
-        source_key=f"posts/{name}.md",
+        source_key=f"_posts/{name}.md",
         name=name,
         title=name.title(),
         date=datetime(2022, 2, day, 11, 0, tzinfo=UTC),
@@ -62,7 +63,9 @@ def post(
 def listings(settings: Settings) -> MemoryListings:
     renderer = Renderer(settings)
     posts = [post("one", 3, categories=("Tech",), tags=("py",)), post("two", 4, tags=("py",))]
-    return MemoryListings.from_posts([renderer.render_post(p) for p in posts], settings)
+    listings = MemoryListings.from_posts([renderer.render_post(p) for p in posts], settings)
+    listings.page_urls = ["/about/"]  # a standalone page: the pages sitemap exists
+    return listings
 
 
 def test_every_page_kind_has_one_catalogue_entry() -> None:
@@ -102,6 +105,7 @@ def test_urls_follow_the_url_rules() -> None:
     assert IndexPage("category_overview").url == urls.overview_url("category")
     assert IndexPage("tag_overview").url == urls.overview_url("tag")
     assert IndexPage("sitemap_index").url == urls.sitemap_index_url()
+    assert IndexPage("sitemap_pages").url == urls.sitemap_pages_url() == "/sitemaps/pages.xml"
     assert IndexPage("not_found").url == urls.not_found_url()
     assert IndexPage("robots").url == urls.robots_url()
 
@@ -121,7 +125,9 @@ def test_an_empty_site_still_has_its_own_pages(settings: Settings) -> None:
     empty = MemoryListings.from_posts([], settings)
     pages = site_pages(empty.months_by_list(), "rss2.xml")
     assert {page.kind for page in pages} == ALL_KINDS - {"month", "year", "sitemap_month"}
-    assert all(page_exists(page, empty) for page in pages)
+    # The pages sitemap exists only while the site has standalone pages.
+    assert all(page_exists(page, empty) for page in pages if page.kind != "sitemap_pages")
+    assert not page_exists(IndexPage("sitemap_pages"), empty)
 
 
 def test_only_the_site_and_categories_have_feeds(listings: MemoryListings) -> None:
@@ -137,7 +143,8 @@ def test_every_kind_is_reached_by_some_table_change() -> None:
         ListTotalChange(SITE, 0, 1),
         ListTotalChange(category, 1, 2),
         ListTotalChange(ListRef("tag", ("py",), ("py",)), 1, 2),
-        PostChange("posts/a.md", "published", "published", "/a/", "/a/", "x", "y", (category,)),
+        PostChange("_posts/a.md", "published", "published", "/a/", "/a/", "x", "y", (category,)),
+        SitemapPageChange("about/index.md"),
     ]
     reached = {page.kind for change in changes for page in pages_reached_by(change, "rss2.xml")}
     assert reached == ALL_KINDS

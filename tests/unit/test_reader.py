@@ -23,7 +23,7 @@ from blogpub.settings import Settings
 from tests.conftest import SEED_POST
 
 SITE = Settings(timezone="Asia/Taipei")
-KEY = "posts/notes/hello world.md"
+KEY = "_posts/notes/hello world.md"
 
 
 def source(front_matter: str, body: str = "Hello.\n") -> bytes:
@@ -38,7 +38,7 @@ def read(front_matter: str, body: str = "Hello.\n", key: str = KEY) -> Post:
 
 
 def test_seed_post_reads_as_hexo_would() -> None:
-    post = read_post(SEED_POST.read_bytes(), "posts/000_d87f2d6de0cb2939.md", Settings())
+    post = read_post(SEED_POST.read_bytes(), "_posts/000_d87f2d6de0cb2939.md", Settings())
 
     assert post.title == "李文艺主持召开疫情防控视频调度会议"
     assert post.date == datetime(2022, 2, 5, 11, 13, 23, tzinfo=UTC)
@@ -69,10 +69,10 @@ def test_title_defaults_to_the_file_name_without_extension() -> None:
 @pytest.mark.parametrize(
     ("key", "name"),
     [
-        ("posts/a/b c.md", "a/b c"),
-        ("posts/新媒体/趣头条/标题.markdown", "新媒体/趣头条/标题"),
-        ("posts/no-extension", "no-extension"),
-        ("posts/v1.2.md", "v1.2"),
+        ("_posts/a/b c.md", "a/b c"),
+        ("_posts/新媒体/趣头条/标题.markdown", "新媒体/趣头条/标题"),
+        ("_posts/no-extension", "no-extension"),
+        ("_posts/v1.2.md", "v1.2"),
     ],
 )
 def test_name_is_the_key_below_the_prefix_without_extension(key: str, name: str) -> None:
@@ -188,7 +188,7 @@ def test_published_and_draft(front_matter: str, published: bool) -> None:
 
 
 def test_files_in_the_drafts_folder_are_not_published() -> None:
-    assert read("date: 2022-02-05", key="posts/_drafts/idea.md").published is False
+    assert read("date: 2022-02-05", key="_posts/_drafts/idea.md").published is False
 
 
 def test_simple_fields() -> None:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 SITE = Settings(timezone="Europe/Berlin")
-KEY = "posts/prop/test.md"
+KEY = "_posts/prop/test.md"
 
 FIELD_NAMES = st.sampled_from(
     [

@@ -80,7 +80,7 @@ class Elements(HTMLParser):
 
 def example_posts(settings: Settings) -> list[Post]:
     return [
-        read_post(path.read_bytes(), "posts/" + path.relative_to(EXAMPLES).as_posix(), settings)
+        read_post(path.read_bytes(), "_posts/" + path.relative_to(EXAMPLES).as_posix(), settings)
         for path in sorted(EXAMPLES.rglob("*.md"))
     ]
 
@@ -90,7 +90,7 @@ def example_posts(settings: Settings) -> list[Post]:
 
 @pytest.fixture(scope="module")
 def seed_page(settings: Settings) -> tuple[str, Elements]:
-    post = read_post(SEED.read_bytes(), "posts/000_d87f2d6de0cb2939.md", settings)
+    post = read_post(SEED.read_bytes(), "_posts/000_d87f2d6de0cb2939.md", settings)
     rendered = Renderer(settings).render_post(post)
     assert rendered.page.url == "/2022/02/05/000_d87f2d6de0cb2939/"
     assert rendered.page.content_type == HTML
@@ -240,7 +240,7 @@ CATEGORY = ListRef("category", ("a", "b"), ("甲", "乙"))
 def entries(count: int) -> list[Entry]:
     return [
         Entry(
-            source_key=f"posts/{day:02d}.md",
+            source_key=f"_posts/{day:02d}.md",
             title=f"Post {day:02d}",
             url=f"/2022/03/{day:02d}/{day:02d}/",
             date=datetime(2022, 3, day, 4, 0, tzinfo=UTC),
@@ -379,9 +379,9 @@ def test_a_post_late_on_the_31st_utc_is_in_the_next_month_in_shanghai(
 
 def test_two_posts_at_one_url_conflict(settings: Settings) -> None:
     renderer = Renderer(settings)
-    first = renderer.render_post(make_post(source_key="posts/a.md", permalink="same/"))
-    second = renderer.render_post(make_post(source_key="posts/b.md", permalink="same/"))
-    with pytest.raises(UrlConflictError, match=r"posts/a\.md"):
+    first = renderer.render_post(make_post(source_key="_posts/a.md", permalink="same/"))
+    second = renderer.render_post(make_post(source_key="_posts/b.md", permalink="same/"))
+    with pytest.raises(UrlConflictError, match=r"_posts/a\.md"):
         renderer.site([first, second])
 
 

@@ -242,7 +242,7 @@ def test_template_syntax_in_html_stays_literal() -> None:
 
 
 def test_seed_post_images_keep_no_referrer_and_become_lazy() -> None:
-    post = read_post(SEED_POST.read_bytes(), "posts/000_d87f2d6de0cb2939.md", Settings())
+    post = read_post(SEED_POST.read_bytes(), "_posts/000_d87f2d6de0cb2939.md", Settings())
     source_images = re.findall(r"<img\b[^>]*>", post.body)
 
     body_html, _ = render_body(post.body, post.excerpt)

@@ -26,7 +26,7 @@ from blogpub.table import (
 
 CATEGORY = ListRef("category", ("bian-cheng", "docker"), ("编程", "Docker"))
 TAG = ListRef("tag", ("py",), ("Py",))
-KEY = "posts/a #1.md"  # a source key may hold the separator
+KEY = "_posts/a #1.md"  # a source key may hold the separator
 
 
 def change(pk: str, sk: str, old: Any, new: Any) -> StreamChange:

@@ -21,7 +21,7 @@ SHANGHAI = Settings(timezone="Asia/Shanghai", url="https://blog.example.com")
 def make_post(**overrides: object) -> Post:
     """The seed post's URL-relevant fields, with the given ones."""
     seed: dict[str, object] = {
-        "source_key": "posts/000_d87f2d6de0cb2939.md",
+        "source_key": "_posts/000_d87f2d6de0cb2939.md",
         "name": "000_d87f2d6de0cb2939",
         "title": "李文艺主持召开疫情防控视频调度会议",
         "categories": (("新媒体", "趣头条", "分类"),),

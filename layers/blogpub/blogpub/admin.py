@@ -2,8 +2,8 @@
 
 Payloads (``events/rollback-*.json`` show each one):
 
-``{"action": "history", "key": "posts/x.md"}``
-``{"action": "rollback", "key": "posts/x.md", "version_id": "..."}`` or ``"steps": N``
+``{"action": "history", "key": "_posts/x.md"}``
+``{"action": "rollback", "key": "_posts/x.md", "version_id": "..."}`` or ``"steps": N``
 ``{"action": "rollback-site", "at": "2026-11-28T10:00:00Z"}``
 ``{"action": "rebuild"}``, ``{"action": "verify"}``
 

@@ -13,17 +13,21 @@ DISTRIBUTION_ID = "DISTRIBUTION_ID"
 POSTS_PREFIX = "POSTS_PREFIX"
 CONFIG_KEY = "CONFIG_KEY"
 MAX_POST_BYTES = "MAX_POST_BYTES"
+MAX_ASSET_BYTES = "MAX_ASSET_BYTES"
 ROLLBACK_WINDOW_DAYS = "ROLLBACK_WINDOW_DAYS"
 REBUILD_QUEUE_URL = "REBUILD_QUEUE_URL"
 RENDER_FUNCTION_NAME = "RENDER_FUNCTION_NAME"
 INDEX_PAGE_TTL_SECONDS = "INDEX_PAGE_TTL_SECONDS"
 INVALIDATION_WILDCARD_THRESHOLD = "INVALIDATION_WILDCARD_THRESHOLD"
 
-DEFAULT_POSTS_PREFIX = "posts/"
+DEFAULT_POSTS_PREFIX = "_posts/"  # Hexo's source/_posts/, with the bucket as source/
 DEFAULT_CONFIG_KEY = "_config.yml"
 # Hexo posts are text; the largest corpus post is ~150 KB. 1 MiB leaves room for long
 # articles with inline base64 images while keeping a render well inside Lambda's memory.
 DEFAULT_MAX_POST_BYTES = 1024 * 1024
+# Assets (images, PDFs) are copied through the function's memory: 10 MiB keeps a copy well
+# inside the smallest memory size while covering photos and slide decks.
+DEFAULT_MAX_ASSET_BYTES = 10 * 1024 * 1024
 DEFAULT_ROLLBACK_WINDOW_DAYS = 30
 # Pages that list posts are this many seconds old at most in CloudFront (template parameter
 # IndexPageTtlSeconds): freshness from a short lifetime, not from billed invalidation paths.
@@ -43,6 +47,7 @@ class Deployment:
     posts_prefix: str = DEFAULT_POSTS_PREFIX
     config_key: str = DEFAULT_CONFIG_KEY
     max_post_bytes: int = DEFAULT_MAX_POST_BYTES
+    max_asset_bytes: int = DEFAULT_MAX_ASSET_BYTES
     rollback_window_days: int = DEFAULT_ROLLBACK_WINDOW_DAYS
     rebuild_queue_url: str = ""
     render_function_name: str = ""
@@ -60,6 +65,7 @@ class Deployment:
             posts_prefix=env.get(POSTS_PREFIX) or DEFAULT_POSTS_PREFIX,
             config_key=env.get(CONFIG_KEY) or DEFAULT_CONFIG_KEY,
             max_post_bytes=int(env.get(MAX_POST_BYTES) or DEFAULT_MAX_POST_BYTES),
+            max_asset_bytes=_int(env, MAX_ASSET_BYTES, DEFAULT_MAX_ASSET_BYTES),
             rollback_window_days=int(env.get(ROLLBACK_WINDOW_DAYS) or DEFAULT_ROLLBACK_WINDOW_DAYS),
             rebuild_queue_url=env.get(REBUILD_QUEUE_URL, ""),
             render_function_name=env.get(RENDER_FUNCTION_NAME, ""),

@@ -215,7 +215,21 @@ class NameChange:
     linked: bool
 
 
-TableChange = MembershipChange | MonthCountChange | ListTotalChange | PostChange | NameChange
+@dataclass(frozen=True)
+class SitemapPageChange:
+    """A standalone page entered, moved in or left the pages sitemap."""
+
+    source_key: str
+
+
+TableChange = (
+    MembershipChange
+    | MonthCountChange
+    | ListTotalChange
+    | PostChange
+    | NameChange
+    | SitemapPageChange
+)
 
 
 def _binary_as_bytes(value: Any) -> Any:

@@ -174,6 +174,10 @@ class TableListings:
         )
         return result
 
+    def sitemap_pages(self) -> Sequence[str]:
+        result: list[str] = self._once(("sitemap_pages",), self.table.sitemap_pages)
+        return result
+
 
 class PageStillChangingError(TransientError):
     """Concurrent publishes kept changing a page's inputs while it was being written."""

@@ -16,6 +16,7 @@ failure record     ``FAIL``                     ``<ISO time>#<source key>#<versi
 activity record    ``ACTIVITY``                 ``<ISO time>#<source key>#<version>``
 audit record       ``AUDIT``                    ``<ISO time>#<request id>``
 idempotency record ``IDEMPOTENCY``              ``<hash of the admin request id>`` (Powertools)
+sitemap page       ``PAGES``                    ``<source key>``  (a standalone page's URL)
 =================  ===========================  ==========================================
 
 Membership sort keys start with the post's date in the site timezone, so a month archive
@@ -51,6 +52,7 @@ ItemKind = Literal[
     "activity",
     "audit",
     "idempotency",
+    "sitemap_page",
     "other",
 ]
 
@@ -122,6 +124,8 @@ FAIL_PK = "FAIL"
 ACTIVITY_PK = "ACTIVITY"
 AUDIT_PK = "AUDIT"
 IDEMPOTENCY_PK = "IDEMPOTENCY"
+# Standalone pages (about/index.md), one item each: what /sitemaps/pages.xml lists.
+PAGES_PK = "PAGES"
 
 
 def event_sk(at_iso: str, source_key: str, version_id: str) -> str:
@@ -156,6 +160,7 @@ _FIXED: dict[str, ItemKind] = {
     ACTIVITY_PK: "activity",
     AUDIT_PK: "audit",
     IDEMPOTENCY_PK: "idempotency",
+    PAGES_PK: "sitemap_page",
 }
 
 

@@ -20,7 +20,7 @@ ListKind = Literal["site", "category", "tag"]
 class Post:
     """One Hexo source file, read and validated; the body is still Markdown/HTML source."""
 
-    source_key: str  # object key, e.g. "posts/新媒体/a b.md"
+    source_key: str  # object key, e.g. "_posts/新媒体/a b.md"
     name: str  # key below the posts prefix without extension: Hexo's :title
     title: str
     date: datetime  # timezone-aware
@@ -60,6 +60,22 @@ class Post:
     def hidden(self) -> bool:
         """``hidden: true`` (hexo-hide-posts): a page with noindex, in no listing or feed."""
         return self.extra.get("hidden") is True
+
+
+@dataclass(frozen=True)
+class SourcePage:
+    """A standalone page of the source folder (``about/index.md``): not a post, not listed."""
+
+    source_key: str  # "about/index.md"
+    title: str
+    date: datetime | None  # timezone-aware; pages need none (Hexo falls back to the file's)
+    updated: datetime | None
+    permalink: str | None  # front-matter override, checked to stay on the site
+    layout: bool  # `layout: false`: the body is the whole file, served as written
+    comments: bool
+    lang: str | None
+    body: str  # Markdown with raw HTML (or HTML), front-matter removed
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

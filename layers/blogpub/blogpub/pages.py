@@ -19,6 +19,7 @@ from blogpub.events import (
     MembershipChange,
     MonthCountChange,
     PostChange,
+    SitemapPageChange,
     TableChange,
 )
 from blogpub.models import SITE, ListRef, Page
@@ -37,6 +38,7 @@ IndexKind = Literal[
     "tag_overview",
     "sitemap_index",
     "sitemap_month",
+    "sitemap_pages",
     "not_found",
     "robots",
 ]
@@ -300,10 +302,13 @@ def _overview_reached_by(
 
 # -- sitemaps: one per month of the site, and their index ----------------------------------
 def _render_sitemap_index(renderer: Renderer, page: IndexPage, listings: Listings) -> Page:
-    return renderer.sitemap_index(listings.all_months(SITE))
+    has_pages = bool(listings.sitemap_pages())
+    return renderer.sitemap_index(listings.all_months(SITE), with_pages=has_pages)
 
 
 def _sitemap_index_reached_by(change: TableChange) -> list[IndexPage]:
+    if isinstance(change, SitemapPageChange):  # the pages sitemap may appear or go
+        return [IndexPage("sitemap_index")]
     opened_or_touched = (
         isinstance(change, MonthCountChange)
         and change.ref == SITE
@@ -335,6 +340,22 @@ def _sitemap_month_reached_by(change: TableChange) -> list[IndexPage]:
         return []
     if isinstance(change, MembershipChange) or change.rebuilt:
         return [IndexPage("sitemap_month", year=change.year, month=change.month)]
+    return []
+
+
+def _sitemap_pages_exist(page: IndexPage, listings: Listings) -> bool:
+    return bool(listings.sitemap_pages())
+
+
+def _render_sitemap_pages(renderer: Renderer, page: IndexPage, listings: Listings) -> Page:
+    return renderer.sitemap_pages(listings.sitemap_pages())
+
+
+def _sitemap_pages_reached_by(change: TableChange) -> list[IndexPage]:
+    """Only a page's own item moves it; posts never do (a rebuild re-renders it too)."""
+    rebuilt = isinstance(change, ListTotalChange) and change.ref == SITE and change.rebuilt
+    if isinstance(change, SitemapPageChange) or rebuilt:
+        return [IndexPage("sitemap_pages")]
     return []
 
 
@@ -416,6 +437,13 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         render=_render_sitemap_month,
         reached_by=_sitemap_month_reached_by,
         counter=_month_counter,  # the site's month
+    ),
+    "sitemap_pages": PageKind(
+        url=lambda page: urls.sitemap_pages_url(),
+        pages=_site_only("sitemap_pages"),
+        exists=_sitemap_pages_exist,
+        render=_render_sitemap_pages,
+        reached_by=_sitemap_pages_reached_by,
     ),
     "not_found": PageKind(
         url=lambda page: urls.not_found_url(),

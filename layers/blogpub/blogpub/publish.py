@@ -24,6 +24,7 @@ from blogpub.config import Deployment
 from blogpub.errors import (
     KeyTooLongError,
     NameConflictError,
+    PermalinkError,
     PostError,
     TooLargeError,
     TransientError,
@@ -33,7 +34,7 @@ from blogpub.events import S3Change
 from blogpub.models import Page, Post, object_key_for
 from blogpub.settings import Settings, load_settings
 from blogpub.site import SiteBucket
-from blogpub.sources import KeyKind, classify, is_post_key
+from blogpub.sources import KeyKind, asset_folder_posts, classify, is_post_key
 from blogpub.table import (
     ACTIVITY_TTL_SECONDS,
     FAILURE_TTL_SECONDS,
@@ -123,13 +124,20 @@ class Publisher:
     renderer: Renderer
     clock: Callable[[], datetime] = _now
 
-    def publish(self, change: S3Change) -> PublishResult:
-        kind = classify(
-            change.key, self.deployment.posts_prefix, config_key=self.deployment.config_key
+    def kind_of(self, key: str) -> KeyKind:
+        """What a source key is for this deployment and site (``sources.classify``)."""
+        return classify(
+            key,
+            self.deployment.posts_prefix,
+            config_key=self.deployment.config_key,
+            post_asset_folder=self.settings.post_asset_folder,
         )
+
+    def publish(self, change: S3Change) -> PublishResult:
+        kind = self.kind_of(change.key)
         if kind is KeyKind.CONFIG:
             return PublishResult(change.key, change.version_id, "settings")
-        if kind is not KeyKind.POST:
+        if not kind.published:
             return PublishResult(change.key, change.version_id, "ignored")
         for _ in range(MAX_ATTEMPTS):
             old = self.table.get_post(change.key)
@@ -137,12 +145,70 @@ class Publisher:
                 stale = PublishResult(change.key, change.version_id, "stale", url=old.url)
                 if change.sequencer == old.sequencer:
                     self._finish_page(old, stale)
+                    if kind is KeyKind.POST:
+                        self._place_post_assets(change.key, stale)
                 return stale
             try:
-                return self._apply(change, old)
+                result = self._apply(change, old)
             except ConcurrentChangeError:
                 continue  # another event for this key committed first: decide again
+            if kind is KeyKind.POST and _placement(old) != _placement_after(result):
+                self._place_post_assets(change.key, result)
+            elif kind is KeyKind.POST_ASSET:
+                self._settle_post_asset(change, result)
+            return result
         raise TransientError(f"{change.key}: gave up after {MAX_ATTEMPTS} concurrent changes")
+
+    # -- post asset folders ----------------------------------------------------------------
+    def _place_post_assets(self, post_key: str, result: PublishResult) -> None:
+        """A post appeared, moved or went: its folder's assets follow it. Events arrive in
+        any order, so an asset seen before its post waits (unpublished) until this runs."""
+        if not self.settings.post_asset_folder:
+            return
+        from blogpub.assets import post_asset_keys
+
+        bucket, prefix = self.deployment.source_bucket, self.deployment.posts_prefix
+        asset_keys = post_asset_keys(self.s3, bucket, post_key, prefix)
+        for key, record in sorted(self.table.get_posts(asset_keys).items()):
+            if record.status not in ("published", "unpublished") or not record.version_id:
+                continue  # deleted, or never placed: its own event decides
+            again = S3Change(bucket, key, "put", record.version_id, record.sequencer, force=True)
+            placed = self.publish(again)
+            result.pages_written.extend(placed.pages_written)
+            result.pages_deleted.extend(placed.pages_deleted)
+
+    def _settle_post_asset(self, change: S3Change, result: PublishResult) -> None:
+        """Re-place an asset whose post committed while the asset was decided: either this
+        re-read sees the post, or the post's own placement saw this asset's record."""
+        for _ in range(MAX_RECONCILE_ROUNDS):
+            latest = self.table.get_post(change.key)
+            if latest is None or latest.status not in ("published", "unpublished"):
+                return
+            owner = self._asset_owner(change.key)
+            target = _post_asset_target(change.key, owner)
+            if target == (latest.url if latest.status == "published" else None):
+                return
+            again = replace(
+                change, version_id=latest.version_id, sequencer=latest.sequencer, force=True
+            )
+            try:
+                placed = self._apply(again, latest)
+            except ConcurrentChangeError:
+                continue
+            result.url, result.outcome = placed.url, placed.outcome
+            result.pages_written.extend(placed.pages_written)
+            result.pages_deleted.extend(placed.pages_deleted)
+        raise TransientError(f"{change.key}: its post kept changing while it was placed")
+
+    def _asset_owner(self, key: str) -> PostRecord | None:
+        """The post whose asset folder holds ``key`` (the nearest post there), if any."""
+        candidates = asset_folder_posts(key, self.deployment.posts_prefix)
+        records = self.table.get_posts(candidates)
+        for candidate in candidates:
+            record = records.get(candidate)
+            if record is not None and record.status in ("published", "unpublished"):
+                return record
+        return None
 
     # -- deciding -------------------------------------------------------------------------
     def _apply(self, change: S3Change, old: PostRecord | None) -> PublishResult:
@@ -206,6 +272,9 @@ class Publisher:
         from blogpub import urls
         from blogpub.reader import read_post
 
+        kind = self.kind_of(base.source_key)
+        if kind is not KeyKind.POST:
+            return self._site_file_record(kind, raw, base)
         post = read_post(raw, base.source_key, self.settings, self.deployment.posts_prefix)
         if not post.published:
             return replace(base, status="unpublished", last_outcome="unpublished"), None
@@ -213,13 +282,7 @@ class Publisher:
         rendered = self.renderer.render_post(
             post, link_resolver(links, self.deployment.posts_prefix) if links else None
         )
-        page_key = object_key_for(rendered.page.url)
-        if len(page_key.encode("utf-8")) > MAX_OBJECT_KEY_BYTES:
-            raise KeyTooLongError(
-                f"the page key would be {len(page_key.encode('utf-8'))} bytes; "
-                f"S3 allows {MAX_OBJECT_KEY_BYTES} (shorten the permalink or file name)",
-                value=rendered.page.url,
-            )
+        _check_page_key(rendered.page.url)
         body = rendered.body_html
         record = replace(
             base,
@@ -258,6 +321,43 @@ class Publisher:
             )
         return tuple(links)
 
+    def _site_file_record(
+        self, kind: KeyKind, raw: bytes, base: PostRecord
+    ) -> tuple[PostRecord, Page | None]:
+        """A page or an asset: one site object, its URL claimed like a post's, never listed."""
+        from blogpub import urls
+        from blogpub.assets import asset_page
+
+        key = base.source_key
+        in_sitemap = False
+        if kind is KeyKind.PAGE:
+            from blogpub.reader import read_page
+
+            source = read_page(raw, key, self.settings)
+            page = self.renderer.standalone_page(source)
+            in_sitemap = source.layout  # `layout: false` files (verification files) stay out
+        else:
+            if kind is KeyKind.POST_ASSET:
+                url = _post_asset_target(key, self._asset_owner(key))
+                if url is None:  # its post is not (yet) published: placed when it is
+                    return replace(base, status="unpublished", last_outcome="unpublished"), None
+            else:
+                url = urls.source_asset_url(key)
+            page = asset_page(url, raw, key)
+        problem = urls.reserved_problem(page.url)
+        if problem:
+            raise PermalinkError(problem, value=page.url)
+        _check_page_key(page.url)
+        record = replace(
+            base,
+            status="published",
+            last_outcome="published",
+            url=page.url,
+            page_hash=page.content_hash,
+            in_sitemap=in_sitemap,
+        )
+        return record, page
+
     def _read_source(self, key: str, version_id: str | None) -> bytes:
         request: dict[str, Any] = {"Bucket": self.deployment.source_bucket, "Key": key}
         if version_id:
@@ -270,10 +370,12 @@ class Publisher:
                 raise _VersionGoneError(key) from error
             raise
         size = int(response.get("ContentLength", 0))
-        limit = self.deployment.max_post_bytes
+        is_asset = self.kind_of(key) in (KeyKind.ASSET, KeyKind.POST_ASSET)
+        limit = self.deployment.max_asset_bytes if is_asset else self.deployment.max_post_bytes
         if size > limit:
             response["Body"].close()
-            raise TooLargeError(f"{size} bytes is over the {limit}-byte limit for one post")
+            what = "MaxAssetBytes for one asset" if is_asset else "limit for one post"
+            raise TooLargeError(f"{size} bytes is over the {limit}-byte {what}")
         data: bytes = response["Body"].read()
         return data
 
@@ -443,6 +545,36 @@ def link_resolver(
         return ResolvedPost(link.title or "", link.url)
 
     return resolve
+
+
+def _placement(old: PostRecord | None) -> str | None:
+    """Where a post was published (None: not on the site); its assets move when it changes."""
+    return old.url if old is not None and old.status == "published" else None
+
+
+def _placement_after(result: PublishResult) -> str | None:
+    """Where a post is published after a publish (a rejected version keeps the old page)."""
+    return result.url if result.outcome in ("published", "rejected") else None
+
+
+def _post_asset_target(key: str, owner: PostRecord | None) -> str | None:
+    """Where a post asset belongs: below its post's URL while the post is published."""
+    from blogpub import urls
+    from blogpub.sources import asset_folder_of
+
+    if owner is None or owner.status != "published" or not owner.url:
+        return None
+    return urls.post_asset_url(owner.url, key.removeprefix(asset_folder_of(owner.source_key)))
+
+
+def _check_page_key(url: str) -> None:
+    page_key = object_key_for(url)
+    if len(page_key.encode("utf-8")) > MAX_OBJECT_KEY_BYTES:
+        raise KeyTooLongError(
+            f"the page key would be {len(page_key.encode('utf-8'))} bytes; "
+            f"S3 allows {MAX_OBJECT_KEY_BYTES} (shorten the permalink or file name)",
+            value=url,
+        )
 
 
 def _removed_url(old: PostRecord | None, new: PostRecord) -> str | None:

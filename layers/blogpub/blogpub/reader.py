@@ -35,7 +35,7 @@ from blogpub.errors import (
     UnreadableError,
 )
 from blogpub.markup import xml_safe
-from blogpub.models import Post
+from blogpub.models import Post, SourcePage
 from blogpub.settings import Settings
 from blogpub.urls import permalink_problem, visible_text
 
@@ -84,7 +84,7 @@ _KNOWN_KEYS = frozenset(
 
 
 def read_post(
-    raw: bytes, source_key: str, settings: Settings, posts_prefix: str = "posts/"
+    raw: bytes, source_key: str, settings: Settings, posts_prefix: str = "_posts/"
 ) -> Post:
     """Read one Hexo source file. Raises a PostError subclass for anything not a post."""
     try:
@@ -101,7 +101,60 @@ def read_post(
         ) from error
 
 
-def post_name(source_key: str, posts_prefix: str = "posts/") -> str:
+def read_page(raw: bytes, source_key: str, settings: Settings) -> SourcePage:
+    """Read a standalone page (Hexo's page processor). Raises a PostError subclass."""
+    try:
+        return _read_page(raw, source_key, settings)
+    except PostError as error:
+        error.with_source(source_key)
+        raise
+    except BlogpubError:
+        raise
+    except Exception as error:
+        raise UnreadableError(
+            f"the file cannot be read ({type(error).__name__}: {error})", source=source_key
+        ) from error
+
+
+def _read_page(raw: bytes, source_key: str, settings: Settings) -> SourcePage:
+    if len(source_key.encode("utf-8")) > keys.MAX_SOURCE_KEY_BYTES:
+        raise KeyTooLongError(
+            f"the object key is {len(source_key.encode('utf-8'))} bytes; "
+            f"the limit is {keys.MAX_SOURCE_KEY_BYTES} (every table key holds it)"
+        )
+    text = _decode(raw)
+    front_matter, body = _split_front_matter(text)
+    if front_matter is None:
+        front_matter = {}
+    if not isinstance(front_matter, dict):
+        raise FrontMatterError(
+            "the front-matter must be a mapping of `key: value` lines, "
+            f"not a {type(front_matter).__name__}"
+        )
+    fields: dict[str, Any] = {str(key): value for key, value in front_matter.items()}
+    _check_lengths(fields)
+    tz = settings.tz
+    stem = source_key.rpartition("/")[2].rpartition(".")[0]
+    folder = source_key.rpartition("/")[0].rpartition("/")[2]
+    return SourcePage(
+        source_key=source_key,
+        title=_optional_text(fields, "title") or (folder if stem == "index" and folder else stem),
+        date=None if fields.get("date") in (None, "") else _date(fields, tz),
+        updated=(
+            None
+            if fields.get("updated") in (None, "")
+            else parse_date(fields["updated"], tz, key="updated")
+        ),
+        permalink=_permalink(fields.get("permalink")),
+        layout=fields.get("layout") is not False,
+        comments=_flag(fields, "comments", default=False),
+        lang=_optional_text(fields, "lang"),
+        body=xml_safe(body),
+        extra=_extra(fields),
+    )
+
+
+def post_name(source_key: str, posts_prefix: str = "_posts/") -> str:
     """Hexo's ``:title``: the key below the posts prefix, without its extension."""
     if len(source_key.encode("utf-8")) > keys.MAX_SOURCE_KEY_BYTES:
         raise KeyTooLongError(

@@ -36,7 +36,7 @@ from blogpub import dates
 from blogpub.config import Deployment
 from blogpub.errors import TransientError
 from blogpub.models import ListKind, MonthCount
-from blogpub.sources import is_post_key
+from blogpub.sources import classify
 from blogpub.table import ListRecord, PostRecord, PostTable
 from blogpub.versions import SourceVersion, versions_in_listing
 
@@ -202,7 +202,7 @@ class Rebuilder:
     def list_posts(self, command: RebuildCommand) -> dict[str, Any]:
         request: dict[str, Any] = {
             "Bucket": self.deployment.source_bucket,
-            "Prefix": self.deployment.posts_prefix,
+            "Prefix": "",  # the whole source/ folder: posts, pages and assets
             "MaxKeys": LIST_PAGE_KEYS,
         }
         if command.key_marker is not None:
@@ -212,7 +212,7 @@ class Rebuilder:
         current = [
             v
             for v in versions_in_listing(page)
-            if v.is_latest and is_post_key(v.key, self.deployment.posts_prefix)
+            if v.is_latest and _may_publish(v.key, self.deployment)
         ]
         bodies = [
             json.dumps(event, ensure_ascii=False) for event in self._forced_events(current, command)
@@ -331,3 +331,12 @@ def _continuing(command: RebuildCommand, after: str | None, part_index: int) -> 
     return RebuildCommand(
         "index-pages", command.rebuild_id, kind=command.kind, after=after, part_index=part_index
     )
+
+
+def _may_publish(key: str, deployment: Deployment) -> bool:
+    """A key the pipeline may publish under some settings: post asset folders included, as
+    the render function reads post_asset_folder itself and ignores what it does not use."""
+    kind = classify(
+        key, deployment.posts_prefix, config_key=deployment.config_key, post_asset_folder=True
+    )
+    return kind.published

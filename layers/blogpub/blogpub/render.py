@@ -39,8 +39,16 @@ from blogpub.models import (
     Page,
     Post,
     RenderedPost,
+    SourcePage,
 )
-from blogpub.pages import LANDING_MONTHS, IndexPage, has_feed, render_page, site_pages
+from blogpub.pages import (
+    LANDING_MONTHS,
+    IndexPage,
+    has_feed,
+    page_exists,
+    render_page,
+    site_pages,
+)
 from blogpub.settings import Settings
 from blogpub.tags import ResolvedPost
 
@@ -103,6 +111,10 @@ class Listings(Protocol):
         """Every month of a listing that holds posts, newest first."""
         ...
 
+    def sitemap_pages(self) -> Sequence[str]:
+        """The URLs of the site's standalone pages (about/index.md ...)."""
+        ...
+
     def summaries(self, kind: Literal["category", "tag"]) -> Sequence[ListSummary]:
         """Every listing of a kind with its post count."""
         ...
@@ -124,6 +136,7 @@ class MemoryListings:
     settings: Settings
     entries: dict[str, list[Entry]] = field(default_factory=dict)  # by list id, newest first
     refs: dict[str, ListRef] = field(default_factory=dict)
+    page_urls: list[str] = field(default_factory=list)  # standalone pages, for the sitemap
     # Each listing's entries grouped by month once, so a full render is not O(pages x posts).
     _by_month: dict[str, dict[tuple[int, int], list[Entry]]] = field(
         default_factory=dict, repr=False, compare=False
@@ -179,6 +192,9 @@ class MemoryListings:
             for list_id, ref in sorted(self.refs.items())
             if ref.kind == kind
         ]
+
+    def sitemap_pages(self) -> Sequence[str]:
+        return sorted(self.page_urls)
 
     def months_by_list(self) -> dict[ListRef, list[tuple[int, int]]]:
         return {
@@ -386,14 +402,7 @@ class Renderer:
         ``resolve_post`` maps a ``post_link``/``post_path`` target to the published post
         (the publisher passes the table's); without it no target resolves."""
         url = urls.post_url(post, self.settings)
-        options = BodyOptions(
-            site_url=self.settings.url,
-            root=self.settings.root,
-            post_url=url,
-            highlight=self.settings.highlight,
-            privacy_embeds=self.settings.privacy_embeds,
-            external_links=self.settings.external_link,
-        )
+        options = self._body_options(url)
         if resolve_post is not None:
             options = replace(options, resolve_post=resolve_post)
         body = render_post_body(post.body, post.excerpt, options)
@@ -446,6 +455,37 @@ class Renderer:
             ),
             linked_posts=body.linked_posts,
             pending_links=body.pending_links,
+        )
+
+    def _body_options(self, url: str) -> BodyOptions:
+        """How a body at ``url`` is rendered under this site's settings."""
+        return BodyOptions(
+            site_url=self.settings.url,
+            root=self.settings.root,
+            post_url=url,
+            highlight=self.settings.highlight,
+            privacy_embeds=self.settings.privacy_embeds,
+            external_links=self.settings.external_link,
+        )
+
+    def standalone_page(self, page: SourcePage) -> Page:
+        """A standalone page at ``urls.page_url``: the page template, or with ``layout:
+        false`` the file's body as written (Hexo's rule for a page without a layout)."""
+        url = urls.page_url(page.source_key, page.permalink)
+        if not page.layout:
+            return Page(url=url, body=page.body.encode("utf-8"), content_type=HTML)
+        # A page's body goes through the same pipeline as a post's (tags, math, highlighting).
+        body_html = render_post_body(page.body, None, self._body_options(url)).html
+        changed = page.updated or page.date
+        return self._html(
+            "page.html",
+            url,
+            title=page.title,
+            description=plain_text(body_html),
+            lang=page.lang,
+            page=page,
+            body=Markup(body_html),
+            updated=dates.local_date(changed, self.settings.tz) if changed else None,
         )
 
     def _blog_posting(
@@ -664,14 +704,22 @@ class Renderer:
             ],
         )
 
-    def sitemap_index(self, months: Sequence[MonthCount]) -> Page:
-        """ "/sitemap.xml": the home page's sitemap index of month sitemaps."""
+    def sitemap_index(self, months: Sequence[MonthCount], *, with_pages: bool = False) -> Page:
+        """ "/sitemap.xml": the home page's sitemap index of month sitemaps (and of the
+        standalone pages' sitemap when the site has pages)."""
         ordered = sorted({(m.year, m.month) for m in months})
+        sitemaps = [self._absolute(urls.sitemap_month_url(y, m)) for y, m in ordered]
+        if with_pages:
+            sitemaps.append(self._absolute(urls.sitemap_pages_url()))
+        return self._render("sitemap_index.xml", urls.sitemap_index_url(), XML, sitemaps=sitemaps)
+
+    def sitemap_pages(self, page_urls: Sequence[str]) -> Page:
+        """ "/sitemaps/pages.xml": the standalone pages (about/index.md ...), without dates."""
         return self._render(
-            "sitemap_index.xml",
-            urls.sitemap_index_url(),
+            "sitemap_pages.xml",
+            urls.sitemap_pages_url(),
             XML,
-            sitemaps=[self._absolute(urls.sitemap_month_url(y, m)) for y, m in ordered],
+            locations=[self._absolute(url) for url in sorted(page_urls)],
         )
 
     def not_found(self) -> Page:
@@ -710,6 +758,7 @@ class Renderer:
         pages += [
             self.index_page(page, listings)
             for page in site_pages(listings.months_by_list(), self.settings.rss2_path)
+            if page_exists(page, listings)
         ]
         pages += theme_assets()
         return sorted(pages, key=lambda page: page.url)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from blogpub import dates
+from blogpub.assets import content_type_for
 from blogpub.config import Deployment
 from blogpub.errors import (
     FutureTimeError,
@@ -25,7 +26,7 @@ from blogpub.errors import (
     UnknownVersionError,
 )
 from blogpub.settings import Settings
-from blogpub.sources import is_post_key
+from blogpub.sources import KeyKind, asset_folder_of, classify, is_post_key
 from blogpub.table import EventRecord, PostRecord, PostTable
 from blogpub.versions import (
     SourceVersion,
@@ -222,7 +223,33 @@ class Rollbacks:
                 f" than the {self.deployment.rollback_window_days}-day rollback window ago;"
                 " S3 may already have expired it"
             )
-        return self._describe([(key, history[0], target)])
+        return self._describe([(key, history[0], target), *self._asset_folder_steps(key, replaced)])
+
+    def _asset_folder_steps(
+        self, post_key: str, replaced: datetime | None
+    ) -> list[tuple[str, SourceVersion, SourceVersion | None]]:
+        """The post's asset folder as it was while the restored version was current (at
+        its last moment), so the post comes back with the images it showed."""
+        if not self.settings.post_asset_folder:
+            return []
+        at = replaced - timedelta(microseconds=1) if replaced is not None else self.clock()
+        folder = asset_folder_of(post_key)
+        histories = by_key(
+            v
+            for v in list_versions(self.s3, self._bucket, folder)
+            if self._kind(v.key) is KeyKind.POST_ASSET
+        )
+        return [
+            (key, history[0], state_at(history, at)) for key, history in sorted(histories.items())
+        ]
+
+    def _kind(self, key: str) -> KeyKind:
+        return classify(
+            key,
+            self._prefix,
+            config_key=self.deployment.config_key,
+            post_asset_folder=self.settings.post_asset_folder,
+        )
 
     @staticmethod
     def _target(
@@ -259,10 +286,9 @@ class Rollbacks:
                 f"at={iso_z(at)} is older than the {self.deployment.rollback_window_days}-day"
                 " rollback window: versions replaced before then may have expired"
             )
+        # Posts, pages and assets: the whole source/ folder but _config.yml and ignored keys.
         histories = by_key(
-            v
-            for v in list_versions(self.s3, self._bucket, self._prefix)
-            if is_post_key(v.key, self._prefix)
+            v for v in list_versions(self.s3, self._bucket, "") if self._kind(v.key).published
         )
         steps = [
             (key, history[0], state_at(history, at)) for key, history in sorted(histories.items())
@@ -297,6 +323,8 @@ class Rollbacks:
         from blogpub import urls
         from blogpub.reader import read_post
 
+        if self._kind(version.key) is not KeyKind.POST:
+            return None, None  # a page or asset: its URL is its path (or its post's)
         raw = self.s3.get_object(
             Bucket=self._bucket, Key=version.key, VersionId=version.version_id
         )["Body"].read()
@@ -334,7 +362,11 @@ class Rollbacks:
             },
             MetadataDirective="REPLACE",
             Metadata=stamp.metadata(change.target.version_id),
-            ContentType=RESTORED_CONTENT_TYPE,
+            ContentType=(
+                RESTORED_CONTENT_TYPE
+                if self._kind(change.key) is KeyKind.POST
+                else content_type_for(change.key)
+            ),
         )
         return copied.get("VersionId")
 

@@ -58,6 +58,8 @@ class Settings:
     # `privacy_embeds: true`: youtube/vimeo tags embed the no-cookie players, not a link.
     privacy_embeds: bool = False
     comments: Comments | None = None  # a provider configured in _config.yml, else none
+    # Hexo's post_asset_folder: files beside a post in _posts/<name>/ are served below its URL.
+    post_asset_folder: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -270,6 +272,7 @@ def settings_from_mapping(config: Mapping[str, Any]) -> Settings:
         external_link=_external_link(config),
         privacy_embeds=config.get("privacy_embeds") is True,
         comments=_comments(config),
+        post_asset_folder=config.get("post_asset_folder") is True,
     )
 
 

@@ -28,6 +28,7 @@ from blogpub.events import (
     NameChange,
     PostChange,
     PostStatus,
+    SitemapPageChange,
     StreamChange,
     TableChange,
 )
@@ -193,6 +194,8 @@ def table_changes(change: StreamChange) -> list[TableChange]:
         before, after = NameState.from_values(old), NameState.from_values(new)
         linked = bool((old or {}).get(LINKED) or (new or {}).get(LINKED))
         return [NameChange(named, before != after, linked)]
+    if kind == "sitemap_page":
+        return [SitemapPageChange(change.sk)]
     return []
 
 
@@ -258,6 +261,7 @@ class PostRecord:
         return tuple(link.target for link in self.links if link.url is None)
 
     warnings: tuple[str, ...] = ()  # of the published version; bounded_warnings() cuts them
+    in_sitemap: bool = False  # a standalone page: listed in /sitemaps/pages.xml
 
     def to_values(self) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -281,6 +285,7 @@ class PostRecord:
             "name": self.name,
             "links": [link.to_values() for link in self.links] or None,
             "warnings": list(bounded_warnings(self.warnings)) or None,
+            "in_sitemap": True if self.in_sitemap else None,
         }
         if self.entry is not None:
             values.update(_entry_values(self.entry))
@@ -311,6 +316,7 @@ class PostRecord:
             name=values.get("name"),
             links=tuple(LinkSeen.from_values(link) for link in values.get("links") or ()),
             warnings=tuple(values.get("warnings") or ()),
+            in_sitemap=bool(values.get("in_sitemap")),
         )
 
 
@@ -662,6 +668,10 @@ class PostTable:
                 pending = dict(response.get("UnprocessedKeys") or {})
         return found
 
+    def sitemap_pages(self) -> list[str]:
+        """The URLs of the site's standalone pages, by source key."""
+        return [str(item["url"]) for item in self._query_all("pk = :pk", {":pk": keys.PAGES_PK})]
+
     def recent_activity(self, limit: int) -> list[EventRecord]:
         """The newest ``limit`` processed uploads, newest first."""
         return [EventRecord.from_values(v) for v in self.recent(keys.ACTIVITY_PK, limit)]
@@ -843,7 +853,7 @@ _RECORD_ATTRIBUTES = (
     *("pk", "sk", "source_key", "sequencer", "status", "last_outcome", "version_id"),
     *("last_version_id", "last_error", "last_error_reason", "url", "sort_key", "lists"),
     *("list_names", "page_hash", "processed_at", "title", "date", "updated", "excerpt_html"),
-    *("cover", "author", "removed_url", "name", "links"),
+    *("cover", "author", "removed_url", "name", "links", "in_sitemap"),
 )
 # Every post record attribute but the stored body; several names are DynamoDB reserved words.
 _RECORD_PROJECTION: dict[str, Any] = {
@@ -939,6 +949,7 @@ def plan_transaction(table: str, old: PostRecord | None, new: PostRecord) -> Tra
     old_published = old if old is not None and old.status == "published" else None
     new_published = new if new.status == "published" else None
     _plan_url_claims(plan, table, old_published, new_published, new.source_key)
+    _plan_sitemap_page(plan, table, old_published, new_published, new.source_key)
     _plan_memberships(
         plan,
         table,
@@ -1102,6 +1113,24 @@ def _plan_url_claims(
             },
             "url",
         )
+
+
+def _plan_sitemap_page(
+    plan: TransactionPlan,
+    table: str,
+    old: PostRecord | None,
+    new: PostRecord | None,
+    source_key: str,
+) -> None:
+    """A standalone page's one item in the pages sitemap: written when it appears or moves,
+    removed when it goes."""
+    old_url = old.url if old is not None and old.in_sitemap else None
+    new_url = new.url if new is not None and new.in_sitemap else None
+    key = {keys.PK: keys.PAGES_PK, keys.SK: source_key}
+    if new_url and new_url != old_url:
+        plan.add("Put", {"TableName": table, "Item": to_item({**key, "url": new_url})})
+    elif old_url and not new_url:
+        plan.add("Delete", {"TableName": table, "Key": to_item(key)})
 
 
 Membership = tuple[ListRef, str, Entry]  # the listing, the sort key, what it shows

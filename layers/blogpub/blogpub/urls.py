@@ -331,6 +331,48 @@ def post_url(post: Post, settings: Settings) -> str:
     return path
 
 
+def page_url(source_key: str, permalink: str | None) -> str:
+    """A page's decoded site path, as Hexo's page processor (processor/asset.ts) gives it.
+
+    ``about/index.md`` -> ``/about/``, ``foo.md`` -> ``/foo.html``; a front-matter
+    ``permalink`` ending in "/" gets ``index``, one without an extension ``.html``.
+    """
+    if permalink:
+        path = permalink.lstrip("/")
+        path = path + "index" if path.endswith("/") or not path else path
+        if "." not in path.rpartition("/")[2].lstrip("."):
+            path += ".html"
+    else:
+        stem, _, _ = source_key.rpartition(".")
+        path = stem + ".html"
+    url = "/" + path
+    return url.removesuffix("index.html") if url.endswith("/index.html") else url
+
+
+def source_asset_url(source_key: str) -> str:
+    """An asset is served at its own path: ``images/a.png`` -> ``/images/a.png``."""
+    return "/" + source_key
+
+
+def post_asset_url(post_url: str, relative: str) -> str:
+    """A file of a post's asset folder, below the post's URL (a ``.html`` ending stripped,
+    as Hexo's PostAsset.path does): ``/2022/02/05/x/`` + ``a.png``."""
+    base = re.sub(r"\.html?$", "", post_url)
+    return base.rstrip("/") + "/" + relative
+
+
+def reserved_problem(url: str) -> str | None:
+    """Why a page or asset cannot be served at ``url``; None when it can."""
+    if is_reserved(url):
+        return (
+            f"{url!r} is reserved for index pages blogpub writes "
+            "(/, /archives/, /categories/, /tags/, /sitemaps/, feeds, robots, 404)"
+        )
+    if any(segment in (".", "..") for segment in url.split("/")):
+        return f"{url!r} has a '.' or '..' segment"
+    return None
+
+
 def _listing_dir(ref: ListRef) -> str:
     if ref.kind == "site":
         return "/"
@@ -374,6 +416,11 @@ def feed_url(ref: ListRef, name: str = FEED_NAME) -> str:
 
 def sitemap_month_url(year: int, month: int) -> str:
     return f"/{SITEMAPS_DIR}/{dates.month_key(year, month)}.xml"
+
+
+def sitemap_pages_url() -> str:
+    """The sitemap of standalone pages (about/index.md ...), beside the month sitemaps."""
+    return f"/{SITEMAPS_DIR}/pages.xml"
 
 
 def sitemap_index_url() -> str:

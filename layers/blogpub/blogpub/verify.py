@@ -22,7 +22,7 @@ from blogpub.models import object_key_for
 from blogpub.pages import IndexPage, site_pages
 from blogpub.rebuild import LIST_KINDS
 from blogpub.site import SiteBucket
-from blogpub.sources import is_post_key
+from blogpub.sources import classify
 from blogpub.table import ListRecord, PostRecord, PostTable
 from blogpub.versions import SourceVersion, list_versions
 
@@ -83,7 +83,8 @@ def _both_gone(version: SourceVersion, record: PostRecord) -> bool:
 def count_drift(records: Iterable[PostRecord], registries: Iterable[ListRecord]) -> list[Drift]:
     """Listings, and months of listings, whose stored count differs from the number of
     published posts in them."""
-    published = [r for r in records if r.status == "published"]
+    # Pages and assets are published records too, but in no listing: not posts.
+    published = [r for r in records if r.status == "published" and r.lists]
     actual = Counter(ref.list_id for r in published for ref in r.lists)
     actual["site"] = len(published)
     actual_months = Counter(
@@ -126,11 +127,17 @@ class Verifier:
     index_builder: IndexBuilder
 
     def report(self) -> dict[str, Any]:
-        prefix = self.deployment.posts_prefix
+        settings = self.index_builder.settings
         current = {
             v.key: v
-            for v in list_versions(self.s3, self.deployment.source_bucket, prefix)
-            if v.is_latest and is_post_key(v.key, prefix)
+            for v in list_versions(self.s3, self.deployment.source_bucket, "")
+            if v.is_latest
+            and classify(
+                v.key,
+                self.deployment.posts_prefix,
+                config_key=self.deployment.config_key,
+                post_asset_folder=settings.post_asset_folder,
+            ).published
         }
         records = {record.source_key: record for record in self.table.post_records()}
         registries = [
