@@ -134,7 +134,7 @@ def split_by_rule(
 
 
 def upload_plan(paths: Iterable[Path], prefix: str) -> UploadPlan:
-    """Folders keep their relative paths below ``prefix`` (a/b.md -> posts/a/b.md), or at the
+    """Folders keep their relative paths below ``prefix`` (a/b.md -> _posts/a/b.md), or at the
     root for a source folder; a ``_config.yml`` (a source folder's may be beside it) goes to
     the bucket root and comes first, so posts render with it. Files the pipeline would not
     act on (``_x.md``, ``Post.MD``) are skipped."""

@@ -93,7 +93,7 @@ def test_a_burst_of_uploads_runs_up_to_the_concurrency_at_once(
     assert stack.info is not None
     s3 = s3_client(stack)
     for number in range(UPLOADS):
-        s3.put_object(Bucket=stack.info.source_bucket, Key=f"posts/c/{number}.md", Body=b"x")
+        s3.put_object(Bucket=stack.info.source_bucket, Key=f"_posts/c/{number}.md", Body=b"x")
 
     assert handler.wait_for_running(CONCURRENCY)
     time.sleep(1.0)  # room for a fourth, which must not start
@@ -105,7 +105,7 @@ def test_a_burst_of_uploads_runs_up_to_the_concurrency_at_once(
     keys = [
         record["s3"]["object"]["key"] for event in handler.events for record in event["Records"]
     ]
-    assert sorted(keys) == sorted(f"posts/c/{number}.md" for number in range(UPLOADS))
+    assert sorted(keys) == sorted(f"_posts/c/{number}.md" for number in range(UPLOADS))
 
 
 def test_queue_batches_run_at_once_and_each_message_reaches_one_invocation(

@@ -94,7 +94,7 @@ def test_functions_running_at_once_keep_their_own_service_and_correlation_id(
     capsys.readouterr()
 
     for number in range(POSTS):
-        key = f"posts/logs/concurrent-{number}.md"
+        key = f"_posts/logs/concurrent-{number}.md"
         answer = s3.put_object(Bucket=stack.info.source_bucket, Key=key, Body=post(number))
         versions[key] = answer["VersionId"]
     assert stack.wait_until_idle(timeout=IDLE_TIMEOUT_SECONDS)
@@ -127,7 +127,7 @@ def test_an_invocation_starts_with_no_keys_another_invocation_appended(
     stack: LocalStack, structured_logs: LogCapture
 ) -> None:
     assert stack.info is not None
-    key = "posts/logs/before-admin.md"
+    key = "_posts/logs/before-admin.md"
     s3_client(stack).put_object(Bucket=stack.info.source_bucket, Key=key, Body=post(20))
     assert stack.wait_until_idle(timeout=IDLE_TIMEOUT_SECONDS)
 

@@ -11,8 +11,8 @@ from tests.e2e.conftest import local_stack, s3_client, site_objects
 
 pytestmark = pytest.mark.e2e
 
-TARGET = "posts/guides/hello-world.md"
-LINKER = "posts/linker.md"
+TARGET = "_posts/guides/hello-world.md"
+LINKER = "_posts/linker.md"
 LINKER_TEXT = (
     "---\ntitle: Linker\ndate: 2024-03-02 09:00:00\n---\n\n"
     "See {% post_link guides/hello-world %}.\n"

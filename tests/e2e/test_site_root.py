@@ -60,7 +60,7 @@ def blog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         s3.put_object(Bucket=stack.info.source_bucket, Key="_config.yml", Body=CONFIG.encode())
         assert stack.wait_until_idle(120)
         for path in sorted(EXAMPLES.rglob("*.md")):
-            key = "posts/" + path.relative_to(EXAMPLES).as_posix()
+            key = "_posts/" + path.relative_to(EXAMPLES).as_posix()
             s3.put_object(Bucket=stack.info.source_bucket, Key=key, Body=path.read_bytes())
         assert stack.wait_until_idle(300)
         yield stack

@@ -37,7 +37,7 @@ MATHML = "{http://www.w3.org/1998/Math/MathML}"
 
 def render(path: Path, *, privacy_embeds: bool = False) -> RenderedPost:
     settings = replace(golden_settings(), privacy_embeds=privacy_embeds)
-    post = read_post(path.read_bytes(), f"posts/{path.name}", settings)
+    post = read_post(path.read_bytes(), f"_posts/{path.name}", settings)
     return Renderer(settings).render_post(post, PUBLISHED.get)
 
 

@@ -25,7 +25,7 @@ from tests.integration.test_pipeline import expected_site
 from tests.reliability.posts import hexo_post
 
 GARDEN = ListRef("category", ("Garden",), ("Garden",))  # Hexo keeps the name's case
-FIRST_KEY = "posts/garden/tomatoes.md"
+FIRST_KEY = "_posts/garden/tomatoes.md"
 FIRST = hexo_post("Tomatoes in pots", "2024-06-01 08:00:00", categories=["Garden"])
 
 
@@ -95,7 +95,7 @@ def test_a_batch_the_pages_already_show_renders_and_writes_nothing(
     pipeline: Pipeline, builder: CountingBuilder
 ) -> None:
     posts = {
-        f"posts/garden/p{index}.md": hexo_post(
+        f"_posts/garden/p{index}.md": hexo_post(
             f"Post {index}", f"2024-0{1 + index % 3}-0{1 + index} 08:00:00", categories=["Garden"]
         )
         for index in range(4)
@@ -138,7 +138,7 @@ def test_a_post_moved_to_another_month_renders_the_pages_its_counters_do_not_cov
     the post record's change renders their landings, archive indexes, feeds and years."""
     pipeline.put(FIRST_KEY, FIRST)
     second = hexo_post("Basil", "2024-06-02 08:00:00", categories=["Garden"])
-    pipeline.put("posts/garden/basil.md", second)
+    pipeline.put("_posts/garden/basil.md", second)
     pipeline.build()
     before = counter(pipeline, GARDEN)
     moved = FIRST.replace("2024-06-01", "2023-12-31")
@@ -146,7 +146,7 @@ def test_a_post_moved_to_another_month_renders_the_pages_its_counters_do_not_cov
     assert counter(pipeline, GARDEN) == before
     pipeline.build()
     assert pipeline.site_objects() == expected_site(
-        {FIRST_KEY: moved.encode(), "posts/garden/basil.md": second.encode()}
+        {FIRST_KEY: moved.encode(), "_posts/garden/basil.md": second.encode()}
     )
 
 

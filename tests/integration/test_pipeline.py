@@ -201,13 +201,13 @@ def test_unknown_tags_publish_and_their_warnings_reach_the_status(pipeline: Pipe
     from blogpub.status import format_status, recent_activity
 
     source = b"---\ntitle: Tags\ndate: 2024-01-02 03:04:05\n---\nHi\n\n{% bilibili 1 %}\n"
-    pipeline.put("posts/tags.md", source)
+    pipeline.put("_posts/tags.md", source)
     pipeline.build()
 
     table = PostTable(pipeline.dynamodb, TABLE)
-    record = table.get_post("posts/tags.md")
+    record = table.get_post("_posts/tags.md")
     assert record is not None and record.status == "published"
     assert record.warnings == ("line 7: unknown tag 'bilibili': shown as text",)
     status = format_status(recent_activity(table, 10), [])
     assert "      warning: line 7: unknown tag 'bilibili': shown as text" in status
-    assert pipeline.site_objects() == expected_site({"posts/tags.md": source})
+    assert pipeline.site_objects() == expected_site({"_posts/tags.md": source})

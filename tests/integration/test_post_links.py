@@ -22,8 +22,8 @@ from tests.integration.harness import REGION, TABLE, Pipeline
 from tests.reliability.posts import hexo_post
 
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:123456789012:blogpub-rebuild"
-TARGET = "posts/guides/hello-world.md"
-LINKER = "posts/linker.md"
+TARGET = "_posts/guides/hello-world.md"
+LINKER = "_posts/linker.md"
 LINKER_BODY = (
     "See {% post_link guides/hello-world %} and {% post_link guides/hello-world 'the guide' %}.\n\n"
     'Its address: <a href="{% post_path guides/hello-world %}">here</a>.\n'
@@ -195,7 +195,7 @@ def test_a_renamed_target_file_leaves_the_old_name_pending(aws_env: None) -> Non
     with fresh_stack() as pipeline:
         target_first(pipeline)
         pipeline.settle()
-        renamed = "posts/guides/hello-there.md"
+        renamed = "_posts/guides/hello-there.md"
         pipeline.put(renamed, target_post())
         pipeline.delete(TARGET)
         pipeline.settle()
@@ -233,7 +233,7 @@ def test_a_deleted_linker_leaves_no_reverse_link(aws_env: None) -> None:
 
 
 def test_a_full_source_key_names_the_same_post(aws_env: None) -> None:
-    body = "By key: {% post_link posts/guides/hello-world.md %}.\n"
+    body = "By key: {% post_link _posts/guides/hello-world.md %}.\n"
     with fresh_stack() as pipeline:
         pipeline.put(LINKER, hexo_post("Linker", "2024-03-02 09:00:00", body=body))
         pipeline.settle()
@@ -242,7 +242,7 @@ def test_a_full_source_key_names_the_same_post(aws_env: None) -> None:
 
         page = page_of(pipeline, linker_url(pipeline))
         assert 'By key: <a href="/2024/03/01/guides/hello-world/" title="Hello World">' in page
-        assert linked_names(body, "posts/") == ("guides/hello-world",)
+        assert linked_names(body, "_posts/") == ("guides/hello-world",)
 
 
 def test_a_post_linking_to_itself_shows_its_own_new_url(aws_env: None) -> None:
@@ -260,7 +260,7 @@ def test_two_files_with_one_post_name_reject_the_second_with_the_owner(aws_env: 
     with fresh_stack() as pipeline:
         pipeline.put(TARGET, target_post())
         other = hexo_post("Other", "2024-05-01 09:00:00")
-        event = pipeline.put("posts/guides/hello-world.markdown", other, deliver=False)
+        event = pipeline.put("_posts/guides/hello-world.markdown", other, deliver=False)
         (result,) = pipeline.deliver(event)["results"]
 
         assert result["outcome"] == "rejected"
@@ -273,7 +273,7 @@ def test_reverse_links_are_bounded_per_post(aws_env: None) -> None:
     names = [f"t{index:02d}" for index in range(MAX_LINKED_POSTS + extra)]
     with fresh_stack() as pipeline:
         for index, name in enumerate(names):
-            pipeline.put(f"posts/{name}.md", hexo_post(f"T {index}", "2024-02-01 09:00:00"))
+            pipeline.put(f"_posts/{name}.md", hexo_post(f"T {index}", "2024-02-01 09:00:00"))
         body = "".join(f"- {{% post_link {name} %}}\n" for name in names)
         pipeline.put(LINKER, hexo_post("Linker", "2024-03-02 09:00:00", body=body))
         pipeline.settle()

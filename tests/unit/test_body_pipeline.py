@@ -181,7 +181,7 @@ def test_a_hidden_post_has_noindex_and_is_in_no_listing_feed_or_sitemap(
     settings: Settings,
 ) -> None:
     hidden = make_post(title="Secret", extra={"hidden": True}, tags=("t",))
-    shown = make_post(title="Open", name="open", source_key="posts/open.md", tags=("t",))
+    shown = make_post(title="Open", name="open", source_key="_posts/open.md", tags=("t",))
     renderer = Renderer(settings)
     pages = {page.url: page.body.decode() for page in renderer.site(
         [renderer.render_post(hidden), renderer.render_post(shown)]
@@ -207,13 +207,13 @@ def test_updated_is_shown_only_when_it_differs_from_the_date(settings: Settings)
 
 def test_warnings_reach_the_post_record_bounded_and_blogpub_status() -> None:
     many = tuple(f"line {n}: unknown tag 'x{n}': shown as text" for n in range(1, 40))
-    record = PostRecord(source_key="posts/a.md", sequencer="1", warnings=many)
+    record = PostRecord(source_key="_posts/a.md", sequencer="1", warnings=many)
     stored = PostRecord.from_values(record.to_values())
 
     assert len(stored.warnings) == MAX_WARNINGS + 1
     assert stored.warnings[-1] == f"... and {39 - MAX_WARNINGS} more warnings"
     assert bounded_warnings(("x" * 1000,)) == ("x" * 300,)
-    line = StatusLine("2024-01-01T00:00:00Z", "posts/a.md", "v1", "published", "/a/", None, None,
+    line = StatusLine("2024-01-01T00:00:00Z", "_posts/a.md", "v1", "published", "/a/", None, None,
                       ("line 3: unknown tag 'bilibili': shown as text",))  # fmt: skip
     assert "      warning: line 3: unknown tag 'bilibili': shown as text" in format_status(
         [line], []

@@ -78,7 +78,9 @@ def test_rss2_feeds_parse_with_feedparser_beside_each_atom_feed(settings: Settin
     renderer = Renderer(rss_settings)
     rendered = [
         renderer.render_post(
-            read_post(path.read_bytes(), "posts/" + path.relative_to(EXAMPLES).as_posix(), settings)
+            read_post(
+                path.read_bytes(), "_posts/" + path.relative_to(EXAMPLES).as_posix(), settings
+            )
         )
         for path in sorted(EXAMPLES.rglob("*.md"))
     ]

@@ -14,7 +14,7 @@ from blogpub.models import Entry
 from blogpub.publish import link_name, linked_names
 from blogpub.table import LinkSeen, PostRecord, plan_transaction, table_changes
 
-LINKER = "posts/linker.md"
+LINKER = "_posts/linker.md"
 
 
 def published(links: tuple[LinkSeen, ...], **changes: Any) -> PostRecord:
@@ -117,7 +117,7 @@ def name_record(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Strea
 
 
 def test_a_name_change_reaches_the_linkers_only_when_someone_links_to_it() -> None:
-    claimed = {"owner": "posts/a.md", "url": "/a/", "title": "A"}
+    claimed = {"owner": "_posts/a.md", "url": "/a/", "title": "A"}
     moved = {**claimed, "url": "/b/"}
 
     unlinked = table_changes(name_record(claimed, moved))
@@ -133,19 +133,19 @@ def test_a_name_change_reaches_the_linkers_only_when_someone_links_to_it() -> No
 
 def test_targets_are_post_names_as_hexo_writes_them_or_full_keys() -> None:
     body = (
-        "{% post_link guides/a %} {% post_path posts/guides/a.md %} "
+        "{% post_link guides/a %} {% post_path _posts/guides/a.md %} "
         "{% post_link b 'B' %}\n\n```\n{% post_link in-code %}\n```\n"
     )
 
-    assert linked_names(body, "posts/") == ("guides/a", "b")
-    assert link_name("posts/x.markdown", "posts/") == "x"
-    assert link_name("x.md", "posts/") == "x.md"
-    assert linked_names("no tags at all", "posts/") == ()
-    assert link_name("posts/../x.md", "posts/") == "posts/../x.md"
+    assert linked_names(body, "_posts/") == ("guides/a", "b")
+    assert link_name("_posts/x.markdown", "_posts/") == "x"
+    assert link_name("x.md", "_posts/") == "x.md"
+    assert linked_names("no tags at all", "_posts/") == ()
+    assert link_name("_posts/../x.md", "_posts/") == "_posts/../x.md"
 
 
 def test_a_target_longer_than_any_source_key_is_no_table_key() -> None:
     long_name = "x" * (keys.MAX_SOURCE_KEY_BYTES + 1)
     body = f"{{% post_link {long_name} %}} {{% post_link short %}}"
 
-    assert linked_names(body, "posts/") == ("short",)
+    assert linked_names(body, "_posts/") == ("short",)

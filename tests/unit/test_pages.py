@@ -70,7 +70,7 @@ def listings(settings: Settings) -> MemoryListings:
 
 def test_every_page_kind_has_one_catalogue_entry() -> None:
     assert set(CATALOGUE) == ALL_KINDS
-    assert len(ALL_KINDS) == 12
+    assert len(ALL_KINDS) == 13
 
 
 def test_a_site_with_posts_has_a_page_of_every_kind_each_at_its_own_url(

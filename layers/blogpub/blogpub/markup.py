@@ -150,7 +150,7 @@ THEME_CLASSES = frozenset(
     {
         "all-months", "author", "breadcrumb", "by-month", "comments", "count", "cover",
         "depth-1", "depth-2", "depth-3", "empty", "entries", "entry", "entry-cover",
-        "entry-excerpt", "entry-title", "meta", "months", "overview", "overview-tag",
+        "entry-excerpt", "entry-title", "meta", "months", "overview", "overview-tag", "page",
         "page-title", "post", "post-body", "post-footer", "post-header", "post-title", "sep",
         "site-footer", "site-header", "site-nav", "site-subtitle", "site-title", "tags", "up",
         "visually-hidden", "wrap", "year",
