@@ -509,8 +509,11 @@ def pages_reached_by(change: TableChange, rss2_path: str | None = None) -> list[
 
 def pages_forced_by(change: TableChange) -> list[IndexPage]:
     """Pages a change reaches without moving their change counter (a post moved to another
-    month): rendered again whatever counter they remember."""
+    month; a standalone page entering or leaving the pages sitemap, which no listing counts):
+    rendered again whatever counter they remember."""
     if isinstance(change, PostChange) and change.moved_month:
+        return pages_reached_by(change)
+    if isinstance(change, SitemapPageChange):
         return pages_reached_by(change)
     return []
 
