@@ -33,8 +33,8 @@ PNG = bytes.fromhex(
 )
 
 
-def post(title: str, date: str, tags: str = "[sync]") -> str:
-    return f"---\ntitle: {title}\ndate: {date}\ntags: {tags}\n---\n{title}: the body.\n"
+def post(title: str, date: str, tags: str = "[sync]", extra: str = "") -> str:
+    return f"---\ntitle: {title}\ndate: {date}\ntags: {tags}\n{extra}---\n{title}: the body.\n"
 
 
 @pytest.fixture(scope="module")
@@ -204,6 +204,9 @@ def test_each_commit_published_since_the_previous_equals_a_clean_publish(
                 posts + "alpha.md": post("Alpha", "2024-01-05 09:00:00", "[one, two]"),
                 posts + "beta.md": post("Beta", "2024-02-06 09:00:00"),
                 posts + "beta/figure.png": PNG,
+                posts + "fixed.md": post(
+                    "Fixed", "2024-02-07 09:00:00", extra="permalink: fixed/\n"
+                ),
                 "source/about/index.md": "---\ntitle: About\n---\nAbout.\n",
                 "source/images/logo.png": PNG,
                 "README.md": "not published\n",
@@ -224,11 +227,13 @@ def test_each_commit_published_since_the_previous_equals_a_clean_publish(
             {},
         ),
         (
-            "rename a post and an image",
+            "rename a post, a post with a fixed permalink and an image",
             {},
             [],
             {
                 posts + "beta.md": posts + "beta-renamed.md",
+                # Same URL: whichever event renders first, the new key ends up owning it.
+                posts + "fixed.md": posts + "fixed-renamed.md",
                 "source/images/logo.png": "source/images/brand.png",
             },
         ),
@@ -268,3 +273,4 @@ def test_each_commit_published_since_the_previous_equals_a_clean_publish(
         assert "Gamma" not in b"".join(site.values()).decode("utf-8", "replace")
         assert "Beta" in site["index.html"].decode("utf-8")
         assert "Sync test, renamed" in site["index.html"].decode("utf-8")
+        assert b"Fixed: the body." in site["fixed/index.html"]

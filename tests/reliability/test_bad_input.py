@@ -9,7 +9,7 @@ from blogpub import keys
 from blogpub.config import DEFAULT_MAX_POST_BYTES
 from blogpub.reader import MAX_CATEGORY_NODES, MAX_TAGS
 from blogpub.status import recent_failures
-from blogpub.table import MAX_LISTINGS, EventRecord, PostTable
+from blogpub.table import MAX_LISTINGS, WAITED, EventRecord, PostTable
 
 from tests.integration.harness import TABLE, Pipeline
 from tests.integration.test_pipeline import expected_site
@@ -96,14 +96,20 @@ BAD_INPUTS = [
 
 
 def derived_state(pipeline: Pipeline, *, besides: str) -> set[tuple[str, str, str]]:
-    """Every table item but the event logs and the post record of ``besides``."""
+    """Every table item but the event logs, the post record of ``besides`` and the wait of a
+    url-conflict rejection (its waiter item, the claim's ``waited`` flag: tested below)."""
     skipped = {keys.FAIL_PK, keys.ACTIVITY_PK, keys.post_pk(besides)}
     paginator = pipeline.dynamodb.get_paginator("scan")
     return {
-        (item[keys.PK]["S"], item[keys.SK]["S"], repr(sorted(item.items())))
+        (
+            item[keys.PK]["S"],
+            item[keys.SK]["S"],
+            repr(sorted((k, v) for k, v in item.items() if k != WAITED)),
+        )
         for page in paginator.paginate(TableName=TABLE)
         for item in page["Items"]
         if item[keys.PK]["S"] not in skipped
+        and keys.partition_of(item[keys.PK]["S"])[0] != "url_waiter"
     }
 
 
@@ -149,6 +155,8 @@ def test_a_bad_new_post_is_rejected_with_a_recorded_error(
     assert record.last_version_id == version
     assert published.site_objects() == site_before
     assert derived_state(published, besides=key) == table_before
+    waiting = PostTable(published.dynamodb, TABLE).waiters_for("/porto/")
+    assert waiting == ([key] if bad.reason == "url-conflict" else [])
     listed = recent_failures(PostTable(published.dynamodb, TABLE), 5)
     assert (listed[0].source_key, listed[0].reason) == (key, bad.reason)
 

@@ -216,6 +216,14 @@ class NameChange:
 
 
 @dataclass(frozen=True)
+class UrlReleased:
+    """A URL claim that a rejected key waits for (``waited``) was given up: its waiters are
+    re-rendered, so a publish rejected as url-conflict is not lost to upload order."""
+
+    url: str
+
+
+@dataclass(frozen=True)
 class SitemapPageChange:
     """A standalone page entered, moved in or left the pages sitemap."""
 
@@ -229,6 +237,7 @@ TableChange = (
     | PostChange
     | NameChange
     | SitemapPageChange
+    | UrlReleased
 )
 
 

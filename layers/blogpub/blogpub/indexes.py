@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from blogpub.cdn import Invalidator, caller_reference
 from blogpub.errors import TransientError
-from blogpub.events import NameChange, PostChange, StreamChange, TableChange
+from blogpub.events import NameChange, PostChange, StreamChange, TableChange, UrlReleased
 from blogpub.models import Entry, ListRef, ListSummary, MonthCount, Page
 from blogpub.pages import (
     CATALOGUE,
@@ -188,7 +188,7 @@ class BuildReport:
     pages_written: list[str] = field(default_factory=list)
     pages_deleted: list[str] = field(default_factory=list)
     invalidation: dict[str, object] | None = None
-    posts_rerendered: list[str] = field(default_factory=list)  # linkers queued for a re-render
+    posts_rerendered: list[str] = field(default_factory=list)  # linkers, URL waiters re-rendered
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -216,6 +216,8 @@ class IndexBuilder:
         typed = [typed for change in changes for typed in table_changes(change)]
         batch_ids = [change.sequence_number for change in changes]
         relinked = self.rerender_linkers(relinked_names(typed), batch_ids)
+        released = sorted({change.url for change in typed if isinstance(change, UrlReleased)})
+        relinked += self.rerender_waiters(released, batch_ids)
         forced = {page.url for change in typed for page in pages_forced_by(change)}
         report = self.sync_pages(
             affected_pages(typed, self.settings.rss2_path),
@@ -236,6 +238,16 @@ class IndexBuilder:
         if linkers:
             self.rerender_posts(linkers, f"links-{caller_reference(batch_ids)}")
         return linkers
+
+    def rerender_waiters(self, urls: Sequence[str], batch_ids: Sequence[str]) -> list[str]:
+        """Queue re-renders of the keys rejected as url-conflict at ``urls``, now given up
+        (one query per URL): each wins the URL or is rejected and waits again."""
+        if not urls or self.rerender_posts is None:
+            return []
+        waiters = sorted({key for url in urls for key in self.table.waiters_for(url)})
+        if waiters:
+            self.rerender_posts(waiters, f"waiting-{caller_reference(batch_ids)}")
+        return waiters
 
     def sync_pages(
         self,

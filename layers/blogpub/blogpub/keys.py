@@ -6,7 +6,8 @@ One DynamoDB table, partition key ``pk`` and sort key ``sk`` (both strings):
 item               pk                           sk
 =================  ===========================  ==========================================
 post record        ``POST#<source key>``        ``POST``
-URL claim          ``URL#<site path>``          ``URL``
+URL claim          ``URL#<site path>``          ``URL``  (owner; ``waited``)
+URL waiter         ``WAITING#<site path>``      ``<source key rejected as url-conflict there>``
 list membership    ``LIST#<list id>``           ``<local ISO date>#<source key>``
 list registry      ``LISTS#<kind>``             ``<list id>``  (post count, names)
 month count        ``MONTHS#<list id>``         ``YYYY-MM``  (post count of the month, names)
@@ -48,6 +49,7 @@ ItemKind = Literal[
     "month_count",
     "post_name",
     "reverse_link",
+    "url_waiter",
     "failure",
     "activity",
     "audit",
@@ -63,6 +65,7 @@ _LISTS = "LISTS#"
 _MONTHS = "MONTHS#"
 _NAME = "NAME#"
 _LINKED = "LINKED#"
+_WAITING = "WAITING#"
 _SEPARATOR = "#"
 
 # DynamoDB caps sort keys at 1,024 bytes and S3 object keys at 1,024: a source key leaves
@@ -120,6 +123,11 @@ def linked_pk(name: str) -> str:
     return f"{_LINKED}{name}"
 
 
+def waiting_pk(url: str) -> str:
+    """The source keys waiting for a URL another key owns, one item each, sort key theirs."""
+    return f"{_WAITING}{url}"
+
+
 FAIL_PK = "FAIL"
 ACTIVITY_PK = "ACTIVITY"
 AUDIT_PK = "AUDIT"
@@ -154,6 +162,7 @@ _PREFIXED: tuple[tuple[str, ItemKind], ...] = (
     (_URL, "url_claim"),
     (_NAME, "post_name"),
     (_LINKED, "reverse_link"),
+    (_WAITING, "url_waiter"),
 )
 _FIXED: dict[str, ItemKind] = {
     FAIL_PK: "failure",
@@ -166,9 +175,9 @@ _FIXED: dict[str, ItemKind] = {
 
 def partition_of(pk: str) -> tuple[ItemKind, str]:
     """Which item a partition key addresses, and what it names: the source key of a post
-    record, the URL of a claim, the post name of a name or reverse-link item, the list id of
-    a membership or month count, the list kind of a registry ("" for the fixed partitions,
-    the whole key for one blogpub never writes)."""
+    record, the URL of a claim or a waiter, the post name of a name or reverse-link item,
+    the list id of a membership or month count, the list kind of a registry ("" for the
+    fixed partitions, the whole key for one blogpub never writes)."""
     for prefix, kind in _PREFIXED:
         if pk.startswith(prefix):
             return kind, pk.removeprefix(prefix)

@@ -409,6 +409,8 @@ class Publisher:
             last_error=str(error),
             last_error_reason=error.reason,
             processed_at=at,
+            # It waits for the URL: freeing it re-renders this key (indexes.rerender_waiters).
+            waiting_for=error.url if isinstance(error, UrlConflictError) else None,
         )
         failure = EventRecord(
             at=at,

@@ -249,17 +249,23 @@ class Rebuilder:
                 )
 
     def rerender_posts(self, source_keys: Sequence[str], rebuild_id: str) -> int:
-        """Queue a forced re-render of each published post's current version, under the
-        sequencer the table holds (a newer upload meanwhile makes it stale, and that newer
-        render read the names afresh); how many were queued."""
+        """Queue a forced re-render of each published post's current version (of a key
+        waiting for a URL: its rejected newest one), under the sequencer the table holds (a
+        newer upload meanwhile makes it stale, and that newer render read the table afresh);
+        how many were queued."""
         records = self.table.get_posts(sorted(set(source_keys)))
+        versions = {
+            key: version
+            for key, record in records.items()
+            if (version := _rerendered_version(record)) is not None
+        }
         bodies = [
             json.dumps(
                 forced_event(
                     self.deployment.source_bucket,
                     SourceVersion(
                         record.source_key,
-                        record.version_id,
+                        versions[key],
                         datetime.fromisoformat(record.processed_at or "1970-01-01T00:00:00+00:00"),
                         is_latest=True,
                         is_delete_marker=False,
@@ -269,8 +275,8 @@ class Rebuilder:
                 ),
                 ensure_ascii=False,
             )
-            for record in records.values()
-            if record.status == "published" and record.version_id
+            for key, record in records.items()
+            if key in versions
         ]
         if bodies and not self.deployment.rebuild_queue_url:
             raise TransientError(
@@ -340,3 +346,11 @@ def _may_publish(key: str, deployment: Deployment) -> bool:
         key, deployment.posts_prefix, config_key=deployment.config_key, post_asset_folder=True
     )
     return kind.published
+
+
+def _rerendered_version(record: PostRecord) -> str | None:
+    """The version a forced re-render renders: a URL waiter's rejected newest one, else the
+    published one (None: nothing to re-render)."""
+    if record.waiting_for:
+        return record.last_version_id
+    return record.version_id if record.status == "published" else None

@@ -31,6 +31,7 @@ from blogpub.events import (
     SitemapPageChange,
     StreamChange,
     TableChange,
+    UrlReleased,
 )
 from blogpub.models import SITE, Entry, ListKind, ListRef, ListSummary, MonthCount
 
@@ -70,6 +71,9 @@ REBUILT_BY = "rebuilt_by"  # the marker a rebuild's touch rewrites
 # linking post sets, so a name nobody links to costs the index builder no query.
 OWNER = "owner"
 LINKED = "linked"
+# Set on a URL claim (keys.url_pk) by a publish rejected as url-conflict, so a claim nobody
+# waits for costs the index builder no query when it is given up.
+WAITED = "waited"
 # Distinct posts one post's post_link/post_path tags may name and be re-rendered for: each
 # new one is two items of the publish transaction (DynamoDB allows 100 in all).
 MAX_LINKED_POSTS = 30
@@ -168,7 +172,7 @@ def _post_change(
 
 def table_changes(change: StreamChange) -> list[TableChange]:
     """What one stream record means to index pages, as typed changes (none for items that
-    no page shows: URL claims, failures, activity, audits)."""
+    no page shows: failures, activity, audits, URL claims nobody waits for)."""
     kind, named = keys.partition_of(change.pk)
     old, new = change.old_image, change.new_image
     either = new or old or {}
@@ -196,6 +200,9 @@ def table_changes(change: StreamChange) -> list[TableChange]:
         return [NameChange(named, before != after, linked)]
     if kind == "sitemap_page":
         return [SitemapPageChange(change.sk)]
+    released = new is None or new.get(OWNER) != (old or {}).get(OWNER)
+    if kind == "url_claim" and old and old.get(WAITED) and released:
+        return [UrlReleased(named)]
     return []
 
 
@@ -262,6 +269,8 @@ class PostRecord:
 
     warnings: tuple[str, ...] = ()  # of the published version; bounded_warnings() cuts them
     in_sitemap: bool = False  # a standalone page: listed in /sitemaps/pages.xml
+    # Rejected as url-conflict: the URL it waits for (keys.waiting_pk), re-rendered when freed.
+    waiting_for: str | None = None
 
     def to_values(self) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -286,6 +295,7 @@ class PostRecord:
             "links": [link.to_values() for link in self.links] or None,
             "warnings": list(bounded_warnings(self.warnings)) or None,
             "in_sitemap": True if self.in_sitemap else None,
+            "waiting_for": self.waiting_for,
         }
         if self.entry is not None:
             values.update(_entry_values(self.entry))
@@ -317,6 +327,7 @@ class PostRecord:
             links=tuple(LinkSeen.from_values(link) for link in values.get("links") or ()),
             warnings=tuple(values.get("warnings") or ()),
             in_sitemap=bool(values.get("in_sitemap")),
+            waiting_for=values.get("waiting_for"),
         )
 
 
@@ -417,7 +428,7 @@ class ListRecord:
     months: tuple[MonthCount, ...] = ()  # newest first, only months with posts, when loaded
 
 
-ItemRole = Literal["post", "url", "name", "link", "other"]
+ItemRole = Literal["post", "url", "name", "link", "wait", "other"]
 
 
 @dataclass
@@ -498,6 +509,16 @@ class PostTable:
             )
         ]
 
+    def waiters_for(self, url: str) -> list[str]:
+        """Source keys rejected as url-conflict at ``url`` and not published since (one
+        query, paged, strongly consistent like ``linkers_of``)."""
+        return [
+            str(values[keys.SK])
+            for values in self._query_all(
+                "pk = :pk", {":pk": keys.waiting_pk(url)}, consistent=True
+            )
+        ]
+
     def url_owner(self, url: str) -> str | None:
         response = self.client.get_item(
             TableName=self.name,
@@ -533,7 +554,7 @@ class PostTable:
                 for role, reason in zip(plan.roles, reasons, strict=False)
                 if reason == "ConditionalCheckFailed"
             }
-            if failed & {"post", "link"}:
+            if failed & {"post", "link", "wait"}:
                 raise ConcurrentChangeError(new.source_key) from error
             if "url" in failed and new.url:
                 raise UrlTakenError(new.url) from error
@@ -853,7 +874,7 @@ _RECORD_ATTRIBUTES = (
     *("pk", "sk", "source_key", "sequencer", "status", "last_outcome", "version_id"),
     *("last_version_id", "last_error", "last_error_reason", "url", "sort_key", "lists"),
     *("list_names", "page_hash", "processed_at", "title", "date", "updated", "excerpt_html"),
-    *("cover", "author", "removed_url", "name", "links", "in_sitemap"),
+    *("cover", "author", "removed_url", "name", "links", "in_sitemap", "waiting_for"),
 )
 # Every post record attribute but the stored body; several names are DynamoDB reserved words.
 _RECORD_PROJECTION: dict[str, Any] = {
@@ -961,6 +982,7 @@ def plan_transaction(table: str, old: PostRecord | None, new: PostRecord) -> Tra
     )
     _plan_name_claim(plan, table, old_published, new_published, new.source_key)
     _plan_links(plan, table, old_published, new_published, new.source_key)
+    _plan_waiting(plan, table, old, new)
     return plan
 
 
@@ -1113,6 +1135,35 @@ def _plan_url_claims(
             },
             "url",
         )
+
+
+def _plan_waiting(
+    plan: TransactionPlan, table: str, old: PostRecord | None, new: PostRecord
+) -> None:
+    """A url-conflict rejection waits for the URL: a waiter item, and the ``waited`` flag on
+    the claim (it must still exist, else the publish decides again and wins); any other
+    outcome stops the wait. Nothing for a key that neither waits nor waited."""
+    before = old.waiting_for if old is not None else None
+    if before and before != new.waiting_for:
+        row = {keys.PK: keys.waiting_pk(before), keys.SK: new.source_key}
+        plan.add("Delete", {"TableName": table, "Key": to_item(row)})
+    if not new.waiting_for:
+        return
+    claim = {keys.PK: keys.url_pk(new.waiting_for), keys.SK: keys.URL_SK}
+    plan.add(
+        "Update",
+        {
+            "TableName": table,
+            "Key": to_item(claim),
+            "UpdateExpression": "SET #waited = :waited",
+            "ConditionExpression": "attribute_exists(pk) AND #owner <> :me",
+            "ExpressionAttributeNames": {"#waited": WAITED, "#owner": OWNER},
+            "ExpressionAttributeValues": to_item({":waited": True, ":me": new.source_key}),
+        },
+        "wait",
+    )
+    row = {keys.PK: keys.waiting_pk(new.waiting_for), keys.SK: new.source_key}
+    plan.add("Put", {"TableName": table, "Item": to_item(row)})
 
 
 def _plan_sitemap_page(
