@@ -18,6 +18,8 @@ import boto3
 import pytest
 from blogpub_local.stack import LocalStack, StackOptions
 
+from tests.logs import structured_logs  # noqa: F401  # a fixture for the e2e tests
+
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
 BLOGPUB = Path(sys.executable).parent / "blogpub"

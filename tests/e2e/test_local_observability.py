@@ -9,16 +9,13 @@ own function's service and its own post's correlation id, and every metric its o
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from blogpub.observability import logger
 from blogpub_local.stack import LocalStack
 
 from tests.e2e.conftest import s3_client
+from tests.logs import LogCapture
 
 pytestmark = pytest.mark.e2e
 
@@ -26,31 +23,6 @@ POSTS = 8  # twice the async workers: renders overlap each other and the index b
 IDLE_TIMEOUT_SECONDS = 300
 RENDER_METRICS = {"Published"}
 INDEX_METRICS = {"StreamRecords", "InvalidationPaths"}
-
-
-@dataclass
-class LogCapture(logging.Handler):
-    """Powertools' log lines as formatted by its own formatter, from any thread."""
-
-    lines: list[dict[str, Any]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        super().__init__(logging.DEBUG)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(json.loads(self.format(record)))
-
-    def __hash__(self) -> int:
-        return id(self)
-
-
-@pytest.fixture
-def structured_logs() -> Iterator[LogCapture]:
-    capture = LogCapture()
-    capture.setFormatter(logger.registered_formatter)
-    logger.addHandler(capture)
-    yield capture
-    logger.removeHandler(capture)  # type: ignore[attr-defined]  # delegated to logging
 
 
 def post(number: int) -> bytes:

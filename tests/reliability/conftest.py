@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from blogpub import service
-from blogpub.observability import logger, metrics
+from blogpub.observability import metrics
 from blogpub_local import moto_fidelity
 from blogpub_local.lambda_runtime import LambdaContext, load_handler
 
 from tests.conftest import REPO
 from tests.integration.harness import Pipeline
+from tests.logs import LogCapture, structured_logs  # noqa: F401  # the fixture
 from tests.reliability.faults import FaultInjector
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -65,31 +64,6 @@ def build_handler() -> Handler:
     return load_handler(
         REPO / "functions" / "build_indexes", "app", "lambda_handler", "reliability_build_indexes"
     )
-
-
-@dataclass
-class LogCapture(logging.Handler):
-    """Powertools' structured log lines, formatted by its own formatter, as JSON objects."""
-
-    lines: list[dict[str, Any]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        super().__init__(logging.DEBUG)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(json.loads(self.format(record)))
-
-    def __hash__(self) -> int:
-        return id(self)
-
-
-@pytest.fixture
-def structured_logs() -> Iterator[LogCapture]:
-    capture = LogCapture()
-    capture.setFormatter(logger.registered_formatter)
-    logger.addHandler(capture)
-    yield capture
-    logger.removeHandler(capture)  # type: ignore[attr-defined]  # delegated to logging
 
 
 def emf_documents(printed: str) -> list[dict[str, Any]]:
