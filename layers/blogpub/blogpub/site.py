@@ -73,13 +73,8 @@ class SiteBucket:
 
     def stored_hash(self, url: str) -> str | None:
         """The content hash of the page stored at ``url``, or None when there is none."""
-        try:
-            head = self.s3.head_object(Bucket=self.bucket, Key=object_key_for(url))
-        except self.s3.exceptions.ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-                return None
-            raise
-        return head.get("Metadata", {}).get(HASH_METADATA, "")
+        stored = self.stored_page(url)
+        return None if stored is None else stored.content_hash
 
     def stored_page(self, url: str) -> StoredPage | None:
         """The stored page at ``url`` as a conditional write needs it, or None when absent."""
