@@ -13,7 +13,8 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -87,8 +88,21 @@ def read_post(
     raw: bytes, source_key: str, settings: Settings, posts_prefix: str = "_posts/"
 ) -> Post:
     """Read one Hexo source file. Raises a PostError subclass for anything not a post."""
-    try:
+    with _reading(source_key):
         return _read(raw, source_key, settings, posts_prefix)
+
+
+def read_page(raw: bytes, source_key: str, settings: Settings) -> SourcePage:
+    """Read a standalone page (Hexo's page processor). Raises a PostError subclass."""
+    with _reading(source_key):
+        return _read_page(raw, source_key, settings)
+
+
+@contextmanager
+def _reading(source_key: str) -> Iterator[None]:
+    """Errors while reading ``source_key`` name it; any other exception is an unreadable file."""
+    try:
+        yield
     except PostError as error:
         error.with_source(source_key)
         raise
@@ -96,21 +110,6 @@ def read_post(
         raise
     except Exception as error:
         # Reading is pure: whatever else escapes is a file no rule foresaw, not a retry.
-        raise UnreadableError(
-            f"the file cannot be read ({type(error).__name__}: {error})", source=source_key
-        ) from error
-
-
-def read_page(raw: bytes, source_key: str, settings: Settings) -> SourcePage:
-    """Read a standalone page (Hexo's page processor). Raises a PostError subclass."""
-    try:
-        return _read_page(raw, source_key, settings)
-    except PostError as error:
-        error.with_source(source_key)
-        raise
-    except BlogpubError:
-        raise
-    except Exception as error:
         raise UnreadableError(
             f"the file cannot be read ({type(error).__name__}: {error})", source=source_key
         ) from error
