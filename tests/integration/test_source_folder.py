@@ -5,6 +5,9 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from blogpub.reader import read_post
+from blogpub.render import Renderer
+from blogpub.settings import load_settings
 from blogpub.table import PostRecord, PostTable
 
 from tests.conftest import SEED_POST
@@ -215,3 +218,104 @@ def test_post_and_asset_events_in_any_order_and_repeated_end_the_same(
     site = pipeline.site_objects()
     assert site["2022/02/05/000_d87f2d6de0cb2939/a.png"] == b"a2"
     assert record(pipeline, "_posts/000_d87f2d6de0cb2939/a.png").status == "published"
+
+
+TAGGED_KEY = "_posts/tagged.md"
+TAGGED_PAGE = "2024/03/01/tagged/index.html"
+TAGGED_POST = (
+    "---\ntitle: Tagged\ndate: 2024-03-01 10:00:00\n---\n\n"
+    "Intro.\n\n{% asset_img diagram.png A diagram %}\n\n"
+    "See {% asset_link notes.pdf the notes %} and `{% asset_img code.png %}`.\n"
+)
+TAGGED_ASSETS = {"_posts/tagged/diagram.png": PNG, "_posts/tagged/notes.pdf": b"%PDF-1.4 n"}
+
+
+def clean_page(*asset_names: str) -> bytes:
+    """The tagged post's page rendered straight from the final files: no upload order."""
+    settings = load_settings(ASSET_CONFIG)
+    post = read_post(TAGGED_POST.encode(), TAGGED_KEY, settings)
+    return Renderer(settings).render_post(post, assets=frozenset(asset_names)).page.body
+
+
+@pytest.mark.parametrize(
+    "order",
+    [["post", "assets"], ["assets", "post"], ["uploaded", "post", "assets"]],
+    ids=["post-first", "assets-first", "both-uploaded-then-post-event-first"],
+)
+def test_asset_tags_end_the_same_whatever_arrives_first(
+    pipeline: Pipeline, order: list[str]
+) -> None:
+    pipeline.put("_config.yml", ASSET_CONFIG, deliver=False)
+    deliver = "uploaded" not in order  # else every file is in the bucket before any event
+    events = {
+        "post": [pipeline.put(TAGGED_KEY, TAGGED_POST, deliver=False)] if not deliver else [],
+        "assets": [pipeline.put(k, v, deliver=False) for k, v in TAGGED_ASSETS.items()]
+        if not deliver
+        else [],
+    }
+    for step in order:
+        if step == "uploaded":
+            continue
+        if deliver and step == "post":
+            pipeline.put(TAGGED_KEY, TAGGED_POST)
+        elif deliver:
+            for key, body in TAGGED_ASSETS.items():
+                pipeline.put(key, body)
+        else:
+            for event in events[step]:
+                pipeline.deliver(event)
+    pipeline.build()
+
+    page = pipeline.site_objects()[TAGGED_PAGE]
+    assert page == clean_page("diagram.png", "notes.pdf")
+    assert b'<img src="/2024/03/01/tagged/diagram.png"' in page
+    assert b'href="/2024/03/01/tagged/notes.pdf"' in page
+    assert record(pipeline, TAGGED_KEY).warnings == ()
+
+
+def test_an_asset_tag_naming_a_missing_file_renders_nothing_and_says_so(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.put("_config.yml", ASSET_CONFIG, deliver=False)
+    pipeline.put("_posts/tagged/notes.pdf", TAGGED_ASSETS["_posts/tagged/notes.pdf"])
+    pipeline.put(TAGGED_KEY, TAGGED_POST)
+
+    page = pipeline.site_objects()[TAGGED_PAGE]
+    assert page == clean_page("notes.pdf")
+    assert b"diagram.png" not in page  # Hexo's asset_img renders nothing for a missing file
+    assert record(pipeline, TAGGED_KEY).warnings == (
+        "line 8: asset_img: none of 'diagram.png A diagram' is in the post's asset folder",
+    )
+
+
+def test_deleting_an_asset_re_renders_its_post_without_it(pipeline: Pipeline) -> None:
+    pipeline.put("_config.yml", ASSET_CONFIG, deliver=False)
+    for key, body in TAGGED_ASSETS.items():
+        pipeline.put(key, body)
+    pipeline.put(TAGGED_KEY, TAGGED_POST)
+
+    pipeline.delete("_posts/tagged/diagram.png")
+
+    assert pipeline.site_objects()[TAGGED_PAGE] == clean_page("notes.pdf")
+    assert record(pipeline, TAGGED_KEY).assets_found == ("notes.pdf",)
+
+
+def test_only_a_post_with_asset_tags_lists_its_folder_and_an_untagged_asset_renders_nothing(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.put("_config.yml", ASSET_CONFIG, deliver=False)
+    pipeline.put(TAGGED_KEY, TAGGED_POST)
+    pipeline.put(SEED_KEY, SEED_POST.read_bytes())
+    counter = pipeline.counter()
+
+    pipeline.put(SEED_KEY, SEED_POST.read_text() + "\nMore.\n")  # same URL, no asset tag
+    untagged = counter.count("s3.ListObjectsV2")
+    pipeline.put("_posts/tagged/other.png", PNG)  # in the folder, named by no tag
+    other_asset = pipeline.render_results[-1]["results"]
+    pipeline.put(TAGGED_KEY, TAGGED_POST + "\nMore.\n")  # same URL, asset tags
+    tagged = counter.count("s3.ListObjectsV2") - untagged
+
+    assert untagged == 0
+    # The asset's own copy only: no tag names it, so its post is not rendered again.
+    assert [r["pages_written"] for r in other_asset] == [["/2024/03/01/tagged/other.png"]]
+    assert tagged == 2  # the folder to render with, and once more after the commit

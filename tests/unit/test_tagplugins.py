@@ -140,10 +140,10 @@ def test_with_the_asset_folder_known_a_missing_asset_renders_nothing_as_in_hexo(
         '<a href="/2024/01/02/probe/notes.pdf" title="notes.pdf">notes.pdf</a>||'
     )
     assert [(w.name, w.message) for w in result.warnings] == [
-        ("asset_img", "none of 'slug' is in the post's asset folder"),
-        ("asset_img", "none of 'gone.png' is in the post's asset folder"),
-        ("asset_link", "'gone.pdf' is not in the post's asset folder"),
-        ("asset_path", "'gone.pdf' is not in the post's asset folder"),
+        ("asset_img", "asset_img: none of 'slug' is in the post's asset folder"),
+        ("asset_img", "asset_img: none of 'gone.png' is in the post's asset folder"),
+        ("asset_link", "asset_link: 'gone.pdf' is not in the post's asset folder"),
+        ("asset_path", "asset_path: 'gone.pdf' is not in the post's asset folder"),
     ]
 
 

@@ -75,6 +75,7 @@ class PublishResult:
     pages_written: list[str] = field(default_factory=list)
     pages_deleted: list[str] = field(default_factory=list)
     pending_links: list[str] = field(default_factory=list)  # names no published post owns yet
+    record: PostRecord | None = field(default=None, repr=False)  # what this publish committed
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -152,15 +153,62 @@ class Publisher:
                 result = self._apply(change, old)
             except ConcurrentChangeError:
                 continue  # another event for this key committed first: decide again
-            if kind is KeyKind.POST and _placement(old) != _placement_after(result):
-                self._place_post_assets(change.key, result)
+            moved = _placement(old) != _placement_after(result)
+            if kind is KeyKind.POST and (moved or _asset_refs(result)):
+                self._settle_post_folder(change.key, result, moved)
             elif kind is KeyKind.POST_ASSET:
-                self._settle_post_asset(change, result)
+                owner = self._settle_post_asset(change, result)
+                self._rerender_for_asset(change, owner, result)
             return result
         raise TransientError(f"{change.key}: gave up after {MAX_ATTEMPTS} concurrent changes")
 
     # -- post asset folders ----------------------------------------------------------------
-    def _place_post_assets(self, post_key: str, result: PublishResult) -> None:
+    def _settle_post_folder(self, post_key: str, result: PublishResult, moved: bool) -> None:
+        """After a post's commit, one listing of its folder: its assets follow a post that
+        appeared, moved or went, and a post whose asset tags saw another folder than the one
+        there now (an asset came or went while it rendered) is rendered again."""
+        if not self.settings.post_asset_folder:
+            return
+        from blogpub.assets import post_asset_keys
+        from blogpub.sources import asset_folder_of
+
+        bucket, prefix = self.deployment.source_bucket, self.deployment.posts_prefix
+        asset_keys = post_asset_keys(self.s3, bucket, post_key, prefix)
+        if moved:
+            self._place_post_assets(post_key, result, asset_keys)
+        record = result.record
+        if record is None or record.status != "published" or not record.asset_refs:
+            return
+        names = {key.removeprefix(asset_folder_of(post_key)) for key in asset_keys}
+        if set(record.assets_found) != names.intersection(record.asset_refs):
+            self._rerender(record, result)
+
+    def _rerender_for_asset(
+        self, change: S3Change, owner: PostRecord | None, result: PublishResult
+    ) -> None:
+        """An asset came or went: its post is rendered again if an asset tag of it names the
+        file and the post was rendered with the folder as it was before."""
+        if owner is None or owner.status != "published" or not owner.asset_refs:
+            return
+        from blogpub.sources import asset_folder_of
+
+        name = change.key.removeprefix(asset_folder_of(owner.source_key))
+        if name in owner.asset_refs and (name in owner.assets_found) != (change.kind == "put"):
+            self._rerender(owner, result)
+
+    def _rerender(self, record: PostRecord, result: PublishResult) -> None:
+        """The published version of a post rendered again (dropped as stale if a newer one
+        committed meanwhile: that one's own publish settles it)."""
+        bucket, key = self.deployment.source_bucket, record.source_key
+        placed = self.publish(
+            S3Change(bucket, key, "put", record.version_id, record.sequencer, force=True)
+        )
+        result.pages_written.extend(placed.pages_written)
+        result.pages_deleted.extend(placed.pages_deleted)
+
+    def _place_post_assets(
+        self, post_key: str, result: PublishResult, asset_keys: list[str] | None = None
+    ) -> None:
         """A post appeared, moved or went: its folder's assets follow it. Events arrive in
         any order, so an asset seen before its post waits (unpublished) until this runs."""
         if not self.settings.post_asset_folder:
@@ -168,7 +216,8 @@ class Publisher:
         from blogpub.assets import post_asset_keys
 
         bucket, prefix = self.deployment.source_bucket, self.deployment.posts_prefix
-        asset_keys = post_asset_keys(self.s3, bucket, post_key, prefix)
+        if asset_keys is None:
+            asset_keys = post_asset_keys(self.s3, bucket, post_key, prefix)
         for key, record in sorted(self.table.get_posts(asset_keys).items()):
             if record.status not in ("published", "unpublished") or not record.version_id:
                 continue  # deleted, or never placed: its own event decides
@@ -177,17 +226,18 @@ class Publisher:
             result.pages_written.extend(placed.pages_written)
             result.pages_deleted.extend(placed.pages_deleted)
 
-    def _settle_post_asset(self, change: S3Change, result: PublishResult) -> None:
+    def _settle_post_asset(self, change: S3Change, result: PublishResult) -> PostRecord | None:
         """Re-place an asset whose post committed while the asset was decided: either this
-        re-read sees the post, or the post's own placement saw this asset's record."""
+        re-read sees the post, or the post's own placement saw this asset's record.
+        Returns the asset's post as last read (None for an asset that is gone)."""
         for _ in range(MAX_RECONCILE_ROUNDS):
             latest = self.table.get_post(change.key)
             if latest is None or latest.status not in ("published", "unpublished"):
-                return
+                return self._asset_owner(change.key) if change.kind != "put" else None
             owner = self._asset_owner(change.key)
             target = _post_asset_target(change.key, owner)
             if target == (latest.url if latest.status == "published" else None):
-                return
+                return owner
             again = replace(
                 change, version_id=latest.version_id, sequencer=latest.sequencer, force=True
             )
@@ -259,6 +309,7 @@ class Publisher:
             new.last_outcome or "published",
             url=new.url,
             pending_links=list(new.pending_links),
+            record=new,
         )
         self._sync_pages(old, new, page, result)
         return result
@@ -279,8 +330,9 @@ class Publisher:
         if not post.published:
             return replace(base, status="unpublished", last_outcome="unpublished"), None
         links = self.resolve_links(post)
+        asset_refs, assets = self._asset_folder(post)
         rendered = self.renderer.render_post(
-            post, link_resolver(links, self.deployment.posts_prefix) if links else None
+            post, link_resolver(links, self.deployment.posts_prefix) if links else None, assets
         )
         _check_page_key(rendered.page.url)
         body = rendered.body_html
@@ -297,8 +349,25 @@ class Publisher:
             name=post.name,
             links=links,
             warnings=rendered.warnings,
+            asset_refs=asset_refs,
+            assets_found=tuple(name for name in asset_refs if assets and name in assets),
         )
         return record, rendered.page
+
+    def _asset_folder(self, post: Post) -> tuple[tuple[str, ...], frozenset[str] | None]:
+        """The names the post's asset tags may take, and its asset folder's files: one
+        ListObjectsV2, only for a post with asset tags on a site with post asset folders."""
+        if not self.settings.post_asset_folder:
+            return (), None
+        from blogpub.tags.references import asset_references
+
+        refs = asset_references(post.body)
+        if not refs:
+            return (), None
+        from blogpub.assets import post_asset_names
+
+        bucket, prefix = self.deployment.source_bucket, self.deployment.posts_prefix
+        return refs, post_asset_names(self.s3, bucket, post.source_key, prefix)
 
     def resolve_links(self, post: Post) -> tuple[LinkSeen, ...]:
         """The posts ``post`` links to by name (the first MAX_LINKED_POSTS), each with the URL
@@ -547,6 +616,11 @@ def link_resolver(
         return ResolvedPost(link.title or "", link.url)
 
     return resolve
+
+
+def _asset_refs(result: PublishResult) -> tuple[str, ...]:
+    """The asset names the post a publish committed names in its asset tags."""
+    return result.record.asset_refs if result.record is not None else ()
 
 
 def _placement(old: PostRecord | None) -> str | None:

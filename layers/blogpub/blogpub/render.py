@@ -395,14 +395,19 @@ class Renderer:
         return [top, *(Link(self._href(urls.landing_url(n)), n.name) for n in ref.ancestors())]
 
     def render_post(
-        self, post: Post, resolve_post: Callable[[str], ResolvedPost | None] | None = None
+        self,
+        post: Post,
+        resolve_post: Callable[[str], ResolvedPost | None] | None = None,
+        assets: frozenset[str] | None = None,
     ) -> RenderedPost:
         """The post's page at ``urls.post_url(post)``, with what listings need of it.
 
         ``resolve_post`` maps a ``post_link``/``post_path`` target to the published post
-        (the publisher passes the table's); without it no target resolves."""
+        (the publisher passes the table's); without it no target resolves. ``assets`` names
+        the files of the post's asset folder (``assets.post_asset_names``); without it an
+        ``asset_*`` tag trusts the name it is given."""
         url = urls.post_url(post, self.settings)
-        options = self._body_options(url)
+        options = replace(self._body_options(url), assets=assets)
         if resolve_post is not None:
             options = replace(options, resolve_post=resolve_post)
         body = render_post_body(post.body, post.excerpt, options)

@@ -271,6 +271,10 @@ class PostRecord:
     in_sitemap: bool = False  # a standalone page: listed in /sitemaps/pages.xml
     # Rejected as url-conflict: the URL it waits for (keys.waiting_pk), re-rendered when freed.
     waiting_for: str | None = None
+    # Names its asset_* tags may take from its asset folder, and those the folder had when it
+    # was rendered: an asset arriving or going among them re-renders the post.
+    asset_refs: tuple[str, ...] = ()
+    assets_found: tuple[str, ...] = ()
 
     def to_values(self) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -296,6 +300,8 @@ class PostRecord:
             "warnings": list(bounded_warnings(self.warnings)) or None,
             "in_sitemap": True if self.in_sitemap else None,
             "waiting_for": self.waiting_for,
+            "asset_refs": list(self.asset_refs) or None,
+            "assets_found": list(self.assets_found) or None,
         }
         if self.entry is not None:
             values.update(_entry_values(self.entry))
@@ -328,6 +334,8 @@ class PostRecord:
             warnings=tuple(values.get("warnings") or ()),
             in_sitemap=bool(values.get("in_sitemap")),
             waiting_for=values.get("waiting_for"),
+            asset_refs=tuple(values.get("asset_refs") or ()),
+            assets_found=tuple(values.get("assets_found") or ()),
         )
 
 
@@ -875,6 +883,7 @@ _RECORD_ATTRIBUTES = (
     *("last_version_id", "last_error", "last_error_reason", "url", "sort_key", "lists"),
     *("list_names", "page_hash", "processed_at", "title", "date", "updated", "excerpt_html"),
     *("cover", "author", "removed_url", "name", "links", "in_sitemap", "waiting_for"),
+    *("asset_refs", "assets_found"),
 )
 # Every post record attribute but the stored body; several names are DynamoDB reserved words.
 _RECORD_PROJECTION: dict[str, Any] = {

@@ -6,6 +6,7 @@ iframes become links unless the site allows privacy-enhanced video embeds."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from blogpub.tags.markup import (
@@ -273,8 +274,7 @@ def post_link(call: TagCall, context: TagContext, sink: TagSink) -> str:
     if not call.args:
         raise TagArgumentError("post_link needs a post")
     args = list(call.args)
-    target = args.pop(0)
-    slug, _, anchor = target.partition("#") if target.count("#") == 1 else (target, "", "")
+    slug, anchor = _target_and_anchor(args.pop(0))
     escape = True
     if args and args[-1] in ("true", "false"):
         escape = args.pop() == "true"
@@ -287,6 +287,27 @@ def post_link(call: TagCall, context: TagContext, sink: TagSink) -> str:
     shown = text(title) if escape else title
     href = attribute(url_for(path, context))
     return f'<a href="{href}" title="{attribute(post.title or slug)}">{shown}</a>'
+
+
+def _target_and_anchor(target: str) -> tuple[str, str]:
+    """``slug#anchor`` -> (slug, anchor); a target with no or several ``#`` is all slug."""
+    slug, _, anchor = target.partition("#") if target.count("#") == 1 else (target, "", "")
+    return slug, anchor
+
+
+def linked_target(name: str, args: Sequence[str]) -> str | None:
+    """The post a ``post_link``/``post_path`` tag with these arguments names, as written."""
+    if not args:
+        return None
+    return _target_and_anchor(args[0])[0] if name == "post_link" else args[0]
+
+
+def asset_candidates(name: str, args: Sequence[str]) -> tuple[str, ...]:
+    """The asset folder files an ``asset_*`` tag with these arguments may name: any argument
+    of ``asset_img`` (the first one that exists is the image), else the first argument."""
+    if name in ("asset_img", "asset_image"):
+        return tuple(args)
+    return tuple(args[:1])
 
 
 def post_path(call: TagCall, context: TagContext, sink: TagSink) -> str:
@@ -314,7 +335,8 @@ def asset_img(call: TagCall, context: TagContext, sink: TagSink) -> str:
     else:
         found = [index for index, item in enumerate(args) if item in context.assets]
         if not found:
-            sink.warn(call, f"none of {' '.join(args)!r} is in the post's asset folder")
+            named = " ".join(args)
+            sink.warn(call, f"{call.name}: none of {named!r} is in the post's asset folder")
             return ""
         index = found[0]
     args[index] = asset_url(args[index], context)
@@ -325,7 +347,7 @@ def _is_missing_asset(call: TagCall, context: TagContext, sink: TagSink) -> bool
     """Hexo renders an asset_link/asset_path to a file the folder lacks as nothing."""
     if context.assets is None or call.args[0] in context.assets:
         return False
-    sink.warn(call, f"{call.args[0]!r} is not in the post's asset folder")
+    sink.warn(call, f"{call.name}: {call.args[0]!r} is not in the post's asset folder")
     return True
 
 
