@@ -3,6 +3,7 @@ cache and response headers policies, and the local edge cache that follows them.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,42 @@ def test_cache_lifetimes_follow_cloudfront_rules() -> None:
     assert cache_lifetimes(None, policy) == (86400.0, 0.0)
     assert cache_lifetimes("no-store", policy) == (0.0, 0.0)
     assert cache_lifetimes("s-maxage=99999999", policy) == (31536000.0, 0.0)
+
+
+def _directives(csp: str) -> dict[str, str]:
+    return dict(part.strip().split(" ", 1) for part in csp.split(";"))
+
+
+def _player_origins() -> set[str]:
+    """The origins the youtube and vimeo tags frame when the site allows privacy embeds."""
+    from urllib.parse import urlsplit
+
+    from blogpub.tags import TagContext, expand_tags
+
+    context = TagContext(render_markdown=lambda text: text, privacy_embeds=True)
+    html = expand_tags("{% youtube abc %}\n\n{% vimeo 123 %}\n", context).text
+    return {
+        f"{(parts := urlsplit(src)).scheme}://{parts.netloc}"
+        for src in re.findall(r'<iframe src="([^"]+)"', html)
+    }
+
+
+@pytest.mark.parametrize("privacy_embeds", ["true", "false"])
+def test_privacy_embeds_frame_exactly_the_two_players_and_nothing_otherwise(
+    privacy_embeds: str,
+) -> None:
+    csp = _csp({"PrivacyEmbeds": privacy_embeds})["Content-Security-Policy"]
+    directives = _directives(csp)
+
+    if privacy_embeds == "true":
+        assert set(directives["frame-src"].split()) == _player_origins()
+        assert _player_origins() == {
+            "https://www.youtube-nocookie.com",
+            "https://player.vimeo.com",
+        }
+    else:
+        assert "frame-src" not in directives  # default-src 'none' forbids every frame
+    assert directives["default-src"] == directives["frame-ancestors"] == "'none'"
+    assert _directives(_csp({})["Content-Security-Policy"]).keys() == (
+        directives.keys() - {"frame-src"}
+    )
