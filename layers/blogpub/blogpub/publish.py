@@ -585,13 +585,12 @@ def link_name(target: str, posts_prefix: str) -> str:
 
 def linked_names(body: str, posts_prefix: str) -> tuple[str, ...]:
     """The post names a body's ``post_link``/``post_path`` tags target, each once, in body
-    order (no tag scan for a body without them). A target longer than any source key names
-    no post and is left out, so it never makes a table key past DynamoDB's limits."""
-    if "post_link" not in body and "post_path" not in body:
-        return ()
-    from blogpub.tags import TagContext, expand_tags
+    order (no tag scan for a body without them), found by the tokenizer without expanding
+    any tag. A target longer than any source key names no post and is left out, so it never
+    makes a table key past DynamoDB's limits."""
+    from blogpub.tags.references import linked_targets
 
-    targets = expand_tags(body, TagContext(render_markdown=lambda text: text)).linked_posts
+    targets = linked_targets(body)
     names = (link_name(target, posts_prefix) for target in targets)
     return tuple(
         dict.fromkeys(
