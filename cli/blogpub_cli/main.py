@@ -54,6 +54,22 @@ def find_template(explicit: Path | None) -> Path:
     return project_template if project_template.is_file() else DEFAULT_TEMPLATE
 
 
+def parameter_overrides(values: list[str]) -> dict[str, str]:
+    """``sam deploy --parameter-overrides`` syntax: ``Key=Value`` or
+    ``ParameterKey=Key,ParameterValue=Value``, one per argument."""
+    overrides: dict[str, str] = {}
+    for value in values:
+        if value.startswith("ParameterKey="):
+            key_part, separator, value_part = value.partition(",ParameterValue=")
+            name, given = key_part.removeprefix("ParameterKey="), value_part
+        else:
+            name, separator, given = value.partition("=")
+        if not separator or not name:
+            raise ValueError(f"--parameter-overrides: {value!r} is not Key=Value")
+        overrides[name] = given
+    return overrides
+
+
 def _stack_options(
     args: argparse.Namespace, *, port: int, site_port: int, state: Path | None
 ) -> StackOptions:
@@ -66,6 +82,7 @@ def _stack_options(
         host=args.host,
         region=args.region,
         state_file=state,
+        parameters=parameter_overrides(args.parameter_overrides),
     )
 
 
@@ -75,12 +92,25 @@ def cmd_local_up(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as error:
         return local_extra_missing("local up", error)
 
+    from blogpub_local.template import TemplateError
+
     ready_out = sys.stdout
     sys.stdout = sys.stderr  # function logs (Powertools prints to stdout) go to stderr
-    options = _stack_options(
-        args, port=args.port, site_port=args.site_port, state=state_file_path(args.state).resolve()
-    )
-    return serve_until_signalled(options, ready_out)
+    try:
+        options = _stack_options(
+            args,
+            port=args.port,
+            site_port=args.site_port,
+            state=state_file_path(args.state).resolve(),
+        )
+    except ValueError as error:
+        print(f"blogpub local up: {error}", file=sys.stderr)
+        return 2
+    try:
+        return serve_until_signalled(options, ready_out)
+    except TemplateError as error:
+        print(f"blogpub local up: {error}", file=sys.stderr)
+        return 2
 
 
 def cmd_local_wait(args: argparse.Namespace) -> int:
@@ -101,17 +131,27 @@ def cmd_local_run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as error:
         return local_extra_missing("local run", error)
 
+    from blogpub_local.template import TemplateError
+
     summary_out = sys.stdout
     sys.stdout = sys.stderr
-    options = _stack_options(args, port=0, site_port=0, state=None)
-    return run_once(
-        options,
-        args.posts_dir,
-        args.out,
-        report_path=args.report,
-        timeout=args.timeout,
-        out=summary_out,
-    )
+    try:
+        options = _stack_options(args, port=0, site_port=0, state=None)
+    except ValueError as error:
+        print(f"blogpub local run: {error}", file=sys.stderr)
+        return 2
+    try:
+        return run_once(
+            options,
+            args.posts_dir,
+            args.out,
+            report_path=args.report,
+            timeout=args.timeout,
+            out=summary_out,
+        )
+    except TemplateError as error:
+        print(f"blogpub local run: {error}", file=sys.stderr)
+        return 2
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
@@ -153,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--template", type=Path, help="SAM template (default: template.yaml)")
         command.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
         command.add_argument("--host", default="127.0.0.1")
+        command.add_argument(
+            "--parameter-overrides",
+            nargs="+",
+            default=[],
+            metavar="KEY=VALUE",
+            help="template parameters, as sam deploy takes them (e.g. PrivacyEmbeds=true)",
+        )
 
     local = commands.add_parser("local", help="the embedded local stack").add_subparsers(
         dest="local_command", required=True

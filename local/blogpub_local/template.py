@@ -183,12 +183,21 @@ def resolver_for(
 ) -> IntrinsicResolver:
     """A resolver with the template's parameter defaults (or ``overrides``), conditions and
     mappings."""
-    parameters = {
-        name: spec.get("Default", "")
+    declared = {
+        name: spec
         for name, spec in (template.get("Parameters") or {}).items()
         if isinstance(spec, dict)
     }
-    parameters.update(overrides or {})
+    parameters = {name: spec.get("Default", "") for name, spec in declared.items()}
+    for name, value in (overrides or {}).items():  # CloudFormation's own two checks
+        if name not in declared:
+            raise TemplateError(f"template: parameter {name!r} is not declared in the template")
+        allowed = declared[name].get("AllowedValues")
+        if allowed is not None and value not in [str(choice) for choice in allowed]:
+            raise TemplateError(
+                f"template: parameter {name!r} must be one of {allowed}, not {value!r}"
+            )
+        parameters[name] = value
     return IntrinsicResolver(
         region=region,
         stack_name=stack_name,

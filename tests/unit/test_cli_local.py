@@ -167,3 +167,56 @@ def test_run_report_names_the_files_the_pipeline_would_ignore() -> None:
         report.summary(Path("_site"))
     )
     assert report.exit_code == EXIT_OK
+
+
+def test_parameter_overrides_take_both_of_sams_spellings() -> None:
+    from blogpub_cli.main import parameter_overrides
+
+    assert parameter_overrides(
+        ["PrivacyEmbeds=true", "ParameterKey=SiteRoot,ParameterValue=/blog/", "Empty="]
+    ) == {"PrivacyEmbeds": "true", "SiteRoot": "/blog/", "Empty": ""}
+    with pytest.raises(ValueError, match="'PrivacyEmbeds' is not Key=Value"):
+        parameter_overrides(["PrivacyEmbeds"])
+
+
+def test_local_stack_options_carry_the_parameters_and_the_stack_checks_them() -> None:
+    from blogpub_cli.main import _stack_options
+    from blogpub_local.stack import LocalStack
+    from blogpub_local.template import TemplateError
+
+    args = build_parser().parse_args(
+        ["local", "run", "posts", "--out", "site", "--parameter-overrides", "PrivacyEmbeds=true"]
+    )
+    options = _stack_options(args, port=0, site_port=0, state=None)
+    assert options.parameters == {"PrivacyEmbeds": "true"}
+    csp = dict(LocalStack(options).edge_behaviour().headers)["Content-Security-Policy"]
+    assert "frame-src https://www.youtube-nocookie.com" in csp
+
+    for wrong, problem in [
+        ("PrivacyEmbed=true", "'PrivacyEmbed' is not declared"),
+        ("PrivacyEmbeds=yes", "'PrivacyEmbeds' must be one of"),
+    ]:
+        args.parameter_overrides = [wrong]
+        with pytest.raises(TemplateError, match=problem):
+            LocalStack(_stack_options(args, port=0, site_port=0, state=None))
+
+
+def test_local_run_names_a_bad_parameter_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from blogpub_cli.main import main
+
+    for wrong in ("PrivacyEmbeds", "Nope=1"):
+        code = main(
+            [
+                "local",
+                "run",
+                str(tmp_path),
+                "--out",
+                str(tmp_path / "site"),
+                "--parameter-overrides",
+                wrong,
+            ]
+        )
+        assert code == 2
+        assert wrong.split("=")[0] in capsys.readouterr().err
