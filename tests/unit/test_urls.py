@@ -492,3 +492,25 @@ def test_permalink_problem_names_what_keeps_a_path_off_the_site(
 @pytest.mark.parametrize("permalink", ["about/", "a/index.html", "日记/第一篇/", "archive/x/"])
 def test_permalink_problem_accepts_paths_on_the_site(permalink: str) -> None:
     assert urls.permalink_problem(permalink) is None
+
+
+# --- excerpts shown on other pages ----------------------------------------------------------
+
+
+def test_rebase_relative_links_resolves_against_the_post_and_keeps_the_rest() -> None:
+    below_root = replace(SHANGHAI, root="/blog/")
+    fragment = (
+        '<p><img src="../images/a.png" alt=""> <a href="x.html?a=1&amp;b=2#f">x</a> '
+        '<a href="#fn1">1</a> <a href="/abs/">a</a> <a href="https://e.com/">e</a> '
+        '<a href="//cdn.example/x">c</a> <a href="mailto:a@b.c">m</a> <img src="圖.png"></p>'
+    )
+    assert urls.rebase_relative_links(fragment, "/article/文章.html", below_root) == (
+        '<p><img src="/blog/images/a.png" alt=""> <a href="/blog/article/x.html?a=1&amp;b=2#f">'
+        'x</a> <a href="/blog/article/%E6%96%87%E7%AB%A0.html#fn1">1</a> <a href="/abs/">a</a> '
+        '<a href="https://e.com/">e</a> <a href="//cdn.example/x">c</a> '
+        '<a href="mailto:a@b.c">m</a> <img src="/blog/article/圖.png"></p>'
+    )
+    # ".." past the top stops at the root, as a browser resolves it
+    assert urls.rebase_relative_links('<a href="../../../x/">', "/a/", SHANGHAI) == (
+        '<a href="/x/">'
+    )

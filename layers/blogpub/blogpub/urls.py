@@ -10,6 +10,7 @@ CloudFront invalidations.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Literal
@@ -490,3 +491,23 @@ def site_path_url(url: str, page_url: str, settings: Settings) -> str:
     # A base with a host: RFC 3986 then drops ".." past the top, as a browser does.
     resolved = urljoin(_RESOLVING_BASE + page_url, url).removeprefix(_RESOLVING_BASE)
     return settings.root.rstrip("/") + resolved
+
+
+# href/src values of sanitised HTML: nh3 writes every attribute double-quoted.
+_LINK_ATTRIBUTE = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
+
+
+def rebase_relative_links(fragment: str, page_url: str, settings: Settings) -> str:
+    """An HTML fragment of the page at ``page_url`` made fit to show on another page (an
+    excerpt on a listing, a feed summary): relative ``href``/``src`` values, "x.png",
+    "../images/x.png" or "#more", become the root-prefixed site paths they name from
+    ``page_url``; absolute and root-relative ones stay as they are."""
+
+    def rebase(match: re.Match[str]) -> str:
+        value = html.unescape(match.group(2))
+        if not value or value.startswith(("/", "\\")) or url_scheme(value) is not None:
+            return match.group(0)
+        resolved = site_path_url(value, encode_path(page_url), settings)
+        return match.group(1) + html.escape(resolved) + match.group(3)
+
+    return _LINK_ATTRIBUTE.sub(rebase, fragment)
