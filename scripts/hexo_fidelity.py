@@ -206,6 +206,8 @@ def internal_path(target: str, page_path: str, site_url: str, root: str) -> str 
         base = page_path if page_path.endswith("/") else page_path.rsplit("/", 1)[0] + "/"
         path = os.path.normpath("/" + root.strip("/") + "/" + base.lstrip("/") + path)
         path += "/" if parts.path.endswith("/") else ""
+    elif "/." in path:  # a browser drops dot segments: Hexo's url_for writes "/../images/x"
+        path = os.path.normpath(path) + ("/" if path.endswith("/") else "")
     if not path.startswith(root):
         return None
     return "/" + path[len(root) :].lstrip("/")
