@@ -46,6 +46,9 @@ HEXO_THEMES = {
     "landscape": ("hexo-theme-landscape", "^1.0.0", "article-entry"),
     "next": ("hexo-theme-next", "^8.20.0", "post-body"),
 }
+# hexo-generator-feed, for a site whose _config.yml configures it (`feed:`): its posts link
+# /atom.xml, which Hexo's own build must then have too.
+HEXO_FEED = ("hexo-generator-feed", "^3.0.0")
 BLOGPUB_BODY_CLASS = "post-body"  # blogpub theme/post.html
 WORST = 10
 _FAILED_POST = re.compile(r"(_posts/[^\s:\]\[]+?\.(?:md|markdown))")
@@ -206,6 +209,8 @@ def internal_path(target: str, page_path: str, site_url: str, root: str) -> str 
         base = page_path if page_path.endswith("/") else page_path.rsplit("/", 1)[0] + "/"
         path = os.path.normpath("/" + root.strip("/") + "/" + base.lstrip("/") + path)
         path += "/" if parts.path.endswith("/") else ""
+    elif "/." in path:  # a browser drops dot segments: Hexo's url_for writes "/../images/x"
+        path = os.path.normpath(path) + ("/" if path.endswith("/") else "")
     if not path.startswith(root):
         return None
     return "/" + path[len(root) :].lstrip("/")
@@ -451,12 +456,13 @@ def _npm_project(cache: Path, theme: str) -> Path:
         (project / "package.json").write_text(json.dumps(manifest, indent=2))
         subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=project, check=True)
     theme_package, version, _ = HEXO_THEMES[theme]
-    if not (project / "node_modules" / theme_package).is_dir():
-        subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", f"{theme_package}@{version}"],
-            cwd=project,
-            check=True,
-        )
+    for package, wanted in ((theme_package, version), HEXO_FEED):
+        if not (project / "node_modules" / package).is_dir():
+            subprocess.run(
+                ["npm", "install", "--no-audit", "--no-fund", f"{package}@{wanted}"],
+                cwd=project,
+                check=True,
+            )
     return project
 
 
@@ -497,7 +503,10 @@ def build_hexo(site: Site, work: Path, cache: Path, attempts: int = 100) -> Buil
     config["theme"] = theme
     config.pop("deploy", None)
     (hexo_dir / "_config.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
-    (hexo_dir / "package.json").write_text((project / "package.json").read_text())
+    manifest = json.loads((project / "package.json").read_text())
+    if "feed" not in site.config:  # Hexo loads the plugins its package.json lists
+        manifest.get("dependencies", {}).pop(HEXO_FEED[0], None)
+    (hexo_dir / "package.json").write_text(json.dumps(manifest, indent=2))
     (hexo_dir / "node_modules").symlink_to(project / "node_modules")
     (hexo_dir / "scripts").mkdir()
     (hexo_dir / "scripts" / "fidelity-posts.js").write_text(_DUMP_POSTS)

@@ -77,6 +77,14 @@ def test_internal_paths_resolve_relative_and_absolute_references() -> None:
     assert fidelity.internal_path("mailto:a@b.c", "/", url, root) is None
     assert fidelity.internal_path("#top", "/", url, root) is None
     assert fidelity.internal_path("/elsewhere/", "/", url, root) is None
+    # a browser drops dot segments of absolute paths too (Hexo's url_for of "../images/x.png")
+    assert fidelity.internal_path("/blog/../blog/images/x.png", "/a/", url, root) == (
+        "/images/x.png"
+    )
+    assert fidelity.internal_path("/../images/x.png", "/a/", "https://b.example", "/") == (
+        "/images/x.png"
+    )
+    assert fidelity.internal_path("/a/./b/", "/", "https://b.example", "/") == "/a/b/"
 
 
 def test_references_of_one_element_only() -> None:

@@ -466,3 +466,19 @@ def test_a_url_with_the_roots_subdirectory_counts_it_once_in_every_absolute_url(
     assert 'property="og:url" content="https://blog.example/blog/2022/' in html
     assert "Sitemap: https://blog.example/blog/sitemap.xml" in robots
     assert "/blog/blog/" not in html + robots
+
+
+def test_an_excerpt_s_relative_images_and_links_work_on_listings(settings: Settings) -> None:
+    text = (
+        "---\ntitle: Relative\ndate: 2024-03-01 09:00:00\n---\n"
+        "![](../images/cover.png) [next](other.html)\n\n<!-- more -->\n\n![](../images/body.png)\n"
+    )
+    post = read_post(
+        text.encode(), "_posts/relative.md", replace(settings, permalink="a/:title.html")
+    )
+    rendered = Renderer(replace(settings, permalink="a/:title.html")).render_post(post)
+    # the post page keeps the links as written; its excerpt names what they name from it
+    assert 'src="../images/cover.png"' in rendered.body_html
+    assert 'src="/images/cover.png"' in rendered.excerpt_html
+    assert 'href="/a/other.html"' in rendered.excerpt_html
+    assert "../" not in rendered.excerpt_html

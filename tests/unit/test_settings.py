@@ -45,6 +45,20 @@ def test_a_typical_config() -> None:
     assert (settings.feed_limit, settings.feed_content) == (50, "summary")
 
 
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [
+        ("", 0),
+        ("filename_case:", 0),
+        ("filename_case: 0", 0),
+        ("filename_case: 1", 1),
+        ("filename_case: 2", 2),
+    ],
+)
+def test_filename_case_is_hexos_0_1_or_2(line: str, value: int) -> None:
+    assert load_settings(line).filename_case == value
+
+
 @pytest.mark.corpus
 def test_the_corpus_blog_config(corpus_dir: Path) -> None:
     raw = (corpus_dir / "hexo" / "titangene__hexo-blog" / "_config.yml").read_bytes()
@@ -58,6 +72,7 @@ def test_the_corpus_blog_config(corpus_dir: Path) -> None:
     assert settings.permalink == "article/:title.html"
     assert settings.per_page == 10
     assert settings.category_map == {}
+    assert settings.filename_case == 1  # category and tag slugs lowercased, as Hexo builds it
     # feed: {type: atom, path: atom.xml, limit: 20, hub: } has no `content` key, and
     # hexo-generator-feed defaults content to true.
     assert (settings.feed_limit, settings.feed_content) == (20, "full")
@@ -154,6 +169,10 @@ def test_absolute_urls_count_a_subdirectory_once(
         ("url: ftp://blog.example", "url"),
         ("title: {a: 1}", "title"),
         ("permalink: [a]", "permalink"),
+        ("filename_case: 3", "filename_case"),
+        ("filename_case: '1'", "filename_case"),
+        ("filename_case: true", "filename_case"),
+        ("filename_case: lower", "filename_case"),
     ],
 )
 def test_bad_values_name_their_key(config: str, key: str) -> None:

@@ -207,7 +207,43 @@ HEXO_UTIL_SLUGIZE = [
 @pytest.mark.parametrize(("text", "slug", "lower_slug"), HEXO_UTIL_SLUGIZE)
 def test_slugize_gives_what_hexo_util_gives(text: str, slug: str, lower_slug: str) -> None:
     assert urls.slugize(text) == slug
-    assert urls.slugize(text, lower=True) == lower_slug
+    assert urls.slugize(text, transform=1) == lower_slug
+
+
+# hexo-util 3.3.0 under Node 20.20: (text, transform 1, transform 2), the two filename_case
+# values; JavaScript's case mapping (final sigma, ligatures, iota subscript) is Python's.
+HEXO_UTIL_SLUGIZE_CASES = [
+    ("Hello World", "hello-world", "HELLO-WORLD"),
+    ("Hellò wòrld", "hello-world", "HELLO-WORLD"),
+    ("IT 鐵人賽", "it-鐵人賽", "IT-鐵人賽"),
+    ("遊戲", "遊戲", "遊戲"),
+    ("Ærøskøbing Straße", "aeroskobing-strase", "AEROSKOBING-STRASE"),
+    ("ẞ groß", "s-gros", "S-GROS"),
+    ("ı dotless", "i-dotless", "I-DOTLESS"),
+    ("İstanbul", "istanbul", "ISTANBUL"),
+    ("Ĳssel", "ĳssel", "ĲSSEL"),
+    ("MiXeD CaSe", "mixed-case", "MIXED-CASE"),
+    ("ﬁ", "ﬁ", "FI"),
+    ("ſ long s", "l-long-s", "L-LONG-S"),
+    ("Vue 3 + Vite 🚀", "vue-3-vite-🚀", "VUE-3-VITE-🚀"),
+    ("ΟΔΟΣ Σίσυφος", "οδος-σίσυφος", "ΟΔΟΣ-ΣΊΣΥΦΟΣ"),
+    ("ﬁx ﬂow", "ﬁx-ﬂow", "FIX-FLOW"),
+    ("ǅungla", "dzungla", "DZUNGLA"),
+    ("µ micro", "µ-micro", "Μ-MICRO"),
+    ("Ὰ ᾳ", "ὰ-ᾳ", "Ὰ-ΑΙ"),
+    ("ǰ", "j", "J"),
+    ("ᾀ", "ᾀ", "ἈΙ"),
+    ("Ä Ö Ü ä ö ü", "a-o-u-a-o-u", "A-O-U-A-O-U"),
+    ("日本語 タイトル", "日本語-タイトル", "日本語-タイトル"),
+]
+
+
+@pytest.mark.parametrize(("text", "lower_slug", "upper_slug"), HEXO_UTIL_SLUGIZE_CASES)
+def test_slugize_transforms_case_as_hexo_util_does(
+    text: str, lower_slug: str, upper_slug: str
+) -> None:
+    assert urls.slugize(text, transform=1) == lower_slug
+    assert urls.slugize(text, transform=2) == upper_slug
 
 
 # --- listings -----------------------------------------------------------------------------
@@ -256,6 +292,77 @@ def test_lists_of_starts_with_the_site() -> None:
         "category:新媒体/趣头条/分类",
         "tag:x",
     ]
+
+
+# --- filename_case: what Hexo 7.3 builds ---------------------------------------------------
+
+# `hexo generate` (hexo 7.3, hexo-util 3.3.0) of _posts/My-First-Post.md titled "Hello Wörld
+# Post", categories [Front End, CSS Tricks], tags [IT 鐵人賽, Vue.js, Straße, mapped],
+# `tag_map: {mapped: Mapped Tag}`: (filename_case, category paths, tag paths, post path with
+# `permalink: :category/:title/`, post path with `permalink: :year/:post_title/`).
+HEXO_FILENAME_CASE = [
+    (
+        0,
+        ["/categories/Front-End/", "/categories/Front-End/CSS-Tricks/"],
+        ["/tags/IT-鐵人賽/", "/tags/Vue-js/", "/tags/Strase/", "/tags/Mapped-Tag/"],
+        "/Front-End/CSS-Tricks/My-First-Post/",
+    ),
+    (
+        1,
+        ["/categories/front-end/", "/categories/front-end/css-tricks/"],
+        ["/tags/it-鐵人賽/", "/tags/vue-js/", "/tags/strase/", "/tags/mapped-tag/"],
+        "/front-end/css-tricks/My-First-Post/",
+    ),
+    (
+        2,
+        ["/categories/FRONT-END/", "/categories/FRONT-END/CSS-TRICKS/"],
+        ["/tags/IT-鐵人賽/", "/tags/VUE-JS/", "/tags/STRASE/", "/tags/MAPPED-TAG/"],
+        "/FRONT-END/CSS-TRICKS/My-First-Post/",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("filename_case", "categories", "tags", "category_post_url"), HEXO_FILENAME_CASE
+)
+def test_filename_case_changes_category_and_tag_slugs_as_hexo_does(
+    filename_case: int, categories: list[str], tags: list[str], category_post_url: str
+) -> None:
+    settings = replace(SHANGHAI, filename_case=filename_case, tag_map={"mapped": "Mapped Tag"})
+    post = make_post(
+        source_key="_posts/My-First-Post.md",
+        name="My-First-Post",
+        title="Hello Wörld Post",
+        date=datetime(2022, 2, 5, 10, tzinfo=UTC),
+        categories=(("Front End", "CSS Tricks"),),
+        tags=("IT 鐵人賽", "Vue.js", "Straße", "mapped"),
+    )
+    assert [urls.landing_url(r) for r in urls.category_refs(post, settings)] == categories
+    assert [urls.landing_url(r) for r in urls.tag_refs(post, settings)] == tags
+    # the names shown stay as written: only the slugs change case
+    assert [r.names[-1] for r in urls.tag_refs(post, settings)] == list(post.tags)
+    by_category = replace(settings, permalink=":category/:title/")
+    assert urls.post_url(post, by_category) == category_post_url
+    # a post's file name (:title) and :post_title never follow filename_case
+    by_title = replace(settings, permalink=":year/:post_title/")
+    assert urls.post_url(post, by_title) == "/2022/hello-world-post/"
+
+
+def test_filename_case_makes_names_differing_in_case_one_listing() -> None:
+    post = make_post(tags=("CSS", "css", "Css"), categories=(("Blog", "CSS"), ("blog",)))
+    lower = replace(SHANGHAI, filename_case=1)
+    assert [r.list_id for r in urls.tag_refs(post, lower)] == ["tag:css"]
+    assert [r.list_id for r in urls.category_refs(post, lower)] == [
+        "category:blog",
+        "category:blog/css",
+    ]
+    assert len(urls.tag_refs(post, SHANGHAI)) == 3
+
+
+def test_filename_case_keeps_the_fallback_segment_of_a_name_without_slug_characters() -> None:
+    for case in (0, 1, 2):
+        refs = urls.tag_refs(make_post(tags=("+++",)), replace(SHANGHAI, filename_case=case))
+        assert refs[0].slugs == urls.tag_refs(make_post(tags=("+++",)), SHANGHAI)[0].slugs
 
 
 # --- index URLs -----------------------------------------------------------------------------
@@ -385,3 +492,25 @@ def test_permalink_problem_names_what_keeps_a_path_off_the_site(
 @pytest.mark.parametrize("permalink", ["about/", "a/index.html", "日记/第一篇/", "archive/x/"])
 def test_permalink_problem_accepts_paths_on_the_site(permalink: str) -> None:
     assert urls.permalink_problem(permalink) is None
+
+
+# --- excerpts shown on other pages ----------------------------------------------------------
+
+
+def test_rebase_relative_links_resolves_against_the_post_and_keeps_the_rest() -> None:
+    below_root = replace(SHANGHAI, root="/blog/")
+    fragment = (
+        '<p><img src="../images/a.png" alt=""> <a href="x.html?a=1&amp;b=2#f">x</a> '
+        '<a href="#fn1">1</a> <a href="/abs/">a</a> <a href="https://e.com/">e</a> '
+        '<a href="//cdn.example/x">c</a> <a href="mailto:a@b.c">m</a> <img src="圖.png"></p>'
+    )
+    assert urls.rebase_relative_links(fragment, "/article/文章.html", below_root) == (
+        '<p><img src="/blog/images/a.png" alt=""> <a href="/blog/article/x.html?a=1&amp;b=2#f">'
+        'x</a> <a href="/blog/article/%E6%96%87%E7%AB%A0.html#fn1">1</a> <a href="/abs/">a</a> '
+        '<a href="https://e.com/">e</a> <a href="//cdn.example/x">c</a> '
+        '<a href="mailto:a@b.c">m</a> <img src="/blog/article/圖.png"></p>'
+    )
+    # ".." past the top stops at the root, as a browser resolves it
+    assert urls.rebase_relative_links('<a href="../../../x/">', "/a/", SHANGHAI) == (
+        '<a href="/x/">'
+    )

@@ -412,7 +412,8 @@ class Renderer:
             options = replace(options, resolve_post=resolve_post)
         body = render_post_body(post.body, post.excerpt, options)
         body_html = body.html
-        excerpt_html = body.excerpt_html
+        # shown on listings and in feeds, where a link relative to the post would break
+        excerpt_html = urls.rebase_relative_links(body.excerpt_html, url, self.settings)
         if post.description:
             # Hexo themes' excerpt_description: the description stands for the post in
             # listings and feeds, as it does in the meta description.

@@ -48,6 +48,8 @@ class Settings:
     per_page: int = 10  # posts on a landing page (home, category, tag)
     category_map: Mapping[str, str] = field(default_factory=dict)
     tag_map: Mapping[str, str] = field(default_factory=dict)
+    # Hexo's filename_case: category and tag slugs kept (0), lowercased (1) or uppercased (2).
+    filename_case: int = 0
     feed_limit: int = 20
     feed_content: FeedContent = "full"
     # Where `feed.type: rss2` (alone or in a list) puts the RSS 2.0 feed, relative to each
@@ -229,6 +231,19 @@ def _positive_int(config: Mapping[str, Any], key: str, default: int) -> int:
     return value
 
 
+def _filename_case(config: Mapping[str, Any]) -> int:
+    # hexo-util compares with ===, so "1" or true would silently keep the case: refuse them.
+    value = config.get("filename_case")
+    if value is None:
+        return 0
+    if isinstance(value, bool) or value not in (0, 1, 2):
+        raise SettingsError(
+            f"_config.yml: filename_case = {value!r}: expected 0 (keep), 1 (lowercase) "
+            "or 2 (uppercase)"
+        )
+    return int(value)
+
+
 def _string_map(config: Mapping[str, Any], key: str) -> dict[str, str]:
     value = config.get(key) or {}
     if not isinstance(value, dict) or any(
@@ -265,6 +280,7 @@ def settings_from_mapping(config: Mapping[str, Any]) -> Settings:
         per_page=_per_page(config, base.per_page),
         category_map=_string_map(config, "category_map"),
         tag_map=_string_map(config, "tag_map"),
+        filename_case=_filename_case(config),
         feed_limit=_feed_limit(feed, base.feed_limit),
         feed_content=_feed_content(feed),
         rss2_path=_rss2_path(feed),

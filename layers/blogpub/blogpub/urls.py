@@ -10,6 +10,7 @@ CloudFront invalidations.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Literal
@@ -55,6 +56,9 @@ _INVISIBLE = re.compile(
     "[\u00ad\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e"
     "\u2060-\u2064\u2066-\u206f\u3164\uffa0\U000e0000-\U000e007f]"
 )
+# Hexo's filename_case (hexo-util slugize's transform): 0 keeps the case.
+FILENAME_CASE_LOWER = 1
+FILENAME_CASE_UPPER = 2
 # A category or tag segment: ten levels of it stay well inside every key limit.
 MAX_SLUG_BYTES = 80
 # hexo-util slugize: control characters go, runs of whitespace and specials become "-".
@@ -129,8 +133,9 @@ def visible_text(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
-def slugize(text: str, *, lower: bool = False) -> str:
-    """hexo-util's slugize: diacritics folded, CJK kept, whitespace and specials to "-".
+def slugize(text: str, *, transform: int = 0) -> str:
+    """hexo-util's slugize: diacritics folded, CJK kept, whitespace and specials to "-";
+    ``transform`` 1 lowercases the result and 2 uppercases it, as hexo-util's option does.
 
     The one slug rule: categories, tags, ``:post_title`` and (as hexo-renderer-marked
     does) heading ids. Known differences: rare letters of Latin Extended-B/C/D and IPA
@@ -138,17 +143,21 @@ def slugize(text: str, *, lower: bool = False) -> str:
     """
     folded = "".join(_fold_diacritic(c) if not c.isascii() else c for c in text)
     slug = _SPECIAL.sub("-", _CONTROL.sub("", folded)).strip("-")
-    return slug.lower() if lower else slug
+    if transform == FILENAME_CASE_LOWER:
+        return slug.lower()
+    return slug.upper() if transform == FILENAME_CASE_UPPER else slug
 
 
-def _segment_slug(name: str, mapping: dict[str, str] | None) -> str:
-    """One category/tag segment; the map applies first, as Hexo's category_map/tag_map do.
+def _segment_slug(name: str, mapping: dict[str, str] | None, transform: int = 0) -> str:
+    """One category/tag segment; the map applies first, as Hexo's category_map/tag_map do,
+    and ``transform`` is the site's ``filename_case``, as Hexo's Category and Tag models
+    pass it to slugize: these slugs (and so ``:category``), never a post's ``:title``.
 
     A name made only of specials ("+++") slugizes to nothing, which would give the URL
     "/tags//"; a short digest of the name keeps such a listing addressable and stable.
     """
     mapped = (mapping or {}).get(name, name)
-    slug = slugize(visible_text(mapped))
+    slug = slugize(visible_text(mapped), transform=transform)
     digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
     if not slug:
         return "x" + digest
@@ -166,7 +175,7 @@ def category_hierarchies(post: Post, settings: Settings) -> tuple[tuple[ListRef,
     for hierarchy in post.categories:
         if not hierarchy:
             continue
-        slugs = tuple(_segment_slug(name, mapping) for name in hierarchy)
+        slugs = tuple(_segment_slug(name, mapping, settings.filename_case) for name in hierarchy)
         chains.append(ListRef("category", slugs, tuple(hierarchy)).ancestors())
     return tuple(chains)
 
@@ -184,7 +193,7 @@ def tag_refs(post: Post, settings: Settings) -> tuple[ListRef, ...]:
     mapping = dict(settings.tag_map)
     seen: dict[str, ListRef] = {}
     for name in post.tags:
-        ref = ListRef("tag", (_segment_slug(name, mapping),), (name,))
+        ref = ListRef("tag", (_segment_slug(name, mapping, settings.filename_case),), (name,))
         seen.setdefault(ref.list_id, ref)
     return tuple(seen.values())
 
@@ -223,7 +232,8 @@ def _permalink_values(post: Post, settings: Settings) -> dict[str, str]:
         timestamp=str(int(post.date.timestamp())),
         title=post.name,
         name=post.name.rsplit("/", 1)[-1],
-        post_title=slugize(post.title, lower=True),
+        # hexo's post_permalink filter lowercases :post_title whatever filename_case says
+        post_title=slugize(post.title, transform=FILENAME_CASE_LOWER),
         category=category,
         hash=hashlib.sha1(digest_input.encode("utf-8")).hexdigest()[:12],
     )
@@ -481,3 +491,23 @@ def site_path_url(url: str, page_url: str, settings: Settings) -> str:
     # A base with a host: RFC 3986 then drops ".." past the top, as a browser does.
     resolved = urljoin(_RESOLVING_BASE + page_url, url).removeprefix(_RESOLVING_BASE)
     return settings.root.rstrip("/") + resolved
+
+
+# href/src values of sanitised HTML: nh3 writes every attribute double-quoted.
+_LINK_ATTRIBUTE = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
+
+
+def rebase_relative_links(fragment: str, page_url: str, settings: Settings) -> str:
+    """An HTML fragment of the page at ``page_url`` made fit to show on another page (an
+    excerpt on a listing, a feed summary): relative ``href``/``src`` values, "x.png",
+    "../images/x.png" or "#more", become the root-prefixed site paths they name from
+    ``page_url``; absolute and root-relative ones stay as they are."""
+
+    def rebase(match: re.Match[str]) -> str:
+        value = html.unescape(match.group(2))
+        if not value or value.startswith(("/", "\\")) or url_scheme(value) is not None:
+            return match.group(0)
+        resolved = site_path_url(value, encode_path(page_url), settings)
+        return match.group(1) + html.escape(resolved) + match.group(3)
+
+    return _LINK_ATTRIBUTE.sub(rebase, fragment)
