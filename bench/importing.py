@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -94,6 +95,11 @@ class BatchLog:
                 )
 
 
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def blogpub_import(count: int) -> dict[str, Any]:
     """Seconds from the first upload of posts 0..count-1 until the local stack is idle."""
     import boto3
@@ -104,6 +110,7 @@ def blogpub_import(count: int) -> dict[str, Any]:
         REPO / "functions" / "build_indexes", "app", "lambda_handler", "bench_build_indexes"
     )
     log = BatchLog(real)
+    own_cpu, children_cpu = cpu_seconds(resource.RUSAGE_SELF), cpu_seconds(resource.RUSAGE_CHILDREN)
     options = StackOptions(
         template_path=REPO / "template.yaml", handler_overrides={"BuildIndexesFunction": log}
     )
@@ -129,6 +136,11 @@ def blogpub_import(count: int) -> dict[str, Any]:
                 Bucket=stack.info.site_bucket
             )
         )
+    # The moto process is a child of this one, counted once the stack has stopped it.
+    cpu = {
+        "functions_process": round(cpu_seconds(resource.RUSAGE_SELF) - own_cpu, 1),
+        "moto_process": round(cpu_seconds(resource.RUSAGE_CHILDREN) - children_cpu, 1),
+    }
     batches = log.batches
     wrote_nothing = [b for b in batches if not b["pages_written"] and not b["pages_deleted"]]
     return {
@@ -136,6 +148,7 @@ def blogpub_import(count: int) -> dict[str, Any]:
         "idle": idle,
         "seconds_until_idle": round(seconds, 2),
         "upload_seconds": round(uploaded, 2),
+        "cpu_seconds": cpu,
         "site_objects": pages,
         "index_batches": len(batches),
         "index_batches_failed": sum(b["failed"] for b in batches),
