@@ -1,7 +1,8 @@
 """Idle CPU of `blogpub local up` (issue 17): the stack started, nothing written, CPU measured.
 
-The stack runs as a user runs it (the console script, a subprocess); after a warm-up its
-process CPU time (user + system, from /proc) is read twice, ``seconds`` apart.
+The stack runs as a user runs it (the console script, a subprocess); after a warm-up the CPU
+time of its process and of its children (moto runs in one; user + system, from /proc) is read
+twice, ``seconds`` apart.
 """
 
 from __future__ import annotations
@@ -27,6 +28,20 @@ def process_cpu_seconds(pid: int) -> float:
     return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and of its children (the stack's moto process among them)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text(encoding="ascii").rpartition(")")[2].split()
+            except OSError:
+                continue  # ended meanwhile
+            if int(stat[1]) == pid:  # field 4 of proc(5): the parent's id
+                children.append(int(entry.name))
+    return process_cpu_seconds(pid) + sum(tree_cpu_seconds(child) for child in children)
+
+
 def idle_cpu(seconds: float = 30.0, warmup: float = 10.0) -> dict[str, Any]:
     blogpub = Path(sys.executable).parent / "blogpub"
     with tempfile.TemporaryDirectory() as state_dir:
@@ -41,9 +56,9 @@ def idle_cpu(seconds: float = 30.0, warmup: float = 10.0) -> dict[str, Any]:
             json.loads(process.stdout.readline())  # the ready line
             ready_seconds = time.monotonic() - started
             time.sleep(warmup)
-            cpu_before, clock_before = process_cpu_seconds(process.pid), time.monotonic()
+            cpu_before, clock_before = tree_cpu_seconds(process.pid), time.monotonic()
             time.sleep(seconds)
-            cpu_after, clock_after = process_cpu_seconds(process.pid), time.monotonic()
+            cpu_after, clock_after = tree_cpu_seconds(process.pid), time.monotonic()
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)

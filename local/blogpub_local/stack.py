@@ -31,9 +31,10 @@ from blogpub_local.lambda_runtime import (
     concurrency_limit,
     shared_variables,
 )
+from blogpub_local.moto_process import ChildSettings, MotoProcess, MotoProcessError
 from blogpub_local.poller import Activity
 from blogpub_local.resources import Clients, CreatedResources, create_resources
-from blogpub_local.s3_events import ObservedWrite, S3WriteObserver, s3_event, s3_event_record
+from blogpub_local.s3_events import ObservedWrite, s3_event, s3_event_record
 from blogpub_local.site_server import (
     CACHE_POLICY_ID,
     DISTRIBUTION_ID,
@@ -55,29 +56,12 @@ from blogpub_local.template import (
     serverless_functions,
 )
 from botocore.config import Config
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
+from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import make_server
 
 DEFAULT_REGION = "us-east-1"
-# Requests after which a poller may find something new (X-Amz-Target: "<service>.<operation>").
-WRITES_THAT_WAKE_POLLERS = frozenset(
-    {
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-        "BatchWriteItem",
-        "TransactWriteItems",
-        "SendMessage",
-        "SendMessageBatch",
-        "ChangeMessageVisibility",
-        "ChangeMessageVisibilityBatch",
-    }
-)
-LAMBDA_INVOKE_PATH = re.compile(r"/2015-03-31/functions/([^/]+)/invocations")
+LAMBDA_FUNCTIONS_PATH = "/2015-03-31/functions/"
+LAMBDA_INVOKE_PATH = re.compile(LAMBDA_FUNCTIONS_PATH + r"([^/]+)/invocations")
 # The variables every local function sees, beyond the template's own.
 LAMBDA_BASE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -168,14 +152,18 @@ class LocalStack:
         self.writes: queue.Queue[ObservedWrite] = queue.Queue()
         self.delivered_records: list[dict[str, Any]] = []  # every S3 record produced, in order
         self.invoker = AsyncInvoker(self._send_failure)
-        self.activity = Activity()  # table writes and SQS sends wake the idle pollers
-        self._observer: S3WriteObserver | None = None
-        self._moto_server: Any = None
-        self._moto_thread: threading.Thread | None = None
+        # Table writes wake the idle stream pollers; SQS sends, the queue pollers.
+        self.table_activity = Activity()
+        self.queue_activity = Activity()
+        self._moto = MotoProcess(
+            on_write=self.writes.put,
+            on_table_write=self.table_activity.notify,
+            on_queue_write=self.queue_activity.notify,
+        )
+        self._control_server: Any = None  # the idle report and Lambda's Invoke, for the child
         self._site: SiteServer | None = None
         self._dispatcher = threading.Thread(target=self._dispatch_writes, daemon=True)
         self._stopping = threading.Event()
-        self._moto_lock = threading.Lock()
         self.clients: dict[str, Any] = {}
         self.info: StackInfo | None = None
 
@@ -188,8 +176,12 @@ class LocalStack:
 
     @property
     def endpoint(self) -> str:
-        host, port = self._moto_server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.options.host}:{self._moto.port}"
+
+    @property
+    def moto_pid(self) -> int | None:
+        """The process moto answers from, while the stack runs."""
+        return self._moto.pid
 
     def start(self) -> StackInfo:
         self._start_moto()
@@ -207,8 +199,7 @@ class LocalStack:
             ),
         )
         self._load_functions(lambda_environment(endpoint, self.region))
-        assert self._observer is not None
-        self._observer.buckets = frozenset(s.source.bucket for s in self.s3_subscriptions)
+        self._moto.watch_buckets(frozenset(s.source.bucket for s in self.s3_subscriptions))
         self._dispatcher.start()
         for poller in self._pollers():
             poller.start()
@@ -221,34 +212,32 @@ class LocalStack:
         return [*self.stream_pollers, *self.sqs_pollers]
 
     def _start_moto(self) -> None:
-        from blogpub_local import moto_fidelity
-        from blogpub_local.moto_support import UnsupportedMotoError
+        from blogpub_local.moto_support import UnsupportedMotoError, check_moto_version
 
         try:
-            moto_fidelity.install()
+            check_moto_version()
         except UnsupportedMotoError as error:
             raise StackStartError(str(error)) from error
-        moto_app = DomainDispatcherApplication(create_backend_app)
-        self._observer = S3WriteObserver(moto_app, (), self.writes.put)
-        try:
-            self._moto_server = make_server(
-                self.options.host,
-                self.options.port,
-                closed_to_other_origins(self._control_app(self._observer)),
-                threaded=True,
-                request_handler=QuietRequestHandler,
-            )
-        except OSError as error:
-            raise StackStartError(
-                f"cannot listen on {self.options.host}:{self.options.port}: {error}"
-                " (choose another --port, or 0 for any free port)"
-            ) from error
-        self._moto_thread = threading.Thread(
-            target=self._moto_server.serve_forever, name="moto", daemon=True
+        self._control_server = make_server(
+            "127.0.0.1", 0, self._control_app(), threaded=True, request_handler=QuietRequestHandler
         )
-        self._moto_thread.start()
+        threading.Thread(
+            target=self._control_server.serve_forever, name="stack-control", daemon=True
+        ).start()
+        host, port = self._control_server.server_address[:2]
+        settings = ChildSettings(
+            host=self.options.host,
+            port=self.options.port,
+            parent_address=("", 0),
+            control_url=f"http://{host}:{port}",
+            forwarded_prefixes=(IDLE_PATH, LAMBDA_FUNCTIONS_PATH),
+        )
+        try:
+            self._moto.start(settings)
+        except MotoProcessError as error:
+            raise StackStartError(str(error)) from error
 
-    def _control_app(self, moto_app: Any) -> Callable[..., Iterator[bytes]]:
+    def _control_app(self) -> Callable[..., Iterator[bytes]]:
         def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
             path = str(environ.get("PATH_INFO", ""))
             if path == IDLE_PATH:
@@ -258,14 +247,8 @@ class LocalStack:
             invocation = LAMBDA_INVOKE_PATH.fullmatch(path)
             if invocation and environ.get("REQUEST_METHOD") == "POST":
                 return self._lambda_invoke(unquote(invocation.group(1)), environ, start_response)
-            # moto's backends are not thread-safe (a transaction deep-copies a table that
-            # another request is changing): one request at a time, as a real service appears.
-            with self._moto_lock:
-                answer = list(moto_app(environ, start_response))
-            operation = str(environ.get("HTTP_X_AMZ_TARGET", "")).rpartition(".")[2]
-            if operation in WRITES_THAT_WAKE_POLLERS:
-                self.activity.notify()  # after the write: the woken poll sees it
-            return iter(answer)
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return iter([b"not a local stack path\n"])
 
         return app
 
@@ -354,7 +337,7 @@ class LocalStack:
                     self.clients["dynamodbstreams"],
                     self._send_failure,
                     region=self.region,
-                    activity=self.activity,
+                    activity=self.table_activity,
                 )
             )
         else:
@@ -370,7 +353,7 @@ class LocalStack:
                     queue_url,
                     self.clients["sqs"],
                     region=self.region,
-                    activity=self.activity,
+                    activity=self.queue_activity,
                 )
             )
 
@@ -493,7 +476,7 @@ class LocalStack:
 
     def _with_object_facts(self, write: ObservedWrite) -> ObservedWrite:
         """Size and ETag of a created version, as the notification carries them."""
-        if not write.is_creation:
+        if not write.is_creation or write.size is not None:  # the moto process read them
             return write
         arguments = {"Bucket": write.bucket, "Key": write.key}
         if write.version_id:
@@ -519,9 +502,8 @@ class LocalStack:
 
     def idle_report(self) -> dict[str, Any]:
         """Whether anything is left to do; pollers are asked with a fresh poll."""
-        assert self._observer is not None
         busy = {
-            "s3_writes_in_flight": self._observer.writes_in_flight,
+            "s3_writes_in_flight": self._moto.writes_in_flight(),
             "s3_events_undelivered": self.writes.unfinished_tasks,
             "async_invocations": self.invoker.in_flight.count,
             "stream_pending": sum(p.has_pending() for p in self.stream_pollers),
@@ -552,9 +534,10 @@ class LocalStack:
         self.invoker.shutdown()
         if self._site is not None:
             self._site.stop()
-        if self._moto_server is not None:
-            self._moto_server.shutdown()
-            self._moto_server.server_close()
+        self._moto.stop()
+        if self._control_server is not None:
+            self._control_server.shutdown()
+            self._control_server.server_close()
         if self.options.state_file is not None:
             self.options.state_file.unlink(missing_ok=True)
 

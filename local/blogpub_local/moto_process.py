@@ -1,0 +1,331 @@
+"""moto in a process of its own, so the functions and moto run on two cores instead of one GIL.
+
+Profiled on a 1,000-post import, moto and its HTTP server held the GIL about half the time the
+functions needed it. The child process serves the stack's one endpoint: moto (with
+moto_fidelity's patches), the S3 write observer and the origin guard. Over one connection to
+the parent it reports each observed S3 write (before the writer gets its answer), each write
+that should wake a poller, and, on request, how many S3 writes it is still answering after
+every report before it: the parent's idle check is exact. The stack's own paths (the idle
+report, Lambda's Invoke) are forwarded to a small server in the parent, where the functions run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Client, Connection, Listener
+from typing import Any
+from urllib.parse import urlsplit
+
+from blogpub_local.s3_events import ObservedWrite
+
+# Requests after which a poller may find something new (X-Amz-Target: "<service>.<operation>"),
+# by the pollers they concern: a table write wakes the stream pollers, not the queue pollers.
+TABLE_WRITES = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+)
+QUEUE_WRITES = frozenset(
+    {
+        "SendMessage",
+        "SendMessageBatch",
+        "ChangeMessageVisibility",
+        "ChangeMessageVisibilityBatch",
+    }
+)
+# Forwarding waits as long as a synchronous Lambda invoke may run (the template's longest).
+FORWARD_TIMEOUT_SECONDS = 900.0
+START_TIMEOUT_SECONDS = 60.0
+
+
+class MotoProcessError(Exception):
+    """The moto process could not start or stopped answering; the message says why."""
+
+
+@dataclass(frozen=True)
+class ChildSettings:
+    host: str
+    port: int
+    parent_address: tuple[str, int]
+    control_url: str  # the parent's server for the stack's own paths
+    forwarded_prefixes: tuple[str, ...]
+
+
+class MotoProcess:
+    """Starts the child, receives its reports, answers "how many S3 writes are in flight?"."""
+
+    def __init__(
+        self,
+        *,
+        on_write: Callable[[ObservedWrite], None],
+        on_table_write: Callable[[], None],
+        on_queue_write: Callable[[], None],
+    ) -> None:
+        self._on_write = on_write
+        self._on_table_write = on_table_write
+        self._on_queue_write = on_queue_write
+        self._process: subprocess.Popen[bytes] | None = None
+        self._connection: Connection | None = None
+        self._send_lock = threading.Lock()
+        self._synced = threading.Condition()
+        self._sync_answers: dict[int, int] = {}
+        self._next_sync = 0
+        self._reader: threading.Thread | None = None
+        self._closed = False
+        self.port = 0
+
+    def start(self, settings: ChildSettings) -> None:
+        authkey = secrets.token_bytes(32)
+        with Listener(("127.0.0.1", 0), authkey=authkey) as listener:
+            settings = ChildSettings(
+                settings.host,
+                settings.port,
+                listener.address,
+                settings.control_url,
+                settings.forwarded_prefixes,
+            )
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "blogpub_local.moto_process"],
+                stdin=subprocess.PIPE,
+                env=os.environ | {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+            )
+            assert self._process.stdin is not None
+            self._process.stdin.write(
+                json.dumps({"authkey": authkey.hex(), **settings.__dict__}).encode() + b"\n"
+            )
+            self._process.stdin.close()
+            listener._listener._socket.settimeout(START_TIMEOUT_SECONDS)  # type: ignore[attr-defined]
+            try:
+                self._connection = listener.accept()
+            except OSError as error:
+                self.stop()
+                raise MotoProcessError(f"the moto process did not start: {error}") from error
+        kind, value = self._connection.recv()
+        if kind == "error":
+            self.stop()
+            raise MotoProcessError(str(value))
+        self.port = int(value)
+        self._reader = threading.Thread(target=self._read, name="moto-reports", daemon=True)
+        self._reader.start()
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs, else None."""
+        if self._process is None or self._process.poll() is not None:
+            return None
+        return self._process.pid
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        assert self._connection is not None
+        with self._send_lock:
+            self._connection.send(message)
+
+    def watch_buckets(self, buckets: frozenset[str]) -> None:
+        self._send(("buckets", sorted(buckets)))
+
+    def writes_in_flight(self) -> int:
+        """S3 writes the child is answering, once every write it reported before is received."""
+        with self._synced:
+            self._next_sync += 1
+            token = self._next_sync
+        self._send(("sync", token))
+        with self._synced:
+            if not self._synced.wait_for(
+                lambda: token in self._sync_answers or self._closed, START_TIMEOUT_SECONDS
+            ):
+                raise MotoProcessError("the moto process did not answer the idle check")
+            if self._closed:
+                return 0
+            return self._sync_answers.pop(token)
+
+    def _read(self) -> None:
+        assert self._connection is not None
+        while True:
+            try:
+                kind, value = self._connection.recv()
+            except (EOFError, OSError):
+                break
+            if kind == "write":
+                self._on_write(value)
+            elif kind == "table-write":
+                self._on_table_write()
+            elif kind == "queue-write":
+                self._on_queue_write()
+            elif kind == "synced":
+                token, in_flight = value
+                with self._synced:
+                    self._sync_answers[token] = in_flight
+                    self._synced.notify_all()
+        with self._synced:
+            self._closed = True
+            self._synced.notify_all()
+
+    def stop(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(OSError):
+                self._send(("stop", None))
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._connection is not None:
+            self._connection.close()
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+
+
+def forwarding_app(control_url: str) -> Callable[..., Iterator[bytes]]:
+    """A WSGI app that relays a request to the parent's server and returns its answer."""
+    target = urlsplit(control_url)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        path = environ.get("PATH_INFO", "")
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+        headers = {
+            name[5:].replace("_", "-").title(): value
+            for name, value in environ.items()
+            if name.startswith("HTTP_") and name != "HTTP_HOST"
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        connection = http.client.HTTPConnection(
+            target.hostname or "127.0.0.1", target.port, timeout=FORWARD_TIMEOUT_SECONDS
+        )
+        try:
+            connection.request(environ["REQUEST_METHOD"], path, body=body, headers=headers)
+            answer = connection.getresponse()
+            content = answer.read()
+            kept = [
+                (name, value)
+                for name, value in answer.getheaders()
+                if name.lower() not in {"connection", "transfer-encoding", "server", "date"}
+            ]
+            start_response(f"{answer.status} {answer.reason}", kept)
+            return iter([content])
+        finally:
+            connection.close()
+
+    return app
+
+
+def with_object_facts(write: ObservedWrite) -> ObservedWrite:
+    """Size and ETag of a created version, read from moto while the write's request holds
+    the lock (the parent then needs no HeadObject); unchanged where moto has no such version."""
+    if not write.is_creation:
+        return write
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.s3.exceptions import MissingBucket
+    from moto.s3.models import s3_backends
+
+    try:
+        stored = s3_backends[DEFAULT_ACCOUNT_ID]["aws"].get_object(
+            write.bucket, write.key, write.version_id
+        )
+    except MissingBucket:
+        return write
+    if stored is None:
+        return write
+    return replace(write, size=stored.size, etag=stored.etag.strip('"'))
+
+
+def _serve(settings: ChildSettings, connection: Connection) -> None:
+    from blogpub_local import moto_fidelity
+    from blogpub_local.s3_events import S3WriteObserver
+    from blogpub_local.stack import QuietRequestHandler, closed_to_other_origins
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    send_lock = threading.Lock()
+
+    def report(message: tuple[Any, ...]) -> None:
+        with send_lock:
+            connection.send(message)
+
+    moto_fidelity.install()
+    try:
+        observer = S3WriteObserver(
+            DomainDispatcherApplication(create_backend_app),
+            (),
+            lambda w: report(("write", with_object_facts(w))),
+        )
+        forward = forwarding_app(settings.control_url)
+        # moto's backends are not thread-safe (a transaction deep-copies a table that
+        # another request is changing): one request at a time, as a real service appears.
+        moto_lock = threading.Lock()
+
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+            if str(environ.get("PATH_INFO", "")).startswith(settings.forwarded_prefixes):
+                return forward(environ, start_response)
+            with moto_lock:
+                answer = list(observer(environ, start_response))
+            operation = str(environ.get("HTTP_X_AMZ_TARGET", "")).rpartition(".")[2]
+            # After the write, so the woken poll sees it.
+            if operation in TABLE_WRITES:
+                report(("table-write", None))
+            elif operation in QUEUE_WRITES:
+                report(("queue-write", None))
+            return iter(answer)
+
+        server = make_server(
+            settings.host,
+            settings.port,
+            closed_to_other_origins(app),
+            threaded=True,
+            request_handler=QuietRequestHandler,
+        )
+    except (OSError, SystemExit) as error:  # werkzeug exits when the port is taken
+        reason = "the port is in use" if isinstance(error, SystemExit) else str(error)
+        report(
+            (
+                "error",
+                f"cannot listen on {settings.host}:{settings.port}: {reason}"
+                " (choose another --port, or 0 for any free port)",
+            )
+        )
+        return
+    threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
+    report(("ready", server.server_address[1]))
+    while True:
+        try:
+            kind, value = connection.recv()
+        except (EOFError, OSError):
+            break  # the parent is gone
+        if kind == "buckets":
+            observer.buckets = frozenset(value)
+        elif kind == "sync":
+            report(("synced", (value, observer.writes_in_flight)))
+        elif kind == "stop":
+            break
+    server.shutdown()
+    server.server_close()
+
+
+def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    raw = json.loads(sys.stdin.readline())
+    authkey = bytes.fromhex(raw.pop("authkey"))
+    raw["parent_address"] = tuple(raw["parent_address"])
+    raw["forwarded_prefixes"] = tuple(raw["forwarded_prefixes"])
+    settings = ChildSettings(**raw)
+    connection = Client(settings.parent_address, authkey=authkey)
+    try:
+        _serve(settings, connection)
+    finally:
+        connection.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Issue 17: moto answers from a process of its own, so the functions and moto use two cores.
+
+The stack still behaves as one endpoint: its S3 events are reported before a writer gets its
+answer (the idle check sees them at once), a table write wakes only the stream pollers and an
+SQS send only the queue pollers, and a port already taken is refused with the port named.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from blogpub_local.poller import Activity
+from blogpub_local.stack import LocalStack, StackOptions, StackStartError
+
+from tests.e2e.conftest import TEMPLATE, s3_client, stack_client
+
+pytestmark = pytest.mark.e2e
+
+WAIT_SECONDS = 30
+
+
+class Held:
+    """A handler that holds each invocation until released."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls = 0
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self.calls += 1
+        self.release.wait(WAIT_SECONDS)
+        return {"batchItemFailures": []}
+
+
+@pytest.fixture(scope="module")
+def held_stack() -> Iterator[tuple[LocalStack, Held, Held]]:
+    render, build = Held(), Held()
+    options = StackOptions(
+        TEMPLATE,
+        stack_name="blogpub-moto-process",  # unique: a stack of its own
+        handler_overrides={"RenderPostFunction": render, "BuildIndexesFunction": build},
+    )
+    with LocalStack(options) as running:
+        yield running, render, build
+        render.release.set()
+        build.release.set()
+
+
+def changed(activity: Activity, seen: int) -> bool:
+    return activity.wait(seen, WAIT_SECONDS)
+
+
+def test_moto_answers_from_another_process_that_ends_with_the_stack() -> None:
+    stack = LocalStack(StackOptions(TEMPLATE, stack_name="blogpub-moto-process-life"))
+    with stack:
+        pid = stack.moto_pid
+        assert pid is not None and pid != os.getpid()
+        assert stack.info is not None
+        s3 = s3_client(stack)
+        s3.put_object(Bucket=stack.info.site_bucket, Key="a.txt", Body=b"answered")
+        assert s3.get_object(Bucket=stack.info.site_bucket, Key="a.txt")["Body"].read() == (
+            b"answered"
+        )
+    assert stack.moto_pid is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_an_upload_is_not_idle_the_moment_its_put_returns(
+    held_stack: tuple[LocalStack, Held, Held],
+) -> None:
+    stack, render, _ = held_stack
+    assert stack.info is not None
+    s3_client(stack).put_object(Bucket=stack.info.source_bucket, Key="_posts/x.md", Body=b"x")
+
+    report = stack.idle_report()  # the event is in the parent's queue or being invoked
+
+    assert not report["idle"]
+    assert report["s3_events_undelivered"] + report["async_invocations"] >= 1
+    render.release.set()
+    assert stack.wait_until_idle(timeout=WAIT_SECONDS)
+    assert render.calls == 1
+
+
+def test_a_table_write_wakes_the_stream_pollers_and_an_sqs_send_the_queue_pollers(
+    held_stack: tuple[LocalStack, Held, Held],
+) -> None:
+    stack, _, build = held_stack
+    assert stack.info is not None
+    build.release.set()
+    table, queues = stack.table_activity.generation, stack.queue_activity.generation
+
+    stack_client(stack, "sqs").send_message(
+        QueueUrl=stack.info.queues["RebuildQueue"], MessageBody="{}"
+    )
+    assert changed(stack.queue_activity, queues)
+    assert stack.table_activity.generation == table
+
+    queues = stack.queue_activity.generation
+    stack_client(stack, "dynamodb").put_item(
+        TableName=stack.info.table, Item={"pk": {"S": "TEST#wake"}, "sk": {"S": "x"}}
+    )
+    assert changed(stack.table_activity, table)
+    time.sleep(0.5)  # a queue wake-up, if any, would have been reported by now
+    assert stack.queue_activity.generation == queues
+    assert stack.wait_until_idle(timeout=WAIT_SECONDS)
+
+
+def test_a_port_already_taken_is_refused_with_the_port_named() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        stack = LocalStack(StackOptions(TEMPLATE, port=port, stack_name="blogpub-port-taken"))
+        with pytest.raises(StackStartError, match=f"cannot listen on 127.0.0.1:{port}"):
+            stack.start()
+        stack.stop()
