@@ -57,7 +57,7 @@ def test_a_compiled_module_is_what_jinja_makes_of_the_current_source(compiled: P
     for name in template_names():
         source = (THEME_DIR / name).read_text(encoding="utf-8")
         code = environment.compile(source, name, name, raw=True, defer_init=True)
-        (module,) = [p for p in compiled.glob("tmpl_*.py") if f'name = {name!r}' in p.read_text()]
+        (module,) = [p for p in compiled.glob("tmpl_*.py") if f"name = {name!r}" in p.read_text()]
         assert module.read_text(encoding="utf-8") == code
 
 
