@@ -253,7 +253,7 @@ def built_layer(root: Path, target: Path) -> Path:
     if (target / "blogpub" / "templates.py").is_file():
         subprocess.run(
             [sys.executable, "-m", "blogpub.templates", str(target / "blogpub" / "theme_compiled")],
-            env={"PYTHONPATH": str(target)},
+            env={"PYTHONPATH": str(target), "PYTHONDONTWRITEBYTECODE": "1"},
             cwd="/",
             capture_output=True,
             check=True,

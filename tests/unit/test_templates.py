@@ -72,3 +72,19 @@ def test_the_layer_build_step_compiles_the_theme_in_a_fresh_interpreter(tmp_path
     )
     assert completed.stdout.startswith(f"compiled {len(template_names())} templates")
     assert len(list(target.glob("tmpl_*.py"))) == len(template_names())
+
+
+def test_the_bench_runs_a_layer_laid_out_as_its_build_lays_it_out(tmp_path: Path) -> None:
+    sys.path.insert(0, str(LAYER.parents[1] / "bench"))
+    import probes
+
+    layer = probes.built_layer(LAYER.parents[1], tmp_path / "now")
+    assert len(list((layer / "blogpub" / "theme_compiled").glob("tmpl_*.py"))) == len(
+        template_names()
+    )
+    assert not list(layer.rglob("__pycache__/*.pyc"))
+    older = tmp_path / "older" / "layers" / "blogpub" / "blogpub"
+    older.mkdir(parents=True)
+    (older / "__init__.py").write_text("", encoding="utf-8")
+    old_layer = probes.built_layer(tmp_path / "older", tmp_path / "old")
+    assert sorted(p.name for p in (old_layer / "blogpub").iterdir()) == ["__init__.py"]
