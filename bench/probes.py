@@ -240,6 +240,27 @@ def deployed_environment(
     return environment
 
 
+def built_layer(root: Path, target: Path) -> Path:
+    """``root``'s layer package as its layer build lays it out (layers/blogpub/Makefile): the
+    package copied, and the theme's templates precompiled where that code has the step."""
+    import shutil
+
+    shutil.copytree(
+        root / "layers" / "blogpub" / "blogpub",
+        target / "blogpub",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    if (target / "blogpub" / "templates.py").is_file():
+        subprocess.run(
+            [sys.executable, "-m", "blogpub.templates", str(target / "blogpub" / "theme_compiled")],
+            env={"PYTHONPATH": str(target), "PYTHONDONTWRITEBYTECODE": "1"},
+            cwd="/",
+            capture_output=True,
+            check=True,
+        )
+    return target
+
+
 def _fresh_interpreter(
     program: str, args: list[str], path: list[Path], environment: dict[str, str]
 ) -> dict[str, Any]:
@@ -269,7 +290,8 @@ def first_event(repetitions: int, variants: list[Variant]) -> dict[str, Any]:
     empty site, then BuildIndexesFunction on that publish's stream batch, each in a fresh
     interpreter (handler import, then its first event), for each variant in turn; and
     ``import boto3`` + one GetObject of the seed post in another, once per round. Between
-    runs the seed is deleted in this process, so every run meets the same empty site.
+    runs the seed is deleted in this process, so every run meets the same empty site. Each
+    variant's layer is laid out as its layer build does it (``built_layer``).
     """
     import contextlib
     import io
@@ -283,6 +305,11 @@ def first_event(repetitions: int, variants: list[Variant]) -> dict[str, Any]:
     install_moto_fidelity()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a line per request otherwise
     seed_text = SEED_POST.read_text(encoding="utf-8")
+    layers_folder = tempfile.TemporaryDirectory()
+    layers = {
+        variant.label: built_layer(variant.root, Path(layers_folder.name) / variant.label)
+        for variant in variants
+    }
     baseline: list[dict[str, Any]] = []
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {
         variant.label: {name: [] for name in HANDLERS} for variant in variants
@@ -320,25 +347,27 @@ def first_event(repetitions: int, variants: list[Variant]) -> dict[str, Any]:
                 for variant in variants:
                     environment = environments[variant.label]
                     event = site.upload(SEED_KEY, seed_text)
-                    render = _handler_run(variant, environment["RenderPostFunction"], event)
+                    layer = layers[variant.label]
+                    render = _handler_run(layer, environment["RenderPostFunction"], event)
                     runs[variant.label]["RenderPostFunction"].append(render)
                     batch = {"Records": site.pending_records()}
-                    build = _handler_run(variant, environment["BuildIndexesFunction"], batch)
+                    build = _handler_run(layer, environment["BuildIndexesFunction"], batch)
                     runs[variant.label]["BuildIndexesFunction"].append(build)
                     site.unpublish(SEED_KEY)
         finally:
             server.stop()
+            layers_folder.cleanup()
     return _first_event_summary(baseline, runs, environments)
 
 
-def _handler_run(variant: Variant, environment: dict[str, str], event: Any) -> dict[str, Any]:
+def _handler_run(layer: Path, environment: dict[str, str], event: Any) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(event, file, default=_lambda_json)
     try:
         return _fresh_interpreter(
             _HANDLER_PROGRAM,
             [file.name, environment["AWS_LAMBDA_FUNCTION_NAME"]],
-            [Path(environment["BENCH_CODE_DIR"]), variant.root / "layers" / "blogpub"],
+            [Path(environment["BENCH_CODE_DIR"]), layer],
             environment,
         )
     finally:
@@ -382,6 +411,7 @@ def _first_event_summary(
         "baseline_samples_ms": [
             [round(s["import_ms"], 1), round(s["first_event_ms"], 1)] for s in baseline_samples
         ],
+        "ratio_to_baseline": {},
         "variants": {},
     }
     for label, functions in runs.items():
@@ -416,6 +446,10 @@ def _first_event_summary(
             result["answer"] = _short_answer(last["answer"])
             entry["functions"][name] = result
         summary["variants"][label] = entry
+        summary["ratio_to_baseline"][label] = {
+            name: {clock: result[clock]["ratio_to_baseline"] for clock in clocks}
+            for name, result in entry["functions"].items()
+        }
     return summary
 
 

@@ -136,6 +136,10 @@ class TransientError(BlogpubError):
     """A failure worth retrying (throttling, 5xx, lost races)."""
 
 
+class StreamBatchError(BlogpubError):
+    """No record of a table stream batch could be read: the invocation fails and is retried."""
+
+
 class AdminRequestError(BlogpubError):
     """An admin request (RollbackFunction) that cannot be carried out as asked.
 

@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import jinja2
@@ -49,10 +48,9 @@ from blogpub.pages import (
     render_page,
     site_pages,
 )
-from blogpub.settings import Settings
+from blogpub.settings import SAFE_LOADER, Settings
 from blogpub.tags import ResolvedPost
-
-THEME_DIR = Path(__file__).parent / "theme"
+from blogpub.templates import THEME_DIR, theme_environment
 
 HTML = "text/html; charset=utf-8"
 CSS = "text/css; charset=utf-8"
@@ -71,8 +69,8 @@ def theme_labels() -> Mapping[str, Mapping[str, str]]:
     """The theme's words by language, from ``theme/labels.yml`` (read once)."""
     import yaml
 
-    loaded: Mapping[str, Mapping[str, str]] = yaml.safe_load(
-        (THEME_DIR / "labels.yml").read_text(encoding="utf-8")
+    loaded: Mapping[str, Mapping[str, str]] = yaml.load(
+        (THEME_DIR / "labels.yml").read_text(encoding="utf-8"), Loader=SAFE_LOADER
     )
     return loaded
 
@@ -270,19 +268,6 @@ def rfc3339(moment: datetime, settings: Settings) -> str:
 
 
 @cache
-def _environment() -> jinja2.Environment:
-    # autoescape=True (not select_autoescape): XML and text templates are escaped too.
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(THEME_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
-@cache
 def stylesheet() -> Page:
     """The theme CSS as its own content-hashed asset: pages stay ~4 KB smaller, the
     Content-Security-Policy needs no inline style, and a theme change is a new URL."""
@@ -300,9 +285,9 @@ def theme_assets() -> list[Page]:
 class Renderer:
     """Renders every kind of page of the site for one set of settings."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, environment: jinja2.Environment | None = None) -> None:
         self.settings = settings
-        self.environment = _environment()
+        self.environment = environment or theme_environment()
         self.labels = labels_for(settings.language)
 
     def _href(self, path: str) -> str:

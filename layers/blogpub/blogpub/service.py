@@ -5,20 +5,17 @@ Handlers stay thin: they decorate, call one function here and return its result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from blogpub.config import Deployment
-from blogpub.errors import TransientError
+from blogpub.errors import StreamBatchError, TransientError
 from blogpub.events import StreamChange, s3_changes, stream_changes
 from blogpub.observability import logger, metrics
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
-        DynamoDBRecord,
-    )
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from mypy_boto3_cloudfront import CloudFrontClient
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -243,50 +240,29 @@ def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
     """BuildIndexesFunction: one stream batch -> changed index pages + one invalidation.
 
     A record is read on its own (decoded, mapped to the pages it touches); one that cannot
-    be read is reported, first failure only, and Lambda resumes the shard from it. The pages
-    are rendered from the table for the batch as a whole, so a failure there raises and
-    the whole batch is retried (and bisected).
+    be read is reported, first failure only, and Lambda resumes the shard from it; a batch
+    of which no record can be read raises. The pages are rendered from the table for the
+    batch as a whole, so a failure there raises and the whole batch is retried (and bisected).
     """
     from aws_lambda_powertools.metrics import MetricUnit
-    from aws_lambda_powertools.utilities.batch import (
-        BatchProcessor,
-        EventType,
-        process_partial_response,
-    )
 
     from blogpub.cdn import Invalidator
-    from blogpub.indexes import IndexBuilder, affected_pages
+    from blogpub.indexes import IndexBuilder
     from blogpub.rebuild import Rebuilder
     from blogpub.render import Renderer
-    from blogpub.table import PostTable, table_changes
+    from blogpub.table import PostTable
 
     rt = runtime()
     settings = rt.settings()
     records = event.get("Records") or []
     if records:
         logger.set_correlation_id(str(records[0]["dynamodb"]["SequenceNumber"]))
-    changes: list[StreamChange] = []
-
-    def read_record(record: DynamoDBRecord) -> None:
-        try:
-            (change,) = stream_changes({"Records": [record.raw_event]})
-            affected_pages(table_changes(change))
-        except Exception:
-            sequence_number = record.raw_event["dynamodb"].get("SequenceNumber")
-            logger.exception("stream record unreadable", sequence_number=sequence_number)
-            raise
-        changes.append(change)
-
     # Counted before the build, so a batch that fails (and is retried) still reports it.
     metrics.add_metric(name="StreamRecords", unit=MetricUnit.Count, value=len(records))
-    answer = process_partial_response(
-        event={"Records": records},
-        record_handler=read_record,
-        processor=BatchProcessor(EventType.DynamoDBStreams),
-    )
+    changes, unreadable = read_stream_records(records)
     invalidator = (
         Invalidator(
-            rt.cloudfront,
+            DeferredClient(lambda: rt.cloudfront),  # type: ignore[arg-type]
             rt.deployment.distribution_id,
             wildcard_threshold=rt.deployment.invalidation_wildcard_threshold,
         )
@@ -314,6 +290,45 @@ def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
     paths = len(report.invalidation["paths"]) if report.invalidation else 0  # type: ignore[arg-type]
     metrics.add_metric(name="InvalidationPaths", unit=MetricUnit.Count, value=paths)
     # Lambda resumes at the lowest reported sequence number; report just that one.
-    first_failure = list(answer.get("batchItemFailures", []))[:1]
+    first_failure = [{"itemIdentifier": unreadable[0]}] if unreadable else []
     logger.info("indexes built", records=len(changes), failed=first_failure, **report.as_dict())
     return {"batchItemFailures": first_failure, **report.as_dict()}
+
+
+def read_stream_records(
+    records: Sequence[Mapping[str, Any]],
+) -> tuple[list[StreamChange], list[str]]:
+    """Each stream record decoded once and checked on its own: the readable changes, and
+    the sequence numbers of the records that could not be read (each logged).
+
+    Raises ``StreamBatchError`` when no record of the batch can be read, so the invocation
+    fails the way Powertools' batch processor made it fail.
+    """
+    from blogpub.indexes import affected_pages
+    from blogpub.table import table_changes
+
+    changes: list[StreamChange] = []
+    unreadable: list[str] = []
+    for record in records:
+        try:
+            (change,) = stream_changes({"Records": [record]})
+            affected_pages(table_changes(change))
+        except Exception:  # reported below; Lambda resumes the shard from the first one
+            sequence_number = str(record.get("dynamodb", {}).get("SequenceNumber"))
+            logger.exception("stream record unreadable", sequence_number=sequence_number)
+            unreadable.append(sequence_number)
+            continue
+        changes.append(change)
+    if records and not changes:
+        raise StreamBatchError(f"All records failed processing: {len(unreadable)} unreadable")
+    return changes, unreadable
+
+
+class DeferredClient:
+    """An SDK client made on its first use: a batch that invalidates nothing makes none."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._make(), name)

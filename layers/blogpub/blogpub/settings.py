@@ -19,6 +19,8 @@ from blogpub.urls import url_scheme
 FeedContent = Literal["full", "summary"]
 
 DEFAULT_PERMALINK = ":year/:month/:day/:title/"
+# libyaml's safe loader where the wheel has it: the same values, parsed several times faster.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 COMMENT_PROVIDERS = ("giscus", "utterances", "disqus")
@@ -301,7 +303,7 @@ def load_settings(raw: bytes | str | None) -> Settings:
     except UnicodeDecodeError as error:
         raise SettingsError(f"_config.yml: not UTF-8 (byte offset {error.start})") from error
     try:
-        config = yaml.safe_load(text) or {}
+        config = yaml.load(text, Loader=SAFE_LOADER) or {}
     except yaml.YAMLError as error:
         raise SettingsError(f"_config.yml: not valid YAML: {error}") from error
     if not isinstance(config, dict):
