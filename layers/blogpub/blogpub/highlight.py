@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from blogpub.lexing import tokens
+
 if TYPE_CHECKING:
     from pygments.lexer import Lexer
 
@@ -119,7 +121,7 @@ def token_lines(code: str, lang: str | None, auto_detect: bool = False) -> tuple
             text = escape(run_text)
             line.append(f'<span class="{run_class}">{text}</span>' if run_class else text)
 
-    for token_type, value in lexer.get_tokens(code):
+    for token_type, value in tokens(lexer, code):
         css = _css_class(token_type)
         pieces = value.split("\n")
         for index, piece in enumerate(pieces):
