@@ -61,7 +61,7 @@ def combined_tokens(lexer: Lexer, code: str) -> Iterator[Token]:
         pygments_tokens: Iterator[Token] = lexer.get_tokens(code)
         return pygments_tokens
     text = lexer._preprocess_lexer_input(code)  # Pygments' own stripnl, tabsize, ensurenl…
-    return ((token_type, value) for _, token_type, value in _unprocessed(lexer, states, text))
+    return _unprocessed(lexer, states, text)
 
 
 class _States(dict[str, State]):
@@ -132,8 +132,9 @@ def _renumbered(pattern: str, outer: int) -> str:
     return _REFERENCE.sub(renumber, pattern)
 
 
-def _unprocessed(lexer: Lexer, states: _States, text: str) -> Iterator[Any]:
-    """RegexLexer.get_tokens_unprocessed with the rule found by one combined match."""
+def _unprocessed(lexer: Lexer, states: _States, text: str) -> Iterator[Token]:
+    """RegexLexer.get_tokens with the rule found by one combined match (and so without the
+    positions its get_tokens_unprocessed yields and get_tokens drops)."""
     from pygments.token import Error, Whitespace, _TokenType
 
     pos = 0
@@ -148,9 +149,10 @@ def _unprocessed(lexer: Lexer, states: _States, text: str) -> Iterator[Any]:
                 rexmatch, action, new_state = rule
                 if action is not None:
                     if type(action) is _TokenType:
-                        yield pos, action, found.group(found.lastindex)  # type: ignore[arg-type]
+                        yield action, found.group(found.lastindex)  # type: ignore[arg-type]
                     else:
-                        yield from action(lexer, rexmatch(text, pos))
+                        for _, token_type, value in action(lexer, rexmatch(text, pos)):
+                            yield token_type, value
                 pos = found.end()
         else:
             for rexmatch, action, new_state in rules:
@@ -159,9 +161,10 @@ def _unprocessed(lexer: Lexer, states: _States, text: str) -> Iterator[Any]:
                     rule = rexmatch, action, new_state
                     if action is not None:
                         if type(action) is _TokenType:
-                            yield pos, action, match.group()
+                            yield action, match.group()
                         else:
-                            yield from action(lexer, match)
+                            for _, token_type, value in action(lexer, match):
+                                yield token_type, value
                     pos = match.end()
                     break
         if rule is None:
@@ -170,9 +173,9 @@ def _unprocessed(lexer: Lexer, states: _States, text: str) -> Iterator[Any]:
             if text[pos] == "\n":  # at the end of a line, back to "root"
                 stack = ["root"]
                 combined, by_group, rules = states["root"]
-                yield pos, Whitespace, "\n"
+                yield Whitespace, "\n"
             else:
-                yield pos, Error, text[pos]
+                yield Error, text[pos]
             pos += 1
             continue
         if rule[2] is not None:
