@@ -66,6 +66,9 @@ SAMPLES: dict[str, str] = {
     "markdown": "# T\n\n*a* **b** `c`\n\n```py\nx = 1\n```\n\n- [l](http://x) ![i](y)\n> q\n",
     "diff": "--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n-old\n+new\n context\n",
     "text": "plain\ttext\n",
+    # back-references in a state whose rules hold more than 99 groups before them
+    "perl": 'print q!not $x!; my @a = qw(a b);\nprint <<"EOT";\nhi $x\nEOT\n'
+    "$s =~ s/a(b)/$1/g; my $h = {k => q\na\n};\n",
 }
 # Characters no rule matches, and a newline inside a state: Pygments' Error and its reset.
 UNMATCHED = {"python": "x = 1 ? 2\n'open\nnext\n", "json": '{"a": @}\n', "css": "a { b: ` }\n"}
@@ -145,6 +148,15 @@ def test_a_lexer_is_combined_only_after_it_has_lexed_enough_text(
 def test_back_references_are_renumbered_into_the_rule_s_outer_group() -> None:
     assert _renumbered(r"<<(\w+)x\1", 5) == r"<<(\w+)x(?:\6)"
     assert _renumbered(r"\\1 [\1] \012 \101", 3) == r"\\1 [\1] \012 \101"  # escapes, not groups
+
+
+def test_a_back_reference_past_group_99_keeps_the_state_rule_by_rule() -> None:
+    assert _renumbered(r"(a)\1", 98) == r"(a)(?:\99)"
+    assert _renumbered(r"(a)\1", 99) is None  # \100 would be an octal escape
+    perl = get_lexer_by_name("perl", stripnl=False, ensurenl=False)
+    states = _states(perl.__class__)
+    assert states is not None
+    assert states["root"][0] is None
 
 
 def test_leading_global_flags_become_scoped_flags() -> None:

@@ -35,6 +35,7 @@ State = tuple[Callable[[str, int], "re.Match[str] | None"] | None, dict[int, Rul
 # A group referred to by number inside a rule: \2 (renumbered), or (?(1)…) (not combined).
 _REFERENCE = re.compile(r"\\(?:[0-7]{3}|([1-9][0-9]?)|.)|\[\]?(?:\\.|[^\]\\])*\]", re.DOTALL)
 _CONDITIONAL = re.compile(r"\(\?\(")
+MAX_BACK_REFERENCE = 99  # re's \N names groups 1-99 only
 # A rule's leading global flags, as in Bash's "(?s)\$?\"…": legal only at a pattern's start.
 _GLOBAL_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
 
@@ -103,7 +104,10 @@ def _state(rules: list[Rule], flags: int) -> State:
     group = 1
     for pattern, rule in zip(patterns, rules, strict=True):
         by_group[group] = rule
-        alternatives.append(f"({_renumbered(_scoped(pattern), group)})")
+        renumbered = _renumbered(_scoped(pattern), group)
+        if renumbered is None:
+            return None, {}, rules
+        alternatives.append(f"({renumbered})")
         group += 1 + rule[0].__self__.groups  # type: ignore[attr-defined]
     try:
         combined = re.compile("|".join(alternatives), flags)
@@ -121,15 +125,23 @@ def _scoped(pattern: str) -> str:
     return f"(?{flags[1]}:{pattern[flags.end() :]}{end}"
 
 
-def _renumbered(pattern: str, outer: int) -> str:
-    """A rule's ``\\N`` back-references, as numbered inside the rule's outer group ``outer``."""
+def _renumbered(pattern: str, outer: int) -> str | None:
+    """A rule's ``\\N`` back-references, as numbered inside the rule's outer group ``outer``;
+    None past group 99, which ``\\N`` cannot name (``\\123`` is an octal escape)."""
     if "\\" not in pattern:
         return pattern
+    past_99 = False
 
     def renumber(found: re.Match[str]) -> str:
-        return found[0] if found[1] is None else f"(?:\\{int(found[1]) + outer})"
+        nonlocal past_99
+        if found[1] is None:
+            return found[0]
+        number = int(found[1]) + outer
+        past_99 |= number > MAX_BACK_REFERENCE
+        return f"(?:\\{number})"
 
-    return _REFERENCE.sub(renumber, pattern)
+    renumbered = _REFERENCE.sub(renumber, pattern)
+    return None if past_99 else renumbered
 
 
 def _unprocessed(lexer: Lexer, states: _States, text: str) -> Iterator[Token]:
