@@ -145,7 +145,7 @@ def test_a_lexer_is_combined_only_after_it_has_lexed_enough_text(
     assert dict.__contains__(states, "root")  # the driver lexed it
 
 
-def test_back_references_are_renumbered_into_the_rule_s_outer_group() -> None:
+def test_back_references_are_renumbered_past_the_groups_before_the_rule() -> None:
     assert _renumbered(r"<<(\w+)x\1", 5) == r"<<(\w+)x(?:\6)"
     assert _renumbered(r"\\1 [\1] \012 \101", 3) == r"\\1 [\1] \012 \101"  # escapes, not groups
 
