@@ -9,7 +9,9 @@ from blogpub import lexing
 from blogpub.highlight import _CMARK_BLOCK, _lexer
 from blogpub.lexing import _renumbered, _scoped, _states, combined_tokens, tokens
 from blogpub.markup import to_html
+from pygments.lexer import RegexLexer
 from pygments.lexers import get_lexer_by_name
+from pygments.token import String, Text
 
 from tests.conftest import REPO
 
@@ -150,13 +152,28 @@ def test_back_references_are_renumbered_past_the_groups_before_the_rule() -> Non
     assert _renumbered(r"\\1 [\1] \012 \101", 3) == r"\\1 [\1] \012 \101"  # escapes, not groups
 
 
+class _ManyGroups(RegexLexer):
+    """100 groups before a rule with a back-reference."""
+
+    name = "many groups"
+    tokens = {  # noqa: RUF012 - Pygments' class attribute
+        "root": [
+            ("(a)" * 100 + "!", Text),
+            (r"(['\"])[^'\"]*\1", String),
+            (r"[\s\S]", Text),
+        ]
+    }
+
+
 def test_a_back_reference_past_group_99_keeps_the_state_rule_by_rule() -> None:
     assert _renumbered(r"(a)\1", 98) == r"(a)(?:\99)"
     assert _renumbered(r"(a)\1", 99) is None  # \100 would be an octal escape
-    perl = get_lexer_by_name("perl", stripnl=False, ensurenl=False)
-    states = _states(perl.__class__)
+    lexer = _ManyGroups(stripnl=False, ensurenl=False)
+    states = _states(lexer.__class__)
     assert states is not None
     assert states["root"][0] is None
+    code = "x 'quoted' \"and\" " + "a" * 100 + "!\n"
+    assert list(combined_tokens(lexer, code)) == list(lexer.get_tokens(code))
 
 
 def test_leading_global_flags_become_scoped_flags() -> None:
