@@ -6,8 +6,11 @@
     python bench/run.py --sizes 100,1000 --skip cold_start,render,render_memory,publish_cost
                                               # the bill only; other sections are kept
 
+    python bench/run.py --only corpus_throughput   # one section; the others are kept
+
 Sections: cold start (subprocesses), render throughput and the 10,000-post rebuild, the
-memory of one render (subprocess), publish cost against site size on an in-process moto
+corpus's read + render throughput beside the commit issue 14 was filed at (bench/throughput.py),
+the memory of one render (subprocess), publish cost against site size on an in-process moto
 with the three sites side by side, then the bill (bench/cost.py): dollars per 1,000
 publishes of each kind before and after issue 15; then the pathological inputs, the idle
 CPU of `blogpub local up` (bench/idle.py), and last a bulk import of 1,000 posts onto the
@@ -46,6 +49,7 @@ import idle  # noqa: E402
 import importing  # noqa: E402
 import pathological  # noqa: E402
 import probes  # noqa: E402
+import throughput  # noqa: E402
 from posts import post_key, post_source  # noqa: E402
 
 CORPUS = BENCH.parents[1] / "shared" / "corpus"
@@ -290,6 +294,7 @@ def main() -> None:
         "measures it too, e.g. git worktree add /tmp/before main",
     )
     parser.add_argument("--skip", default="", help="comma-separated sections to skip")
+    parser.add_argument("--only", default="", help="comma-separated sections to run alone")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     skip = set(filter(None, args.skip.split(",")))
@@ -316,6 +321,7 @@ def main() -> None:
         ("cold_start", lambda: probes.cold_start(args.import_repetitions)),
         ("first_event", lambda: first_event(args.import_repetitions, args.before)),
         ("render", lambda: render_throughput(max(sizes), rounds=3)),
+        ("corpus_throughput", throughput.run),
         ("render_memory", render_memory),
         ("publish_cost", lambda: publish_cost(sizes, args.repetitions)),
         ("bill", lambda: bill(sizes, previous)),
@@ -323,6 +329,9 @@ def main() -> None:
         ("idle_cpu", idle.idle_cpu),
         ("bulk_import", lambda: importing.run(args.bulk_import_posts)),
     ]
+    if args.only:
+        skip |= {name for name, _ in sections} - set(args.only.split(","))
+        results.update({k: v for k, v in previous.items() if k.split("_section")[0] in skip})
     for name, measure in sections:
         if name in skip:
             continue

@@ -14,7 +14,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
+
+from blogpub.lexing import tokens
 
 if TYPE_CHECKING:
     from pygments.lexer import Lexer
@@ -74,16 +78,24 @@ def _named_lexer(name: str) -> tuple[Lexer, str]:
         return TextLexer(**_LEXER_OPTIONS), PLAIN
 
 
-@lru_cache(maxsize=512)
-def _css_class(token_type: Any) -> str:
-    """Pygments' short class of a token type (its nearest standard ancestor's)."""
-    from pygments.token import STANDARD_TYPES
+class _TokenClassCache(dict[Any, str]):
+    """Pygments' short class of each token type (its nearest standard ancestor's)."""
 
-    kind = token_type
-    while kind not in STANDARD_TYPES and kind.parent is not None:
-        kind = kind.parent
-    css: str = STANDARD_TYPES.get(kind, "")
-    return "" if css == "w" else css  # a span per run of spaces only weighs the page
+    def __missing__(self, token_type: Any) -> str:
+        from pygments.token import STANDARD_TYPES
+
+        kind = token_type
+        while kind not in STANDARD_TYPES and kind.parent is not None:
+            kind = kind.parent
+        css: str = STANDARD_TYPES.get(kind, "")
+        # a span per run of spaces only weighs the page
+        self[token_type] = css = "" if css == "w" else css
+        return css
+
+
+_TOKEN_CLASSES = _TokenClassCache()
+# A line's share of a token that ended on the line before or starts on the next one.
+_EMPTY_SPAN = re.compile(r'<span class="[^"]*"></span>')
 
 
 def _lexer(code: str, lang: str | None, auto_detect: bool) -> tuple[Lexer, str]:
@@ -110,32 +122,19 @@ def token_lines(code: str, lang: str | None, auto_detect: bool = False) -> tuple
     the language class of the block. Neighbouring tokens of one class share a span (as
     Pygments' own HtmlFormatter does): fewer elements to write and to sanitise."""
     lexer, language = _lexer(code, lang, auto_detect)
-    lines: list[str] = []
-    line: list[str] = []
-    run_class, run_text = "", ""
-
-    def flush() -> None:
-        if run_text:
-            text = escape(run_text)
-            line.append(f'<span class="{run_class}">{text}</span>' if run_class else text)
-
-    for token_type, value in lexer.get_tokens(code):
-        css = _css_class(token_type)
-        pieces = value.split("\n")
-        for index, piece in enumerate(pieces):
-            if index:
-                flush()
-                lines.append("".join(line))
-                line.clear()
-                run_class, run_text = css, piece
-            elif css == run_class:
-                run_text += piece
-            else:
-                flush()
-                run_class, run_text = css, piece
-    flush()
-    lines.append("".join(line))
-    return lines, language
+    classes = _TOKEN_CLASSES
+    pairs = [(classes[token_type], value) for token_type, value in tokens(lexer, code)]
+    out: list[str] = []
+    for css, run in groupby(pairs, key=itemgetter(0)):
+        text = escape("".join(value for _, value in run))
+        if not css:
+            out.append(text)
+        elif "\n" in text:  # a span per line: closed before each newline, reopened after
+            opening = f'<span class="{css}">'
+            out += (opening, text.replace("\n", f"</span>\n{opening}"), "</span>")
+        elif text:
+            out.append(f'<span class="{css}">{text}</span>')
+    return _EMPTY_SPAN.sub("", "".join(out)).split("\n"), language
 
 
 def highlighter(settings: HighlightSettings) -> Callable[[str, str | None], str]:

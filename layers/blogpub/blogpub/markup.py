@@ -42,7 +42,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -499,7 +499,7 @@ def _cleaner(privacy_embeds: bool = False) -> Any:
         tags=tags,
         clean_content_tags=dropped,
         attributes=attributes,
-        attribute_filter=_filter_attribute,
+        attribute_filter=_filter_attribute_remembered,
         link_rel=None,
         tag_attribute_values=_RESTRICTED_VALUES,
         set_tag_attribute_values=_FORCED_VALUES,
@@ -507,6 +507,22 @@ def _cleaner(privacy_embeds: bool = False) -> Any:
         strip_comments=True,
     )
     return cleaner.clean
+
+
+def _filter_attribute_remembered(tag: str, attribute: str, value: str) -> str | None:
+    """``_filter_attribute``, remembered for short classes: highlighted code repeats a few
+    token classes thousands of times, and nh3 calls the filter for each."""
+    if attribute == "class" and len(value) <= _REMEMBERED_CLASS_LENGTH:
+        return _filter_class(tag, value)
+    return _filter_attribute(tag, attribute, value)
+
+
+_REMEMBERED_CLASS_LENGTH = 40
+
+
+@lru_cache(maxsize=1024)
+def _filter_class(tag: str, value: str) -> str | None:
+    return _filter_attribute(tag, "class", value)
 
 
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:

@@ -71,7 +71,8 @@ class Formula:
 # `{% math %}` tags, and the spans where a `$` is never math (order matters: a fence wins
 # over the code spans inside it).
 _PROTECTED = re.compile(
-    r"""
+    # where no alternative can start, one test instead of ten (the search was most of the time)
+    r"""(?:(?=[{`<\]hfw])|^)(?:
       (?P<math>\{%-?\s*math\b[^%]*?-?%\}(?P<mathbody>.*?)\{%-?\s*endmath\s*-?%\})
     | (?P<fence>^[ \t]{0,3}(?P<mark>`{3,}|~{3,})[^\n]*\n
         (?:.*?\n)?[ \t]{0,3}(?P=mark)[ \t]*(?:\n|\Z))
@@ -83,7 +84,7 @@ _PROTECTED = re.compile(
     | (?P<target>\]\([^)\s]*(?:\s+"[^"]*")?\))
     | (?P<refdef>^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*\S+)
     | (?P<url>(?:https?|ftp)://[^\s<>"')\]]+|www\.[^\s<>"')\]]+)
-    """,
+    )""",
     re.MULTILINE | re.DOTALL | re.VERBOSE,
 )
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")

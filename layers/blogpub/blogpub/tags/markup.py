@@ -13,6 +13,7 @@ from blogpub.tags.model import TagContext
 # "@": GFM's autolinks would put a link inside the tag's own link).
 _MARKDOWN_ACTIVE = {ord(char): f"&#{ord(char)};" for char in "\\`*_[]~$|:@"}
 _TAG_MARKUP = re.compile(r"(<[^<>]*>)")
+_TAG_WITH_LINE_BREAK = re.compile(r"<[^<>]*\n[^<>]*>")
 _ONE_PARAGRAPH = re.compile(r"\A<p>((?:(?!</?p>)[\s\S])*)</p>\Z")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _URL_ATTRIBUTES = frozenset({"cite", "download", "href", "src", "url"})
@@ -95,7 +96,10 @@ def on_one_line(fragment: str) -> str:
     """The fragment with its line breaks outside tags written ``&#10;`` (the same text,
     a line break inside ``pre`` too), so Markdown takes a block as one HTML block even
     inside a list item, and an inline tag cannot end the paragraph it stands in."""
-    parts = _TAG_MARKUP.split(fragment.strip("\n"))
+    stripped = fragment.strip("\n")
+    if _TAG_WITH_LINE_BREAK.search(stripped) is None:  # the usual case, in one pass
+        return stripped.replace("\n", "&#10;")
+    parts = _TAG_MARKUP.split(stripped)
     return "".join(
         part if index % 2 else part.replace("\n", "&#10;") for index, part in enumerate(parts)
     )
