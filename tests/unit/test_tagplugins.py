@@ -45,6 +45,11 @@ def expand(body: str, **overrides: object) -> TagResult:
     return expand_tags(body, context(**overrides))
 
 
+def inline(tag: str, **overrides: object) -> str:
+    """A tag's HTML where it stands inside a line of text (not at a line's start)."""
+    return expand("x " + tag, **overrides).text.removeprefix("x ")
+
+
 def page(body: str, **overrides: object) -> str:
     """The body as the page will hold it: tags expanded, then Markdown."""
     return markdown(expand(body, **overrides).text)
@@ -136,7 +141,7 @@ def test_with_the_asset_folder_known_a_missing_asset_renders_nothing_as_in_hexo(
     )
 
     assert result.text == (
-        '<img src="/2024/01/02/probe/pic.jpg" class="big" title="Title">|||'
+        '<!--tag--><img src="/2024/01/02/probe/pic.jpg" class="big" title="Title">|||'
         '<a href="/2024/01/02/probe/notes.pdf" title="notes.pdf">notes.pdf</a>||'
     )
     assert [(w.name, w.message) for w in result.warnings] == [
@@ -148,8 +153,10 @@ def test_with_the_asset_folder_known_a_missing_asset_renders_nothing_as_in_hexo(
 
 
 def test_without_the_asset_folder_the_first_file_name_is_the_asset() -> None:
-    assert expand("{% asset_img slug %}").text == '<img src="/2024/01/02/probe/slug" class="">'
-    assert expand("{% asset_img left pic.jpg %}").text == (
+    assert expand("{% asset_img slug %}").text == (
+        '<!--tag--><img src="/2024/01/02/probe/slug" class="">'
+    )
+    assert inline("{% asset_img left pic.jpg %}") == (
         '<img src="/2024/01/02/probe/pic.jpg" class="left">'
     )
 
@@ -157,15 +164,10 @@ def test_without_the_asset_folder_the_first_file_name_is_the_asset() -> None:
 def test_urls_take_the_site_root_and_are_encoded() -> None:
     under_blog = {"root": "/blog/", "url": "https://example.org/blog"}
 
-    assert expand("{% asset_path a b.png %}", **under_blog).text == "/blog/2024/01/02/probe/a"
-    assert (
-        expand('{% asset_path "a b.png" %}', **under_blog).text
-        == "/blog/2024/01/02/probe/a%20b.png"
-    )
-    assert expand("{% url_for Home /about/ %}", **under_blog).text == (
-        '<a href="/blog/about/">Home</a>'
-    )
-    assert expand("{% full_url_for Home /about/ %}", **under_blog).text == (
+    assert expand("x {% asset_path a b.png %}", **under_blog).text == "x /blog/2024/01/02/probe/a"
+    assert inline('{% asset_path "a b.png" %}', **under_blog) == "/blog/2024/01/02/probe/a%20b.png"
+    assert inline("{% url_for Home /about/ %}", **under_blog) == ('<a href="/blog/about/">Home</a>')
+    assert inline("{% full_url_for Home /about/ %}", **under_blog) == (
         '<a href="https://example.org/blog/about/">Home</a>'
     )
     assert 'href="/blog/2024/01/02/probe/"' in expand("{% post_link probe %}", **under_blog).text
@@ -173,14 +175,14 @@ def test_urls_take_the_site_root_and_are_encoded() -> None:
 
 def test_post_link_text_shows_as_written_like_hexo_which_renders_tags_after_markdown() -> None:
     # Hexo 7.3: {% post_link probe "Other *title*" %} -> ...>Other *title*</a>
-    rendered = page('{% post_link probe "Other *title* <b>" %}\n')
+    rendered = page('See {% post_link probe "Other *title* <b>" %}\n')
 
     assert '<a href="/2024/01/02/probe/" title="Probe">Other *title* &lt;b&gt;</a>' in rendered
 
 
 def test_post_link_with_an_anchor_and_without_escaping() -> None:
     assert expand('{% post_link probe#part-2 "<b>Bold</b>" false %}').text == (
-        '<a href="/2024/01/02/probe/#part-2" title="Probe"><b>Bold</b></a>'
+        '<!--tag--><a href="/2024/01/02/probe/#part-2" title="Probe"><b>Bold</b></a>'
     )
 
 
@@ -305,7 +307,7 @@ def test_iframes_and_videos_become_links_unless_privacy_enhanced_embeds_are_allo
 
     assert (
         frame
-        == '<a class="iframe-link" href="https://example.com/embed">https&#58;//example.com/embed</a>'
+        == '<!--tag--><a class="iframe-link" href="https://example.com/embed">https&#58;//example.com/embed</a>'
     )
     assert (
         '<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ">YouTube video dQw4w9WgXcQ</a>'
@@ -353,7 +355,7 @@ def test_raw_keeps_its_content_and_comments_go_and_variables_stay() -> None:
 def test_a_lone_backtick_does_not_hide_the_tags_of_the_next_paragraph() -> None:
     result = expand("It`s here.\n\n{% asset_img a.png %}\n")
 
-    assert result.text == 'It`s here.\n\n<img src="/2024/01/02/probe/a.png" class="">\n'
+    assert result.text == 'It`s here.\n\n<!--tag--><img src="/2024/01/02/probe/a.png" class="">\n'
 
 
 # Nesting
@@ -380,7 +382,7 @@ def test_asset_img_and_note_inside_tabs_are_expanded_first() -> None:
     assert rendered.startswith('<div class="tabs" id="shots">')
     assert (
         '<section class="tab-pane" id="shots-1"><h4 class="tab-title">First</h4>'
-        '<img src="/2024/01/02/probe/one.png" class=""></section>'
+        '<!--tag--><img src="/2024/01/02/probe/one.png" class=""></section>'
     ) in rendered
     assert '<h4 class="tab-title"><code>two</code> table</h4><div class="note info">' in rendered
     assert "<p>Inner <em>note</em></p>" in rendered
@@ -453,7 +455,10 @@ def test_a_block_tag_in_a_quote_stays_in_the_quote() -> None:
 def test_nunjucks_whitespace_control_marks_are_accepted() -> None:
     result = expand("{%- asset_path a.png -%} and {%-note-%}x{%- endnote -%}")
 
-    assert result.text == '/2024/01/02/probe/a.png and \n<div class="note"><p>x</p></div>\n\n'
+    assert (
+        result.text
+        == '<!--tag-->/2024/01/02/probe/a.png and \n<div class="note"><p>x</p></div>\n\n'
+    )
     assert result.warnings == ()
 
 
@@ -488,7 +493,7 @@ def test_an_unknown_paired_tag_keeps_its_content_and_expands_inside_it() -> None
     result = expand("{% hackmd %}\n{% asset_path a.png %}\n{% endhackmd %}\n")
 
     assert result.text == (
-        "<code>&#123;% hackmd %&#125;</code>\n/2024/01/02/probe/a.png\n"
+        "<code>&#123;% hackmd %&#125;</code>\n<!--tag-->/2024/01/02/probe/a.png\n"
         "<code>&#123;% endhackmd %&#125;</code>\n"
     )
     assert [(w.name, w.line) for w in result.warnings] == [("hackmd", 1), ("endhackmd", 3)]
@@ -499,7 +504,7 @@ def test_an_unclosed_or_stray_tag_and_bad_arguments_are_text_with_warnings() -> 
 
     assert result.text == (
         "line one\n<code>&#123;% note info %&#125;</code>\nnever closed\n\n"
-        "<code>&#123;% endtabs %&#125;</code>\n<code>&#123;% img %&#125;</code>\n"
+        "<code>&#123;% endtabs %&#125;</code>\n<!--tag--><code>&#123;% img %&#125;</code>\n"
     )
     assert [(w.name, w.line) for w in result.warnings] == [
         ("note", 2),
@@ -571,13 +576,13 @@ def test_note_as_next_writes_it() -> None:
 
 def test_label_button_and_spoilers() -> None:
     assert expand("{% label primary@Hello *x* %}").text == (
-        '<mark class="label primary">Hello &#42;x&#42;</mark>'
+        '<!--tag--><mark class="label primary">Hello &#42;x&#42;</mark>'
     )
-    assert expand("{% label Hello blue %}").text == '<mark class="label blue">Hello</mark>'
-    assert expand("{% button /path/, Go there, home, The title %}").text == (
+    assert inline("{% label Hello blue %}") == '<mark class="label blue">Hello</mark>'
+    assert inline("{% button /path/, Go there, home, The title %}") == (
         '<a class="btn" href="/path/" title="The title">Go there</a>'
     )
-    assert expand("{% btn https://example.com/, Site %}").text == (
+    assert inline("{% btn https://example.com/, Site %}") == (
         '<a class="btn" href="https://example.com/">Site</a>'
     )
     assert expand("{% spoiler Ending %}\nThey *win*.\n{% endspoiler %}").text.strip() == (
@@ -611,14 +616,14 @@ def test_mermaid_gist_and_meting_show_without_script() -> None:
     mermaid = expand("{% mermaid graph TD %}\nA --> B<C>\n{% endmermaid %}").text.strip()
     gist = expand("{% gist 1a2b3c hello.py %}").text
     song = expand('{% meting "002X3RjI43O8qj" "tencent" "song" %}').text
-    unknown_server = expand("{% meting 1 kugou song %}").text
+    unknown_server = inline("{% meting 1 kugou song %}")
 
     assert mermaid == (
         '<pre class="mermaid"><code class="language-mermaid">'
         "graph TD&#10;A --&gt; B&lt;C&gt;</code></pre>"
     )
     assert gist == (
-        '<a class="gist-link" href="https://gist.github.com/1a2b3c#file-hello-py">'
+        '<!--tag--><a class="gist-link" href="https://gist.github.com/1a2b3c#file-hello-py">'
         "gist 1a2b3c (hello.py)</a>"
     )
     assert 'href="https://y.qq.com/n/ryqq/songDetail/002X3RjI43O8qj"' in song
@@ -727,3 +732,24 @@ def test_a_block_tag_in_a_tab_indented_body_keeps_the_tab_so_the_body_dedents() 
 
     assert seen[0].startswith("#### head\n<figure class=")
     assert seen[0].endswith("</figure>\n\n after")
+
+
+def test_an_inline_tag_that_starts_a_line_ends_the_paragraph_there_as_in_hexo() -> None:
+    # Hexo's placeholder is an HTML comment: a block to the end of its line, then Markdown
+    rendered = page("Before *it*\n{% asset_img a.png %}\nAfter `code`\n")
+
+    assert rendered == (
+        "<p>Before <em>it</em></p>\n"
+        '<!--tag--><img src="/2024/01/02/probe/a.png" class="">\n'
+        "<p>After <code>code</code></p>\n"
+    )
+    assert page("See {% asset_img a.png %}\nAfter\n").startswith("<p>See <img")
+
+
+def test_a_paired_tag_body_indented_with_tabs_and_spaces_dedents_as_hexo_counts() -> None:
+    # strip-indent counts a tab as one character, as a space: "    " and "\t\t" share 2
+    rendered = page("{% note info %}\n    1. First `one`\n\t\tsecond\n{% endnote %}\n")
+
+    assert '<div class="note info"><ol>' in rendered
+    assert "<li>First <code>one</code>" in rendered
+    assert "<pre>" not in rendered

@@ -9,9 +9,9 @@ one HTML block. Anything that cannot be expanded stays visible as text, with a w
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Mapping, Sequence
 
+from blogpub.highlight import strip_indent
 from blogpub.tags.markup import on_one_line, shown_as_text
 from blogpub.tags.model import TagArgumentError, TagCall, TagContext, TagResult, TagWarning
 from blogpub.tags.registry import REGISTRY, Pairing, TagSpec
@@ -112,8 +112,9 @@ class _Expansion:
         return tuple(split_args(self.protected.restore(token.arguments)))
 
     def _trimmed(self, content: str) -> str:
-        """hexo's trimBody: the common indentation and one leading and trailing newline go."""
-        content = textwrap.dedent(self.protected.restore(content))
+        """hexo's trimBody: the common indentation (strip-indent: tabs and spaces alike count
+        one) and one leading and trailing newline go."""
+        content = strip_indent(self.protected.restore(content))
         content = content.removeprefix("\n")
         return content.removesuffix("\n")
 
@@ -129,12 +130,18 @@ class _Expansion:
 _LINE_PREFIX = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+|>[ \t]?)*")
 
 
+# Hexo's tag placeholder is an HTML comment: one that starts a line is an HTML block to the
+# end of that line (in marked as in cmark), so the next line starts a new paragraph.
+_PLACEHOLDER_COMMENT = "<!--tag-->"
+
+
 def _placed(rendered: str, block: bool, text: str, start: int, end: int) -> str:
-    """A block's HTML on a line of its own, then a blank line; inline HTML where it was."""
-    if not block:
-        return rendered
+    """A block's HTML on a line of its own, then a blank line; inline HTML where it was,
+    after an HTML comment when it starts its line, as Hexo's placeholder would be."""
     line_start = text.rfind("\n", 0, start) + 1
     before = text[line_start:start]
+    if not block:
+        return _PLACEHOLDER_COMMENT + rendered if _LINE_PREFIX.fullmatch(before) else rendered
     if _LINE_PREFIX.fullmatch(before):
         # Alone on its line, or first in a list item or quote: an HTML block starts there.
         # Tabs stay tabs (a tab-indented body then dedents as one), markers become spaces.
