@@ -173,3 +173,34 @@ def test_compare_two_tiny_builds(tmp_path: Path) -> None:
     assert report["broken_in_post_bodies"]["hexo"]["links"] == 0
     text = fidelity.summary(report)
     assert "text: 2 posts compared" in text and "blogpub rejected: 1 posts" in text
+
+
+def test_next_tabs_read_as_each_title_before_its_pane_as_blogpub_shows_them() -> None:
+    hexo = (
+        '<div class="post-body"><p>Intro</p><div class="tabs" id="t"><ul class="nav-tabs">'
+        '<li class="tab active"><a href="#t-1">First <code>one</code></a></li>'
+        '<li class="tab"><a href="#t-2">Second</a></li><li class="tab"><a>Orphan</a></li>'
+        '</ul><div class="tab-content"><div class="tab-pane active" id="t-1"><p>alpha</p>'
+        '</div><div class="tab-pane" id="t-2"><p>beta</p></div></div></div><p>End</p></div>'
+    )
+    blogpub = (
+        '<div class="post-body"><p>Intro</p><div class="tabs"><section class="tab-pane">'
+        '<h4 class="tab-title">First <code>one</code></h4><p>alpha</p></section>'
+        '<section class="tab-pane"><h4 class="tab-title">Second</h4><p>beta</p></section>'
+        "</div><p>End</p></div>"
+    )
+    hexo_text = fidelity.element_text(hexo, "post-body")
+
+    assert hexo_text == "Intro First one alpha Second beta Orphan End"  # nothing dropped
+    assert fidelity.element_text(blogpub, "post-body") == "Intro First one alpha Second beta End"
+
+
+def test_a_formula_reads_as_its_tex_between_its_dollars() -> None:
+    blogpub = (
+        '<div class="post-body"><p>So <math display="inline"><semantics><mrow><mi>a</mi>'
+        '</mrow><annotation encoding="application/x-tex">a_1 &lt; b</annotation></semantics>'
+        '</math> and</p><math display="block"><semantics><mi>x</mi><annotation '
+        'encoding="application/x-tex">\\frac{1}{2}</annotation></semantics></math></div>'
+    )
+
+    assert fidelity.element_text(blogpub, "post-body") == "So $a_1 < b$ and $$\\frac{1}{2}$$"

@@ -48,7 +48,14 @@ from urllib.parse import urlsplit
 
 from blogpub.errors import TooComplexError, TooDeepError
 from blogpub.highlight import HighlightSettings, highlight_code_blocks, highlighter
-from blogpub.mathml import MATHML_ATTRIBUTES, MATHML_ELEMENTS, Formula, protect_math, restore_math
+from blogpub.mathml import (
+    MATHML_ATTRIBUTES,
+    MATHML_ELEMENTS,
+    TEX_ENCODING,
+    Formula,
+    protect_math,
+    restore_math,
+)
 from blogpub.tags import ResolvedPost, TagContext, expand_tags
 from blogpub.urls import slugize, url_scheme
 
@@ -175,6 +182,7 @@ _RESTRICTED_VALUES = {
     "span": {"id": {"more"}},  # the excerpt anchor, Hexo's <span id="more">
     "a": {"target": {"_blank"}, "referrerpolicy": _REFERRER_POLICIES},
     "img": {"referrerpolicy": _REFERRER_POLICIES},
+    "annotation": {"encoding": {TEX_ENCODING}},
 }
 # One forced attribute per tag: nh3 adds several in hash order, which varies between
 # processes, and pages must be byte-for-byte deterministic. Inputs are rewritten after.
