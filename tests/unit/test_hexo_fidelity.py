@@ -137,6 +137,7 @@ def test_compare_two_tiny_builds(tmp_path: Path) -> None:
         {
             "p/index.html": BLOGPUB_POST,
             "r/index.html": BLOGPUB_POST.replace("friends", "{% note %} x"),
+            "t/index.html": HEXO_POST,  # a post Hexo could not build: not compared
         },
     )
     hexo = fidelity.Build(
@@ -149,7 +150,7 @@ def test_compare_two_tiny_builds(tmp_path: Path) -> None:
     )
     blogpub = fidelity.Build(
         blogpub_dir,
-        {"p.md": "/p/", "q.md": "/r/"},
+        {"p.md": "/p/", "q.md": "/r/", "t.md": "/t/"},
         categories={"/categories/a/"},
         tags={"/tags/x/"},
         pages=fidelity.site_pages(blogpub_dir),
@@ -160,15 +161,23 @@ def test_compare_two_tiny_builds(tmp_path: Path) -> None:
     posts = report["urls"]["posts"]
     assert (posts["matching"], posts["only_hexo"], posts["only_blogpub"]) == (1, ["/q/"], ["/r/"])
     assert posts["same_url_for_same_file"] == 1
-    assert (posts["built_by_hexo"], posts["built_by_blogpub"]) == (2, 2)
+    assert (posts["built_by_hexo"], posts["built_by_blogpub"]) == (2, 3)
     assert report["urls"]["categories"]["agreement"] == 1.0
     assert report["urls"]["tags"]["agreement"] == 0.5
     ratios = {score["post"]: score["ratio"] for score in report["text"]["worst"]}
     assert ratios["p.md"] == 1.0 and ratios["q.md"] < 0.99
     assert report["text"]["at_least_0_99"] == 1
     assert report["raw_tags"]["blogpub"]["pages"] == 1 and report["raw_tags"]["hexo"]["pages"] == 0
-    assert report["highlighted_blocks"]["hexo"] == {"highlighted": 2, "code_blocks": 2}
-    assert report["highlighted_blocks"]["blogpub"] == {"highlighted": 0, "code_blocks": 2}
+    assert report["highlighted_blocks"]["hexo"] == {
+        "highlighted": 2,
+        "code_blocks": 2,
+        "highlighted_in_all_built_posts": 2,
+    }
+    assert report["highlighted_blocks"]["blogpub"] == {
+        "highlighted": 0,
+        "code_blocks": 2,
+        "highlighted_in_all_built_posts": 1,
+    }
     assert report["blogpub_failed_posts"] == ["s.md"]
     assert report["broken_in_post_bodies"]["hexo"]["links"] == 0
     text = fidelity.summary(report)
