@@ -210,7 +210,7 @@ def test_blockquote_with_author_and_title() -> None:
         "{% blockquote David Levithan, Wide Awake %}\n"
         "Do not just seek happiness.\n{% endblockquote %}"
     ).text.strip() == (
-        "<blockquote><p>Do not just seek happiness.</p><footer><strong>David Levithan</strong>"
+        "<blockquote><p>Do not just seek happiness.</p>&#10;<footer><strong>David Levithan</strong>"
         "<cite>Wide Awake</cite></footer></blockquote>"
     )
 
@@ -227,7 +227,7 @@ def test_blockquote_with_a_source_link_and_a_plain_author() -> None:
         "Island Marketing</a></cite></footer>"
     ) in linked
     assert (
-        "<blockquote><p><em>said</em></p><footer><strong>Tom</strong></footer></blockquote>"
+        "<blockquote><p><em>said</em></p>&#10;<footer><strong>Tom</strong></footer></blockquote>"
         in plain
     )
 
@@ -235,7 +235,7 @@ def test_blockquote_with_a_source_link_and_a_plain_author() -> None:
 def test_pullquote_renders_its_markdown_with_its_classes() -> None:
     # Hexo 7.3: <blockquote class="pullquote left"><p>quoted <em>text</em></p>\n</blockquote>
     assert expand("{% pullquote left %}\nquoted *text*\n{% endpullquote %}").text.strip() == (
-        '<blockquote class="pullquote left"><p>quoted <em>text</em></p></blockquote>'
+        '<blockquote class="pullquote left"><p>quoted <em>text</em></p>&#10;</blockquote>'
     )
 
 
@@ -382,7 +382,7 @@ def test_asset_img_and_note_inside_tabs_are_expanded_first() -> None:
     assert rendered.startswith('<div class="tabs" id="shots">')
     assert (
         '<section class="tab-pane" id="shots-1"><h4 class="tab-title">First</h4>'
-        '<!--tag--><img src="/2024/01/02/probe/one.png" class=""></section>'
+        '<img src="/2024/01/02/probe/one.png" class=""></section>'
     ) in rendered
     assert '<h4 class="tab-title"><code>two</code> table</h4><div class="note info">' in rendered
     assert "<p>Inner <em>note</em></p>" in rendered
@@ -400,8 +400,8 @@ def test_a_note_inside_a_note_closes_at_its_own_end_tag() -> None:
     ).text
 
     assert rendered.strip().startswith('<div class="note warning"><p>outer</p>')
-    assert '<div class="note info"><p>inner</p></div>' in rendered
-    assert rendered.strip().endswith("<p>still outer</p></div>")
+    assert '<div class="note info"><p>inner</p>&#10;</div>' in rendered
+    assert rendered.strip().endswith("<p>still outer</p>&#10;</div>")
 
 
 def test_inline_paired_tag_on_one_line_is_a_block() -> None:
@@ -431,7 +431,7 @@ def test_block_tags_inside_a_list_item_stay_in_it() -> None:
     ) in rendered
     assert (
         '<p>Second <img src="/2024/01/02/probe/a.png" class=""></p>\n'
-        '<div class="note info"><p>in note</p></div>\n</li>'
+        '<div class="note info"><p>in note</p>&#10;</div>\n</li>'
     ) in rendered
 
 
@@ -439,7 +439,7 @@ def test_a_block_tag_that_opens_a_list_item_stays_in_it() -> None:
     rendered = page("1. {% note info %}\n   x\n   {% endnote %} after\n2. Second\n")
 
     assert rendered.count("<li>") == 2
-    assert '<li>\n<div class="note info"><p>x</p></div>\n<p>after</p>\n</li>' in rendered
+    assert '<li>\n<div class="note info"><p>x</p>&#10;</div>\n<p>after</p>\n</li>' in rendered
 
 
 def test_a_block_tag_in_a_quote_stays_in_the_quote() -> None:
@@ -457,7 +457,7 @@ def test_nunjucks_whitespace_control_marks_are_accepted() -> None:
 
     assert (
         result.text
-        == '<!--tag-->/2024/01/02/probe/a.png and \n<div class="note"><p>x</p></div>\n\n'
+        == '<!--tag-->/2024/01/02/probe/a.png and \n<div class="note"><p>x</p>&#10;</div>\n\n'
     )
     assert result.warnings == ()
 
@@ -517,7 +517,7 @@ def test_private_use_characters_in_the_body_stay_text() -> None:
     body = "\ue0000\ue001 `{% note %}` {% note %}\ue0001\ue001{% endnote %}"
 
     assert expand(body).text == (
-        '\ue0000\ue001 `{% note %}` \n<div class="note"><p>\ue0001\ue001</p></div>\n\n'
+        '\ue0000\ue001 `{% note %}` \n<div class="note"><p>\ue0001\ue001</p>&#10;</div>\n\n'
     )
 
 
@@ -557,13 +557,13 @@ def test_note_as_next_writes_it() -> None:
     summary = expand("{% note warning Read *this* %}\nbody\n{% endnote %}").text.strip()
     butterfly = expand("{% note blue 'fas fa-bullhorn' simple %}\nb\n{% endnote %}").text.strip()
 
-    assert plain == '<div class="note"><p><em>a</em></p></div>'
-    assert styled == '<div class="note success no-icon"><p>ok</p></div>'
+    assert plain == '<div class="note"><p><em>a</em></p>&#10;</div>'
+    assert styled == '<div class="note success no-icon"><p>ok</p>&#10;</div>'
     assert summary == (
         '<details class="note warning"><summary>Read <em>this</em></summary>'
         "&#10;<p>body</p>&#10;</details>"
     )
-    assert butterfly == '<div class="note blue simple"><p>b</p></div>'
+    assert butterfly == '<div class="note blue simple"><p>b</p>&#10;</div>'
     assert (
         "<summary>fast tips</summary>" in expand("{% note info fast tips %}\nx\n{% endnote %}").text
     )
@@ -753,3 +753,17 @@ def test_a_paired_tag_body_indented_with_tabs_and_spaces_dedents_as_hexo_counts(
     assert '<div class="note info"><ol>' in rendered
     assert "<li>First <code>one</code>" in rendered
     assert "<pre>" not in rendered
+
+
+def test_a_note_in_a_tab_keeps_its_last_line_at_column_0_so_the_tab_is_not_dedented() -> None:
+    # Hexo: Nunjucks puts the note's "</p>\n</div>" in the tabs body before trimBody, so
+    # the body's smallest indentation is 0 and its tab-indented lines stay indented code
+    body = (
+        "{% tabs shots %}\n\t<!-- tab One -->\n\tset *it*\n"
+        "\t{% note info %}\n\tdone\n\t{% endnote %}\n\t<!-- endtab -->\n{% endtabs %}\n"
+    )
+    rendered = page(body)
+
+    assert "<pre><code>set *it*&#10;&lt;div class=&quot;note info&quot;&gt;" in rendered
+    flush = page(body.replace("\t{% note info %}\n\tdone\n\t{% endnote %}\n", ""))
+    assert "<p>set <em>it</em></p>" in flush

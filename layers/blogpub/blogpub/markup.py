@@ -235,6 +235,9 @@ _ID = re.compile(r'\sid="([^"]*)"')
 _TAG = re.compile(r"<[^>]*>")
 _SPAN_TAG = re.compile(r"</?span\b[^>]*>")
 _GUTTER = re.compile(r'<td class="gutter">.*?</td>', re.DOTALL)
+_LOCATED_CODE = re.compile(r'<pre data-sourcepos="(\d+):(\d+)-[^"]*"><code( class="[^"]*")?')
+_SOURCEPOS = re.compile(r' data-sourcepos="\d+:\d+-\d+:\d+"')
+_INDENTED_CODE = ' data-indented=""'  # highlight.py's block pattern does not take it
 
 
 def _unresolved(_target: str) -> ResolvedPost | None:
@@ -402,7 +405,31 @@ def to_html(markdown: str) -> str:
     html_text: str = cmarkgfm.markdown_to_html_with_extensions(
         markdown, options=options, extensions=list(_CMARK_EXTENSIONS)
     )
+    if "<pre><code>" in html_text:
+        # a fence without a language, or indented code: only the sources tell them apart
+        located: str = cmarkgfm.markdown_to_html_with_extensions(
+            markdown,
+            options=options | Options.CMARK_OPT_SOURCEPOS,
+            extensions=list(_CMARK_EXTENSIONS),
+        )
+        html_text = _mark_indented_code(markdown, located)
     return html_text
+
+
+def _mark_indented_code(markdown: str, located: str) -> str:
+    """cmark's HTML with SOURCEPOS, its positions removed and each indented code block's
+    ``<code>`` marked ``data-indented`` (the sanitiser drops it): Hexo highlights fenced
+    code only (its backtick_code_block filter), marked leaves indented code plain."""
+    lines = markdown.split("\n")
+
+    def code_block(match: re.Match[str]) -> str:
+        line, column = int(match[1]), int(match[2])
+        start = lines[line - 1].encode("utf-8")[column - 1 :] if line <= len(lines) else b""
+        fenced = start.startswith((b"```", b"~~~")) or match[3] is not None
+        return "<pre><code" + ("" if fenced else _INDENTED_CODE) + (match[3] or "")
+
+    marked = _LOCATED_CODE.sub(code_block, located)
+    return _SOURCEPOS.sub("", marked)
 
 
 def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:

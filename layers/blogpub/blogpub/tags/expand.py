@@ -51,8 +51,12 @@ class _Expansion:
         if not resolved and target not in self.pending:
             self.pending.append(target)
 
-    def expand(self, text: str, first_line: int) -> str:
-        """``text`` (protected) with its tags expanded; ``first_line`` is its line in the body."""
+    def expand(self, text: str, first_line: int, nested: bool = False) -> str:
+        """``text`` (protected) with its tags expanded; ``first_line`` is its line in the body.
+
+        In a paired tag's body (``nested``) a tag's HTML keeps its line breaks, as Nunjucks
+        leaves them there before the outer tag dedents and renders its body: a note's
+        closing line at column 0 then keeps that body from being dedented, as in Hexo."""
         tokens = list(tag_tokens(text))
         pieces: list[str] = []
         position = 0
@@ -78,17 +82,23 @@ class _Expansion:
                 position = token.end
             elif closing is None:
                 call = TagCall(token.name, self._args(token), line)
-                rendered = self._render(spec, call, text[token.start : token.end])
-                pieces.append(_placed(rendered, spec.block, text, token.start, token.end))
+                rendered = self._render(spec, call, text[token.start : token.end], nested)
+                pieces.append(
+                    _placed(rendered, spec.block, text, token.start, token.end, nested=nested)
+                )
                 position = token.end
             else:
                 end = tokens[closing]
                 inner = text[token.start : end.end]
                 content_line = line + text.count("\n", token.start, token.end)
-                content = self._trimmed(self.expand(text[token.end : end.start], content_line))
+                content = self._trimmed(
+                    self.expand(text[token.end : end.start], content_line, nested=True)
+                )
                 call = TagCall(token.name, self._args(token), line, content)
-                rendered = self._render(spec, call, inner)
-                pieces.append(_placed(rendered, spec.block, text, token.start, end.end))
+                rendered = self._render(spec, call, inner, nested)
+                pieces.append(
+                    _placed(rendered, spec.block, text, token.start, end.end, nested=nested)
+                )
                 position = end.end
                 index = closing
             index += 1
@@ -118,12 +128,23 @@ class _Expansion:
         content = content.removeprefix("\n")
         return content.removesuffix("\n")
 
-    def _render(self, spec: TagSpec, call: TagCall, source: str) -> str:
+    def _render(self, spec: TagSpec, call: TagCall, source: str, nested: bool = False) -> str:
         try:
-            return on_one_line(spec.render(call, self.context, self))
+            rendered = spec.render(call, self.context, self)
+            return _as_nunjucks_leaves_it(rendered) if nested else on_one_line(rendered)
         except TagArgumentError as error:
             self.warn(call, f"{call.name}: {error}; shown as text")
             return self._as_text(source)
+
+
+_PRE_ELEMENT = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
+
+
+def _as_nunjucks_leaves_it(rendered: str) -> str:
+    """A nested tag's HTML with its line breaks where Hexo's output has them (a note's
+    ``</div>`` at column 0), but those inside ``<pre>`` written ``&#10;``: Hexo's code
+    is a placeholder there, so a blank line in it cannot end the outer tag's HTML."""
+    return _PRE_ELEMENT.sub(lambda pre: on_one_line(pre[0]), rendered.strip("\n"))
 
 
 # What may stand before a block on its line: indentation, list markers, quote markers.
@@ -135,13 +156,17 @@ _LINE_PREFIX = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+|>[ \t]?)*")
 _PLACEHOLDER_COMMENT = "<!--tag-->"
 
 
-def _placed(rendered: str, block: bool, text: str, start: int, end: int) -> str:
+def _placed(
+    rendered: str, block: bool, text: str, start: int, end: int, *, nested: bool = False
+) -> str:
     """A block's HTML on a line of its own, then a blank line; inline HTML where it was,
-    after an HTML comment when it starts its line, as Hexo's placeholder would be."""
+    after an HTML comment when it starts its line, as Hexo's placeholder would be (in a
+    tag's body Nunjucks has already put the HTML itself there: no comment)."""
     line_start = text.rfind("\n", 0, start) + 1
     before = text[line_start:start]
     if not block:
-        return _PLACEHOLDER_COMMENT + rendered if _LINE_PREFIX.fullmatch(before) else rendered
+        starts_line = not nested and _LINE_PREFIX.fullmatch(before)
+        return _PLACEHOLDER_COMMENT + rendered if starts_line else rendered
     if _LINE_PREFIX.fullmatch(before):
         # Alone on its line, or first in a list item or quote: an HTML block starts there.
         # Tabs stay tabs (a tab-indented body then dedents as one), markers become spaces.
