@@ -235,6 +235,12 @@ _ID = re.compile(r'\sid="([^"]*)"')
 _TAG = re.compile(r"<[^>]*>")
 _SPAN_TAG = re.compile(r"</?span\b[^>]*>")
 _GUTTER = re.compile(r'<td class="gutter">.*?</td>', re.DOTALL)
+_HTML_PIECES = re.compile(r"(<[^<>]*>)")
+# marked's url rule takes a bare URL (and its tildes) before its del rule: links are skipped
+_CODE_TAG = re.compile(r"<(/?)(?:pre|code|script|style|a)\b", re.IGNORECASE)
+# marked 4's del (`^(~~?)(?=[^\s~])([\s\S]*?[^\s~])\1(?=[^~]|$)`), not after a tilde
+_MARKED_DEL = re.compile(r"(?<!~)(~~?)(?=[^\s~])(.*?[^\s~])\1(?=[^~]|$)", re.DOTALL)
+_MARKED_STRONG = re.compile(r"(?<![*\\])\*\*(?=[^\s*])(.*?[^\s*])\*\*(?!\*)", re.DOTALL)
 _LOCATED_CODE = re.compile(r'<pre data-sourcepos="(\d+):(\d+)-[^"]*"><code( class="[^"]*")?')
 _SOURCEPOS = re.compile(r' data-sourcepos="\d+:\d+-\d+:\d+"')
 _INDENTED_CODE = ' data-indented=""'  # highlight.py's block pattern does not take it
@@ -405,6 +411,8 @@ def to_html(markdown: str) -> str:
     html_text: str = cmarkgfm.markdown_to_html_with_extensions(
         markdown, options=options, extensions=list(_CMARK_EXTENSIONS)
     )
+    if "~" in html_text or "**" in html_text:
+        html_text = _marked_leftovers(html_text)
     if "<pre><code>" in html_text:
         # a fence without a language, or indented code: only the sources tell them apart
         located: str = cmarkgfm.markdown_to_html_with_extensions(
@@ -414,6 +422,24 @@ def to_html(markdown: str) -> str:
         )
         html_text = _mark_indented_code(markdown, located)
     return html_text
+
+
+def _marked_leftovers(html_text: str) -> str:
+    """Strikethrough and strong emphasis that marked makes and cmark leaves as text: marked's
+    del rule has no flanking rule (``中~（笑~）``), and its emphasis counts only ASCII
+    punctuation, so ``**（注）**中`` is strong there. Only text outside code and links is
+    changed, one text run at a time."""
+    pieces = _HTML_PIECES.split(html_text)
+    code_depth = 0
+    for index, piece in enumerate(pieces):
+        if index % 2:
+            opening = _CODE_TAG.match(piece)
+            if opening is not None:
+                code_depth += -1 if opening[1] else 1
+        elif not code_depth and ("~" in piece or "**" in piece):
+            strong = _MARKED_STRONG.sub(r"<strong>\1</strong>", piece)
+            pieces[index] = _MARKED_DEL.sub(r"<del>\2</del>", strong)
+    return "".join(pieces)
 
 
 def _mark_indented_code(markdown: str, located: str) -> str:
