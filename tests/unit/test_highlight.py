@@ -216,3 +216,6 @@ def test_only_fenced_code_is_highlighted_indented_code_stays_plain_as_in_hexo() 
     assert "<pre><code>indented &lt;b&gt;x&lt;/b&gt;\n</code></pre>" in body
     assert "<pre><code>in a list\n</code></pre>" in body
     assert "data-" not in body
+    # a fence indented past cmark's limit is indented code to cmark, a fence to Hexo
+    deep = render_body("- a\n\n\t    ```sql\n\t    select 1;\n\t    ```\n")[0]
+    assert deep.count('<figure class="highlight plaintext">') == 1

@@ -451,7 +451,8 @@ def _mark_indented_code(markdown: str, located: str) -> str:
     def code_block(match: re.Match[str]) -> str:
         line, column = int(match[1]), int(match[2])
         start = lines[line - 1].encode("utf-8")[column - 1 :] if line <= len(lines) else b""
-        fenced = start.startswith((b"```", b"~~~")) or match[3] is not None
+        # Hexo's filter finds a fence at any indentation: indented code opening with one
+        fenced = start.lstrip(b" \t").startswith((b"```", b"~~~")) or match[3] is not None
         return "<pre><code" + ("" if fenced else _INDENTED_CODE) + (match[3] or "")
 
     marked = _LOCATED_CODE.sub(code_block, located)
