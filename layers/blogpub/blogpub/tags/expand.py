@@ -165,7 +165,8 @@ def _placed(
     line_start = text.rfind("\n", 0, start) + 1
     before = text[line_start:start]
     if not block:
-        starts_line = not nested and _LINE_PREFIX.fullmatch(before)
+        # (after a list or quote marker cmark would also wrap it in newlines: left as it is)
+        starts_line = not nested and not before.strip(" \t")
         return _PLACEHOLDER_COMMENT + rendered if starts_line else rendered
     if _LINE_PREFIX.fullmatch(before):
         # Alone on its line, or first in a list item or quote: an HTML block starts there.
