@@ -382,7 +382,7 @@ def test_asset_img_and_note_inside_tabs_are_expanded_first() -> None:
     assert rendered.startswith('<div class="tabs" id="shots">')
     assert (
         '<section class="tab-pane" id="shots-1"><h4 class="tab-title">First</h4>'
-        '<img src="/2024/01/02/probe/one.png" class=""></section>'
+        '<!--tag--><img src="/2024/01/02/probe/one.png" class=""></section>'
     ) in rendered
     assert '<h4 class="tab-title"><code>two</code> table</h4><div class="note info">' in rendered
     assert "<p>Inner <em>note</em></p>" in rendered
@@ -744,6 +744,16 @@ def test_an_inline_tag_that_starts_a_line_ends_the_paragraph_there_as_in_hexo() 
         "<p>After <code>code</code></p>\n"
     )
     assert page("See {% asset_img a.png %}\nAfter\n").startswith("<p>See <img")
+
+
+def test_an_image_line_in_a_tab_does_not_swallow_the_fence_after_it() -> None:
+    rendered = page(
+        "{% tabs t %}\n<!-- tab a -->\n{% asset_img x.png %}\nError:\n```\ncode\n```\n"
+        "<!-- endtab -->\n{% endtabs %}\n"
+    )
+
+    assert "<pre><code>code\n</code></pre>" in rendered.replace("&#10;", "\n")
+    assert "```" not in rendered
 
 
 def test_a_paired_tag_body_indented_with_tabs_and_spaces_dedents_as_hexo_counts() -> None:

@@ -83,9 +83,7 @@ class _Expansion:
             elif closing is None:
                 call = TagCall(token.name, self._args(token), line)
                 rendered = self._render(spec, call, text[token.start : token.end], nested)
-                pieces.append(
-                    _placed(rendered, spec.block, text, token.start, token.end, nested=nested)
-                )
+                pieces.append(_placed(rendered, spec.block, text, token.start, token.end))
                 position = token.end
             else:
                 end = tokens[closing]
@@ -96,9 +94,7 @@ class _Expansion:
                 )
                 call = TagCall(token.name, self._args(token), line, content)
                 rendered = self._render(spec, call, inner, nested)
-                pieces.append(
-                    _placed(rendered, spec.block, text, token.start, end.end, nested=nested)
-                )
+                pieces.append(_placed(rendered, spec.block, text, token.start, end.end))
                 position = end.end
                 index = closing
             index += 1
@@ -156,17 +152,16 @@ _LINE_PREFIX = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+|>[ \t]?)*")
 _PLACEHOLDER_COMMENT = "<!--tag-->"
 
 
-def _placed(
-    rendered: str, block: bool, text: str, start: int, end: int, *, nested: bool = False
-) -> str:
+def _placed(rendered: str, block: bool, text: str, start: int, end: int) -> str:
     """A block's HTML on a line of its own, then a blank line; inline HTML where it was,
-    after an HTML comment when it starts its line, as Hexo's placeholder would be (in a
-    tag's body Nunjucks has already put the HTML itself there: no comment)."""
+    after an HTML comment when it starts its line, as Hexo's placeholder would be."""
     line_start = text.rfind("\n", 0, start) + 1
     before = text[line_start:start]
     if not block:
-        # (after a list or quote marker cmark would also wrap it in newlines: left as it is)
-        starts_line = not nested and not before.strip(" \t")
+        # (after a list or quote marker cmark would also wrap it in newlines: left as it is;
+        # in a tag's body too, where Hexo's fences are already placeholders, so that an
+        # <img> line does not open an HTML block that swallows the fence after it)
+        starts_line = not before.strip(" \t")
         return _PLACEHOLDER_COMMENT + rendered if starts_line else rendered
     if _LINE_PREFIX.fullmatch(before):
         # Alone on its line, or first in a list item or quote: an HTML block starts there.
