@@ -12,6 +12,7 @@ from pathlib import Path
 
 import cmarkgfm
 import pytest
+from blogpub.markup import render_body
 from blogpub.tags import ResolvedPost, TagContext, TagResult, expand_tags, split_args
 from cmarkgfm.cmark import Options
 from hypothesis import given, settings
@@ -777,3 +778,12 @@ def test_a_note_in_a_tab_keeps_its_last_line_at_column_0_so_the_tab_is_not_deden
     assert "<pre><code>set *it*&#10;&lt;div class=&quot;note info&quot;&gt;" in rendered
     flush = page(body.replace("\t{% note info %}\n\tdone\n\t{% endnote %}\n", ""))
     assert "<p>set <em>it</em></p>" in flush
+
+
+def test_the_placeholder_comment_never_shows_in_code_but_a_written_one_stays() -> None:
+    # a line-starting tag indented into code: Hexo shows its HTML there, not its comment
+    assert render_body("Text\n\n    {% asset_img a.png %}\n")[0] == (
+        '<p>Text</p>\n<pre><code>&lt;img src="/a.png" class=""&gt;\n</code></pre>\n'
+    )
+    written = render_body("    {% asset_img a.png %}\n\n`<!--tag-->` as written\n")[0]
+    assert "<code>&lt;!--tag--&gt;</code> as written" in written

@@ -56,7 +56,7 @@ from blogpub.mathml import (
     protect_math,
     restore_math,
 )
-from blogpub.tags import ResolvedPost, TagContext, expand_tags
+from blogpub.tags import PLACEHOLDER_COMMENT, ResolvedPost, TagContext, expand_tags
 from blogpub.urls import slugize, url_scheme
 
 SUMMARY_CHARACTERS = 200
@@ -235,6 +235,7 @@ _ID = re.compile(r'\sid="([^"]*)"')
 _TAG = re.compile(r"<[^>]*>")
 _SPAN_TAG = re.compile(r"</?span\b[^>]*>")
 _GUTTER = re.compile(r'<td class="gutter">.*?</td>', re.DOTALL)
+_ESCAPED_PLACEHOLDER = html.escape(PLACEHOLDER_COMMENT, quote=False)
 _HTML_PIECES = re.compile(r"(<[^<>]*>)")
 # marked's url rule takes a bare URL (and its tildes) before its del rule: links are skipped
 _CODE_TAG = re.compile(r"<(/?)(?:pre|code|script|style|a)\b", re.IGNORECASE)
@@ -346,7 +347,11 @@ def _markdown(body: str, options: BodyOptions) -> tuple[str, RenderedBody]:
         assets=options.assets,
     )
     tags = expand_tags(text, context)
-    rendered = highlight_code_blocks(to_html(tags.text), options.highlight)
+    rendered = to_html(tags.text)
+    if PLACEHOLDER_COMMENT not in body:
+        # a tag's comment that Markdown put in code is shown there: Hexo's is never seen
+        rendered = rendered.replace(_ESCAPED_PLACEHOLDER, "")
+    rendered = highlight_code_blocks(rendered, options.highlight)
     rendered = restore_math(rendered, formulas)
     warnings = [
         BodyWarning(warning.name, _source_line(warning.line, formulas), warning.message)

@@ -149,7 +149,7 @@ _LINE_PREFIX = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+|>[ \t]?)*")
 
 # Hexo's tag placeholder is an HTML comment: one that starts a line is an HTML block to the
 # end of that line (in marked as in cmark), so the next line starts a new paragraph.
-_PLACEHOLDER_COMMENT = "<!--tag-->"
+PLACEHOLDER_COMMENT = "<!--tag-->"
 
 
 def _placed(rendered: str, block: bool, text: str, start: int, end: int) -> str:
@@ -162,7 +162,7 @@ def _placed(rendered: str, block: bool, text: str, start: int, end: int) -> str:
         # in a tag's body too, where Hexo's fences are already placeholders, so that an
         # <img> line does not open an HTML block that swallows the fence after it)
         starts_line = not before.strip(" \t")
-        return _PLACEHOLDER_COMMENT + rendered if starts_line else rendered
+        return PLACEHOLDER_COMMENT + rendered if starts_line else rendered
     if _LINE_PREFIX.fullmatch(before):
         # Alone on its line, or first in a list item or quote: an HTML block starts there.
         # Tabs stay tabs (a tab-indented body then dedents as one), markers become spaces.
