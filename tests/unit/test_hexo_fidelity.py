@@ -145,6 +145,7 @@ def test_compare_two_tiny_builds(tmp_path: Path) -> None:
         {
             "p/index.html": BLOGPUB_POST,
             "r/index.html": BLOGPUB_POST.replace("friends", "{% note %} x"),
+            "t/index.html": HEXO_POST,  # a post Hexo could not build: not compared
         },
     )
     hexo = fidelity.Build(
@@ -157,7 +158,7 @@ def test_compare_two_tiny_builds(tmp_path: Path) -> None:
     )
     blogpub = fidelity.Build(
         blogpub_dir,
-        {"p.md": "/p/", "q.md": "/r/"},
+        {"p.md": "/p/", "q.md": "/r/", "t.md": "/t/"},
         categories={"/categories/a/"},
         tags={"/tags/x/"},
         pages=fidelity.site_pages(blogpub_dir),
@@ -168,16 +169,55 @@ def test_compare_two_tiny_builds(tmp_path: Path) -> None:
     posts = report["urls"]["posts"]
     assert (posts["matching"], posts["only_hexo"], posts["only_blogpub"]) == (1, ["/q/"], ["/r/"])
     assert posts["same_url_for_same_file"] == 1
-    assert (posts["built_by_hexo"], posts["built_by_blogpub"]) == (2, 2)
+    assert (posts["built_by_hexo"], posts["built_by_blogpub"]) == (2, 3)
     assert report["urls"]["categories"]["agreement"] == 1.0
     assert report["urls"]["tags"]["agreement"] == 0.5
     ratios = {score["post"]: score["ratio"] for score in report["text"]["worst"]}
     assert ratios["p.md"] == 1.0 and ratios["q.md"] < 0.99
     assert report["text"]["at_least_0_99"] == 1
     assert report["raw_tags"]["blogpub"]["pages"] == 1 and report["raw_tags"]["hexo"]["pages"] == 0
-    assert report["highlighted_blocks"]["hexo"] == {"highlighted": 2, "code_blocks": 2}
-    assert report["highlighted_blocks"]["blogpub"] == {"highlighted": 0, "code_blocks": 2}
+    assert report["highlighted_blocks"]["hexo"] == {
+        "highlighted": 2,
+        "code_blocks": 2,
+        "highlighted_in_all_built_posts": 2,
+    }
+    assert report["highlighted_blocks"]["blogpub"] == {
+        "highlighted": 0,
+        "code_blocks": 2,
+        "highlighted_in_all_built_posts": 1,
+    }
     assert report["blogpub_failed_posts"] == ["s.md"]
     assert report["broken_in_post_bodies"]["hexo"]["links"] == 0
     text = fidelity.summary(report)
     assert "text: 2 posts compared" in text and "blogpub rejected: 1 posts" in text
+
+
+def test_next_tabs_read_as_each_title_before_its_pane_as_blogpub_shows_them() -> None:
+    hexo = (
+        '<div class="post-body"><p>Intro</p><div class="tabs" id="t"><ul class="nav-tabs">'
+        '<li class="tab active"><a href="#t-1">First <code>one</code></a></li>'
+        '<li class="tab"><a href="#t-2">Second</a></li><li class="tab"><a>Orphan</a></li>'
+        '</ul><div class="tab-content"><div class="tab-pane active" id="t-1"><p>alpha</p>'
+        '</div><div class="tab-pane" id="t-2"><p>beta</p></div></div></div><p>End</p></div>'
+    )
+    blogpub = (
+        '<div class="post-body"><p>Intro</p><div class="tabs"><section class="tab-pane">'
+        '<h4 class="tab-title">First <code>one</code></h4><p>alpha</p></section>'
+        '<section class="tab-pane"><h4 class="tab-title">Second</h4><p>beta</p></section>'
+        "</div><p>End</p></div>"
+    )
+    hexo_text = fidelity.element_text(hexo, "post-body")
+
+    assert hexo_text == "Intro First one alpha Second beta Orphan End"  # nothing dropped
+    assert fidelity.element_text(blogpub, "post-body") == "Intro First one alpha Second beta End"
+
+
+def test_a_formula_reads_as_its_tex_between_its_dollars() -> None:
+    blogpub = (
+        '<div class="post-body"><p>So <math display="inline"><semantics><mrow><mi>a</mi>'
+        '</mrow><annotation encoding="application/x-tex">a_1 &lt; b</annotation></semantics>'
+        '</math> and</p><math display="block"><semantics><mi>x</mi><annotation '
+        'encoding="application/x-tex">\\frac{1}{2}</annotation></semantics></math></div>'
+    )
+
+    assert fidelity.element_text(blogpub, "post-body") == "So $a_1 < b$ and $$\\frac{1}{2}$$"

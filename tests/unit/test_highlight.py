@@ -15,7 +15,7 @@ from blogpub.highlight import (
     highlight_code_blocks,
     highlighter,
 )
-from blogpub.markup import to_html
+from blogpub.markup import render_body, to_html
 from blogpub.settings import load_settings
 from blogpub.tags import TagContext, expand_tags
 
@@ -197,8 +197,25 @@ def test_every_fenced_block_of_the_corpus_is_highlighted() -> None:
             body = frontmatter.loads(post.read_text(encoding="utf-8-sig")).content
             html_text = to_html(body)
             out = highlight_code_blocks(html_text, settings)
-            blocks += html_text.count("<pre><code")
+            indented = html_text.count('<pre><code data-indented="">')  # not fences
+            blocks += html_text.count("<pre><code") - indented
             highlighted += out.count('<figure class="highlight ')
-            assert "<pre><code" not in out.replace('<pre><code class="hljs ', ""), post
+            assert out.count("<pre><code") - out.count('<pre><code class="hljs ') == indented
     # the fenced blocks of both blogs (Hexo 7 highlights all of them: 963 + 246 in its build)
     assert blocks == highlighted > 1000
+
+
+def test_only_fenced_code_is_highlighted_indented_code_stays_plain_as_in_hexo() -> None:
+    # Hexo highlights in its backtick_code_block filter; marked leaves indented code plain
+    body = render_body(
+        "Para\n\n    indented <b>x</b>\n\n- item\n\n      in a list\n\n```\nfenced\n```\n\n"
+        "> ~~~\n> quoted\n> ~~~\n"
+    )[0]
+
+    assert body.count('<figure class="highlight plaintext">') == 2
+    assert "<pre><code>indented &lt;b&gt;x&lt;/b&gt;\n</code></pre>" in body
+    assert "<pre><code>in a list\n</code></pre>" in body
+    assert "data-" not in body
+    # a fence indented past cmark's limit is indented code to cmark, a fence to Hexo
+    deep = render_body("- a\n\n\t    ```sql\n\t    select 1;\n\t    ```\n")[0]
+    assert deep.count('<figure class="highlight plaintext">') == 1

@@ -203,3 +203,19 @@ def test_rendering_is_deterministic() -> None:
     source = "# A\n\n<!-- more -->\n\n## A\n\ntext https://example.com\n"
 
     assert render_body(source) == render_body(source)
+
+
+def test_marked_strikes_single_tildes_and_strengthens_next_to_full_width_punctuation() -> None:
+    # hexo-renderer-marked (marked 4): del has no flanking rule, emphasis counts only ASCII
+    # punctuation; cmark-gfm leaves these as text
+    assert render_body("我就不说了~（你也不回是不是~）")[0] == (
+        "<p>我就不说了<del>（你也不回是不是</del>）</p>\n"
+    )
+    assert render_body("这是**（注意）**事项")[0] == "<p>这是<strong>（注意）</strong>事项</p>\n"
+    assert render_body("a ~~b~~ and ~c~ d")[0] == "<p>a <del>b</del> and <del>c</del> d</p>\n"
+
+
+def test_tildes_that_marked_leaves_alone_stay_text() -> None:
+    assert render_body("好~ 真~ 的, ~~~ and a ~ b~")[0] == "<p>好~ 真~ 的, ~~~ and a ~ b~</p>\n"
+    assert "<del>" not in render_body("`a~b~c` and http://a.org/~u/~v and\n\n    x~y~z\n")[0]
+    assert "<strong>" not in render_body("`**a**` and 2 ** 3 ** 4")[0]

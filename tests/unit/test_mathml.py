@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import xml.etree.ElementTree as ElementTree
 
 import frontmatter
 import pytest
+from blogpub.markup import render_body
 from blogpub.markup import to_html as render_markdown
 from blogpub.mathml import convert, math_warnings, protect_math, restore_math
 
@@ -151,8 +153,21 @@ def test_corpus_math_posts_convert_without_errors() -> None:
 )
 def test_attributes_copied_from_the_input_are_dropped(latex: str, absent: str) -> None:
     mathml = convert(latex, display=False)
-    assert absent not in mathml
-    ElementTree.fromstring(mathml)
+    # only the TeX annotation, text that browsers do not render, still holds the source
+    formula, _, annotation = mathml.partition('<annotation encoding="application/x-tex">')
+    assert absent not in formula
+    assert annotation.startswith(html.escape(latex, quote=False) + "</annotation>")
+    root = ElementTree.fromstring(mathml)
+    assert [child.tag.rpartition("}")[2] for child in root.iter()][-1] == "annotation"
+
+
+def test_the_tex_source_is_kept_as_an_annotation_that_survives_the_sanitiser() -> None:
+    body = render_body("Sum $a_1 < \\{b\\}$ here.\n")[0]
+    assert '<annotation encoding="application/x-tex">a_1 &lt; \\{b\\}</annotation>' in body
+    assert "<semantics><mrow>" in body
+    assert render_body('<math><annotation encoding="text/html">x</annotation></math>')[0] == (
+        "<p><math><annotation>x</annotation></math></p>\n"
+    )
 
 
 def test_html_inside_a_formula_never_becomes_markup() -> None:

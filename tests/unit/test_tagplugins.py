@@ -12,6 +12,7 @@ from pathlib import Path
 
 import cmarkgfm
 import pytest
+from blogpub.markup import render_body
 from blogpub.tags import ResolvedPost, TagContext, TagResult, expand_tags, split_args
 from cmarkgfm.cmark import Options
 from hypothesis import given, settings
@@ -43,6 +44,11 @@ def context(**overrides: object) -> TagContext:
 
 def expand(body: str, **overrides: object) -> TagResult:
     return expand_tags(body, context(**overrides))
+
+
+def inline(tag: str, **overrides: object) -> str:
+    """A tag's HTML where it stands inside a line of text (not at a line's start)."""
+    return expand("x " + tag, **overrides).text.removeprefix("x ")
 
 
 def page(body: str, **overrides: object) -> str:
@@ -136,7 +142,7 @@ def test_with_the_asset_folder_known_a_missing_asset_renders_nothing_as_in_hexo(
     )
 
     assert result.text == (
-        '<img src="/2024/01/02/probe/pic.jpg" class="big" title="Title">|||'
+        '<!--tag--><img src="/2024/01/02/probe/pic.jpg" class="big" title="Title">|||'
         '<a href="/2024/01/02/probe/notes.pdf" title="notes.pdf">notes.pdf</a>||'
     )
     assert [(w.name, w.message) for w in result.warnings] == [
@@ -148,8 +154,10 @@ def test_with_the_asset_folder_known_a_missing_asset_renders_nothing_as_in_hexo(
 
 
 def test_without_the_asset_folder_the_first_file_name_is_the_asset() -> None:
-    assert expand("{% asset_img slug %}").text == '<img src="/2024/01/02/probe/slug" class="">'
-    assert expand("{% asset_img left pic.jpg %}").text == (
+    assert expand("{% asset_img slug %}").text == (
+        '<!--tag--><img src="/2024/01/02/probe/slug" class="">'
+    )
+    assert inline("{% asset_img left pic.jpg %}") == (
         '<img src="/2024/01/02/probe/pic.jpg" class="left">'
     )
 
@@ -157,15 +165,10 @@ def test_without_the_asset_folder_the_first_file_name_is_the_asset() -> None:
 def test_urls_take_the_site_root_and_are_encoded() -> None:
     under_blog = {"root": "/blog/", "url": "https://example.org/blog"}
 
-    assert expand("{% asset_path a b.png %}", **under_blog).text == "/blog/2024/01/02/probe/a"
-    assert (
-        expand('{% asset_path "a b.png" %}', **under_blog).text
-        == "/blog/2024/01/02/probe/a%20b.png"
-    )
-    assert expand("{% url_for Home /about/ %}", **under_blog).text == (
-        '<a href="/blog/about/">Home</a>'
-    )
-    assert expand("{% full_url_for Home /about/ %}", **under_blog).text == (
+    assert expand("x {% asset_path a b.png %}", **under_blog).text == "x /blog/2024/01/02/probe/a"
+    assert inline('{% asset_path "a b.png" %}', **under_blog) == "/blog/2024/01/02/probe/a%20b.png"
+    assert inline("{% url_for Home /about/ %}", **under_blog) == ('<a href="/blog/about/">Home</a>')
+    assert inline("{% full_url_for Home /about/ %}", **under_blog) == (
         '<a href="https://example.org/blog/about/">Home</a>'
     )
     assert 'href="/blog/2024/01/02/probe/"' in expand("{% post_link probe %}", **under_blog).text
@@ -173,14 +176,14 @@ def test_urls_take_the_site_root_and_are_encoded() -> None:
 
 def test_post_link_text_shows_as_written_like_hexo_which_renders_tags_after_markdown() -> None:
     # Hexo 7.3: {% post_link probe "Other *title*" %} -> ...>Other *title*</a>
-    rendered = page('{% post_link probe "Other *title* <b>" %}\n')
+    rendered = page('See {% post_link probe "Other *title* <b>" %}\n')
 
     assert '<a href="/2024/01/02/probe/" title="Probe">Other *title* &lt;b&gt;</a>' in rendered
 
 
 def test_post_link_with_an_anchor_and_without_escaping() -> None:
     assert expand('{% post_link probe#part-2 "<b>Bold</b>" false %}').text == (
-        '<a href="/2024/01/02/probe/#part-2" title="Probe"><b>Bold</b></a>'
+        '<!--tag--><a href="/2024/01/02/probe/#part-2" title="Probe"><b>Bold</b></a>'
     )
 
 
@@ -208,7 +211,7 @@ def test_blockquote_with_author_and_title() -> None:
         "{% blockquote David Levithan, Wide Awake %}\n"
         "Do not just seek happiness.\n{% endblockquote %}"
     ).text.strip() == (
-        "<blockquote><p>Do not just seek happiness.</p><footer><strong>David Levithan</strong>"
+        "<blockquote><p>Do not just seek happiness.</p>&#10;<footer><strong>David Levithan</strong>"
         "<cite>Wide Awake</cite></footer></blockquote>"
     )
 
@@ -225,7 +228,7 @@ def test_blockquote_with_a_source_link_and_a_plain_author() -> None:
         "Island Marketing</a></cite></footer>"
     ) in linked
     assert (
-        "<blockquote><p><em>said</em></p><footer><strong>Tom</strong></footer></blockquote>"
+        "<blockquote><p><em>said</em></p>&#10;<footer><strong>Tom</strong></footer></blockquote>"
         in plain
     )
 
@@ -233,7 +236,7 @@ def test_blockquote_with_a_source_link_and_a_plain_author() -> None:
 def test_pullquote_renders_its_markdown_with_its_classes() -> None:
     # Hexo 7.3: <blockquote class="pullquote left"><p>quoted <em>text</em></p>\n</blockquote>
     assert expand("{% pullquote left %}\nquoted *text*\n{% endpullquote %}").text.strip() == (
-        '<blockquote class="pullquote left"><p>quoted <em>text</em></p></blockquote>'
+        '<blockquote class="pullquote left"><p>quoted <em>text</em></p>&#10;</blockquote>'
     )
 
 
@@ -305,7 +308,7 @@ def test_iframes_and_videos_become_links_unless_privacy_enhanced_embeds_are_allo
 
     assert (
         frame
-        == '<a class="iframe-link" href="https://example.com/embed">https&#58;//example.com/embed</a>'
+        == '<!--tag--><a class="iframe-link" href="https://example.com/embed">https&#58;//example.com/embed</a>'
     )
     assert (
         '<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ">YouTube video dQw4w9WgXcQ</a>'
@@ -353,7 +356,7 @@ def test_raw_keeps_its_content_and_comments_go_and_variables_stay() -> None:
 def test_a_lone_backtick_does_not_hide_the_tags_of_the_next_paragraph() -> None:
     result = expand("It`s here.\n\n{% asset_img a.png %}\n")
 
-    assert result.text == 'It`s here.\n\n<img src="/2024/01/02/probe/a.png" class="">\n'
+    assert result.text == 'It`s here.\n\n<!--tag--><img src="/2024/01/02/probe/a.png" class="">\n'
 
 
 # Nesting
@@ -380,7 +383,7 @@ def test_asset_img_and_note_inside_tabs_are_expanded_first() -> None:
     assert rendered.startswith('<div class="tabs" id="shots">')
     assert (
         '<section class="tab-pane" id="shots-1"><h4 class="tab-title">First</h4>'
-        '<img src="/2024/01/02/probe/one.png" class=""></section>'
+        '<!--tag--><img src="/2024/01/02/probe/one.png" class=""></section>'
     ) in rendered
     assert '<h4 class="tab-title"><code>two</code> table</h4><div class="note info">' in rendered
     assert "<p>Inner <em>note</em></p>" in rendered
@@ -398,8 +401,8 @@ def test_a_note_inside_a_note_closes_at_its_own_end_tag() -> None:
     ).text
 
     assert rendered.strip().startswith('<div class="note warning"><p>outer</p>')
-    assert '<div class="note info"><p>inner</p></div>' in rendered
-    assert rendered.strip().endswith("<p>still outer</p></div>")
+    assert '<div class="note info"><p>inner</p>&#10;</div>' in rendered
+    assert rendered.strip().endswith("<p>still outer</p>&#10;</div>")
 
 
 def test_inline_paired_tag_on_one_line_is_a_block() -> None:
@@ -429,7 +432,7 @@ def test_block_tags_inside_a_list_item_stay_in_it() -> None:
     ) in rendered
     assert (
         '<p>Second <img src="/2024/01/02/probe/a.png" class=""></p>\n'
-        '<div class="note info"><p>in note</p></div>\n</li>'
+        '<div class="note info"><p>in note</p>&#10;</div>\n</li>'
     ) in rendered
 
 
@@ -437,7 +440,7 @@ def test_a_block_tag_that_opens_a_list_item_stays_in_it() -> None:
     rendered = page("1. {% note info %}\n   x\n   {% endnote %} after\n2. Second\n")
 
     assert rendered.count("<li>") == 2
-    assert '<li>\n<div class="note info"><p>x</p></div>\n<p>after</p>\n</li>' in rendered
+    assert '<li>\n<div class="note info"><p>x</p>&#10;</div>\n<p>after</p>\n</li>' in rendered
 
 
 def test_a_block_tag_in_a_quote_stays_in_the_quote() -> None:
@@ -453,7 +456,10 @@ def test_a_block_tag_in_a_quote_stays_in_the_quote() -> None:
 def test_nunjucks_whitespace_control_marks_are_accepted() -> None:
     result = expand("{%- asset_path a.png -%} and {%-note-%}x{%- endnote -%}")
 
-    assert result.text == '/2024/01/02/probe/a.png and \n<div class="note"><p>x</p></div>\n\n'
+    assert (
+        result.text
+        == '<!--tag-->/2024/01/02/probe/a.png and \n<div class="note"><p>x</p>&#10;</div>\n\n'
+    )
     assert result.warnings == ()
 
 
@@ -488,7 +494,7 @@ def test_an_unknown_paired_tag_keeps_its_content_and_expands_inside_it() -> None
     result = expand("{% hackmd %}\n{% asset_path a.png %}\n{% endhackmd %}\n")
 
     assert result.text == (
-        "<code>&#123;% hackmd %&#125;</code>\n/2024/01/02/probe/a.png\n"
+        "<code>&#123;% hackmd %&#125;</code>\n<!--tag-->/2024/01/02/probe/a.png\n"
         "<code>&#123;% endhackmd %&#125;</code>\n"
     )
     assert [(w.name, w.line) for w in result.warnings] == [("hackmd", 1), ("endhackmd", 3)]
@@ -499,7 +505,7 @@ def test_an_unclosed_or_stray_tag_and_bad_arguments_are_text_with_warnings() -> 
 
     assert result.text == (
         "line one\n<code>&#123;% note info %&#125;</code>\nnever closed\n\n"
-        "<code>&#123;% endtabs %&#125;</code>\n<code>&#123;% img %&#125;</code>\n"
+        "<code>&#123;% endtabs %&#125;</code>\n<!--tag--><code>&#123;% img %&#125;</code>\n"
     )
     assert [(w.name, w.line) for w in result.warnings] == [
         ("note", 2),
@@ -512,7 +518,7 @@ def test_private_use_characters_in_the_body_stay_text() -> None:
     body = "\ue0000\ue001 `{% note %}` {% note %}\ue0001\ue001{% endnote %}"
 
     assert expand(body).text == (
-        '\ue0000\ue001 `{% note %}` \n<div class="note"><p>\ue0001\ue001</p></div>\n\n'
+        '\ue0000\ue001 `{% note %}` \n<div class="note"><p>\ue0001\ue001</p>&#10;</div>\n\n'
     )
 
 
@@ -552,13 +558,13 @@ def test_note_as_next_writes_it() -> None:
     summary = expand("{% note warning Read *this* %}\nbody\n{% endnote %}").text.strip()
     butterfly = expand("{% note blue 'fas fa-bullhorn' simple %}\nb\n{% endnote %}").text.strip()
 
-    assert plain == '<div class="note"><p><em>a</em></p></div>'
-    assert styled == '<div class="note success no-icon"><p>ok</p></div>'
+    assert plain == '<div class="note"><p><em>a</em></p>&#10;</div>'
+    assert styled == '<div class="note success no-icon"><p>ok</p>&#10;</div>'
     assert summary == (
         '<details class="note warning"><summary>Read <em>this</em></summary>'
         "&#10;<p>body</p>&#10;</details>"
     )
-    assert butterfly == '<div class="note blue simple"><p>b</p></div>'
+    assert butterfly == '<div class="note blue simple"><p>b</p>&#10;</div>'
     assert (
         "<summary>fast tips</summary>" in expand("{% note info fast tips %}\nx\n{% endnote %}").text
     )
@@ -571,13 +577,13 @@ def test_note_as_next_writes_it() -> None:
 
 def test_label_button_and_spoilers() -> None:
     assert expand("{% label primary@Hello *x* %}").text == (
-        '<mark class="label primary">Hello &#42;x&#42;</mark>'
+        '<!--tag--><mark class="label primary">Hello &#42;x&#42;</mark>'
     )
-    assert expand("{% label Hello blue %}").text == '<mark class="label blue">Hello</mark>'
-    assert expand("{% button /path/, Go there, home, The title %}").text == (
+    assert inline("{% label Hello blue %}") == '<mark class="label blue">Hello</mark>'
+    assert inline("{% button /path/, Go there, home, The title %}") == (
         '<a class="btn" href="/path/" title="The title">Go there</a>'
     )
-    assert expand("{% btn https://example.com/, Site %}").text == (
+    assert inline("{% btn https://example.com/, Site %}") == (
         '<a class="btn" href="https://example.com/">Site</a>'
     )
     assert expand("{% spoiler Ending %}\nThey *win*.\n{% endspoiler %}").text.strip() == (
@@ -611,14 +617,14 @@ def test_mermaid_gist_and_meting_show_without_script() -> None:
     mermaid = expand("{% mermaid graph TD %}\nA --> B<C>\n{% endmermaid %}").text.strip()
     gist = expand("{% gist 1a2b3c hello.py %}").text
     song = expand('{% meting "002X3RjI43O8qj" "tencent" "song" %}').text
-    unknown_server = expand("{% meting 1 kugou song %}").text
+    unknown_server = inline("{% meting 1 kugou song %}")
 
     assert mermaid == (
         '<pre class="mermaid"><code class="language-mermaid">'
         "graph TD&#10;A --&gt; B&lt;C&gt;</code></pre>"
     )
     assert gist == (
-        '<a class="gist-link" href="https://gist.github.com/1a2b3c#file-hello-py">'
+        '<!--tag--><a class="gist-link" href="https://gist.github.com/1a2b3c#file-hello-py">'
         "gist 1a2b3c (hello.py)</a>"
     )
     assert 'href="https://y.qq.com/n/ryqq/songDetail/002X3RjI43O8qj"' in song
@@ -727,3 +733,57 @@ def test_a_block_tag_in_a_tab_indented_body_keeps_the_tab_so_the_body_dedents() 
 
     assert seen[0].startswith("#### head\n<figure class=")
     assert seen[0].endswith("</figure>\n\n after")
+
+
+def test_an_inline_tag_that_starts_a_line_ends_the_paragraph_there_as_in_hexo() -> None:
+    # Hexo's placeholder is an HTML comment: a block to the end of its line, then Markdown
+    rendered = page("Before *it*\n{% asset_img a.png %}\nAfter `code`\n")
+
+    assert rendered == (
+        "<p>Before <em>it</em></p>\n"
+        '<!--tag--><img src="/2024/01/02/probe/a.png" class="">\n'
+        "<p>After <code>code</code></p>\n"
+    )
+    assert page("See {% asset_img a.png %}\nAfter\n").startswith("<p>See <img")
+
+
+def test_an_image_line_in_a_tab_does_not_swallow_the_fence_after_it() -> None:
+    rendered = page(
+        "{% tabs t %}\n<!-- tab a -->\n{% asset_img x.png %}\nError:\n```\ncode\n```\n"
+        "<!-- endtab -->\n{% endtabs %}\n"
+    )
+
+    assert "<pre><code>code\n</code></pre>" in rendered.replace("&#10;", "\n")
+    assert "```" not in rendered
+
+
+def test_a_paired_tag_body_indented_with_tabs_and_spaces_dedents_as_hexo_counts() -> None:
+    # strip-indent counts a tab as one character, as a space: "    " and "\t\t" share 2
+    rendered = page("{% note info %}\n    1. First `one`\n\t\tsecond\n{% endnote %}\n")
+
+    assert '<div class="note info"><ol>' in rendered
+    assert "<li>First <code>one</code>" in rendered
+    assert "<pre>" not in rendered
+
+
+def test_a_note_in_a_tab_keeps_its_last_line_at_column_0_so_the_tab_is_not_dedented() -> None:
+    # Hexo: Nunjucks puts the note's "</p>\n</div>" in the tabs body before trimBody, so
+    # the body's smallest indentation is 0 and its tab-indented lines stay indented code
+    body = (
+        "{% tabs shots %}\n\t<!-- tab One -->\n\tset *it*\n"
+        "\t{% note info %}\n\tdone\n\t{% endnote %}\n\t<!-- endtab -->\n{% endtabs %}\n"
+    )
+    rendered = page(body)
+
+    assert "<pre><code>set *it*&#10;&lt;div class=&quot;note info&quot;&gt;" in rendered
+    flush = page(body.replace("\t{% note info %}\n\tdone\n\t{% endnote %}\n", ""))
+    assert "<p>set <em>it</em></p>" in flush
+
+
+def test_the_placeholder_comment_never_shows_in_code_but_a_written_one_stays() -> None:
+    # a line-starting tag indented into code: Hexo shows its HTML there, not its comment
+    assert render_body("Text\n\n    {% asset_img a.png %}\n")[0] == (
+        '<p>Text</p>\n<pre><code>&lt;img src="/a.png" class=""&gt;\n</code></pre>\n'
+    )
+    written = render_body("    {% asset_img a.png %}\n\n`<!--tag-->` as written\n")[0]
+    assert "<code>&lt;!--tag--&gt;</code> as written" in written

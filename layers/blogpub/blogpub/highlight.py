@@ -55,8 +55,9 @@ def escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _strip_indent(code: str) -> str:
-    """npm strip-indent: remove the smallest indentation of the non-blank lines."""
+def strip_indent(code: str) -> str:
+    """npm strip-indent (hexo-util's stripIndent): remove the smallest indentation of the
+    non-blank lines, counted in characters (a tab is one, as a space is)."""
     indents = [len(match) for match in _INDENT.findall(code)]
     width = min(indents, default=0)
     return re.sub(rf"^[ \t]{{{width}}}", "", code, flags=re.MULTILINE) if width else code
@@ -169,7 +170,7 @@ def highlight_block(
     """One code block as hexo-util lays it out for these settings (``enable`` aside);
     ``caption`` is a ready ``<figcaption>``."""
     if settings.strip_indent:
-        code = _strip_indent(code)
+        code = strip_indent(code)
     lines, language = token_lines(code, lang, settings.auto_detect)
     if settings.tab_replace:
         lines = [_replace_tabs(line, settings.tab_replace) for line in lines]

@@ -48,8 +48,15 @@ from urllib.parse import urlsplit
 
 from blogpub.errors import TooComplexError, TooDeepError
 from blogpub.highlight import HighlightSettings, highlight_code_blocks, highlighter
-from blogpub.mathml import MATHML_ATTRIBUTES, MATHML_ELEMENTS, Formula, protect_math, restore_math
-from blogpub.tags import ResolvedPost, TagContext, expand_tags
+from blogpub.mathml import (
+    MATHML_ATTRIBUTES,
+    MATHML_ELEMENTS,
+    TEX_ENCODING,
+    Formula,
+    protect_math,
+    restore_math,
+)
+from blogpub.tags import PLACEHOLDER_COMMENT, ResolvedPost, TagContext, expand_tags
 from blogpub.urls import slugize, url_scheme
 
 SUMMARY_CHARACTERS = 200
@@ -175,6 +182,7 @@ _RESTRICTED_VALUES = {
     "span": {"id": {"more"}},  # the excerpt anchor, Hexo's <span id="more">
     "a": {"target": {"_blank"}, "referrerpolicy": _REFERRER_POLICIES},
     "img": {"referrerpolicy": _REFERRER_POLICIES},
+    "annotation": {"encoding": {TEX_ENCODING}},
 }
 # One forced attribute per tag: nh3 adds several in hash order, which varies between
 # processes, and pages must be byte-for-byte deterministic. Inputs are rewritten after.
@@ -227,6 +235,16 @@ _ID = re.compile(r'\sid="([^"]*)"')
 _TAG = re.compile(r"<[^>]*>")
 _SPAN_TAG = re.compile(r"</?span\b[^>]*>")
 _GUTTER = re.compile(r'<td class="gutter">.*?</td>', re.DOTALL)
+_ESCAPED_PLACEHOLDER = html.escape(PLACEHOLDER_COMMENT, quote=False)
+_HTML_PIECES = re.compile(r"(<[^<>]*>)")
+# marked's url rule takes a bare URL (and its tildes) before its del rule: links are skipped
+_CODE_TAG = re.compile(r"<(/?)(?:pre|code|script|style|a)\b", re.IGNORECASE)
+# marked 4's del (`^(~~?)(?=[^\s~])([\s\S]*?[^\s~])\1(?=[^~]|$)`), not after a tilde
+_MARKED_DEL = re.compile(r"(?<!~)(~~?)(?=[^\s~])(.*?[^\s~])\1(?=[^~]|$)", re.DOTALL)
+_MARKED_STRONG = re.compile(r"(?<![*\\])\*\*(?=[^\s*])(.*?[^\s*])\*\*(?!\*)", re.DOTALL)
+_LOCATED_CODE = re.compile(r'<pre data-sourcepos="(\d+):(\d+)-[^"]*"><code( class="[^"]*")?')
+_SOURCEPOS = re.compile(r' data-sourcepos="\d+:\d+-\d+:\d+"')
+_INDENTED_CODE = ' data-indented=""'  # highlight.py's block pattern does not take it
 
 
 def _unresolved(_target: str) -> ResolvedPost | None:
@@ -329,7 +347,11 @@ def _markdown(body: str, options: BodyOptions) -> tuple[str, RenderedBody]:
         assets=options.assets,
     )
     tags = expand_tags(text, context)
-    rendered = highlight_code_blocks(to_html(tags.text), options.highlight)
+    rendered = to_html(tags.text)
+    if PLACEHOLDER_COMMENT not in body:
+        # a tag's comment that Markdown put in code is shown there: Hexo's is never seen
+        rendered = rendered.replace(_ESCAPED_PLACEHOLDER, "")
+    rendered = highlight_code_blocks(rendered, options.highlight)
     rendered = restore_math(rendered, formulas)
     warnings = [
         BodyWarning(warning.name, _source_line(warning.line, formulas), warning.message)
@@ -394,7 +416,52 @@ def to_html(markdown: str) -> str:
     html_text: str = cmarkgfm.markdown_to_html_with_extensions(
         markdown, options=options, extensions=list(_CMARK_EXTENSIONS)
     )
+    if "~" in html_text or "**" in html_text:
+        html_text = _marked_leftovers(html_text)
+    if "<pre><code>" in html_text:
+        # a fence without a language, or indented code: only the sources tell them apart
+        located: str = cmarkgfm.markdown_to_html_with_extensions(
+            markdown,
+            options=options | Options.CMARK_OPT_SOURCEPOS,
+            extensions=list(_CMARK_EXTENSIONS),
+        )
+        html_text = _mark_indented_code(markdown, located)
     return html_text
+
+
+def _marked_leftovers(html_text: str) -> str:
+    """Strikethrough and strong emphasis that marked makes and cmark leaves as text: marked's
+    del rule has no flanking rule (``中~（笑~）``), and its emphasis counts only ASCII
+    punctuation, so ``**（注）**中`` is strong there. Only text outside code and links is
+    changed, one text run at a time."""
+    pieces = _HTML_PIECES.split(html_text)
+    code_depth = 0
+    for index, piece in enumerate(pieces):
+        if index % 2:
+            opening = _CODE_TAG.match(piece)
+            if opening is not None:
+                code_depth += -1 if opening[1] else 1
+        elif not code_depth and ("~" in piece or "**" in piece):
+            strong = _MARKED_STRONG.sub(r"<strong>\1</strong>", piece)
+            pieces[index] = _MARKED_DEL.sub(r"<del>\2</del>", strong)
+    return "".join(pieces)
+
+
+def _mark_indented_code(markdown: str, located: str) -> str:
+    """cmark's HTML with SOURCEPOS, its positions removed and each indented code block's
+    ``<code>`` marked ``data-indented`` (the sanitiser drops it): Hexo highlights fenced
+    code only (its backtick_code_block filter), marked leaves indented code plain."""
+    lines = markdown.split("\n")
+
+    def code_block(match: re.Match[str]) -> str:
+        line, column = int(match[1]), int(match[2])
+        start = lines[line - 1].encode("utf-8")[column - 1 :] if line <= len(lines) else b""
+        # Hexo's filter finds a fence at any indentation: indented code opening with one
+        fenced = start.lstrip(b" \t").startswith((b"```", b"~~~")) or match[3] is not None
+        return "<pre><code" + ("" if fenced else _INDENTED_CODE) + (match[3] or "")
+
+    marked = _LOCATED_CODE.sub(code_block, located)
+    return _SOURCEPOS.sub("", marked)
 
 
 def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:

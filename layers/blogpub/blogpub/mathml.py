@@ -44,6 +44,7 @@ MATHML_ATTRIBUTES = frozenset(
         "rowspan", "open", "close", "voffset",
     }
 )  # fmt: skip
+TEX_ENCODING = "application/x-tex"  # the one value of an annotation's encoding
 _SAFE_VALUE = re.compile(r"[\w .#%+-]*")
 
 
@@ -99,6 +100,7 @@ def convert(latex: str, display: bool) -> str:
     """MathML for a LaTeX formula; ValueError when latex2mathml cannot convert it."""
     import latex2mathml.converter
 
+    source = latex
     latex = _ALIGNED.sub(lambda match: f"\\{match.group(1)}{{align*}}", latex)
     try:
         mathml: str = latex2mathml.converter.convert(
@@ -110,12 +112,14 @@ def convert(latex: str, display: bool) -> str:
         root = ElementTree.fromstring(mathml)
     except ElementTree.ParseError as error:
         raise ValueError(f"not well-formed MathML: {error}") from error
-    return _serialise(root, top=True)
+    return _serialise(root, top=True, source=source)
 
 
-def _serialise(element: ElementTree.Element, top: bool = False) -> str:
+def _serialise(element: ElementTree.Element, top: bool = False, source: str = "") -> str:
     """The element as MathML markup made only of allowed elements and attributes, every
-    text escaped; ValueError on any other element."""
+    text escaped; ValueError on any other element. The top ``math`` holds its formula in
+    ``<semantics>`` with the TeX ``source`` as an annotation (kept for copy and for
+    comparing with the TeX Hexo leaves as text; browsers do not render it)."""
     namespace, _, name = element.tag.rpartition("}")
     if namespace != "{" + MATHML_NS or name not in MATHML_ELEMENTS or (name == "math") != top:
         raise ValueError(f"unexpected element in the MathML: {name}")
@@ -126,6 +130,11 @@ def _serialise(element: ElementTree.Element, top: bool = False) -> str:
     inner = html.escape(element.text or "", quote=False)
     for child in element:
         inner += _serialise(child) + html.escape(child.tail or "", quote=False)
+    if top:
+        annotation = f'<annotation encoding="{TEX_ENCODING}">{html.escape(source, quote=False)}'
+        one_row = len(element) == 1 and element[0].tag == f"{{{MATHML_NS}}}mrow"
+        formula = inner if one_row and not (element.text or "").strip() else f"<mrow>{inner}</mrow>"
+        inner = f"<semantics>{formula}{annotation}</annotation></semantics>"
     return f"<{name}{attributes}>{inner}</{name}>" if inner else f"<{name}{attributes} />"
 
 

@@ -6,7 +6,7 @@ small functions turns each into HTML built from escaped values. Nothing is evalu
 an unknown tag is shown as text with a warning instead of failing the post. Standard
 library only, so importing it costs a cold start nothing."""
 
-from blogpub.tags.expand import expand_tags
+from blogpub.tags.expand import PLACEHOLDER_COMMENT, expand_tags
 from blogpub.tags.model import (
     ResolvedPost,
     TagArgumentError,
@@ -20,6 +20,7 @@ from blogpub.tags.registry import REGISTRY, Pairing, TagSpec
 from blogpub.tags.scan import split_args
 
 __all__ = [
+    "PLACEHOLDER_COMMENT",
     "REGISTRY",
     "Pairing",
     "ResolvedPost",

@@ -9,9 +9,9 @@ one HTML block. Anything that cannot be expanded stays visible as text, with a w
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Mapping, Sequence
 
+from blogpub.highlight import strip_indent
 from blogpub.tags.markup import on_one_line, shown_as_text
 from blogpub.tags.model import TagArgumentError, TagCall, TagContext, TagResult, TagWarning
 from blogpub.tags.registry import REGISTRY, Pairing, TagSpec
@@ -51,8 +51,12 @@ class _Expansion:
         if not resolved and target not in self.pending:
             self.pending.append(target)
 
-    def expand(self, text: str, first_line: int) -> str:
-        """``text`` (protected) with its tags expanded; ``first_line`` is its line in the body."""
+    def expand(self, text: str, first_line: int, nested: bool = False) -> str:
+        """``text`` (protected) with its tags expanded; ``first_line`` is its line in the body.
+
+        In a paired tag's body (``nested``) a tag's HTML keeps its line breaks, as Nunjucks
+        leaves them there before the outer tag dedents and renders its body: a note's
+        closing line at column 0 then keeps that body from being dedented, as in Hexo."""
         tokens = list(tag_tokens(text))
         pieces: list[str] = []
         position = 0
@@ -78,16 +82,18 @@ class _Expansion:
                 position = token.end
             elif closing is None:
                 call = TagCall(token.name, self._args(token), line)
-                rendered = self._render(spec, call, text[token.start : token.end])
+                rendered = self._render(spec, call, text[token.start : token.end], nested)
                 pieces.append(_placed(rendered, spec.block, text, token.start, token.end))
                 position = token.end
             else:
                 end = tokens[closing]
                 inner = text[token.start : end.end]
                 content_line = line + text.count("\n", token.start, token.end)
-                content = self._trimmed(self.expand(text[token.end : end.start], content_line))
+                content = self._trimmed(
+                    self.expand(text[token.end : end.start], content_line, nested=True)
+                )
                 call = TagCall(token.name, self._args(token), line, content)
-                rendered = self._render(spec, call, inner)
+                rendered = self._render(spec, call, inner, nested)
                 pieces.append(_placed(rendered, spec.block, text, token.start, end.end))
                 position = end.end
                 index = closing
@@ -112,29 +118,51 @@ class _Expansion:
         return tuple(split_args(self.protected.restore(token.arguments)))
 
     def _trimmed(self, content: str) -> str:
-        """hexo's trimBody: the common indentation and one leading and trailing newline go."""
-        content = textwrap.dedent(self.protected.restore(content))
+        """hexo's trimBody: the common indentation (strip-indent: tabs and spaces alike count
+        one) and one leading and trailing newline go."""
+        content = strip_indent(self.protected.restore(content))
         content = content.removeprefix("\n")
         return content.removesuffix("\n")
 
-    def _render(self, spec: TagSpec, call: TagCall, source: str) -> str:
+    def _render(self, spec: TagSpec, call: TagCall, source: str, nested: bool = False) -> str:
         try:
-            return on_one_line(spec.render(call, self.context, self))
+            rendered = spec.render(call, self.context, self)
+            return _as_nunjucks_leaves_it(rendered) if nested else on_one_line(rendered)
         except TagArgumentError as error:
             self.warn(call, f"{call.name}: {error}; shown as text")
             return self._as_text(source)
+
+
+_PRE_ELEMENT = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
+
+
+def _as_nunjucks_leaves_it(rendered: str) -> str:
+    """A nested tag's HTML with its line breaks where Hexo's output has them (a note's
+    ``</div>`` at column 0), but those inside ``<pre>`` written ``&#10;``: Hexo's code
+    is a placeholder there, so a blank line in it cannot end the outer tag's HTML."""
+    return _PRE_ELEMENT.sub(lambda pre: on_one_line(pre[0]), rendered.strip("\n"))
 
 
 # What may stand before a block on its line: indentation, list markers, quote markers.
 _LINE_PREFIX = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+|>[ \t]?)*")
 
 
+# Hexo's tag placeholder is an HTML comment: one that starts a line is an HTML block to the
+# end of that line (in marked as in cmark), so the next line starts a new paragraph.
+PLACEHOLDER_COMMENT = "<!--tag-->"
+
+
 def _placed(rendered: str, block: bool, text: str, start: int, end: int) -> str:
-    """A block's HTML on a line of its own, then a blank line; inline HTML where it was."""
-    if not block:
-        return rendered
+    """A block's HTML on a line of its own, then a blank line; inline HTML where it was,
+    after an HTML comment when it starts its line, as Hexo's placeholder would be."""
     line_start = text.rfind("\n", 0, start) + 1
     before = text[line_start:start]
+    if not block:
+        # (after a list or quote marker cmark would also wrap it in newlines: left as it is;
+        # in a tag's body too, where Hexo's fences are already placeholders, so that an
+        # <img> line does not open an HTML block that swallows the fence after it)
+        starts_line = not before.strip(" \t")
+        return PLACEHOLDER_COMMENT + rendered if starts_line else rendered
     if _LINE_PREFIX.fullmatch(before):
         # Alone on its line, or first in a list item or quote: an HTML block starts there.
         # Tabs stay tabs (a tab-indented body then dedents as one), markers become spaces.

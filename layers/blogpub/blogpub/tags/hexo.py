@@ -35,7 +35,10 @@ def blockquote(call: TagCall, context: TagContext, sink: TagSink) -> str:
     """``{% blockquote [author[, source]] [link] [source_link_title] %}``."""
     footer = _blockquote_footer(" ".join(call.args))
     footer_html = f"<footer>{footer}</footer>" if footer else ""
-    return f"<blockquote>{markdown_block(call.content, context)}{footer_html}</blockquote>"
+    content = markdown_block(call.content, context)
+    # Hexo keeps the newline Markdown ends with: the HTML spans lines, as Hexo's does
+    content += "\n" if content else ""
+    return f"<blockquote>{content}{footer_html}</blockquote>"
 
 
 _FULL_CITE_WITH_TITLE = re.compile(r"(\S.*)\s+(https?://\S+)\s+(.+)", re.IGNORECASE)
@@ -67,6 +70,7 @@ def pullquote(call: TagCall, context: TagContext, sink: TagSink) -> str:
     """``{% pullquote [class] %}``: a blockquote with the classes ``pullquote [class]``."""
     classes = " ".join(("pullquote", *call.args))
     content = markdown_block(call.content, context)
+    content += "\n" if content else ""
     return f'<blockquote class="{attribute(classes)}">{content}</blockquote>'
 
 

@@ -41,9 +41,14 @@ def note(call: TagCall, context: TagContext, sink: TagSink) -> str:
     class_name = attribute(" ".join(("note", *classes)))
     content = markdown_block(call.content, context)
     if not args:
-        return f'<div class="{class_name}">{content}</div>'
+        # NexT keeps the newline Markdown ends with: the HTML spans lines, as Hexo's does
+        return f'<div class="{class_name}">{_line_ended(content)}</div>'
     summary = markdown_inline(" ".join(args), context)
     return f'<details class="{class_name}"><summary>{summary}</summary>\n{content}\n</details>'
+
+
+def _line_ended(html: str) -> str:
+    return html + "\n" if html else html
 
 
 _TAB_PANE = re.compile(r"<!--\s*tab (.*?)\s*-->\n([\w\W]*?)<!--\s*endtab\s*-->")
