@@ -377,6 +377,27 @@ def _entry_from_values(values: Mapping[str, Any]) -> Entry:
 
 
 @dataclass(frozen=True)
+class NewestEntries:
+    """A listing's newest entries, newest first, each with the month it is listed under, and
+    whether the read reached the listing's end."""
+
+    entries: list[Entry]
+    months: list[tuple[int, int]]
+    complete: bool
+
+    def in_month(self, year: int, month: int) -> list[Entry] | None:
+        """Every entry of the month, newest first, when this read holds them all (it went past
+        the month, or reached the listing's end); None when a month query must tell."""
+        if not self.complete and not any(listed < (year, month) for listed in self.months):
+            return None
+        return [
+            entry
+            for entry, listed in zip(self.entries, self.months, strict=True)
+            if listed == (year, month)
+        ]
+
+
+@dataclass(frozen=True)
 class EventRecord:
     """One failure or activity record: a processed upload and what became of it."""
 
@@ -568,6 +589,10 @@ class PostTable:
 
     # -- listings --------------------------------------------------------------------------
     def newest_entries(self, list_id: str, limit: int) -> list[Entry]:
+        return self.newest(list_id, limit).entries
+
+    def newest(self, list_id: str, limit: int) -> NewestEntries:
+        """The ``limit`` newest entries of a listing in one query, with their months."""
         response = self.client.query(
             TableName=self.name,
             KeyConditionExpression="pk = :pk",
@@ -575,7 +600,12 @@ class PostTable:
             ScanIndexForward=False,
             Limit=limit,
         )
-        return [_entry_from_values(from_item(item)) for item in response.get("Items", [])]
+        items = [from_item(item) for item in response.get("Items", [])]
+        return NewestEntries(
+            entries=[_entry_from_values(values) for values in items],
+            months=[keys.month_of(values[keys.SK]) for values in items],
+            complete="LastEvaluatedKey" not in response,
+        )
 
     def month_entries(self, list_id: str, year: int, month: int) -> list[Entry]:
         """Every entry of one month of a listing, newest first."""
