@@ -225,3 +225,50 @@ def test_a_month_archive_the_landing_read_holds_whole_costs_no_query_of_its_own(
     assert into_june == 0
     assert into_may == 2  # the site's (its month sitemap shares it) and the category's
     assert pipeline.site_objects() == expected_site({k: v.encode() for k, v in posts.items()})
+
+
+def page_set_counter(pipeline: Pipeline) -> int:
+    key = to_item({keys.PK: keys.PAGE_SET_PK, keys.SK: keys.PAGE_SET_SK})
+    item = pipeline.dynamodb.get_item(TableName=TABLE, Key=key).get("Item", {})
+    return int(item[CHANGES]["N"]) if CHANGES in item else 0
+
+
+def test_the_pages_sitemap_follows_the_counter_of_the_page_set(
+    pipeline: Pipeline, builder: CountingBuilder
+) -> None:
+    """A standalone page entering, moving in or leaving the pages sitemap moves the page set's
+    counter (and the site's: the sitemap index links the pages sitemap) in its own
+    transaction; the pages sitemap remembers it, so a replayed batch renders nothing."""
+    pages_xml, sitemap = "/sitemaps/pages.xml", "/sitemap.xml"
+    pipeline.put(FIRST_KEY, FIRST)
+    pipeline.build()
+    site_before = counter(pipeline, SITE_LIST)
+
+    pipeline.put("about/index.md", "---\ntitle: About\n---\nx\n")
+    assert page_set_counter(pipeline) == 1
+    assert counter(pipeline, SITE_LIST) == site_before + 1
+    records = list(pipeline.stream_records())
+    builder.build(records)
+    assert {pages_xml, sitemap} <= set(builder.renders)
+    stored = pipeline.s3.head_object(Bucket=SITE, Key=object_key_for(pages_xml))
+    assert stored["Metadata"][RENDERED_FROM_METADATA] == "1"
+
+    # The same records again: the pages sitemap and the sitemap index already show them.
+    renders, writes = len(builder.renders), builder.writes
+    builder.build(records)
+    assert (len(builder.renders), builder.writes) == (renders, writes)
+
+    # A new body at the same URL leaves the page set as it was.
+    pipeline.put("about/index.md", "---\ntitle: About\n---\nnew words\n")
+    assert page_set_counter(pipeline) == 1
+
+    # A rebuild's touch of the site moves the page set's counter first.
+    PostTable(pipeline.dynamodb, TABLE).touch_registry(SITE_LIST, "rebuild-1")
+    assert page_set_counter(pipeline) == 2
+
+    pipeline.delete("about/index.md")
+    assert page_set_counter(pipeline) == 3
+    builder.build(list(pipeline.stream_records()))
+    site = pipeline.site_objects()
+    assert "sitemaps/pages.xml" not in site
+    assert "pages.xml" not in site["sitemap.xml"].decode()

@@ -309,8 +309,7 @@ class IndexBuilder:
         listings = TableListings(self.table, self.settings)
         stale: list[tuple[IndexPage, StoredPage | None, int]] = []
         for page in pages:
-            ref, month = change_counter(page)
-            counter = counters[ref.list_id, month]
+            counter = counters[change_counter(page)]
             stored = self.site.stored_page(page.url)
             if force(page) or _behind(stored, counter):
                 stale.append((page, stored, counter))
@@ -381,8 +380,8 @@ class IndexBuilder:
                     page.url, rendered, cache_class(page), stored=stored, rendered_from=counter
                 )
             except PageConflictError:
-                ref, month = change_counter(page)
-                counter = self.table.change_counters([(ref, month)])[ref.list_id, month]
+                counter_of = change_counter(page)
+                counter = self.table.change_counters([counter_of])[counter_of]
                 stored = self.site.stored_page(page.url)
                 if not forced and not _behind(stored, counter):
                     return False
