@@ -241,6 +241,54 @@ def publish_cost(sizes: list[int], repetitions: int) -> dict[str, Any]:
     return out
 
 
+# -- 1b. requests per publish at each size (issue 17) ----------------------------------------
+def requests_per_publish(sizes: list[int], previous: dict[str, Any]) -> dict[str, Any]:
+    """One site grown through the real functions to each size in turn (seeded in chunks, the
+    stream drained between them), and at each size one new post published and counted by
+    operation and by function, then deleted again."""
+    from blogpub_local.moto_fidelity import install as install_moto_fidelity
+    from moto import mock_aws
+    from sites import Site, newcomer
+
+    install_moto_fidelity()
+    out: dict[str, Any] = {"sizes": sizes, "sites": {}}
+    with mock_aws(), contextlib.redirect_stdout(io.StringIO()):
+        site = Site("requests")
+        for size in sorted(sizes):
+            started = time.perf_counter()
+            site.seed(size, progress=lambda name, n, total: log(f"{name}: {n}/{total}"))
+            seed_seconds = time.perf_counter() - started
+            key, text = newcomer(0)  # the same post at every size, under a key of its own
+            key = key.replace(".md", f"-at-{size}.md")
+            cost = site.publish_one(key, text)
+            site.unpublish(key)
+            total = sum(cost.calls.values())
+            out["sites"][str(size)] = {
+                "requests": total,
+                "render_post_requests": cost.render_post_requests,
+                "build_indexes_requests": total - cost.render_post_requests,
+                "by_operation": cost.calls,
+                "pages_written": cost.pages_written,
+                "seed_seconds": round(seed_seconds, 1),
+            }
+            log(f"requests per publish at {size} posts: {total}")
+    first = out["sites"][str(min(sizes))]
+    out["counts_equal_at_every_size"] = all(
+        entry["by_operation"] == first["by_operation"] for entry in out["sites"].values()
+    )
+    # Before: the publish_cost section of the results file this run updates (its counts).
+    before = (previous.get("publish_cost") or {}).get("sites", {}).get(str(min(sizes)))
+    if before:
+        counts = before["counts"]
+        requests = sum(counts[name] for name in ("s3_requests", "dynamodb_requests"))
+        out["before"] = {
+            "requests": requests + counts["invalidations"],
+            "source": f"bench/results.json publish_cost, run started {previous.get('started')}",
+        }
+        out["ratio_to_before"] = round(first["requests"] / out["before"]["requests"], 3)
+    return out
+
+
 # -- 5. the bill ------------------------------------------------------------------------------
 FRESHNESS_ARTIFACT = BENCH.parent / "test-artifacts" / "freshness.json"
 
@@ -324,6 +372,7 @@ def main() -> None:
         ("corpus_throughput", throughput.run),
         ("render_memory", render_memory),
         ("publish_cost", lambda: publish_cost(sizes, args.repetitions)),
+        ("requests_per_publish", lambda: requests_per_publish(sizes, previous)),
         ("bill", lambda: bill(sizes, previous)),
         ("pathological", pathological.run_all),
         ("idle_cpu", idle.idle_cpu),

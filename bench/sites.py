@@ -95,6 +95,10 @@ class PublishCost:
     build_indexes_seconds: float
     build_indexes_peak_bytes: int | None = None
     build_indexes_rss: dict[str, object] | None = None
+    # Every request by service.operation, and those RenderPostFunction made (the rest: the
+    # index batches').
+    calls: dict[str, int] = field(default_factory=dict)
+    render_post_requests: int = 0
 
     @property
     def wall_seconds(self) -> float:
@@ -228,6 +232,7 @@ class Site:
         started = time.perf_counter()
         rendered = self.render(event)
         render_seconds = time.perf_counter() - started
+        render_requests = sum(log.calls.values())
         records = self.pending_records()
         peak: int | None = None
         if trace_memory:
@@ -268,6 +273,8 @@ class Site:
             build_indexes_seconds=build_seconds,
             build_indexes_peak_bytes=peak,
             build_indexes_rss=rss,
+            calls=dict(sorted(log.calls.items())),
+            render_post_requests=render_requests,
         )
 
     def unpublish(self, key: str) -> None:

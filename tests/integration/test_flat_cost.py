@@ -108,8 +108,9 @@ def test_publishing_one_post_costs_the_same_on_20_and_2000_posts(aws_env: None) 
     assert small["invalidation_paths"] == 0
     assert small["dynamodb_requests"] > 0
     # Issue 17: at most half the requests of before (138: 71 DynamoDB, 67 S3): a batch renders
-    # only pages behind their change counter, once, from answers its pages share.
-    assert small["dynamodb_requests"] + small["s3_requests"] <= 138 // 2
+    # only pages behind their change counter, once, from answers its pages share, and a
+    # listing's newest months from its landing's reads (62 measured; 65 before that).
+    assert small["dynamodb_requests"] + small["s3_requests"] <= 62 <= 138 // 2
     assert large == small
     assert small["asset_pages_written"] == 1  # an asset upload writes exactly one object
     assert small["asset_pages_deleted"] == small["asset_invalidation_paths"] == 0

@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
-from blogpub import keys
+from blogpub import keys, service
 from blogpub.events import stream_changes
 from blogpub.indexes import IndexBuilder
 from blogpub.models import SITE as SITE_LIST
@@ -170,3 +170,105 @@ def test_a_conditional_page_write_loses_to_a_write_it_did_not_read(pipeline: Pip
         site.sync_if_unchanged("/", None, "listing", stored=stored, rendered_from=99)
     body = pipeline.s3.get_object(Bucket=SITE, Key=object_key_for("/"))["Body"].read()
     assert body == b"another builder"
+
+
+class QueryLog:
+    """The key conditions of the queries the functions' DynamoDB client sends."""
+
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+        self.client = service.runtime().dynamodb
+        self.client.meta.events.register("provide-client-params.dynamodb.Query", self._note)
+
+    def _note(self, params: dict[str, Any], **_: Any) -> None:
+        self.conditions.append(params["KeyConditionExpression"])
+
+    def month_queries(self) -> int:
+        return sum("begins_with" in condition for condition in self.conditions)
+
+    def close(self) -> None:
+        self.client.meta.events.unregister("provide-client-params.dynamodb.Query", self._note)
+
+
+def test_a_month_archive_the_landing_read_holds_whole_costs_no_query_of_its_own(
+    pipeline: Pipeline,
+) -> None:
+    """The newest month holds more posts than a feed shows: the listing's newest entries are
+    read one past the month (its count is on the landing), and the month archives of the site
+    and the category slice that read. A month further back is read by its own query."""
+    posts = {
+        f"_posts/garden/june-{day:02d}.md": hexo_post(
+            f"June {day}", f"2024-06-{day:02d} 08:00:00", categories=["Garden"]
+        )
+        for day in range(1, 25)
+    }
+    posts["_posts/garden/may.md"] = hexo_post("May", "2024-05-20 08:00:00", categories=["Garden"])
+    for key, text in posts.items():
+        pipeline.put(key, text)
+    pipeline.build()
+
+    newest = "_posts/garden/june-28.md"
+    posts[newest] = hexo_post("June 28", "2024-06-28 08:00:00", categories=["Garden"])
+    queries = QueryLog()
+    try:
+        pipeline.put(newest, posts[newest])
+        pipeline.build()
+        into_june = queries.month_queries()
+        queries.conditions.clear()
+        posts["_posts/garden/may.md"] = posts["_posts/garden/may.md"].replace("May", "Late May")
+        pipeline.put("_posts/garden/may.md", posts["_posts/garden/may.md"])
+        pipeline.build()
+        into_may = queries.month_queries()
+    finally:
+        queries.close()
+
+    assert into_june == 0
+    assert into_may == 2  # the site's (its month sitemap shares it) and the category's
+    assert pipeline.site_objects() == expected_site({k: v.encode() for k, v in posts.items()})
+
+
+def page_set_counter(pipeline: Pipeline) -> int:
+    key = to_item({keys.PK: keys.PAGE_SET_PK, keys.SK: keys.PAGE_SET_SK})
+    item = pipeline.dynamodb.get_item(TableName=TABLE, Key=key).get("Item", {})
+    return int(item[CHANGES]["N"]) if CHANGES in item else 0
+
+
+def test_the_pages_sitemap_follows_the_counter_of_the_page_set(
+    pipeline: Pipeline, builder: CountingBuilder
+) -> None:
+    """A standalone page entering, moving in or leaving the pages sitemap moves the page set's
+    counter (and the site's: the sitemap index links the pages sitemap) in its own
+    transaction; the pages sitemap remembers it, so a replayed batch renders nothing."""
+    pages_xml, sitemap = "/sitemaps/pages.xml", "/sitemap.xml"
+    pipeline.put(FIRST_KEY, FIRST)
+    pipeline.build()
+    site_before = counter(pipeline, SITE_LIST)
+
+    pipeline.put("about/index.md", "---\ntitle: About\n---\nx\n")
+    assert page_set_counter(pipeline) == 1
+    assert counter(pipeline, SITE_LIST) == site_before + 1
+    records = list(pipeline.stream_records())
+    builder.build(records)
+    assert {pages_xml, sitemap} <= set(builder.renders)
+    stored = pipeline.s3.head_object(Bucket=SITE, Key=object_key_for(pages_xml))
+    assert stored["Metadata"][RENDERED_FROM_METADATA] == "1"
+
+    # The same records again: the pages sitemap and the sitemap index already show them.
+    renders, writes = len(builder.renders), builder.writes
+    builder.build(records)
+    assert (len(builder.renders), builder.writes) == (renders, writes)
+
+    # A new body at the same URL leaves the page set as it was.
+    pipeline.put("about/index.md", "---\ntitle: About\n---\nnew words\n")
+    assert page_set_counter(pipeline) == 1
+
+    # A rebuild's touch of the site moves the page set's counter first.
+    PostTable(pipeline.dynamodb, TABLE).touch_registry(SITE_LIST, "rebuild-1")
+    assert page_set_counter(pipeline) == 2
+
+    pipeline.delete("about/index.md")
+    assert page_set_counter(pipeline) == 3
+    builder.build(list(pipeline.stream_records()))
+    site = pipeline.site_objects()
+    assert "sitemaps/pages.xml" not in site
+    assert "pages.xml" not in site["sitemap.xml"].decode()

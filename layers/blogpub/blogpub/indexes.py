@@ -29,6 +29,7 @@ from blogpub.events import NameChange, PostChange, StreamChange, TableChange, Ur
 from blogpub.models import Entry, ListRef, ListSummary, MonthCount, Page
 from blogpub.pages import (
     CATALOGUE,
+    LANDING_MONTHS,
     IndexPage,
     cache_class,
     change_counter,
@@ -40,7 +41,7 @@ from blogpub.pages import (
 from blogpub.render import Renderer
 from blogpub.settings import Settings
 from blogpub.site import PageConflictError, SiteBucket, StoredPage
-from blogpub.table import PostTable, table_changes
+from blogpub.table import NewestEntries, PostTable, table_changes
 
 # Builders racing on one page: each lost conditional write reads the page and its counter
 # again, backing off, before the batch is failed and retried.
@@ -49,6 +50,10 @@ MAX_ROUND_PAUSE_SECONDS = 0.5
 POST_PAGE_WAIT_SECONDS = 5.0
 # Kinds whose pages read every month of their listing (the sitemap index: the site's).
 READS_EVERY_MONTH = ("archives", "sitemap_index")
+# Kinds whose pages read their listing's newest entries, which hold its newest months whole.
+READS_NEWEST = ("landing", "feed", "rss2")
+# Kinds whose pages read one month of their listing (the month sitemap: the site's).
+READS_MONTH = ("month", "sitemap_month")
 
 
 def _behind(stored: StoredPage | None, counter: int) -> bool:
@@ -99,20 +104,24 @@ class TableListings:
     with_content: bool = False
     _answers: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     _bodies: dict[str, str | None] = field(default_factory=dict)
+    # Each listing's newest entries, by list id, with the depth they were read to.
+    _newest: dict[str, tuple[int, NewestEntries]] = field(default_factory=dict)
 
     def _once(self, key: tuple[Any, ...], read: Callable[[], Any]) -> Any:
         if key not in self._answers:
             self._answers[key] = read()
         return self._answers[key]
 
-    def newest(self, ref: ListRef, limit: int) -> Sequence[Entry]:
-        # One query per listing serves its landing (per_page) and its feed (feed_limit).
+    def newest(self, ref: ListRef, limit: int, *, at_least: int = 0) -> Sequence[Entry]:
+        # One query per listing serves its landing (per_page), its feed (feed_limit) and,
+        # read ``at_least`` deep, its newest month archives (in_month slices it).
         feed = self.settings.feed_limit if has_feed(ref) else 0
-        most = max(limit, self.settings.per_page, feed)
-        newest: list[Entry] = self._once(
-            ("newest", ref.list_id, most), lambda: self.table.newest_entries(ref.list_id, most)
-        )
-        entries = newest[:limit]
+        most = max(limit, self.settings.per_page, feed, at_least)
+        asked, newest = self._newest.get(ref.list_id, (0, None))
+        if newest is None or asked < most:
+            newest = self.table.newest(ref.list_id, most)
+            self._newest[ref.list_id] = (most, newest)
+        entries = newest.entries[:limit]
         if not self.with_content or not entries:
             return entries
         self.load_bodies([entry.source_key for entry in entries])
@@ -137,7 +146,30 @@ class TableListings:
         limit = self.settings.feed_limit
         self.load_bodies([e.source_key for page in wanted for e in self.newest(page.ref, limit)])
 
+    def newest_with_months(self, ref: ListRef, months: Iterable[tuple[int, int]]) -> None:
+        """Read the listing's newest entries deep enough to hold ``months`` whole (and one
+        older entry to show it), when the months newer than the oldest of them hold fewer
+        entries than the landing and feed read anyway: the months' archives then cost no
+        query, and no more is read than the month queries would."""
+        oldest = min(months, default=None)
+        if oldest is None:
+            return
+        shown = max(self.settings.per_page, self.settings.feed_limit if has_feed(ref) else 0)
+        recent = self.recent_months(ref, LANDING_MONTHS)  # the landing's own read
+        if not recent or (recent[-1].year, recent[-1].month) > oldest:
+            return  # older than what the landing shows: the month queries tell
+        newer = sum(count.count for count in recent if (count.year, count.month) > oldest)
+        if newer < shown:
+            within = newer + sum(
+                count.count for count in recent if (count.year, count.month) == oldest
+            )
+            self.newest(ref, shown, at_least=within + 1)
+
     def in_month(self, ref: ListRef, year: int, month: int) -> Sequence[Entry]:
+        _, newest = self._newest.get(ref.list_id, (0, None))
+        sliced = None if newest is None else newest.in_month(year, month)
+        if sliced is not None:  # the landing's query went past the month: no query of its own
+            return sliced
         result: list[Entry] = self._once(
             ("month", ref.list_id, year, month),
             lambda: self.table.month_entries(ref.list_id, year, month),
@@ -148,15 +180,23 @@ class TableListings:
         every: list[MonthCount] | None = self._answers.get(("all", ref.list_id))
         if every is not None:  # already read whole for an archive index of the batch
             return every[:limit]
-        result: list[MonthCount] = self._once(
-            ("recent", ref.list_id, limit), lambda: self.table.recent_months(ref.list_id, limit)
+        # One month deeper than asked: then the answer also holds the newest year whole.
+        deeper: list[MonthCount] = self._once(
+            ("recent", ref.list_id, limit + 1),
+            lambda: self.table.recent_months(ref.list_id, limit + 1),
         )
-        return result
+        return deeper[:limit]
 
     def months_in_year(self, ref: ListRef, year: int) -> Sequence[MonthCount]:
         every: list[MonthCount] | None = self._answers.get(("all", ref.list_id))
         if every is not None:
             return [count for count in every if count.year == year]
+        read = LANDING_MONTHS + 1
+        recent: list[MonthCount] | None = self._answers.get(("recent", ref.list_id, read))
+        if recent is not None and (
+            len(recent) < read or (recent[-1].year, recent[-1].month) < (year, 1)
+        ):  # the landing's months hold the whole year (or every month there is)
+            return [count for count in recent if count.year == year]
         result: list[MonthCount] = self._once(
             ("year", ref.list_id, year), lambda: self.table.months_in_year(ref.list_id, year)
         )
@@ -269,14 +309,20 @@ class IndexBuilder:
         listings = TableListings(self.table, self.settings)
         stale: list[tuple[IndexPage, StoredPage | None, int]] = []
         for page in pages:
-            ref, month = change_counter(page)
-            counter = counters[ref.list_id, month]
+            counter = counters[change_counter(page)]
             stored = self.site.stored_page(page.url)
             if force(page) or _behind(stored, counter):
                 stale.append((page, stored, counter))
         for page, _, _ in stale:
             if page.kind in READS_EVERY_MONTH:  # read whole once; the others slice it
                 listings.all_months(page.ref)
+        reading_newest = {page.ref for page, _, _ in stale if page.kind in READS_NEWEST}
+        months_of: dict[ListRef, list[tuple[int, int]]] = {}
+        for page, _, _ in stale:
+            if page.kind in READS_MONTH and page.ref in reading_newest:
+                months_of.setdefault(page.ref, []).append((page.year, page.month))
+        for ref, months in months_of.items():
+            listings.newest_with_months(ref, months)
         listings.preload_bodies(page for page, _, _ in stale)
         stale_urls: set[str] = set()
         unsettled: list[str] = []
@@ -334,8 +380,8 @@ class IndexBuilder:
                     page.url, rendered, cache_class(page), stored=stored, rendered_from=counter
                 )
             except PageConflictError:
-                ref, month = change_counter(page)
-                counter = self.table.change_counters([(ref, month)])[ref.list_id, month]
+                counter_of = change_counter(page)
+                counter = self.table.change_counters([counter_of])[counter_of]
                 stored = self.site.stored_page(page.url)
                 if not forced and not _behind(stored, counter):
                     return False

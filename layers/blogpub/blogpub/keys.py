@@ -18,6 +18,7 @@ activity record    ``ACTIVITY``                 ``<ISO time>#<source key>#<versi
 audit record       ``AUDIT``                    ``<ISO time>#<request id>``
 idempotency record ``IDEMPOTENCY``              ``<hash of the admin request id>`` (Powertools)
 sitemap page       ``PAGES``                    ``<source key>``  (a standalone page's URL)
+page set counter   ``PAGESET``                  ``PAGESET``  (change counter of the pages sitemap)
 =================  ===========================  ==========================================
 
 Membership sort keys start with the post's date in the site timezone, so a month archive
@@ -55,6 +56,7 @@ ItemKind = Literal[
     "audit",
     "idempotency",
     "sitemap_page",
+    "page_set",
     "other",
 ]
 
@@ -134,6 +136,9 @@ AUDIT_PK = "AUDIT"
 IDEMPOTENCY_PK = "IDEMPOTENCY"
 # Standalone pages (about/index.md), one item each: what /sitemaps/pages.xml lists.
 PAGES_PK = "PAGES"
+# The change counter of that set of pages, moved whenever a page enters, moves in or leaves it.
+PAGE_SET_PK = "PAGESET"
+PAGE_SET_SK = "PAGESET"
 
 
 def event_sk(at_iso: str, source_key: str, version_id: str) -> str:
@@ -170,6 +175,7 @@ _FIXED: dict[str, ItemKind] = {
     AUDIT_PK: "audit",
     IDEMPOTENCY_PK: "idempotency",
     PAGES_PK: "sitemap_page",
+    PAGE_SET_PK: "page_set",
 }
 
 

@@ -72,8 +72,11 @@ class IndexPage:
 
 
 # The change counter a page is rendered from (docs/design.md, "Index work"): a listing's
-# (month None) or one month's of a listing. Every table change a page shows moves it.
-Counter = tuple[ListRef, tuple[int, int] | None]
+# (month None), one month's of a listing, or (ref None) the standalone pages' set. Every
+# table change a page shows moves it.
+Counter = tuple[ListRef | None, tuple[int, int] | None]
+# The standalone pages' set (what /sitemaps/pages.xml lists) keeps a counter of its own.
+PAGE_SET: Counter = (None, None)
 
 
 def _listing_counter(page: IndexPage) -> Counter:
@@ -82,6 +85,10 @@ def _listing_counter(page: IndexPage) -> Counter:
 
 def _month_counter(page: IndexPage) -> Counter:
     return (page.ref, (page.year, page.month))
+
+
+def _page_set_counter(page: IndexPage) -> Counter:
+    return PAGE_SET
 
 
 def _site_counter(page: IndexPage) -> Counter:
@@ -444,6 +451,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_sitemap_pages_exist,
         render=_render_sitemap_pages,
         reached_by=_sitemap_pages_reached_by,
+        counter=_page_set_counter,
     ),
     "not_found": PageKind(
         url=lambda page: urls.not_found_url(),
@@ -509,11 +517,8 @@ def pages_reached_by(change: TableChange, rss2_path: str | None = None) -> list[
 
 def pages_forced_by(change: TableChange) -> list[IndexPage]:
     """Pages a change reaches without moving their change counter (a post moved to another
-    month; a standalone page entering or leaving the pages sitemap, which no listing counts):
-    rendered again whatever counter they remember."""
+    month): rendered again whatever counter they remember."""
     if isinstance(change, PostChange) and change.moved_month:
-        return pages_reached_by(change)
-    if isinstance(change, SitemapPageChange):
         return pages_reached_by(change)
     return []
 

@@ -118,13 +118,19 @@ def list_ref_from_id(list_id: str, names: Sequence[str] = ()) -> ListRef:
     return ListRef(list_kind, slugs, tuple(names) or slugs)
 
 
+def counter_key(ref: ListRef | None, month: tuple[int, int] | None = None) -> dict[str, str]:
+    """The item holding a change counter: a listing's total (``month`` None), one month's
+    count, or (``ref`` None) the standalone pages' set."""
+    if ref is None:
+        return {keys.PK: keys.PAGE_SET_PK, keys.SK: keys.PAGE_SET_SK}
+    if month is None:
+        return {keys.PK: keys.registry_pk(ref.kind), keys.SK: ref.list_id}
+    return {keys.PK: keys.months_pk(ref.list_id), keys.SK: keys.month_prefix(*month)}
+
+
 def count_values(ref: ListRef, count: int, month: tuple[int, int] | None = None) -> dict[str, Any]:
     """A listing's total (``month`` None) or one month's count, as the item stores it."""
-    if month is None:
-        key = {keys.PK: keys.registry_pk(ref.kind), keys.SK: ref.list_id}
-    else:
-        key = {keys.PK: keys.months_pk(ref.list_id), keys.SK: keys.month_prefix(*month)}
-    return {**key, COUNT: count, NAMES: list(ref.names) or None}
+    return {**counter_key(ref, month), COUNT: count, NAMES: list(ref.names) or None}
 
 
 def _count(image: Mapping[str, Any] | None) -> int:
@@ -138,13 +144,15 @@ def _rebuilt(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bo
 
 
 def _only_counted(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
-    """A count item whose change counter alone moved: same count, names and rebuild marker."""
+    """A count item whose change counter alone moved: same count, names and rebuild marker
+    (or made by its counter alone: the site's, by a standalone page before any post)."""
+    before = old if old is not None else {}
     return (
-        old is not None
-        and new is not None
-        and _count(old) == _count(new)
-        and old.get(NAMES) == new.get(NAMES)
-        and old.get(REBUILT_BY) == new.get(REBUILT_BY)
+        new is not None
+        and (old is not None or set(new) <= {keys.PK, keys.SK, CHANGES})
+        and _count(before) == _count(new)
+        and before.get(NAMES) == new.get(NAMES)
+        and before.get(REBUILT_BY) == new.get(REBUILT_BY)
     )
 
 
@@ -385,6 +393,27 @@ def _entry_from_values(values: Mapping[str, Any]) -> Entry:
 
 
 @dataclass(frozen=True)
+class NewestEntries:
+    """A listing's newest entries, newest first, each with the month it is listed under, and
+    whether the read reached the listing's end."""
+
+    entries: list[Entry]
+    months: list[tuple[int, int]]
+    complete: bool
+
+    def in_month(self, year: int, month: int) -> list[Entry] | None:
+        """Every entry of the month, newest first, when this read holds them all (it went past
+        the month, or reached the listing's end); None when a month query must tell."""
+        if not self.complete and not any(listed < (year, month) for listed in self.months):
+            return None
+        return [
+            entry
+            for entry, listed in zip(self.entries, self.months, strict=True)
+            if listed == (year, month)
+        ]
+
+
+@dataclass(frozen=True)
 class EventRecord:
     """One failure or activity record: a processed upload and what became of it."""
 
@@ -576,6 +605,10 @@ class PostTable:
 
     # -- listings --------------------------------------------------------------------------
     def newest_entries(self, list_id: str, limit: int) -> list[Entry]:
+        return self.newest(list_id, limit).entries
+
+    def newest(self, list_id: str, limit: int) -> NewestEntries:
+        """The ``limit`` newest entries of a listing in one query, with their months."""
         response = self.client.query(
             TableName=self.name,
             KeyConditionExpression="pk = :pk",
@@ -583,7 +616,12 @@ class PostTable:
             ScanIndexForward=False,
             Limit=limit,
         )
-        return [_entry_from_values(from_item(item)) for item in response.get("Items", [])]
+        items = [from_item(item) for item in response.get("Items", [])]
+        return NewestEntries(
+            entries=[_entry_from_values(values) for values in items],
+            months=[keys.month_of(values[keys.SK]) for values in items],
+            complete="LastEvaluatedKey" not in response,
+        )
 
     def month_entries(self, list_id: str, year: int, month: int) -> list[Entry]:
         """Every entry of one month of a listing, newest first."""
@@ -646,16 +684,16 @@ class PostTable:
                 yield MonthCount(year, month, count)
 
     def change_counters(
-        self, counters: Iterable[tuple[ListRef, tuple[int, int] | None]]
-    ) -> dict[tuple[str, tuple[int, int] | None], int]:
-        """The change counters of listings (month None) or months, by (list id, month), 0 for
-        a count item that does not exist; strongly consistent, one request per 100."""
-        wanted = {(ref.list_id, month): ref for ref, month in counters}
-        found = dict.fromkeys(wanted, 0)
-        by_key: dict[tuple[str, str], tuple[str, tuple[int, int] | None]] = {}
-        for (list_id, month), ref in wanted.items():
-            values = count_values(ref, 0, month)
-            by_key[values[keys.PK], values[keys.SK]] = (list_id, month)
+        self, counters: Iterable[tuple[ListRef | None, tuple[int, int] | None]]
+    ) -> dict[tuple[ListRef | None, tuple[int, int] | None], int]:
+        """The change counters of listings (month None), months or (ref None) the standalone
+        pages' set, by (ref, month), 0 for a counter item that does not exist; strongly
+        consistent, one request per 100."""
+        found = dict.fromkeys(counters, 0)
+        by_key: dict[tuple[str, str], tuple[ListRef | None, tuple[int, int] | None]] = {}
+        for ref, month in found:
+            key = counter_key(ref, month)
+            by_key[key[keys.PK], key[keys.SK]] = (ref, month)
         request_keys = [to_item({keys.PK: pk, keys.SK: sk}) for pk, sk in by_key]
         projection = {
             "ProjectionExpression": "#pk, #sk, #c",
@@ -791,8 +829,11 @@ class PostTable:
     def touch_registry(self, ref: ListRef, marker: str) -> bool:
         """Rewrite a listing's registry item unchanged but for ``marker``: its stream record
         makes the index builder re-render the listing's landing, archive index and feed and,
-        for the site, the site-wide pages."""
-        return self._touch({keys.PK: keys.registry_pk(ref.kind), keys.SK: ref.list_id}, marker)
+        for the site, the site-wide pages (the pages sitemap among them, whose own counter
+        moves first, so the batch that carries the site's record finds it moved)."""
+        if ref == SITE:
+            self._touch(counter_key(None), marker)
+        return self._touch(counter_key(ref), marker)
 
     def touch_month(self, list_id: str, year: int, month: int, marker: str) -> bool:
         """Rewrite one month's count item likewise: that month's pages are re-rendered.
@@ -1183,14 +1224,19 @@ def _plan_sitemap_page(
     source_key: str,
 ) -> None:
     """A standalone page's one item in the pages sitemap: written when it appears or moves,
-    removed when it goes."""
+    removed when it goes, moving the change counters of the pages' set and of the site."""
     old_url = old.url if old is not None and old.in_sitemap else None
     new_url = new.url if new is not None and new.in_sitemap else None
     key = {keys.PK: keys.PAGES_PK, keys.SK: source_key}
-    if new_url and new_url != old_url:
+    if new_url == old_url:
+        return
+    if new_url:
         plan.add("Put", {"TableName": table, "Item": to_item({**key, "url": new_url})})
-    elif old_url and not new_url:
+    else:
         plan.add("Delete", {"TableName": table, "Key": to_item(key)})
+    # The pages sitemap's counter, and the site's (the sitemap index links it while it exists).
+    plan.add("Update", _count_update(table, counter_key(None), SITE, 0))
+    plan.add("Update", _count_update(table, counter_key(SITE), SITE, 0))
 
 
 Membership = tuple[ListRef, str, Entry]  # the listing, the sort key, what it shows
