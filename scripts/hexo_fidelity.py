@@ -627,6 +627,14 @@ def build_blogpub(site: Site, work: Path) -> Build:
     shutil.rmtree(site_dir, ignore_errors=True)
     report_path = work / "blogpub-report.json"
     blogpub = Path(sys.executable).parent / "blogpub"
+    if not blogpub.is_file():  # run with a Python that has no blogpub: say so, not a traceback
+        found = shutil.which("blogpub")
+        if found is None:
+            raise SystemExit(
+                "hexo-fidelity: no `blogpub` command beside this Python or on PATH; "
+                "run it through the project's venv: make fidelity HEXO=path"
+            )
+        blogpub = Path(found)
     with (work / "blogpub-run.log").open("w") as log:
         subprocess.run(
             [
