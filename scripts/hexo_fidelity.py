@@ -46,6 +46,9 @@ HEXO_THEMES = {
     "landscape": ("hexo-theme-landscape", "^1.0.0", "article-entry"),
     "next": ("hexo-theme-next", "^8.20.0", "post-body"),
 }
+# The element each theme puts right after the article body: a post whose own HTML closes the
+# body element early (a stray </div>) still shows the rest of its text up to there.
+HEXO_BODY_ENDS = {"landscape": "article-footer", "next": "post-footer"}
 # hexo-generator-feed, for a site whose _config.yml configures it (`feed:`): its posts link
 # /atom.xml, which Hexo's own build must then have too.
 HEXO_FEED = ("hexo-generator-feed", "^3.0.0")
@@ -80,9 +83,10 @@ class _ElementText(HTMLParser):
     in a nav list, then the panes) read as each title before its pane, the document order
     in which blogpub shows every pane."""
 
-    def __init__(self, css_class: str) -> None:
+    def __init__(self, css_class: str, until_class: str = "") -> None:
         super().__init__(convert_charrefs=True)
         self.css_class = css_class
+        self.until_class = until_class  # read on, past the element's end, up to this one
         self.depth = 0  # open elements inside the wanted one, itself included
         self.skip_depth = 0  # > 0 inside a gutter or script within it
         self.done = False
@@ -103,6 +107,9 @@ class _ElementText(HTMLParser):
                 self.parts.append("\n")
             return
         classes = (dict(attrs).get("class") or "").split()
+        if self.found and self.until_class and self.until_class in classes:
+            self.done = True
+            return
         if not self.depth:
             if self.css_class in classes:
                 self.depth, self.found = 1, True
@@ -151,7 +158,10 @@ class _ElementText(HTMLParser):
         if tag in _BLOCKS:
             self.parts.append(" ")
         if not self.depth:
-            self.done = True
+            if self.until_class:  # closed early by the post's own HTML: the text goes on
+                self.depth = 1
+            else:
+                self.done = True
 
     def handle_data(self, data: str) -> None:
         if not self.depth or self.skip_depth or self.done:
@@ -170,9 +180,11 @@ def normalise_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def element_text(page: str, css_class: str) -> str | None:
-    """The normalised text of the page's first element with ``css_class``, or None."""
-    parser = _ElementText(css_class)
+def element_text(page: str, css_class: str, until_class: str = "") -> str | None:
+    """The normalised text of the page's first element with ``css_class``, or None; with
+    ``until_class``, the text from that element's start up to the first element with
+    ``until_class``, as a reader sees it even where the post's HTML closes the element early."""
+    parser = _ElementText(css_class, until_class)
     parser.feed(page)
     parser.close()
     return normalise_text("".join(parser.parts)) if parser.found else None
@@ -310,6 +322,7 @@ class Build:
     pages: dict[str, str] = field(default_factory=dict)  # decoded page path -> HTML
     body_class: str = ""
     failed_posts: list[str] = field(default_factory=list)
+    body_end_class: str = ""  # the element after the body (HEXO_BODY_ENDS), if known
 
 
 def site_pages(site_dir: Path) -> dict[str, str]:
@@ -366,7 +379,9 @@ def compare(hexo: Build, blogpub: Build, site_url: str, root: str) -> dict[str, 
     post_urls["only_built_by_blogpub"] = sorted(set(blogpub.posts) - set(hexo.posts))[:WORST]
     scores: list[dict[str, Any]] = []
     for source in same_source:
-        left = element_text(hexo.pages.get(hexo.posts[source], ""), hexo.body_class)
+        left = element_text(
+            hexo.pages.get(hexo.posts[source], ""), hexo.body_class, hexo.body_end_class
+        )
         right = element_text(blogpub.pages.get(blogpub.posts[source], ""), blogpub.body_class)
         if left is None or right is None:
             scores.append({"post": source, "ratio": 0.0, "missing_body": True})
@@ -610,6 +625,7 @@ def read_hexo(site: Site, work: Path) -> Build:
         pages,
         HEXO_THEMES[_theme(site)][2],
         failed,
+        HEXO_BODY_ENDS[_theme(site)],
     )
 
 

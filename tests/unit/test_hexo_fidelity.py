@@ -221,3 +221,13 @@ def test_a_formula_reads_as_its_tex_between_its_dollars() -> None:
     )
 
     assert fidelity.element_text(blogpub, "post-body") == "So $a_1 < b$ and $$\\frac{1}{2}$$"
+
+
+def test_a_body_closed_early_by_the_posts_own_html_reads_on_to_the_themes_footer() -> None:
+    page = (
+        '<article><div class="post-body"><p>one</p></div>'  # a stray </div> in the post
+        '<p>two</p></div><footer class="post-footer">tags</footer><p>after</p></article>'
+    )
+    assert fidelity.element_text(page, "post-body") == "one"
+    assert fidelity.element_text(page, "post-body", "post-footer") == "one two"
+    assert set(fidelity.HEXO_BODY_ENDS) == set(fidelity.HEXO_THEMES)
