@@ -294,15 +294,18 @@ def broken_references(
     """Internal links and images of ``pages`` (site path -> HTML; only those inside the
     element with ``css_class`` when given) that resolve to nothing."""
     broken: dict[str, list[tuple[str, str]]] = {"link": [], "image": []}
+    missing: set[str] = set()  # the site paths they resolve to: one per missing file
     for page_path, page in sorted(pages.items()):
         for kind, target in page_references(page, css_class):
             path = internal_path(target, page_path, site_url, root)
             if path is not None and not resolves(site_dir, path):
                 broken[kind].append((page_path, target))
+                missing.add(path)
     return {
         "links": len(broken["link"]),
         "images": len(broken["image"]),
         "distinct_targets": len({target for found in broken.values() for _, target in found}),
+        "distinct_paths": len(missing),
         "examples": [
             {"kind": kind, "page": page, "target": target}
             for kind in ("link", "image")
@@ -457,8 +460,8 @@ def summary(report: Mapping[str, Any]) -> str:
             f"{code['code_blocks']} code blocks in the posts both built "
             f"({code['highlighted_in_all_built_posts']} in all it built); "
             f"broken links {broken['links']}, "
-            f"images {broken['images']} (in post bodies: links {body['links']}, "
-            f"images {body['images']})"
+            f"images {broken['images']}, missing files {broken['distinct_paths']} "
+            f"(in post bodies: links {body['links']}, images {body['images']})"
         )
     if report["hexo_failed_posts"]:
         lines.append(f"  Hexo could not build: {', '.join(report['hexo_failed_posts'])}")

@@ -231,3 +231,15 @@ def test_a_body_closed_early_by_the_posts_own_html_reads_on_to_the_themes_footer
     assert fidelity.element_text(page, "post-body") == "one"
     assert fidelity.element_text(page, "post-body", "post-footer") == "one two"
     assert set(fidelity.HEXO_BODY_ENDS) == set(fidelity.HEXO_THEMES)
+
+
+def test_one_missing_file_named_two_ways_is_one_missing_path(tmp_path: Path) -> None:
+    site = _site(
+        tmp_path,
+        {
+            "index.html": '<img src="/images/x.png"><img src="images/x.png">',
+            "a/index.html": '<img src="../images/x.png"><img src="/images/y.png">',
+        },
+    )
+    broken = fidelity.broken_references(fidelity.site_pages(site), site, "http://e.com", "/")
+    assert (broken["images"], broken["distinct_targets"], broken["distinct_paths"]) == (4, 4, 2)
