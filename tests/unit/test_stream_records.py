@@ -10,6 +10,7 @@ from blogpub import keys
 from blogpub.errors import StreamBatchError
 from blogpub.events import stream_changes
 from blogpub.service import read_stream_records
+from blogpub.table import table_changes
 
 from tests.conftest import load_event
 
@@ -34,19 +35,22 @@ def unreadable(record: dict[str, Any], sequence_number: str) -> dict[str, Any]:
 
 def test_readable_records_come_out_decoded_in_their_order_with_no_failure() -> None:
     records = documented_records()
-    changes, failed = read_stream_records(records)
+    changes, typed, failed = read_stream_records(records)
     assert changes == stream_changes({"Records": records})
+    assert typed == [meaning for change in changes for meaning in table_changes(change)]
+    assert typed  # the documented batch reaches index pages
     assert failed == []
 
 
 def test_an_unreadable_record_is_reported_by_sequence_number_and_the_others_are_kept() -> None:
     records = documented_records()
     bad = unreadable(records[0], "555")
-    changes, failed = read_stream_records([records[0], bad, *records[1:]])
+    changes, typed, failed = read_stream_records([records[0], bad, *records[1:]])
     assert failed == ["555"]
     assert [c.sequence_number for c in changes] == [
         r["dynamodb"]["SequenceNumber"] for r in records
     ]
+    assert typed == [meaning for change in changes for meaning in table_changes(change)]
 
 
 def test_a_batch_of_which_no_record_can_be_read_fails_the_invocation() -> None:
@@ -56,4 +60,4 @@ def test_a_batch_of_which_no_record_can_be_read_fails_the_invocation() -> None:
 
 
 def test_an_empty_batch_reads_as_no_change() -> None:
-    assert read_stream_records([]) == ([], [])
+    assert read_stream_records([]) == ([], [], [])

@@ -5,6 +5,7 @@ The expected strings marked "Hexo 7.3" are what ``hexo generate`` wrote for the 
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -674,6 +675,33 @@ def test_importing_the_package_loads_only_the_standard_library() -> None:
     ).stdout
 
     assert loaded.strip() == "['blogpub']"
+
+
+def tag_modules_loaded_by(body: str) -> list[str]:
+    """The tag modules a fresh interpreter has loaded after rendering ``body`` and reading
+    its links and asset references as the publisher does."""
+    probe = (
+        "import sys; from blogpub.markup import render_body; "
+        "from blogpub.publish import linked_names; "
+        f"render_body({body!r}); linked_names({body!r}, '_posts/'); "
+        "print(sorted(m for m in sys.modules if m.startswith('blogpub.tags')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    return list(ast.literal_eval(loaded.strip()))
+
+
+def test_a_body_without_a_tag_loads_no_tag_plugin() -> None:
+    # A cold start's first post pays for the tag code only when it has a tag (issue 17).
+    assert tag_modules_loaded_by("# Tomatoes\n\nIn pots, *daily*.") == [
+        "blogpub.tags",
+        "blogpub.tags.model",
+    ]
+    with_a_tag = tag_modules_loaded_by("See {% post_link tomatoes %}.")
+    assert {"blogpub.tags.expand", "blogpub.tags.registry", "blogpub.tags.references"} <= set(
+        with_a_tag
+    )
 
 
 # The corpus

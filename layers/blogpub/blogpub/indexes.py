@@ -252,8 +252,13 @@ class IndexBuilder:
     # Queues re-renders of posts (source keys, a rebuild id): Rebuilder.rerender_posts.
     rerender_posts: Callable[[Sequence[str], str], int] | None = None
 
-    def build(self, changes: Sequence[StreamChange]) -> BuildReport:
-        typed = [typed for change in changes for typed in table_changes(change)]
+    def build(
+        self, changes: Sequence[StreamChange], typed: Sequence[TableChange] | None = None
+    ) -> BuildReport:
+        """The pages ``changes`` reach brought in line; ``typed`` is their ``table_changes``
+        when the caller mapped them already (service.read_stream_records)."""
+        if typed is None:
+            typed = [meaning for change in changes for meaning in table_changes(change)]
         batch_ids = [change.sequence_number for change in changes]
         relinked = self.rerender_linkers(relinked_names(typed), batch_ids)
         released = sorted({change.url for change in typed if isinstance(change, UrlReleased)})

@@ -56,7 +56,7 @@ from blogpub.mathml import (
     protect_math,
     restore_math,
 )
-from blogpub.tags import PLACEHOLDER_COMMENT, ResolvedPost, TagContext, expand_tags
+from blogpub.tags.model import PLACEHOLDER_COMMENT, ResolvedPost, TagContext, TagResult
 from blogpub.urls import slugize, url_scheme
 
 SUMMARY_CHARACTERS = 200
@@ -346,7 +346,12 @@ def _markdown(body: str, options: BodyOptions) -> tuple[str, RenderedBody]:
         privacy_embeds=options.privacy_embeds,
         assets=options.assets,
     )
-    tags = expand_tags(text, context)
+    if "{" in text:  # the tag plugins load only for a body that can have a tag
+        from blogpub.tags import expand_tags
+
+        tags = expand_tags(text, context)
+    else:
+        tags = TagResult(text)
     rendered = to_html(tags.text)
     if PLACEHOLDER_COMMENT not in body:
         # a tag's comment that Markdown put in code is shown there: Hexo's is never seen

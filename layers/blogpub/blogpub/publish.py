@@ -357,8 +357,8 @@ class Publisher:
     def _asset_folder(self, post: Post) -> tuple[tuple[str, ...], frozenset[str] | None]:
         """The names the post's asset tags may take, and its asset folder's files: one
         ListObjectsV2, only for a post with asset tags on a site with post asset folders."""
-        if not self.settings.post_asset_folder:
-            return (), None
+        if not self.settings.post_asset_folder or "{%" not in post.body:
+            return (), None  # every tag starts "{%": a body without one loads no tag code
         from blogpub.tags.references import asset_references
 
         refs = asset_references(post.body)
@@ -588,6 +588,8 @@ def linked_names(body: str, posts_prefix: str) -> tuple[str, ...]:
     order (no tag scan for a body without them), found by the tokenizer without expanding
     any tag. A target longer than any source key names no post and is left out, so it never
     makes a table key past DynamoDB's limits."""
+    if "{%" not in body:
+        return ()  # every tag starts "{%": a body without one loads no tag code
     from blogpub.tags.references import linked_targets
 
     targets = linked_targets(body)

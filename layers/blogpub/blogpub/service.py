@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from blogpub.config import Deployment
 from blogpub.errors import StreamBatchError, TransientError
-from blogpub.events import StreamChange, s3_changes, stream_changes
+from blogpub.events import StreamChange, TableChange, s3_changes, stream_changes
 from blogpub.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -259,7 +259,7 @@ def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
         logger.set_correlation_id(str(records[0]["dynamodb"]["SequenceNumber"]))
     # Counted before the build, so a batch that fails (and is retried) still reports it.
     metrics.add_metric(name="StreamRecords", unit=MetricUnit.Count, value=len(records))
-    changes, unreadable = read_stream_records(records)
+    changes, typed, unreadable = read_stream_records(records)
     invalidator = (
         Invalidator(
             DeferredClient(lambda: rt.cloudfront),  # type: ignore[arg-type]
@@ -285,7 +285,7 @@ def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
         invalidator=invalidator,
         rerender_posts=rerender_posts,
     )
-    report = builder.build(changes)
+    report = builder.build(changes, typed)
     metrics.add_metric(name="PagesWritten", unit=MetricUnit.Count, value=len(report.pages_written))
     paths = len(report.invalidation["paths"]) if report.invalidation else 0  # type: ignore[arg-type]
     metrics.add_metric(name="InvalidationPaths", unit=MetricUnit.Count, value=paths)
@@ -297,9 +297,10 @@ def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
 
 def read_stream_records(
     records: Sequence[Mapping[str, Any]],
-) -> tuple[list[StreamChange], list[str]]:
-    """Each stream record decoded once and checked on its own: the readable changes, and
-    the sequence numbers of the records that could not be read (each logged).
+) -> tuple[list[StreamChange], list[TableChange], list[str]]:
+    """Each stream record decoded once and checked on its own: the readable changes, what
+    they mean to index pages (``table_changes``, in order), and the sequence numbers of the
+    records that could not be read (each logged).
 
     Raises ``StreamBatchError`` when no record of the batch can be read, so the invocation
     fails the way Powertools' batch processor made it fail.
@@ -308,20 +309,23 @@ def read_stream_records(
     from blogpub.table import table_changes
 
     changes: list[StreamChange] = []
+    typed: list[TableChange] = []
     unreadable: list[str] = []
     for record in records:
         try:
             (change,) = stream_changes({"Records": [record]})
-            affected_pages(table_changes(change))
+            meaning = table_changes(change)
+            affected_pages(meaning)
         except Exception:  # reported below; Lambda resumes the shard from the first one
             sequence_number = str(record.get("dynamodb", {}).get("SequenceNumber"))
             logger.exception("stream record unreadable", sequence_number=sequence_number)
             unreadable.append(sequence_number)
             continue
         changes.append(change)
+        typed += meaning
     if records and not changes:
         raise StreamBatchError(f"All records failed processing: {len(unreadable)} unreadable")
-    return changes, unreadable
+    return changes, typed, unreadable
 
 
 class DeferredClient:

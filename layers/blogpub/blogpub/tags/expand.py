@@ -13,7 +13,14 @@ from collections.abc import Mapping, Sequence
 
 from blogpub.highlight import strip_indent
 from blogpub.tags.markup import on_one_line, shown_as_text
-from blogpub.tags.model import TagArgumentError, TagCall, TagContext, TagResult, TagWarning
+from blogpub.tags.model import (
+    PLACEHOLDER_COMMENT,
+    TagArgumentError,
+    TagCall,
+    TagContext,
+    TagResult,
+    TagWarning,
+)
 from blogpub.tags.registry import REGISTRY, Pairing, TagSpec
 from blogpub.tags.scan import Protected, TagToken, protect, split_args, tag_tokens
 
@@ -145,11 +152,6 @@ def _as_nunjucks_leaves_it(rendered: str) -> str:
 
 # What may stand before a block on its line: indentation, list markers, quote markers.
 _LINE_PREFIX = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+|>[ \t]?)*")
-
-
-# Hexo's tag placeholder is an HTML comment: one that starts a line is an HTML block to the
-# end of that line (in marked as in cmark), so the next line starts a new paragraph.
-PLACEHOLDER_COMMENT = "<!--tag-->"
 
 
 def _placed(rendered: str, block: bool, text: str, start: int, end: int) -> str:

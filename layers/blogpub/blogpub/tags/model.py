@@ -6,6 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+# Hexo's tag placeholder is an HTML comment: one that starts a line is an HTML block to the
+# end of that line (in marked as in cmark), so the next line starts a new paragraph.
+PLACEHOLDER_COMMENT = "<!--tag-->"
+
 
 @dataclass(frozen=True)
 class ResolvedPost:
