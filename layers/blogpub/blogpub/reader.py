@@ -115,16 +115,16 @@ def _reading(source_key: str) -> Iterator[None]:
         ) from error
 
 
-def _read_page(raw: bytes, source_key: str, settings: Settings) -> SourcePage:
+def _check_key_length(source_key: str) -> None:
     if len(source_key.encode("utf-8")) > keys.MAX_SOURCE_KEY_BYTES:
         raise KeyTooLongError(
             f"the object key is {len(source_key.encode('utf-8'))} bytes; "
             f"the limit is {keys.MAX_SOURCE_KEY_BYTES} (every table key holds it)"
         )
-    text = _decode(raw)
-    front_matter, body = _split_front_matter(text)
-    if front_matter is None:
-        front_matter = {}
+
+
+def _front_matter_fields(front_matter: object) -> dict[str, Any]:
+    """The front-matter's fields by name, each within its length limit."""
     if not isinstance(front_matter, dict):
         raise FrontMatterError(
             "the front-matter must be a mapping of `key: value` lines, "
@@ -132,6 +132,16 @@ def _read_page(raw: bytes, source_key: str, settings: Settings) -> SourcePage:
         )
     fields: dict[str, Any] = {str(key): value for key, value in front_matter.items()}
     _check_lengths(fields)
+    return fields
+
+
+def _read_page(raw: bytes, source_key: str, settings: Settings) -> SourcePage:
+    _check_key_length(source_key)
+    text = _decode(raw)
+    front_matter, body = _split_front_matter(text)
+    if front_matter is None:
+        front_matter = {}
+    fields = _front_matter_fields(front_matter)
     tz = settings.tz
     stem = source_key.rpartition("/")[2].rpartition(".")[0]
     folder = source_key.rpartition("/")[0].rpartition("/")[2]
@@ -155,11 +165,7 @@ def _read_page(raw: bytes, source_key: str, settings: Settings) -> SourcePage:
 
 def post_name(source_key: str, posts_prefix: str = "_posts/") -> str:
     """Hexo's ``:title``: the key below the posts prefix, without its extension."""
-    if len(source_key.encode("utf-8")) > keys.MAX_SOURCE_KEY_BYTES:
-        raise KeyTooLongError(
-            f"the object key is {len(source_key.encode('utf-8'))} bytes; "
-            f"the limit is {keys.MAX_SOURCE_KEY_BYTES} (every table key holds it)"
-        )
+    _check_key_length(source_key)
     if not source_key.startswith(posts_prefix):
         raise PostError(f"the object key is not under {posts_prefix!r}")
     relative = source_key[len(posts_prefix) :]
@@ -177,13 +183,7 @@ def _read(raw: bytes, source_key: str, settings: Settings, posts_prefix: str) ->
     name = post_name(source_key, posts_prefix)
     text = _decode(raw)
     front_matter, body = _split_front_matter(text)
-    if not isinstance(front_matter, dict):
-        raise FrontMatterError(
-            "the front-matter must be a mapping of `key: value` lines, "
-            f"not a {type(front_matter).__name__}"
-        )
-    fields: dict[str, Any] = {str(key): value for key, value in front_matter.items()}
-    _check_lengths(fields)
+    fields = _front_matter_fields(front_matter)
     tz = settings.tz
     published = _published(fields, name)
     excerpt = _optional_text(fields, "excerpt")
