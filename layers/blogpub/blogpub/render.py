@@ -618,16 +618,18 @@ class Renderer:
             ],
         )
 
+    def _feed_title(self, ref: ListRef) -> str:
+        """The site's title, or the listing's before it (both feed formats)."""
+        if ref.kind == "site":
+            return self.settings.title
+        return f"{self._listing_title(ref)} | {self.settings.title}"
+
     def feed(self, ref: ListRef, entries: Sequence[Entry]) -> Page:
         """Atom feed of the newest ``feed_limit`` entries (given newest first)."""
         shown = list(entries[: self.settings.feed_limit])
         stamps = [e.updated or e.date for e in shown]
         url = urls.feed_url(ref)
-        title = (
-            self.settings.title
-            if ref.kind == "site"
-            else f"{self._listing_title(ref)} | {self.settings.title}"
-        )
+        title = self._feed_title(ref)
         return self._render(
             "feed.xml",
             url,
@@ -645,11 +647,7 @@ class Renderer:
         shown = list(entries[: self.settings.feed_limit])
         stamps = [e.updated or e.date for e in shown]
         url = urls.feed_url(ref, name)
-        title = (
-            self.settings.title
-            if ref.kind == "site"
-            else f"{self._listing_title(ref)} | {self.settings.title}"
-        )
+        title = self._feed_title(ref)
         return self._render(
             "rss2.xml",
             url,
