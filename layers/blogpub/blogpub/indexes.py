@@ -277,22 +277,26 @@ class IndexBuilder:
         """Queue re-renders of the posts that link to ``names`` (one query per name); a
         repeated batch queues them again, and a re-render that changes nothing writes
         nothing."""
-        if not names or self.rerender_posts is None:
-            return []
-        linkers = sorted({key for name in names for key in self.table.linkers_of(name)})
-        if linkers:
-            self.rerender_posts(linkers, f"links-{caller_reference(batch_ids)}")
-        return linkers
+        return self._queue_rerenders(names, self.table.linkers_of, "links", batch_ids)
 
     def rerender_waiters(self, urls: Sequence[str], batch_ids: Sequence[str]) -> list[str]:
         """Queue re-renders of the keys rejected as url-conflict at ``urls``, now given up
         (one query per URL): each wins the URL or is rejected and waits again."""
-        if not urls or self.rerender_posts is None:
+        return self._queue_rerenders(urls, self.table.waiters_for, "waiting", batch_ids)
+
+    def _queue_rerenders(
+        self,
+        values: Sequence[str],
+        keys_for: Callable[[str], Iterable[str]],
+        reason: str,
+        batch_ids: Sequence[str],
+    ) -> list[str]:
+        if not values or self.rerender_posts is None:
             return []
-        waiters = sorted({key for url in urls for key in self.table.waiters_for(url)})
-        if waiters:
-            self.rerender_posts(waiters, f"waiting-{caller_reference(batch_ids)}")
-        return waiters
+        found = sorted({key for value in values for key in keys_for(value)})
+        if found:
+            self.rerender_posts(found, f"{reason}-{caller_reference(batch_ids)}")
+        return found
 
     def sync_pages(
         self,
