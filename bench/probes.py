@@ -242,7 +242,9 @@ def deployed_environment(
 
 def built_layer(root: Path, target: Path) -> Path:
     """``root``'s layer package as its layer build lays it out (layers/blogpub/Makefile): the
-    package copied, and the theme's templates precompiled where that code has the step."""
+    package copied, the theme's templates precompiled and the bytecode compiled, each where
+    that code has the step. The bytecode is made by this interpreter, the one that runs it
+    here, as the build makes it with the runtime's CPython."""
     import shutil
 
     shutil.copytree(
@@ -258,6 +260,15 @@ def built_layer(root: Path, target: Path) -> Path:
             capture_output=True,
             check=True,
         )
+    compile_bytecode = root / "layers" / "blogpub" / "compile-bytecode.sh"
+    if compile_bytecode.is_file():
+        version = "{}.{}".format(*sys.version_info[:2])
+        subprocess.run(
+            ["bash", str(compile_bytecode), str(target), version],
+            env={**os.environ, "LAYER_PYTHON": sys.executable},
+            capture_output=True,
+            check=True,
+        )
     return target
 
 
@@ -269,6 +280,8 @@ def _fresh_interpreter(
         k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_", "PYTHON"))
     }
     env |= environment | {"PYTHONPATH": os.pathsep.join(str(p) for p in path)}
+    # Lambda's /opt and /var/task are read-only: no run may leave .pyc for the next one.
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "figures.json"
         completed = subprocess.run(

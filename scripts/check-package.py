@@ -211,6 +211,27 @@ def check_contents(site: Path, package: str) -> None:
         raise CheckError(f"the layer ships test files: {dev_files}")
 
 
+def check_bytecode(site: Path, python_version: str) -> str:
+    """The layer's .pyc are all for the runtime's CPython and cover every module, or there are
+    none (built without a python3.13: layers/blogpub/compile-bytecode.sh says so)."""
+    tag = "cpython-" + python_version.replace(".", "")
+    compiled = list(site.rglob("__pycache__/*.pyc"))
+    foreign = sorted({path.name.split(".")[1] for path in compiled} - {tag})
+    if foreign:
+        raise CheckError(f"the layer ships bytecode for {', '.join(foreign)}, not {tag}")
+    modules = list(site.rglob("*.py"))
+    if not compiled:
+        return f"no bytecode ({len(modules)} modules compile on each cold start)"
+    missing = [
+        path.relative_to(site)
+        for path in modules
+        if not (path.parent / "__pycache__" / f"{path.stem}.{tag}.pyc").is_file()
+    ]
+    if missing:
+        raise CheckError(f"{len(missing)} modules have no {tag} bytecode, e.g. {missing[0]}")
+    return f"bytecode for all {len(modules)} modules ({tag})"
+
+
 def tree_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
 
@@ -238,6 +259,7 @@ def main(build_dir: Path) -> None:
     check_contents(site, package)
     modules = check_imports(site, package)
     print(f"{package}: {modules} modules; no dev or emulator imports, all imports shipped")
+    print(check_bytecode(site, python_version))
 
     layer_size = tree_size(build_dir / layer_id)
     function_sizes = {
