@@ -240,11 +240,11 @@ def deployed_environment(
     return environment
 
 
-def built_layer(root: Path, target: Path) -> Path:
+def built_layer(root: Path, target: Path, *, bytecode: bool = True) -> Path:
     """``root``'s layer package as its layer build lays it out (layers/blogpub/Makefile): the
-    package copied, the theme's templates precompiled and the bytecode compiled, each where
-    that code has the step. The bytecode is made by this interpreter, the one that runs it
-    here, as the build makes it with the runtime's CPython."""
+    package copied, the theme's templates precompiled and (unless ``bytecode`` is False) the
+    bytecode compiled, each where that code has the step. The bytecode is made by this
+    interpreter, the one that runs it here, as the build makes it with the runtime's CPython."""
     import shutil
 
     shutil.copytree(
@@ -261,7 +261,7 @@ def built_layer(root: Path, target: Path) -> Path:
             check=True,
         )
     compile_bytecode = root / "layers" / "blogpub" / "compile-bytecode.sh"
-    if compile_bytecode.is_file():
+    if bytecode and compile_bytecode.is_file():
         version = "{}.{}".format(*sys.version_info[:2])
         subprocess.run(
             ["bash", str(compile_bytecode), str(target), version],
@@ -270,6 +270,67 @@ def built_layer(root: Path, target: Path) -> Path:
             check=True,
         )
     return target
+
+
+# What the first events import, timed in a fresh interpreter by ``layer_bytecode``.
+_LAYER_IMPORT_PROGRAM = """\
+import time
+started = time.process_time()
+import aws_lambda_powertools.logging, aws_lambda_powertools.metrics
+import blogpub.service, blogpub.publish, blogpub.indexes, blogpub.render
+print(1000 * (time.process_time() - started))
+"""
+BYTECODE_MODES = ("none", "timestamp", "checked-hash", "unchecked-hash")
+
+
+def layer_bytecode(repetitions: int) -> dict[str, Any]:
+    """CPU ms to import the first events' modules from the layer as the build installs it
+    (its requirements by pip, for this interpreter, and the package), without bytecode and
+    with each of compileall's invalidation modes; fresh interpreters that write no .pyc (as
+    on Lambda's read-only /opt), round-robin, medians. boto3 is the environment's, compiled."""
+    import shutil
+
+    samples: dict[str, list[float]] = {mode: [] for mode in BYTECODE_MODES}
+    with tempfile.TemporaryDirectory() as folder:
+        sources = Path(folder) / "sources"
+        pip = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        subprocess.run(
+            [*pip, "--no-compile", "--target", str(sources), "-r", str(LAYER / "requirements.txt")],
+            capture_output=True,
+            check=True,
+        )
+        for dropped in ("botocore", "bin"):  # as the build drops them
+            shutil.rmtree(sources / dropped, ignore_errors=True)
+        built_layer(REPO, sources, bytecode=False)
+        modules = len(list(sources.rglob("*.py")))
+        for mode in BYTECODE_MODES:
+            shutil.copytree(sources, Path(folder) / mode)
+            if mode != "none":
+                compileall = [sys.executable, "-m", "compileall", "-q", "-j", "0"]
+                subprocess.run(
+                    [*compileall, "--invalidation-mode", mode, str(Path(folder) / mode)],
+                    capture_output=True,
+                    check=True,
+                )
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "PYTHON"))}
+        env |= LAMBDA_ENVIRONMENT | {"PYTHONDONTWRITEBYTECODE": "1"}
+        for _ in range(repetitions):
+            for mode in BYTECODE_MODES:
+                completed = subprocess.run(
+                    [sys.executable, "-c", _LAYER_IMPORT_PROGRAM],
+                    env=env | {"PYTHONPATH": str(Path(folder) / mode)},
+                    cwd="/",
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                samples[mode].append(float(completed.stdout))
+    return {
+        "repetitions": repetitions,
+        "modules": modules,
+        "import_cpu_median_ms": {m: round(statistics.median(v), 1) for m, v in samples.items()},
+        "import_cpu_samples_ms": {m: [round(x, 1) for x in v] for m, v in samples.items()},
+    }
 
 
 def _fresh_interpreter(

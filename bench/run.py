@@ -72,7 +72,9 @@ def first_event(repetitions: int, before: Path | None) -> dict[str, Any]:
     variants = [probes.Variant("deployed"), probes.Variant("tracing_active", tracing="Active")]
     if before is not None:
         variants.append(probes.Variant("before", root=before.resolve()))
-    return probes.first_event(repetitions, variants)
+    result = probes.first_event(repetitions, variants)
+    result["layer_bytecode"] = probes.layer_bytecode(repetitions)
+    return result
 
 
 # -- 2. render throughput ---------------------------------------------------------------------
