@@ -240,13 +240,35 @@ def deployed_environment(
     return environment
 
 
-def built_layer(root: Path, target: Path, *, bytecode: bool = True) -> Path:
-    """``root``'s layer package as its layer build lays it out (layers/blogpub/Makefile): the
-    package copied, the theme's templates precompiled and (unless ``bytecode`` is False) the
-    bytecode compiled, each where that code has the step. The bytecode is made by this
-    interpreter, the one that runs it here, as the build makes it with the runtime's CPython."""
+def layer_requirements(root: Path, target: Path) -> Path:
+    """``root``'s layer requirements installed into ``target`` as its layer build installs
+    them (pip, no bytecode kept, botocore and the scripts dropped), for this interpreter."""
     import shutil
 
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    requirements = root / "layers" / "blogpub" / "requirements.txt"
+    subprocess.run(
+        [*pip, "--no-compile", "--target", str(target), "-r", str(requirements)],
+        capture_output=True,
+        check=True,
+    )
+    for dropped in [*target.glob("botocore*"), target / "bin"]:
+        shutil.rmtree(dropped, ignore_errors=True)
+    return target
+
+
+def built_layer(
+    root: Path, target: Path, *, bytecode: bool = True, dependencies: Path | None = None
+) -> Path:
+    """``root``'s layer as its layer build lays it out (layers/blogpub/Makefile): the
+    ``dependencies`` (``layer_requirements``) when given, the package copied, the theme's
+    templates precompiled and (unless ``bytecode`` is False) the bytecode compiled, each
+    where that code has the step. The bytecode is made by this interpreter, the one that
+    runs it here, as the build makes it with the runtime's CPython."""
+    import shutil
+
+    if dependencies is not None:
+        shutil.copytree(dependencies, target, symlinks=True)
     shutil.copytree(
         root / "layers" / "blogpub" / "blogpub",
         target / "blogpub",
@@ -292,15 +314,7 @@ def layer_bytecode(repetitions: int) -> dict[str, Any]:
 
     samples: dict[str, list[float]] = {mode: [] for mode in BYTECODE_MODES}
     with tempfile.TemporaryDirectory() as folder:
-        sources = Path(folder) / "sources"
-        pip = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        subprocess.run(
-            [*pip, "--no-compile", "--target", str(sources), "-r", str(LAYER / "requirements.txt")],
-            capture_output=True,
-            check=True,
-        )
-        for dropped in ("botocore", "bin"):  # as the build drops them
-            shutil.rmtree(sources / dropped, ignore_errors=True)
+        sources = layer_requirements(REPO, Path(folder) / "sources")
         built_layer(REPO, sources, bytecode=False)
         modules = len(list(sources.rglob("*.py")))
         for mode in BYTECODE_MODES:
@@ -365,7 +379,8 @@ def first_event(repetitions: int, variants: list[Variant]) -> dict[str, Any]:
     interpreter (handler import, then its first event), for each variant in turn; and
     ``import boto3`` + one GetObject of the seed post in another, once per round. Between
     runs the seed is deleted in this process, so every run meets the same empty site. Each
-    variant's layer is laid out as its layer build does it (``built_layer``).
+    variant's layer, its requirements included, is laid out as its layer build does it
+    (``layer_requirements``, ``built_layer``); boto3 is this environment's, as the runtime's.
     """
     import contextlib
     import io
@@ -380,10 +395,18 @@ def first_event(repetitions: int, variants: list[Variant]) -> dict[str, Any]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a line per request otherwise
     seed_text = SEED_POST.read_text(encoding="utf-8")
     layers_folder = tempfile.TemporaryDirectory()
-    layers = {
-        variant.label: built_layer(variant.root, Path(layers_folder.name) / variant.label)
-        for variant in variants
-    }
+    dependencies: dict[str, Path] = {}  # one install per distinct requirements file
+    layers = {}
+    for variant in variants:
+        wanted = (variant.root / "layers" / "blogpub" / "requirements.txt").read_text()
+        if wanted not in dependencies:
+            folder = Path(layers_folder.name) / f"requirements-{len(dependencies)}"
+            dependencies[wanted] = layer_requirements(variant.root, folder)
+        layers[variant.label] = built_layer(
+            variant.root,
+            Path(layers_folder.name) / variant.label,
+            dependencies=dependencies[wanted],
+        )
     baseline: list[dict[str, Any]] = []
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {
         variant.label: {name: [] for name in HANDLERS} for variant in variants
