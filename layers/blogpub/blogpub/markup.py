@@ -43,11 +43,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlsplit
 
 from blogpub.errors import TooComplexError, TooDeepError
-from blogpub.highlight import HighlightSettings, highlight_code_blocks, highlighter
+from blogpub.highlight import HeldOut, HighlightSettings, highlight_code_blocks, highlighter
 from blogpub.mathml import (
     MATHML_ATTRIBUTES,
     MATHML_ELEMENTS,
@@ -245,6 +246,7 @@ _MARKED_STRONG = re.compile(r"(?<![*\\])\*\*(?=[^\s*])(.*?[^\s*])\*\*(?!\*)", re
 _LOCATED_CODE = re.compile(r'<pre data-sourcepos="(\d+):(\d+)-[^"]*"><code( class="[^"]*")?')
 _SOURCEPOS = re.compile(r' data-sourcepos="\d+:\d+-\d+:\d+"')
 _INDENTED_CODE = ' data-indented=""'  # highlight.py's block pattern does not take it
+_HELD_INDEX = re.compile(r"-(\d+)-(?=<)")  # the rest of a HeldOut placeholder, before a tag
 
 
 def _unresolved(_target: str) -> ResolvedPost | None:
@@ -316,16 +318,18 @@ def render_body(
 def render_post_body(body: str, excerpt: str | None, options: BodyOptions) -> RenderedBody:
     """The body through the whole pipeline: math protected, tags expanded, Markdown, code
     highlighted, math put back as MathML, then nh3 (whose output nothing edits but the
-    link, checkbox and heading-id passes over its canonical tags)."""
-    rendered, result = _markdown(body, options)
+    link, checkbox and heading-id passes over its canonical tags, and the splice of the
+    highlighted lines held out of it)."""
+    held = HeldOut()
+    rendered, result = _markdown(body, options, held)
     marker = _MORE_MARKER.search(rendered)
     # The anchor goes in before sanitising, as an element nh3 keeps: nothing edits its output.
     anchored = rendered if marker is None else _MORE_MARKER.sub(MORE_ANCHOR, rendered, count=1)
-    body_html = _finish(anchored, options)
+    body_html = _finish(anchored, options, held)
     if excerpt is not None and excerpt.strip():
-        excerpt_html = _finish(_markdown(excerpt, options)[0], options)
+        excerpt_html = _finish(_markdown(excerpt, options, held)[0], options, held)
     elif marker is not None:
-        excerpt_html = _finish(rendered[: marker.start()], options)
+        excerpt_html = _finish(rendered[: marker.start()], options, held)
     else:
         excerpt_html = summary_html(body_html)
     return RenderedBody(
@@ -333,8 +337,11 @@ def render_post_body(body: str, excerpt: str | None, options: BodyOptions) -> Re
     )
 
 
-def _markdown(body: str, options: BodyOptions) -> tuple[str, RenderedBody]:
-    """Markdown's HTML of a body, tags and math done, NOT yet safe; and what the tags said."""
+def _markdown(
+    body: str, options: BodyOptions, held: HeldOut | None = None
+) -> tuple[str, RenderedBody]:
+    """Markdown's HTML of a body, tags and math done, NOT yet safe; and what the tags said.
+    With ``held``, the highlighted lines of fenced code are held out there."""
     text, formulas = protect_math(body)
     context = TagContext(
         render_markdown=to_html,
@@ -356,7 +363,12 @@ def _markdown(body: str, options: BodyOptions) -> tuple[str, RenderedBody]:
     if PLACEHOLDER_COMMENT not in body:
         # a tag's comment that Markdown put in code is shown there: Hexo's is never seen
         rendered = rendered.replace(_ESCAPED_PLACEHOLDER, "")
-    rendered = highlight_code_blocks(rendered, options.highlight)
+    rendered = highlight_code_blocks(rendered, options.highlight, held)
+    if held is not None and formulas:
+        # a formula's placeholder in code becomes MathML there, which nh3 must see
+        rendered = held.released(
+            rendered, lambda lines: any(formula.placeholder in lines for formula in formulas)
+        )
     rendered = restore_math(rendered, formulas)
     warnings = [
         BodyWarning(warning.name, _source_line(warning.line, formulas), warning.message)
@@ -545,15 +557,41 @@ def without_line_numbers(clean_html: str) -> str:
     return _SPAN_TAG.sub("", _GUTTER.sub(" ", clean_html))
 
 
-def _finish(rendered: str, options: BodyOptions) -> str:
-    return _add_heading_ids(
-        sanitize(
-            rendered,
+def _finish(rendered: str, options: BodyOptions, held: HeldOut | None = None) -> str:
+    def sanitized(untrusted_html: str) -> str:
+        return sanitize(
+            untrusted_html,
             site_url=options.site_url,
             privacy_embeds=options.privacy_embeds,
             external_links=options.external_links,
         )
-    )
+
+    clean_html = sanitized(rendered)
+    if held is not None and held.pieces:
+        spliced = _splice(clean_html, held)
+        # a placeholder the sanitiser moved into text or an attribute: the lines go through it
+        clean_html = spliced if spliced is not None else sanitized(held.released(rendered))
+    return _add_heading_ids(clean_html)
+
+
+def _splice(clean_html: str, held: HeldOut) -> str | None:
+    """The sanitiser's output with each held-out placeholder replaced by its lines, where
+    it stands alone between two tags: the text of an element (an attribute value has no
+    ``<`` or ``>`` after ``_filter_attribute``, a comment is stripped). None where the
+    token shows anywhere else, or twice for one index."""
+    parts = clean_html.split(held.token)
+    out = [parts[0]]
+    seen: set[int] = set()
+    for before, part in pairwise(parts):
+        index = _HELD_INDEX.match(part)
+        if index is None or not before.endswith(">"):
+            return None
+        number = int(index[1])
+        if number >= len(held.pieces) or number in seen:
+            return None
+        seen.add(number)
+        out += (held.pieces[number], part[index.end() :])
+    return "".join(out)
 
 
 @cache
