@@ -6,7 +6,13 @@ import html
 
 import pytest
 from blogpub.highlight import _CMARK_BLOCK, _lexer, token_lines
-from blogpub.markup import _filter_attribute, _filter_attribute_remembered, to_html
+from blogpub.markup import (
+    MAX_NESTING_DEPTH,
+    _filter_attribute,
+    _filter_attribute_remembered,
+    nesting_depth,
+    to_html,
+)
 from blogpub.tags.markup import _TAG_MARKUP, on_one_line
 from pygments.token import STANDARD_TYPES
 
@@ -114,3 +120,21 @@ def test_the_remembered_class_filter_answers_as_the_filter(tag: str, value: str)
     assert _filter_attribute_remembered("a", "href", "javascript:x") == _filter_attribute(
         "a", "href", "javascript:x"
     )
+
+
+@pytest.mark.parametrize(
+    ("markdown", "too_deep"),
+    [
+        ("<div>" * 257, True),
+        ("<div>" * 256, False),
+        ("<p>" * 1000 + "<div>" * 257, True),
+        ("<p>" * 1000 + "<div>" * 200, False),
+        ("<p-x>" * 257, True),  # a custom element named like a void one nests
+        ("<br>" * 1000 + "<img src=x>" * 1000, False),
+        ("> " * 257 + "x", True),
+        ("text\n" + "> " * 257 + "x", True),
+        ("text\n" + "> " * 200 + "x", False),
+    ],
+)
+def test_the_nesting_check_short_cuts_give_the_same_verdict(markdown: str, too_deep: bool) -> None:
+    assert (nesting_depth(markdown) > MAX_NESTING_DEPTH) is too_deep

@@ -193,13 +193,16 @@ class HeldOut:
     def released(self, html_text: str, wanted: Callable[[str], bool] = bool) -> str:
         """``html_text`` with the lines ``wanted`` of them back in place of their
         placeholders (by default all), to go through the sanitiser after all."""
-        return re.sub(
-            rf"{self.token}-(\d+)-",
-            lambda found: (
-                self.pieces[int(found[1])] if wanted(self.pieces[int(found[1])]) else found[0]
-            ),
-            html_text,
-        )
+
+        def release(found: re.Match[str]) -> str:
+            if found[1] != self.token or not wanted(self.pieces[int(found[2])]):
+                return found[0]
+            return self.pieces[int(found[2])]
+
+        return _PLACEHOLDER.sub(release, html_text)
+
+
+_PLACEHOLDER = re.compile(r"([0-9a-f]{16})-(\d+)-")
 
 
 def _kept(lines_html: str) -> str:

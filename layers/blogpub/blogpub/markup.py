@@ -203,6 +203,7 @@ _PLACEHOLDER_IMAGE = re.compile(
     re.IGNORECASE,
 )
 _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_IFRAME_START = re.compile("<iframe", re.IGNORECASE | re.ASCII)  # as in html.lower()
 _IFRAME = re.compile(r"<iframe\b([^>]*)>(.*?)</iframe\s*>", re.IGNORECASE | re.DOTALL)
 _ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 _CODE_REGION = re.compile(r"(<(pre|code)\b[^>]*>)(.*?)(</\2\s*>)", re.IGNORECASE | re.DOTALL)
@@ -213,9 +214,7 @@ _NOT_A_HIGHLIGHTER_TAG = re.compile(
 # 12 characters a level covers the widest marker ("123456789. "): enough to pass the limit.
 _INLINE_MARKERS = ("*", "_", "[", "]", "`", "|")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_CONTAINER_CHARACTERS = re.compile(
-    rf"^[ \t>*+\-_0-9.)]{{1,{12 * (MAX_NESTING_DEPTH + 1)}}}", re.MULTILINE
-)
+_CONTAINER_WIDTH = 12 * (MAX_NESTING_DEPTH + 1)
 _CONTAINER_PREFIX = re.compile(r"(?:[ \t]*(?:>|(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)))*[ \t]*")
 _CONTAINER_MARKER = re.compile(r">|[-+*]|\d{1,9}[.)]")
 _THEMATIC_BREAK = re.compile(r"[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*$")
@@ -227,6 +226,10 @@ _NOT_NESTING = frozenset(
         "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "rp", "rt",
     }
 )  # fmt: skip
+# Where an element that can hold others may open (at most once per _HTML_TAG opening).
+_NESTING_START = re.compile(
+    rf"<(?!(?:{'|'.join(sorted(_NOT_NESTING))})(?![A-Za-z0-9-]))[A-Za-z]", re.IGNORECASE
+)
 _ANCHOR_TAG = re.compile(r"<a\s[^>]*>")
 _INPUT_TAG = re.compile(r"<input\b[^>]*>")
 _HREF = re.compile(r'\shref="([^"]*)"')
@@ -481,6 +484,15 @@ def _mark_indented_code(markdown: str, located: str) -> str:
     return _SOURCEPOS.sub("", marked)
 
 
+@cache
+def _container_prefixes(limit: int) -> re.Pattern[str]:
+    """Line starts of container characters (up to ``_CONTAINER_WIDTH``), over ``limit`` long."""
+    if limit >= _CONTAINER_WIDTH:
+        return re.compile("(?!)")  # no line is looked at
+    # after "\n", so that re skips from line break to line break (the caller adds one)
+    return re.compile(rf"\n([ \t>*+\-_0-9.)]{{{limit + 1},{_CONTAINER_WIDTH}}})")
+
+
 def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:
     """The nesting a renderer would build, estimated from above in one linear pass.
 
@@ -490,10 +502,9 @@ def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:
     exactly: it returns the first depth found past ``limit``, else one at most ``limit``.
     """
     deepest_line = 0
-    for candidate in _CONTAINER_CHARACTERS.finditer(markdown):
-        if len(candidate.group(0)) <= limit:
-            continue  # a line cannot nest deeper than its prefix is long
-        line = candidate.group(0)
+    # a line cannot nest deeper than its prefix is long: only longer prefixes are looked at
+    for candidate in _container_prefixes(limit).finditer("\n" + markdown):
+        line = candidate.group(1)
         prefix = _CONTAINER_PREFIX.match(line)
         if prefix is None or _THEMATIC_BREAK.match(line):
             continue
@@ -505,6 +516,8 @@ def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:
         deepest_line = max(deepest_line, markers + indent // 2)
         if deepest_line > limit:
             return deepest_line
+    if markdown.count("<") <= limit or len(_NESTING_START.findall(markdown)) <= limit:
+        return deepest_line  # no more elements than that can be open at once
     open_elements = deepest_html = 0
     for tag in _HTML_TAG.finditer(markdown):
         closing, name, self_closing = tag.groups()
@@ -713,7 +726,7 @@ def _promote_lazy_image(match: re.Match[str]) -> str:
 def _iframe_fallbacks(untrusted_html: str, privacy_embeds: bool) -> str:
     """An iframe the policy drops leaves what it holds for browsers without frames (CodePen's
     "See the Pen …" links), or else a link to its page, instead of nothing."""
-    if "<iframe" not in untrusted_html.lower():
+    if _IFRAME_START.search(untrusted_html) is None:
         return untrusted_html
 
     def fallback(match: re.Match[str]) -> str:
@@ -756,7 +769,11 @@ def _escape_markup_in_code(untrusted_html: str) -> str:
     if "<pre" not in untrusted_html and "<code" not in untrusted_html:
         return untrusted_html
     return _CODE_REGION.sub(
-        lambda region: region[1] + _NOT_A_HIGHLIGHTER_TAG.sub("&lt;", region[3]) + region[4],
+        lambda region: (
+            region[1] + _NOT_A_HIGHLIGHTER_TAG.sub("&lt;", region[3]) + region[4]
+            if "<" in region[3]
+            else region[0]
+        ),
         untrusted_html,
     )
 
