@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import html
+import re
+from urllib.parse import quote, unquote
 
 import pytest
 from blogpub.highlight import _CMARK_BLOCK, _lexer, token_lines
 from blogpub.markup import (
+    _MARKED_DEL,
+    _MARKED_STRONG,
     MAX_NESTING_DEPTH,
     _filter_attribute,
     _filter_attribute_remembered,
+    _marked_leftovers,
     nesting_depth,
     to_html,
 )
-from blogpub.tags.markup import _TAG_MARKUP, on_one_line
+from blogpub.mathml import protect_math
+from blogpub.tags.markup import _SCHEME, _TAG_MARKUP, _URL_SAFE, encode_url, on_one_line
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pygments.token import STANDARD_TYPES
 
 from tests.conftest import REPO
@@ -138,3 +146,48 @@ def test_the_remembered_class_filter_answers_as_the_filter(tag: str, value: str)
 )
 def test_the_nesting_check_short_cuts_give_the_same_verdict(markdown: str, too_deep: bool) -> None:
     assert (nesting_depth(markdown) > MAX_NESTING_DEPTH) is too_deep
+
+
+def _reference_marked_leftovers(html_text: str) -> str:
+    """_marked_leftovers as it was written before (every piece of the page in turn)."""
+    pieces = re.split(r"(<[^<>]*>)", html_text)
+    code_depth = 0
+    for index, piece in enumerate(pieces):
+        if index % 2:
+            opening = re.match(r"<(/?)(?:pre|code|script|style|a)\b", piece, re.IGNORECASE)
+            if opening is not None:
+                code_depth += -1 if opening[1] else 1
+        elif not code_depth and ("~" in piece or "**" in piece):
+            strong = _MARKED_STRONG.sub(r"<strong>\1</strong>", piece)
+            pieces[index] = _MARKED_DEL.sub(r"<del>\2</del>", strong)
+    return "".join(pieces)
+
+
+_LEFTOVER_PIECES = st.sampled_from(
+    ["~a~", "~~b~~", "**c**", "中~（笑~）", "**（注）**中", " ", "<p>", "</p>", "<code>",
+     "</code>", "<a href='~x~'>", "</a>", "<PRE class=x>", "</pre>", "<pre <b>", "<", ">",
+     "<script>", "</script>", "<style>", "</style>", "<abbr>", "</abbr>", "~", "**"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_LEFTOVER_PIECES, max_size=16))
+def test_marked_leftovers_rewrite_only_text_outside_code_as_before(pieces: list[str]) -> None:
+    html_text = "".join(pieces)
+    assert _marked_leftovers(html_text) == _reference_marked_leftovers(html_text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF), max_size=16))
+def test_encode_url_of_a_site_path_is_quote_of_unquote_as_before(path: str) -> None:
+    if _SCHEME.match(path) is None:
+        assert encode_url(path) == quote(unquote(path), safe=_URL_SAFE)
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["no math at all {% note %}x{% endnote %}", "{% math %}x^2{% endmath %}", "a $x$ b", ""],
+)
+def test_math_protection_short_cut_leaves_what_the_scan_leaves(body: str) -> None:
+    text, formulas = protect_math(body)
+    assert (text == body) is (not formulas)

@@ -242,7 +242,8 @@ _GUTTER = re.compile(r'<td class="gutter">.*?</td>', re.DOTALL)
 _ESCAPED_PLACEHOLDER = html.escape(PLACEHOLDER_COMMENT, quote=False)
 _HTML_PIECES = re.compile(r"(<[^<>]*>)")
 # marked's url rule takes a bare URL (and its tildes) before its del rule: links are skipped
-_CODE_TAG = re.compile(r"<(/?)(?:pre|code|script|style|a)\b", re.IGNORECASE)
+# (a whole piece of _HTML_PIECES: no "<" or ">" inside)
+_CODE_TAG_PIECE = re.compile(r"<(/?)(?:pre|code|script|style|a)\b[^<>]*>", re.IGNORECASE)
 # marked 4's del (`^(~~?)(?=[^\s~])([\s\S]*?[^\s~])\1(?=[^~]|$)`), not after a tilde
 _MARKED_DEL = re.compile(r"(?<!~)(~~?)(?=[^\s~])(.*?[^\s~])\1(?=[^~]|$)", re.DOTALL)
 _MARKED_STRONG = re.compile(r"(?<![*\\])\*\*(?=[^\s*])(.*?[^\s*])\*\*(?!\*)", re.DOTALL)
@@ -454,14 +455,27 @@ def _marked_leftovers(html_text: str) -> str:
     del rule has no flanking rule (``中~（笑~）``), and its emphasis counts only ASCII
     punctuation, so ``**（注）**中`` is strong there. Only text outside code and links is
     changed, one text run at a time."""
-    pieces = _HTML_PIECES.split(html_text)
-    code_depth = 0
-    for index, piece in enumerate(pieces):
-        if index % 2:
-            opening = _CODE_TAG.match(piece)
-            if opening is not None:
-                code_depth += -1 if opening[1] else 1
-        elif not code_depth and ("~" in piece or "**" in piece):
+    out: list[str] = []
+    position = code_depth = 0
+    # the stretches between code, pre, script, style and link tags, each with its depth
+    for tag in _CODE_TAG_PIECE.finditer(html_text):
+        stretch = html_text[position : tag.start()]
+        out += (stretch if code_depth else _marked_text(stretch), tag[0])
+        code_depth += -1 if tag[1] else 1
+        position = tag.end()
+    stretch = html_text[position:]
+    out.append(stretch if code_depth else _marked_text(stretch))
+    return "".join(out)
+
+
+def _marked_text(stretch: str) -> str:
+    """``_marked_leftovers`` on a stretch outside code and links: its text runs only."""
+    if "~" not in stretch and "**" not in stretch:
+        return stretch
+    pieces = _HTML_PIECES.split(stretch)
+    for index in range(0, len(pieces), 2):
+        piece = pieces[index]
+        if "~" in piece or "**" in piece:
             strong = _MARKED_STRONG.sub(r"<strong>\1</strong>", piece)
             pieces[index] = _MARKED_DEL.sub(r"<del>\2</del>", strong)
     return "".join(pieces)
