@@ -15,8 +15,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import groupby
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from blogpub.lexing import tokens
@@ -125,18 +123,29 @@ def token_lines(code: str, lang: str | None, auto_detect: bool = False) -> tuple
     Pygments' own HtmlFormatter does): fewer elements to write and to sanitise."""
     lexer, language = _lexer(code, lang, auto_detect)
     classes = _TOKEN_CLASSES
-    pairs = [(classes[token_type], value) for token_type, value in tokens(lexer, code)]
     out: list[str] = []
-    for css, run in groupby(pairs, key=itemgetter(0)):
-        text = escape("".join(value for _, value in run))
-        if not css:
-            out.append(text)
-        elif "\n" in text:  # a span per line: closed before each newline, reopened after
-            opening = f'<span class="{css}">'
-            out += (opening, text.replace("\n", f"</span>\n{opening}"), "</span>")
-        elif text:
-            out.append(f'<span class="{css}">{text}</span>')
+    run_class, run = "", []
+    for token_type, value in tokens(lexer, code):
+        css = classes[token_type]
+        if css != run_class:
+            _write_run(out, run_class, run)
+            run_class, run = css, [value]
+        else:
+            run.append(value)
+    _write_run(out, run_class, run)
     return _EMPTY_SPAN.sub("", "".join(out)).split("\n"), language
+
+
+def _write_run(out: list[str], css: str, run: list[str]) -> None:
+    """Neighbouring tokens of one class as escaped text, in a span if they have a class."""
+    text = escape("".join(run))
+    if not css:
+        out.append(text)
+    elif "\n" in text:  # a span per line: closed before each newline, reopened after
+        opening = f'<span class="{css}">'
+        out += (opening, text.replace("\n", f"</span>\n{opening}"), "</span>")
+    elif text:
+        out.append(f'<span class="{css}">{text}</span>')
 
 
 def highlighter(settings: HighlightSettings) -> Callable[[str, str | None], str]:
@@ -214,6 +223,11 @@ def _kept(lines_html: str) -> str:
 _PLAIN_TAB_REPLACE = re.compile(r"[ \t]*")
 
 
+# hexo-util's line: <span class="line">…</span><br>, one after the other
+_LINE_OPEN, _LINE_CLOSE = '<span class="line">', "</span><br>"
+_LINE_BREAK = _LINE_CLOSE + _LINE_OPEN
+
+
 def highlight_block(
     code: str,
     lang: str | None,
@@ -237,15 +251,14 @@ def highlight_block(
     if not wrap:
         return f'<pre><code class="{classes}">' + hold("\n".join(lines)) + "</code></pre>"
     if settings.hljs:
-        content = hold("".join(f"{line}<br>" for line in lines))
+        content = hold("<br>".join(lines) + "<br>")
         code_cell = f'<pre><code class="{classes}">{content}</code></pre>'
     else:
-        code_cell = "<pre>" + hold("".join(f'<span class="line">{ln}</span><br>' for ln in lines))
-        code_cell += "</pre>"
+        code_cell = "<pre>" + hold(_LINE_OPEN + _LINE_BREAK.join(lines) + _LINE_CLOSE) + "</pre>"
     gutter = ""
     if settings.line_number:
-        numbers = "".join(f'<span class="line">{n}</span><br>' for n in range(1, len(lines) + 1))
-        gutter = f'<td class="gutter"><pre>{hold(numbers)}</pre></td>'
+        numbers = _LINE_BREAK.join(map(str, range(1, len(lines) + 1)))
+        gutter = f'<td class="gutter"><pre>{hold(_LINE_OPEN + numbers + _LINE_CLOSE)}</pre></td>'
     return (
         f'<figure class="highlight {language}">{caption}<table><tr>{gutter}'
         f'<td class="code">{code_cell}</td></tr></table></figure>'
