@@ -124,7 +124,7 @@ def token_lines(code: str, lang: str | None, auto_detect: bool = False) -> tuple
     lexer, language = _lexer(code, lang, auto_detect)
     classes = _TOKEN_CLASSES
     out: list[str] = []
-    run_class, run = "", []
+    run_class, run = "", list[str]()
     for token_type, value in tokens(lexer, code):
         css = classes[token_type]
         if css != run_class:
