@@ -11,6 +11,7 @@ from blogpub.highlight import _CMARK_BLOCK, _lexer, token_lines
 from blogpub.markup import (
     _MARKED_DEL,
     _MARKED_STRONG,
+    _URL_NOISE,
     MAX_NESTING_DEPTH,
     _filter_attribute,
     _filter_attribute_remembered,
@@ -20,6 +21,7 @@ from blogpub.markup import (
 )
 from blogpub.mathml import protect_math
 from blogpub.tags.markup import _SCHEME, _TAG_MARKUP, _URL_SAFE, encode_url, on_one_line
+from blogpub.urls import url_scheme
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pygments.token import STANDARD_TYPES
@@ -191,3 +193,42 @@ def test_encode_url_of_a_site_path_is_quote_of_unquote_as_before(path: str) -> N
 def test_math_protection_short_cut_leaves_what_the_scan_leaves(body: str) -> None:
     text, formulas = protect_math(body)
     assert (text == body) is (not formulas)
+
+
+@pytest.mark.parametrize(
+    ("tag", "attribute", "value"),
+    [
+        ("a", "href", "https://example.com/a?b=<c>"),
+        ("a", "href", "HTTPS://example.com/"),
+        ("a", "href", "data:text/html,<script>x</script>"),
+        ("a", "href", " \tda\nta:text/html,x"),
+        ("img", "src", "data:image/png;base64,AAAA"),
+        ("img", "src", "\x01 DATA:image/gif;base64,AAAA"),
+        ("img", "src", "data:text/html,x"),
+        ("img", "src", "http://x/data:image/png"),
+        ("img", "src", "/2020/01/x/a.png"),
+        ("img", "alt", "a <b> c"),
+        ("img", "srcset", "a.png 1x, data:image/png;base64,x 2x"),
+        ("a", "rel", "NoFollow ugc evil"),
+        ("blockquote", "cite", "javascript:alert(1)"),
+    ],
+)
+def test_the_attribute_filter_short_cuts_answer_as_the_full_checks(
+    tag: str, attribute: str, value: str
+) -> None:
+    brackets = str.maketrans(
+        {"<": "%3C", ">": "%3E"}
+        if attribute in ("href", "src", "srcset", "cite")
+        else {"<": "\u2039", ">": "\u203a"}
+    )
+    expected = value.translate(brackets)
+    if attribute == "rel":
+        kept = [t for t in expected.lower().split() if t in ("nofollow", "ugc", "sponsored")]
+        assert _filter_attribute(tag, attribute, value) == " ".join(kept)
+        return
+    if attribute != "srcset" and url_scheme(expected) == "data":
+        is_image = _URL_NOISE.sub("", expected).strip().lower().startswith("data:image/")
+        expected = expected if (tag, attribute) == ("img", "src") and is_image else None
+    if attribute == "srcset":
+        expected = None
+    assert _filter_attribute(tag, attribute, value) == expected

@@ -192,6 +192,7 @@ _URL_SCHEMES = {"http", "https", "mailto", "tel", "data"}
 _KEPT_REL = ("nofollow", "ugc", "sponsored", "noopener", "noreferrer")
 _EXTERNAL_REL = ("noopener", "noreferrer")
 _HIGHLIGHT_CLASS = re.compile(r"hljs[\w-]*|language-[\w+#.-]+|lang-[\w+#.-]+")
+_WEB_SCHEMES = ("https://", "http://")  # a value starting so has no other scheme
 _URL_NOISE = re.compile(r"[\t\n\r]")
 _URL_ATTRIBUTES = frozenset({"href", "src", "srcset", "cite"})
 _URL_BRACKETS = str.maketrans({"<": "%3C", ">": "%3E"})
@@ -666,7 +667,8 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     """Per-value rules the allow-list cannot say (nh3 calls this for kept attributes)."""
     # nh3 leaves < and > unescaped in attribute values; without them every tag in its
     # output ends at its first ">", which the passes below (rel, heading ids) rely on.
-    value = value.translate(_URL_BRACKETS if attribute in _URL_ATTRIBUTES else _TEXT_BRACKETS)
+    if "<" in value or ">" in value:
+        value = value.translate(_URL_BRACKETS if attribute in _URL_ATTRIBUTES else _TEXT_BRACKETS)
     if attribute == "class":
         names = value.split()
         # hexo-util's "highlight LANG": the language may be any name but the theme's
@@ -687,7 +689,7 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
         return " ".join(dict.fromkeys(tokens)) or None
     if attribute == "srcset":
         return value if all(_is_web_url(part) for part in value.split(",")) else None
-    if url_scheme(value) == "data":
+    if ":" in value and not value.startswith(_WEB_SCHEMES) and url_scheme(value) == "data":
         return value if (tag, attribute) == ("img", "src") and _is_data_image(value) else None
     return value
 
