@@ -227,10 +227,6 @@ _NOT_NESTING = frozenset(
         "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "rp", "rt",
     }
 )  # fmt: skip
-# Where an element that can hold others may open (at most once per _HTML_TAG opening).
-_NESTING_START = re.compile(
-    rf"<(?!(?:{'|'.join(sorted(_NOT_NESTING))})(?![A-Za-z0-9-]))[A-Za-z]", re.IGNORECASE
-)
 _ANCHOR_TAG = re.compile(r"<a\s[^>]*>")
 _INPUT_TAG = re.compile(r"<input\b[^>]*>")
 _HREF = re.compile(r'\shref="([^"]*)"')
@@ -508,6 +504,13 @@ def _container_prefixes(limit: int) -> re.Pattern[str]:
     return re.compile(rf"\n([ \t>*+\-_0-9.)]{{{limit + 1},{_CONTAINER_WIDTH}}})")
 
 
+@cache
+def _nesting_starts() -> re.Pattern[str]:
+    """Where an element that can hold others may open (once at most per _HTML_TAG opening)."""
+    names = "|".join(sorted(_NOT_NESTING))
+    return re.compile(rf"<(?!(?:{names})(?![A-Za-z0-9-]))[A-Za-z]", re.IGNORECASE)
+
+
 def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:
     """The nesting a renderer would build, estimated from above in one linear pass.
 
@@ -531,7 +534,7 @@ def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:
         deepest_line = max(deepest_line, markers + indent // 2)
         if deepest_line > limit:
             return deepest_line
-    if markdown.count("<") <= limit or len(_NESTING_START.findall(markdown)) <= limit:
+    if markdown.count("<") <= limit or len(_nesting_starts().findall(markdown)) <= limit:
         return deepest_line  # no more elements than that can be open at once
     open_elements = deepest_html = 0
     for tag in _HTML_TAG.finditer(markdown):
