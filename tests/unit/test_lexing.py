@@ -11,7 +11,7 @@ from blogpub.lexing import _renumbered, _scoped, _states, combined_tokens, token
 from blogpub.markup import to_html
 from pygments.lexer import RegexLexer
 from pygments.lexers import get_lexer_by_name
-from pygments.token import String, Text
+from pygments.token import Keyword, String, Text
 
 from tests.conftest import REPO
 
@@ -124,10 +124,27 @@ def test_the_states_of_the_common_lexers_are_all_combined() -> None:
 
 
 def test_lexers_that_override_pygments_loop_keep_it() -> None:
-    c_lexer = get_lexer_by_name("c", stripnl=False, ensurenl=False)
-    assert _states(c_lexer.__class__) is None  # CFamilyLexer post-processes names
-    code = "int main(void) { size_t n = 0; return n; }\n"
-    assert list(combined_tokens(c_lexer, code)) == list(c_lexer.get_tokens(code))
+    cuda = get_lexer_by_name("cuda", stripnl=False, ensurenl=False)
+    assert _states(cuda.__class__) is None  # its own renaming of names
+    code = "__global__ void f(int3 n) { size_t i = threadIdx.x; }\n"
+    assert list(combined_tokens(cuda, code)) == list(cuda.get_tokens(code))
+
+
+@pytest.mark.parametrize("lang", ["c", "c++"])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"stdlibhighlighting": False}, {"c99highlighting": False, "platformhighlighting": False}],
+)
+def test_the_c_family_renaming_of_library_types_follows_the_driver(
+    lang: str, options: dict[str, bool]
+) -> None:
+    lexer = get_lexer_by_name(lang, stripnl=False, ensurenl=False, **options)
+    states = _states(lexer.__class__)
+    assert states is not None and states.c_family
+    code = "int main(void) { size_t n = 0; int8_t m; atomic_int a; __u32 u; FILE *f; }\n"
+    expected = list(lexer.get_tokens(code))
+    assert list(combined_tokens(lexer, code)) == expected
+    assert any(token == Keyword.Type for token, _ in expected)
 
 
 def test_a_lexer_is_combined_only_after_it_has_lexed_enough_text(

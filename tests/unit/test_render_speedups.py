@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import html
+import re
+from urllib.parse import quote, unquote
 
 import pytest
 from blogpub.highlight import _CMARK_BLOCK, _lexer, token_lines
-from blogpub.markup import _filter_attribute, _filter_attribute_remembered, to_html
-from blogpub.tags.markup import _TAG_MARKUP, on_one_line
+from blogpub.markup import (
+    _MARKED_DEL,
+    _MARKED_STRONG,
+    _URL_NOISE,
+    MAX_NESTING_DEPTH,
+    _filter_attribute,
+    _filter_attribute_remembered,
+    _marked_leftovers,
+    nesting_depth,
+    to_html,
+)
+from blogpub.mathml import protect_math
+from blogpub.tags.markup import _SCHEME, _TAG_MARKUP, _URL_SAFE, encode_url, on_one_line
+from blogpub.urls import url_scheme
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pygments.token import STANDARD_TYPES
 
 from tests.conftest import REPO
@@ -114,3 +130,105 @@ def test_the_remembered_class_filter_answers_as_the_filter(tag: str, value: str)
     assert _filter_attribute_remembered("a", "href", "javascript:x") == _filter_attribute(
         "a", "href", "javascript:x"
     )
+
+
+@pytest.mark.parametrize(
+    ("markdown", "too_deep"),
+    [
+        ("<div>" * 257, True),
+        ("<div>" * 256, False),
+        ("<p>" * 1000 + "<div>" * 257, True),
+        ("<p>" * 1000 + "<div>" * 200, False),
+        ("<p-x>" * 257, True),  # a custom element named like a void one nests
+        ("<br>" * 1000 + "<img src=x>" * 1000, False),
+        ("> " * 257 + "x", True),
+        ("text\n" + "> " * 257 + "x", True),
+        ("text\n" + "> " * 200 + "x", False),
+    ],
+)
+def test_the_nesting_check_short_cuts_give_the_same_verdict(markdown: str, too_deep: bool) -> None:
+    assert (nesting_depth(markdown) > MAX_NESTING_DEPTH) is too_deep
+
+
+def _reference_marked_leftovers(html_text: str) -> str:
+    """_marked_leftovers as it was written before (every piece of the page in turn)."""
+    pieces = re.split(r"(<[^<>]*>)", html_text)
+    code_depth = 0
+    for index, piece in enumerate(pieces):
+        if index % 2:
+            opening = re.match(r"<(/?)(?:pre|code|script|style|a)\b", piece, re.IGNORECASE)
+            if opening is not None:
+                code_depth += -1 if opening[1] else 1
+        elif not code_depth and ("~" in piece or "**" in piece):
+            strong = _MARKED_STRONG.sub(r"<strong>\1</strong>", piece)
+            pieces[index] = _MARKED_DEL.sub(r"<del>\2</del>", strong)
+    return "".join(pieces)
+
+
+_LEFTOVER_PIECES = st.sampled_from(
+    ["~a~", "~~b~~", "**c**", "中~（笑~）", "**（注）**中", " ", "<p>", "</p>", "<code>",
+     "</code>", "<a href='~x~'>", "</a>", "<PRE class=x>", "</pre>", "<pre <b>", "<", ">",
+     "<script>", "</script>", "<style>", "</style>", "<abbr>", "</abbr>", "~", "**"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_LEFTOVER_PIECES, max_size=16))
+def test_marked_leftovers_rewrite_only_text_outside_code_as_before(pieces: list[str]) -> None:
+    html_text = "".join(pieces)
+    assert _marked_leftovers(html_text) == _reference_marked_leftovers(html_text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF), max_size=16))
+def test_encode_url_of_a_site_path_is_quote_of_unquote_as_before(path: str) -> None:
+    if _SCHEME.match(path) is None:
+        assert encode_url(path) == quote(unquote(path), safe=_URL_SAFE)
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["no math at all {% note %}x{% endnote %}", "{% math %}x^2{% endmath %}", "a $x$ b", ""],
+)
+def test_math_protection_short_cut_leaves_what_the_scan_leaves(body: str) -> None:
+    text, formulas = protect_math(body)
+    assert (text == body) is (not formulas)
+
+
+@pytest.mark.parametrize(
+    ("tag", "attribute", "value"),
+    [
+        ("a", "href", "https://example.com/a?b=<c>"),
+        ("a", "href", "HTTPS://example.com/"),
+        ("a", "href", "data:text/html,<script>x</script>"),
+        ("a", "href", " \tda\nta:text/html,x"),
+        ("img", "src", "data:image/png;base64,AAAA"),
+        ("img", "src", "\x01 DATA:image/gif;base64,AAAA"),
+        ("img", "src", "data:text/html,x"),
+        ("img", "src", "http://x/data:image/png"),
+        ("img", "src", "/2020/01/x/a.png"),
+        ("img", "alt", "a <b> c"),
+        ("img", "srcset", "a.png 1x, data:image/png;base64,x 2x"),
+        ("a", "rel", "NoFollow ugc evil"),
+        ("blockquote", "cite", "javascript:alert(1)"),
+    ],
+)
+def test_the_attribute_filter_short_cuts_answer_as_the_full_checks(
+    tag: str, attribute: str, value: str
+) -> None:
+    brackets = str.maketrans(
+        {"<": "%3C", ">": "%3E"}
+        if attribute in ("href", "src", "srcset", "cite")
+        else {"<": "\u2039", ">": "\u203a"}
+    )
+    expected = value.translate(brackets)
+    if attribute == "rel":
+        kept = [t for t in expected.lower().split() if t in ("nofollow", "ugc", "sponsored")]
+        assert _filter_attribute(tag, attribute, value) == " ".join(kept)
+        return
+    if attribute != "srcset" and url_scheme(expected) == "data":
+        is_image = _URL_NOISE.sub("", expected).strip().lower().startswith("data:image/")
+        expected = expected if (tag, attribute) == ("img", "src") and is_image else None
+    if attribute == "srcset":
+        expected = None
+    assert _filter_attribute(tag, attribute, value) == expected

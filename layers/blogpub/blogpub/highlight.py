@@ -10,12 +10,11 @@ Pygments is imported only when there is code to highlight, so it costs no cold s
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import groupby
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from blogpub.lexing import tokens
@@ -124,18 +123,29 @@ def token_lines(code: str, lang: str | None, auto_detect: bool = False) -> tuple
     Pygments' own HtmlFormatter does): fewer elements to write and to sanitise."""
     lexer, language = _lexer(code, lang, auto_detect)
     classes = _TOKEN_CLASSES
-    pairs = [(classes[token_type], value) for token_type, value in tokens(lexer, code)]
     out: list[str] = []
-    for css, run in groupby(pairs, key=itemgetter(0)):
-        text = escape("".join(value for _, value in run))
-        if not css:
-            out.append(text)
-        elif "\n" in text:  # a span per line: closed before each newline, reopened after
-            opening = f'<span class="{css}">'
-            out += (opening, text.replace("\n", f"</span>\n{opening}"), "</span>")
-        elif text:
-            out.append(f'<span class="{css}">{text}</span>')
+    run_class, run = "", list[str]()
+    for token_type, value in tokens(lexer, code):
+        css = classes[token_type]
+        if css != run_class:
+            _write_run(out, run_class, run)
+            run_class, run = css, [value]
+        else:
+            run.append(value)
+    _write_run(out, run_class, run)
     return _EMPTY_SPAN.sub("", "".join(out)).split("\n"), language
+
+
+def _write_run(out: list[str], css: str, run: list[str]) -> None:
+    """Neighbouring tokens of one class as escaped text, in a span if they have a class."""
+    text = escape("".join(run))
+    if not css:
+        out.append(text)
+    elif "\n" in text:  # a span per line: closed before each newline, reopened after
+        opening = f'<span class="{css}">'
+        out += (opening, text.replace("\n", f"</span>\n{opening}"), "</span>")
+    elif text:
+        out.append(f'<span class="{css}">{text}</span>')
 
 
 def highlighter(settings: HighlightSettings) -> Callable[[str, str | None], str]:
@@ -164,41 +174,105 @@ def fence_caption(meta: str) -> str:
     return f"<figcaption><span>{escape(match[1])}</span>{link}</figcaption>"
 
 
+class HeldOut:
+    """Highlighted lines kept out of the sanitiser, then spliced into its output.
+
+    The lines are the highlighter's own markup (``span`` with Pygments' token classes or
+    ``line``, ``br``) around escaped token text, written here as nh3 writes it (quotes
+    plain, no-break spaces as ``&nbsp;``). The sanitiser sees in their place a placeholder,
+    alone in its ``pre`` or ``code`` element, made of a random ``token`` drawn for each
+    render: a post cannot know it, so no text of a post can pass for one
+    (``markup._splice`` puts the lines back only where a placeholder stands alone
+    between two tags)."""
+
+    def __init__(self) -> None:
+        self.token = os.urandom(8).hex()
+        self.pieces: list[str] = []
+
+    def hold(self, lines_html: str) -> str:
+        """A placeholder for ``lines_html``; the HTML itself where the HTML parser would
+        rewrite a character in it (CR, NUL), so the sanitiser's output stays the same."""
+        if not lines_html or "\r" in lines_html or "\0" in lines_html:
+            return lines_html
+        self.pieces.append(
+            lines_html.replace("&quot;", '"').replace("&#x27;", "'").replace("\xa0", "&nbsp;")
+        )
+        return f"{self.token}-{len(self.pieces) - 1}-"
+
+    def released(self, html_text: str, wanted: Callable[[str], bool] = bool) -> str:
+        """``html_text`` with the lines ``wanted`` of them back in place of their
+        placeholders (by default all), to go through the sanitiser after all."""
+
+        def release(found: re.Match[str]) -> str:
+            if found[1] != self.token or not wanted(self.pieces[int(found[2])]):
+                return found[0]
+            return self.pieces[int(found[2])]
+
+        return _PLACEHOLDER.sub(release, html_text)
+
+
+_PLACEHOLDER = re.compile(r"([0-9a-f]{16})-(\d+)-")
+
+
+def _kept(lines_html: str) -> str:
+    return lines_html
+
+
+# tab_replace is written into the lines as it stands in _config.yml: held out only when
+# it is spaces or tabs, so anything else in it still passes the sanitiser.
+_PLAIN_TAB_REPLACE = re.compile(r"[ \t]*")
+
+
+# hexo-util's line: <span class="line">…</span><br>, one after the other
+_LINE_OPEN, _LINE_CLOSE = '<span class="line">', "</span><br>"
+_LINE_BREAK = _LINE_CLOSE + _LINE_OPEN
+
+
 def highlight_block(
-    code: str, lang: str | None, settings: HighlightSettings, caption: str = ""
+    code: str,
+    lang: str | None,
+    settings: HighlightSettings,
+    caption: str = "",
+    held: HeldOut | None = None,
 ) -> str:
     """One code block as hexo-util lays it out for these settings (``enable`` aside);
-    ``caption`` is a ready ``<figcaption>``."""
+    ``caption`` is a ready ``<figcaption>``. With ``held``, the lines of the gutter and of
+    the code are held out there and placeholders stand in their elements."""
     if settings.strip_indent:
         code = strip_indent(code)
     lines, language = token_lines(code, lang, settings.auto_detect)
     if settings.tab_replace:
         lines = [_replace_tabs(line, settings.tab_replace) for line in lines]
+    hold = _kept
+    if held is not None and _PLAIN_TAB_REPLACE.fullmatch(settings.tab_replace):
+        hold = held.hold
     classes = ("hljs" if settings.hljs else "highlight") + f" {language}"
     wrap = settings.wrap or settings.line_number  # the gutter needs the table layout
     if not wrap:
-        return f'<pre><code class="{classes}">' + "\n".join(lines) + "</code></pre>"
+        return f'<pre><code class="{classes}">' + hold("\n".join(lines)) + "</code></pre>"
     if settings.hljs:
-        content = "".join(f"{line}<br>" for line in lines)
+        content = hold("<br>".join(lines) + "<br>")
         code_cell = f'<pre><code class="{classes}">{content}</code></pre>'
     else:
-        code_cell = "<pre>" + "".join(f'<span class="line">{ln}</span><br>' for ln in lines)
-        code_cell += "</pre>"
+        code_cell = "<pre>" + hold(_LINE_OPEN + _LINE_BREAK.join(lines) + _LINE_CLOSE) + "</pre>"
     gutter = ""
     if settings.line_number:
-        numbers = "".join(f'<span class="line">{n}</span><br>' for n in range(1, len(lines) + 1))
-        gutter = f'<td class="gutter"><pre>{numbers}</pre></td>'
+        numbers = _LINE_BREAK.join(map(str, range(1, len(lines) + 1)))
+        gutter = f'<td class="gutter"><pre>{hold(_LINE_OPEN + numbers + _LINE_CLOSE)}</pre></td>'
     return (
         f'<figure class="highlight {language}">{caption}<table><tr>{gutter}'
         f'<td class="code">{code_cell}</td></tr></table></figure>'
     )
 
 
-def highlight_code_blocks(html_text: str, settings: HighlightSettings) -> str:
+def highlight_code_blocks(
+    html_text: str, settings: HighlightSettings, held: HeldOut | None = None
+) -> str:
     """Highlight the code blocks of cmark's HTML (``<pre><code class="language-x">``).
 
     Runs after Markdown and before the sanitiser; the code is unescaped, tokenised and
-    escaped again, so nothing in it becomes markup. Unchanged when ``enable`` is off."""
+    escaped again, so nothing in it becomes markup. Unchanged when ``enable`` is off.
+    With ``held``, the highlighted lines are held out of the sanitiser (``HeldOut``)."""
     if not settings.enable or "<pre><code" not in html_text:
         return html_text
 
@@ -210,6 +284,6 @@ def highlight_code_blocks(html_text: str, settings: HighlightSettings) -> str:
         caption = fence_caption(html.unescape(match.group(2) or "")) if lang else ""
         code = html.unescape(match.group(3))
         # Hexo drops the newline that ends a fenced block's last line
-        return highlight_block(code.removesuffix("\n"), lang, settings, caption)
+        return highlight_block(code.removesuffix("\n"), lang, settings, caption, held)
 
     return _CMARK_BLOCK.sub(block, html_text)

@@ -9,14 +9,16 @@ A rule whose action is a callback (``bygroups``, ``using``…) gets the match of
 regex, so the callback sees exactly what Pygments would give it.
 
 Lexers the driver cannot reproduce keep Pygments' own loop: those that override
-``get_tokens_unprocessed`` (``ExtendedRegexLexer``, ``DelegatingLexer``, C's name
-post-processing…) or ``get_tokens``, and lexers with filters. A state whose rules cannot
-share one pattern (a back-reference past group 99, a conditional group, a verbose lexer,
-a pattern ``re`` will not nest) is tried rule by rule, as Pygments does; back-references
-are renumbered and leading global flags scoped. tests/unit/test_lexing.py compares every
-token with Pygments' on the corpus and on committed samples; the same comparison over all
-600 of Pygments' lexers (the samples concatenated) differs only for XQuery, whose
-Pygments lexer keeps state between calls and is left to Pygments anyway.
+``get_tokens_unprocessed`` (``ExtendedRegexLexer``, ``DelegatingLexer``…) or
+``get_tokens``, and lexers with filters. The C family's override only renames the C
+library's type names after Pygments' loop: the driver runs its states and does the same.
+A state whose rules cannot share one pattern (a back-reference past group 99, a
+conditional group, a verbose lexer, a pattern ``re`` will not nest) is tried rule by
+rule, as Pygments does; back-references are renumbered and leading global flags scoped.
+tests/unit/test_lexing.py compares every token with Pygments' on the corpus and on
+committed samples; the same comparison over all 600 of Pygments' lexers (the samples
+concatenated) differs only for XQuery, whose Pygments lexer keeps state between calls and
+is left to Pygments anyway.
 """
 
 from __future__ import annotations
@@ -65,16 +67,37 @@ def combined_tokens(lexer: Lexer, code: str) -> Iterator[Token]:
         pygments_tokens: Iterator[Token] = lexer.get_tokens(code)
         return pygments_tokens
     text = lexer._preprocess_lexer_input(code)  # Pygments' own stripnl, tabsize, ensurenl…
+    if states.c_family:
+        return _c_library_types(lexer, _unprocessed(lexer, states, text))
     return _unprocessed(lexer, states, text)
+
+
+def _c_library_types(lexer: Any, stream: Iterator[Token]) -> Iterator[Token]:
+    """CFamilyLexer.get_tokens_unprocessed after Pygments' loop: a name of a type of the
+    C library (of the kinds the lexer's options turn on) becomes ``Keyword.Type``."""
+    from pygments.token import Keyword, Name
+
+    types: set[str] = set()
+    for option, names in (
+        ("stdlibhighlighting", "stdlib_types"),
+        ("c99highlighting", "c99_types"),
+        ("c11highlighting", "c11_atomic_types"),
+        ("platformhighlighting", "linux_types"),
+    ):
+        if getattr(lexer, option):
+            types.update(getattr(lexer, names))
+    for token_type, value in stream:
+        yield (Keyword.Type if token_type is Name and value in types else token_type), value
 
 
 class _States(dict[str, State]):
     """A lexer class's states, each combined when the driver first enters it (compiling
     costs more than lexing a short block: states a post never reaches cost nothing)."""
 
-    def __init__(self, rules: dict[str, list[Rule]], flags: int) -> None:
+    def __init__(self, rules: dict[str, list[Rule]], flags: int, c_family: bool) -> None:
         super().__init__()
         self.rules, self.flags = rules, flags
+        self.c_family = c_family  # CFamilyLexer's renaming follows the loop
         self.lexed = 0  # characters lexed by Pygments' loop so far
 
     def __missing__(self, name: str) -> State:
@@ -87,15 +110,19 @@ def _states(lexer_class: Any) -> _States | None:
     """A lexer class's states for the driver; None where Pygments' own loop must run."""
     from pygments.lexer import Lexer, RegexLexer
 
+    loop = lexer_class.get_tokens_unprocessed
+    c_family = loop.__qualname__ == "CFamilyLexer.get_tokens_unprocessed" and (
+        loop.__module__ == "pygments.lexers.c_cpp"
+    )
     if (
         not issubclass(lexer_class, RegexLexer)
-        or lexer_class.get_tokens_unprocessed is not RegexLexer.get_tokens_unprocessed
+        or (loop is not RegexLexer.get_tokens_unprocessed and not c_family)
         or lexer_class.get_tokens is not Lexer.get_tokens
         or lexer_class._preprocess_lexer_input is not Lexer._preprocess_lexer_input
         or "_tokens" not in lexer_class.__dict__  # processed when its first lexer is made
     ):
         return None
-    return _States(lexer_class._tokens, lexer_class.flags)  # Pygments' flags for every rule
+    return _States(lexer_class._tokens, lexer_class.flags, c_family)  # Pygments' flags
 
 
 def _state(rules: list[Rule], flags: int) -> State:

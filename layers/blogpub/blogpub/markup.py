@@ -43,11 +43,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlsplit
 
 from blogpub.errors import TooComplexError, TooDeepError
-from blogpub.highlight import HighlightSettings, highlight_code_blocks, highlighter
+from blogpub.highlight import HeldOut, HighlightSettings, highlight_code_blocks, highlighter
 from blogpub.mathml import (
     MATHML_ATTRIBUTES,
     MATHML_ELEMENTS,
@@ -191,6 +192,7 @@ _URL_SCHEMES = {"http", "https", "mailto", "tel", "data"}
 _KEPT_REL = ("nofollow", "ugc", "sponsored", "noopener", "noreferrer")
 _EXTERNAL_REL = ("noopener", "noreferrer")
 _HIGHLIGHT_CLASS = re.compile(r"hljs[\w-]*|language-[\w+#.-]+|lang-[\w+#.-]+")
+_WEB_SCHEMES = ("https://", "http://")  # a value starting so has no other scheme
 _URL_NOISE = re.compile(r"[\t\n\r]")
 _URL_ATTRIBUTES = frozenset({"href", "src", "srcset", "cite"})
 _URL_BRACKETS = str.maketrans({"<": "%3C", ">": "%3E"})
@@ -202,6 +204,7 @@ _PLACEHOLDER_IMAGE = re.compile(
     re.IGNORECASE,
 )
 _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_IFRAME_START = re.compile("<iframe", re.IGNORECASE | re.ASCII)  # as in html.lower()
 _IFRAME = re.compile(r"<iframe\b([^>]*)>(.*?)</iframe\s*>", re.IGNORECASE | re.DOTALL)
 _ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 _CODE_REGION = re.compile(r"(<(pre|code)\b[^>]*>)(.*?)(</\2\s*>)", re.IGNORECASE | re.DOTALL)
@@ -212,9 +215,7 @@ _NOT_A_HIGHLIGHTER_TAG = re.compile(
 # 12 characters a level covers the widest marker ("123456789. "): enough to pass the limit.
 _INLINE_MARKERS = ("*", "_", "[", "]", "`", "|")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_CONTAINER_CHARACTERS = re.compile(
-    rf"^[ \t>*+\-_0-9.)]{{1,{12 * (MAX_NESTING_DEPTH + 1)}}}", re.MULTILINE
-)
+_CONTAINER_WIDTH = 12 * (MAX_NESTING_DEPTH + 1)
 _CONTAINER_PREFIX = re.compile(r"(?:[ \t]*(?:>|(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)))*[ \t]*")
 _CONTAINER_MARKER = re.compile(r">|[-+*]|\d{1,9}[.)]")
 _THEMATIC_BREAK = re.compile(r"[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*$")
@@ -238,13 +239,15 @@ _GUTTER = re.compile(r'<td class="gutter">.*?</td>', re.DOTALL)
 _ESCAPED_PLACEHOLDER = html.escape(PLACEHOLDER_COMMENT, quote=False)
 _HTML_PIECES = re.compile(r"(<[^<>]*>)")
 # marked's url rule takes a bare URL (and its tildes) before its del rule: links are skipped
-_CODE_TAG = re.compile(r"<(/?)(?:pre|code|script|style|a)\b", re.IGNORECASE)
+# (a whole piece of _HTML_PIECES: no "<" or ">" inside)
+_CODE_TAG_PIECE = re.compile(r"<(/?)(?:pre|code|script|style|a)\b[^<>]*>", re.IGNORECASE)
 # marked 4's del (`^(~~?)(?=[^\s~])([\s\S]*?[^\s~])\1(?=[^~]|$)`), not after a tilde
 _MARKED_DEL = re.compile(r"(?<!~)(~~?)(?=[^\s~])(.*?[^\s~])\1(?=[^~]|$)", re.DOTALL)
 _MARKED_STRONG = re.compile(r"(?<![*\\])\*\*(?=[^\s*])(.*?[^\s*])\*\*(?!\*)", re.DOTALL)
 _LOCATED_CODE = re.compile(r'<pre data-sourcepos="(\d+):(\d+)-[^"]*"><code( class="[^"]*")?')
 _SOURCEPOS = re.compile(r' data-sourcepos="\d+:\d+-\d+:\d+"')
 _INDENTED_CODE = ' data-indented=""'  # highlight.py's block pattern does not take it
+_HELD_INDEX = re.compile(r"-(\d+)-(?=<)")  # the rest of a HeldOut placeholder, before a tag
 
 
 def _unresolved(_target: str) -> ResolvedPost | None:
@@ -316,16 +319,18 @@ def render_body(
 def render_post_body(body: str, excerpt: str | None, options: BodyOptions) -> RenderedBody:
     """The body through the whole pipeline: math protected, tags expanded, Markdown, code
     highlighted, math put back as MathML, then nh3 (whose output nothing edits but the
-    link, checkbox and heading-id passes over its canonical tags)."""
-    rendered, result = _markdown(body, options)
+    link, checkbox and heading-id passes over its canonical tags, and the splice of the
+    highlighted lines held out of it)."""
+    held = HeldOut()
+    rendered, result = _markdown(body, options, held)
     marker = _MORE_MARKER.search(rendered)
     # The anchor goes in before sanitising, as an element nh3 keeps: nothing edits its output.
     anchored = rendered if marker is None else _MORE_MARKER.sub(MORE_ANCHOR, rendered, count=1)
-    body_html = _finish(anchored, options)
+    body_html = _finish(anchored, options, held)
     if excerpt is not None and excerpt.strip():
-        excerpt_html = _finish(_markdown(excerpt, options)[0], options)
+        excerpt_html = _finish(_markdown(excerpt, options, held)[0], options, held)
     elif marker is not None:
-        excerpt_html = _finish(rendered[: marker.start()], options)
+        excerpt_html = _finish(rendered[: marker.start()], options, held)
     else:
         excerpt_html = summary_html(body_html)
     return RenderedBody(
@@ -333,8 +338,11 @@ def render_post_body(body: str, excerpt: str | None, options: BodyOptions) -> Re
     )
 
 
-def _markdown(body: str, options: BodyOptions) -> tuple[str, RenderedBody]:
-    """Markdown's HTML of a body, tags and math done, NOT yet safe; and what the tags said."""
+def _markdown(
+    body: str, options: BodyOptions, held: HeldOut | None = None
+) -> tuple[str, RenderedBody]:
+    """Markdown's HTML of a body, tags and math done, NOT yet safe; and what the tags said.
+    With ``held``, the highlighted lines of fenced code are held out there."""
     text, formulas = protect_math(body)
     context = TagContext(
         render_markdown=to_html,
@@ -356,7 +364,12 @@ def _markdown(body: str, options: BodyOptions) -> tuple[str, RenderedBody]:
     if PLACEHOLDER_COMMENT not in body:
         # a tag's comment that Markdown put in code is shown there: Hexo's is never seen
         rendered = rendered.replace(_ESCAPED_PLACEHOLDER, "")
-    rendered = highlight_code_blocks(rendered, options.highlight)
+    rendered = highlight_code_blocks(rendered, options.highlight, held)
+    if held is not None and formulas:
+        # a formula's placeholder in code becomes MathML there, which nh3 must see
+        rendered = held.released(
+            rendered, lambda lines: any(formula.placeholder in lines for formula in formulas)
+        )
     rendered = restore_math(rendered, formulas)
     warnings = [
         BodyWarning(warning.name, _source_line(warning.line, formulas), warning.message)
@@ -439,14 +452,27 @@ def _marked_leftovers(html_text: str) -> str:
     del rule has no flanking rule (``中~（笑~）``), and its emphasis counts only ASCII
     punctuation, so ``**（注）**中`` is strong there. Only text outside code and links is
     changed, one text run at a time."""
-    pieces = _HTML_PIECES.split(html_text)
-    code_depth = 0
-    for index, piece in enumerate(pieces):
-        if index % 2:
-            opening = _CODE_TAG.match(piece)
-            if opening is not None:
-                code_depth += -1 if opening[1] else 1
-        elif not code_depth and ("~" in piece or "**" in piece):
+    out: list[str] = []
+    position = code_depth = 0
+    # the stretches between code, pre, script, style and link tags, each with its depth
+    for tag in _CODE_TAG_PIECE.finditer(html_text):
+        stretch = html_text[position : tag.start()]
+        out += (stretch if code_depth else _marked_text(stretch), tag[0])
+        code_depth += -1 if tag[1] else 1
+        position = tag.end()
+    stretch = html_text[position:]
+    out.append(stretch if code_depth else _marked_text(stretch))
+    return "".join(out)
+
+
+def _marked_text(stretch: str) -> str:
+    """``_marked_leftovers`` on a stretch outside code and links: its text runs only."""
+    if "~" not in stretch and "**" not in stretch:
+        return stretch
+    pieces = _HTML_PIECES.split(stretch)
+    for index in range(0, len(pieces), 2):
+        piece = pieces[index]
+        if "~" in piece or "**" in piece:
             strong = _MARKED_STRONG.sub(r"<strong>\1</strong>", piece)
             pieces[index] = _MARKED_DEL.sub(r"<del>\2</del>", strong)
     return "".join(pieces)
@@ -469,6 +495,22 @@ def _mark_indented_code(markdown: str, located: str) -> str:
     return _SOURCEPOS.sub("", marked)
 
 
+@cache
+def _container_prefixes(limit: int) -> re.Pattern[str]:
+    """Line starts of container characters (up to ``_CONTAINER_WIDTH``), over ``limit`` long."""
+    if limit >= _CONTAINER_WIDTH:
+        return re.compile("(?!)")  # no line is looked at
+    # after "\n", so that re skips from line break to line break (the caller adds one)
+    return re.compile(rf"\n([ \t>*+\-_0-9.)]{{{limit + 1},{_CONTAINER_WIDTH}}})")
+
+
+@cache
+def _nesting_starts() -> re.Pattern[str]:
+    """Where an element that can hold others may open (once at most per _HTML_TAG opening)."""
+    names = "|".join(sorted(_NOT_NESTING))
+    return re.compile(rf"<(?!(?:{names})(?![A-Za-z0-9-]))[A-Za-z]", re.IGNORECASE)
+
+
 def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:
     """The nesting a renderer would build, estimated from above in one linear pass.
 
@@ -478,10 +520,9 @@ def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:
     exactly: it returns the first depth found past ``limit``, else one at most ``limit``.
     """
     deepest_line = 0
-    for candidate in _CONTAINER_CHARACTERS.finditer(markdown):
-        if len(candidate.group(0)) <= limit:
-            continue  # a line cannot nest deeper than its prefix is long
-        line = candidate.group(0)
+    # a line cannot nest deeper than its prefix is long: only longer prefixes are looked at
+    for candidate in _container_prefixes(limit).finditer("\n" + markdown):
+        line = candidate.group(1)
         prefix = _CONTAINER_PREFIX.match(line)
         if prefix is None or _THEMATIC_BREAK.match(line):
             continue
@@ -493,6 +534,8 @@ def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:
         deepest_line = max(deepest_line, markers + indent // 2)
         if deepest_line > limit:
             return deepest_line
+    if markdown.count("<") <= limit or len(_nesting_starts().findall(markdown)) <= limit:
+        return deepest_line  # no more elements than that can be open at once
     open_elements = deepest_html = 0
     for tag in _HTML_TAG.finditer(markdown):
         closing, name, self_closing = tag.groups()
@@ -545,15 +588,41 @@ def without_line_numbers(clean_html: str) -> str:
     return _SPAN_TAG.sub("", _GUTTER.sub(" ", clean_html))
 
 
-def _finish(rendered: str, options: BodyOptions) -> str:
-    return _add_heading_ids(
-        sanitize(
-            rendered,
+def _finish(rendered: str, options: BodyOptions, held: HeldOut | None = None) -> str:
+    def sanitized(untrusted_html: str) -> str:
+        return sanitize(
+            untrusted_html,
             site_url=options.site_url,
             privacy_embeds=options.privacy_embeds,
             external_links=options.external_links,
         )
-    )
+
+    clean_html = sanitized(rendered)
+    if held is not None and held.pieces:
+        spliced = _splice(clean_html, held)
+        # a placeholder the sanitiser moved into text or an attribute: the lines go through it
+        clean_html = spliced if spliced is not None else sanitized(held.released(rendered))
+    return _add_heading_ids(clean_html)
+
+
+def _splice(clean_html: str, held: HeldOut) -> str | None:
+    """The sanitiser's output with each held-out placeholder replaced by its lines, where
+    it stands alone between two tags: the text of an element (an attribute value has no
+    ``<`` or ``>`` after ``_filter_attribute``, a comment is stripped). None where the
+    token shows anywhere else, or twice for one index."""
+    parts = clean_html.split(held.token)
+    out = [parts[0]]
+    seen: set[int] = set()
+    for before, part in pairwise(parts):
+        index = _HELD_INDEX.match(part)
+        if index is None or not before.endswith(">"):
+            return None
+        number = int(index[1])
+        if number >= len(held.pieces) or number in seen:
+            return None
+        seen.add(number)
+        out += (held.pieces[number], part[index.end() :])
+    return "".join(out)
 
 
 @cache
@@ -601,7 +670,8 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     """Per-value rules the allow-list cannot say (nh3 calls this for kept attributes)."""
     # nh3 leaves < and > unescaped in attribute values; without them every tag in its
     # output ends at its first ">", which the passes below (rel, heading ids) rely on.
-    value = value.translate(_URL_BRACKETS if attribute in _URL_ATTRIBUTES else _TEXT_BRACKETS)
+    if "<" in value or ">" in value:
+        value = value.translate(_URL_BRACKETS if attribute in _URL_ATTRIBUTES else _TEXT_BRACKETS)
     if attribute == "class":
         names = value.split()
         # hexo-util's "highlight LANG": the language may be any name but the theme's
@@ -622,7 +692,7 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
         return " ".join(dict.fromkeys(tokens)) or None
     if attribute == "srcset":
         return value if all(_is_web_url(part) for part in value.split(",")) else None
-    if url_scheme(value) == "data":
+    if ":" in value and not value.startswith(_WEB_SCHEMES) and url_scheme(value) == "data":
         return value if (tag, attribute) == ("img", "src") and _is_data_image(value) else None
     return value
 
@@ -675,7 +745,7 @@ def _promote_lazy_image(match: re.Match[str]) -> str:
 def _iframe_fallbacks(untrusted_html: str, privacy_embeds: bool) -> str:
     """An iframe the policy drops leaves what it holds for browsers without frames (CodePen's
     "See the Pen …" links), or else a link to its page, instead of nothing."""
-    if "<iframe" not in untrusted_html.lower():
+    if _IFRAME_START.search(untrusted_html) is None:
         return untrusted_html
 
     def fallback(match: re.Match[str]) -> str:
@@ -718,7 +788,11 @@ def _escape_markup_in_code(untrusted_html: str) -> str:
     if "<pre" not in untrusted_html and "<code" not in untrusted_html:
         return untrusted_html
     return _CODE_REGION.sub(
-        lambda region: region[1] + _NOT_A_HIGHLIGHTER_TAG.sub("&lt;", region[3]) + region[4],
+        lambda region: (
+            region[1] + _NOT_A_HIGHLIGHTER_TAG.sub("&lt;", region[3]) + region[4]
+            if "<" in region[3]
+            else region[0]
+        ),
         untrusted_html,
     )
 

@@ -88,6 +88,7 @@ _PROTECTED = re.compile(
     )""",
     re.MULTILINE | re.DOTALL | re.VERBOSE,
 )
+_MATH_TAG = re.compile(r"\{%-?\s*math\b")  # how _PROTECTED's math alternative starts
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
@@ -222,8 +223,8 @@ def _find_math(text: str) -> list[tuple[int, int, str, bool]]:
 def protect_math(body: str) -> tuple[str, tuple[Formula, ...]]:
     """The body with each formula replaced by a placeholder Markdown leaves alone, and the
     formulas (already converted; a formula that did not convert carries a warning)."""
-    if "$" not in body and "{%" not in body:
-        return body, ()
+    if "$" not in body and _MATH_TAG.search(body) is None:
+        return body, ()  # no formula can start: the text as it is
     stem = _free_stem(body)
     formulas: list[Formula] = []
     pieces: list[str] = []

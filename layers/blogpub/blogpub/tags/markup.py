@@ -18,6 +18,7 @@ _ONE_PARAGRAPH = re.compile(r"\A<p>((?:(?!</?p>)[\s\S])*)</p>\Z")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _URL_ATTRIBUTES = frozenset({"cite", "download", "href", "src", "url"})
 _URL_SAFE = "/#?&=:;@+$,!~*'()%-._"
+_NOTHING_TO_ENCODE = re.compile(r"[A-Za-z0-9/#?&=:;@+$,!~*'()._-]*")  # _URL_SAFE but "%"
 
 
 def attribute(value: str) -> str:
@@ -48,6 +49,8 @@ def html_tag(name: str, attributes: Mapping[str, str | bool | None], content: st
 def encode_url(url: str) -> str:
     """hexo-util's encodeURL: percent-encode what needs it, never twice."""
     if _SCHEME.match(url) is None:
+        if _NOTHING_TO_ENCODE.fullmatch(url):
+            return url  # what quote(unquote(url)) gives back: the usual asset path
         return quote(unquote(url), safe=_URL_SAFE)
     parts = urlsplit(url)
     if parts.netloc:

@@ -1,0 +1,189 @@
+"""Highlighted lines held out of nh3 and spliced into its output: the same page as when
+nh3 sanitises them, and no way for a post to get markup past nh3 through the splice."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from blogpub.highlight import HeldOut, HighlightSettings, highlight_code_blocks
+from blogpub.markup import (
+    THEME_CLASSES,
+    BodyOptions,
+    _filter_attribute,
+    _finish,
+    _markdown,
+    _splice,
+    render_post_body,
+    sanitize,
+    to_html,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pygments.token import STANDARD_TYPES
+
+from tests.conftest import REPO
+
+CORPUS = REPO.parent / "shared" / "corpus"
+LAYOUTS = {
+    "table": HighlightSettings(),
+    "hljs": HighlightSettings(hljs=True),
+    "no gutter": HighlightSettings(line_number=False),
+    "plain pre": HighlightSettings(wrap=False, line_number=False, tab_replace="  "),
+}
+
+
+def _both_ways(body: str, options: BodyOptions) -> tuple[str, str, HeldOut]:
+    """(spliced page body, the same body with every line through nh3, the held lines)."""
+    held = HeldOut()
+    rendered = _markdown(body, options, held)[0]
+    return _finish(rendered, options, held), _finish(held.released(rendered), options), held
+
+
+def test_every_token_class_and_the_line_class_pass_the_filter_unchanged() -> None:
+    # The spliced spans are written with these classes as they are: nh3 must keep them so.
+    for css in {*STANDARD_TYPES.values(), "line"} - {"", "w"}:
+        assert css not in THEME_CLASSES
+        assert _filter_attribute("span", "class", css) == css
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_held_lines_are_written_as_nh3_writes_them(layout: str) -> None:
+    code = 'if (a < b && c > d) { s = "it\'s"; t = \'x\u00a0y\'; }\n\tindent & <tag attr="v">\n'
+    held = HeldOut()
+    skeleton = highlight_code_blocks(to_html(f"```js\n{code}```\n"), LAYOUTS[layout], held)
+    inline = highlight_code_blocks(to_html(f"```js\n{code}```\n"), LAYOUTS[layout])
+    assert held.pieces and held.token in skeleton and held.token not in inline
+    assert _splice(sanitize(skeleton), held) == sanitize(inline)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_every_corpus_post_is_the_same_spliced_as_through_nh3(layout: str) -> None:
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus is absent")
+    options = BodyOptions(highlight=LAYOUTS[layout])
+    spliced_blocks = 0
+    for path in sorted(CORPUS.rglob("*.md")):
+        try:
+            spliced, through_nh3, held = _both_ways(path.read_text(encoding="utf-8-sig"), options)
+        except ValueError:
+            continue
+        assert spliced == through_nh3, path
+        assert held.token not in spliced, path
+        spliced_blocks += len(held.pieces)
+    assert spliced_blocks > 1000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a fence after an unclosed attribute quote: the placeholder lands in a value
+        '<div title="\n\n```js\nvar a = "<b>";\n```\n\n">x</div>\n',
+        "<div title='\n\n```js\nvar a = 1;\n```\n\n'>x</div>\n",
+        # raw-text and plain-text contexts, comments, foreign content, tables
+        "<plaintext>\n\n```js\nvar a = 1;\n```\n",
+        "<!--\n\n```js\nvar a = 1;\n```\n\n-->\n",
+        "<svg>\n\n```js\nvar a = 1;\n```\n\n</svg>\n",
+        "<math>\n\n```js\nvar a = 1;\n```\n\n</math>\n",
+        "<table>\n\n```js\nvar a = 1;\n```\n\n</table>\n",
+        "<select>\n\n```js\nvar a = 1;\n```\n\n</select>\n",
+        "<textarea>\n\n```js\nvar a = 1;\n```\n\n</textarea>\n",
+        "<a href='/x'><b>\n\n```js\nvar a = 1;\n```\n\n</a></b>\n",
+        "<p>\n\n```js\nvar a = 1;\n```\n\n</p>\n",
+        "<iframe src='https://www.youtube-nocookie.com/embed/x'>\n\n```js\nvar a;\n```\n",
+    ],
+)
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_code_in_any_html_context_comes_out_as_through_nh3(body: str, layout: str) -> None:
+    for privacy_embeds in (False, True):
+        options = BodyOptions(highlight=LAYOUTS[layout], privacy_embeds=privacy_embeds)
+        spliced, through_nh3, held = _both_ways(body, options)
+        assert spliced == through_nh3
+        assert held.token not in spliced
+
+
+_FRAGMENTS = st.sampled_from(
+    [
+        "```js\nvar a = '<i>' + \"x\";\n```\n",
+        "```py\ndef f():\n    return 1  # c\n```\n",
+        "```\nplain <b>\n```\n",
+        "    indented code\n",
+        '<div title="',
+        "<div title='",
+        '">',
+        "'>",
+        "<!--",
+        "-->",
+        "<pre>",
+        "</pre>",
+        "<code>",
+        "<table>",
+        "<td>",
+        "<svg>",
+        "<math><mi>",
+        "<b>",
+        "</b>",
+        "<a href='https://x.example/'>",
+        "</a>",
+        "<plaintext>",
+        "<script>",
+        "&lt;",
+        "\n\n",
+        "text ",
+        "## heading\n",
+        "<!-- more -->\n",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_FRAGMENTS, max_size=14))
+def test_any_mix_of_html_and_code_comes_out_as_through_nh3(fragments: list[str]) -> None:
+    body = "".join(fragments)
+    spliced, through_nh3, held = _both_ways(body, BodyOptions())
+    assert spliced == through_nh3
+    assert held.token not in spliced
+
+
+def test_a_post_cannot_write_a_placeholder() -> None:
+    # Each render draws its own token, so a post cannot know the one in use.
+    tokens = {HeldOut().token for _ in range(100)}
+    assert len(tokens) == 100
+    assert all(re.fullmatch(r"[0-9a-f]{16}", token) for token in tokens)
+
+
+def test_markup_of_a_post_never_reaches_the_page_through_the_splice() -> None:
+    # Even with the token known, a forged placeholder only puts the highlighter's own
+    # lines back, and a placeholder that is not alone between two tags is not replaced:
+    # the lines then go through nh3 with the rest.
+    held = HeldOut()
+    skeleton = highlight_code_blocks(
+        to_html('```html\n<img src=x onerror="alert(1)"><script>x()</script>\n```\n'),
+        HighlightSettings(),
+        held,
+    )
+    forged = f'<p title="{held.token}-0-">a</p><pre>{held.token}-0-</pre>'
+    assert _splice(sanitize(skeleton + forged), held) is None  # index 0 twice
+    in_attribute = f'<p title="x>{held.token}-1-<y">a</p>'
+    assert _splice(sanitize(in_attribute), held) is None
+    assert _splice(sanitize(f"<p>{held.token}-7-</p>"), held) is None  # no such lines
+    page = render_post_body(
+        '```html\n<img src=x onerror="alert(1)"><script>x()</script>\n```\n'
+        f"<pre>{held.token}-0-</pre>\n",
+        None,
+        BodyOptions(),
+    ).html
+    assert re.search(r"<(?:img|script)\b", page) is None
+    assert f"{held.token}-0-" in page  # a stale token is text like any other
+    text = html.unescape(re.sub(r"<[^>]*>", "", page))
+    assert '<img src=x onerror="alert(1)"><script>x()</script>' in text
+
+
+def test_lines_with_a_formula_placeholder_go_through_nh3() -> None:
+    # cmark leaves code in a list item's odd indentation to the math scanner: if a
+    # formula's placeholder gets into highlighted lines, its MathML must meet nh3.
+    body = "- a\n\n   ```js\n   var x = '$a_1$';\n   ```\n"
+    spliced, through_nh3, _ = _both_ways(body, BodyOptions())
+    assert spliced == through_nh3
