@@ -18,6 +18,10 @@ And moto's Query sorts the whole table, then the partition, comparing items thro
 a 10,000-post site cost seconds. DynamoDB keeps each partition ordered by sort key and reads
 only the requested range; the index below keeps every partition's sort keys in order (updated
 on each write) and reads the range by bisection, so a query costs O(log n + result).
+
+moto parses each UpdateExpression twice per transaction item (validating the request, then
+applying it), though a publish sends the same few expressions again and again: parsed trees
+are remembered by their text (moto deep-copies a tree before it resolves names in it).
 """
 
 from __future__ import annotations
@@ -472,6 +476,24 @@ def _install_query() -> None:
     _replace(Table, "delete_item", delete_item)
 
 
+PARSED_EXPRESSIONS_REMEMBERED = 1024
+
+
+def _remembering_parser(make: Any) -> Any:
+    """UpdateExpressionParser.make that parses each distinct expression text once."""
+    parsed: dict[str, Any] = {}
+
+    def remembered(expression: str) -> Any:
+        tree = parsed.get(expression)
+        if tree is None:
+            tree = make(expression)  # a syntax error is raised, and not remembered
+            if len(parsed) < PARSED_EXPRESSIONS_REMEMBERED:
+                parsed[expression] = tree
+        return tree
+
+    return remembered
+
+
 def install() -> None:
     """Patch moto's DynamoDB backend and its response serialiser (idempotent).
 
@@ -487,6 +509,9 @@ def install() -> None:
     if getattr(DynamoDBBackend, "_blogpub_fidelity", False):
         return
     _replace(DynamoDBBackend, "transact_write_items", _transact_write_items)
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+    _replace(UpdateExpressionParser, "make", _remembering_parser(UpdateExpressionParser.make))
     DynamoDBBackend._blogpub_fidelity = True  # type: ignore[attr-defined]
     from moto.s3.models import S3Backend
 
