@@ -1,11 +1,13 @@
 """Issue 17: importing a whole blog, beside Hexo building it, in the same run.
 
 blogpub: the posts are uploaded to an empty local stack (``blogpub_local``, the template's
-functions and event sources, in this process) the way ``aws s3 sync`` would, and the clock
+functions and event sources, in this process) the way ``blogpub publish`` does (its default
+number of parallel uploads; ``aws s3 sync`` uses 10), and the clock
 stops when the stack is idle (every S3 event delivered, every stream record built). Each
 BuildIndexesFunction batch is recorded: its records, the pages it wrote or deleted, its
-time. Hexo: ``hexo generate`` of the same posts in a Hexo 7 site made from the npm registry
-in a temporary directory (skipped, with the reason, where npm or node is unavailable).
+time and payload size. Hexo: ``hexo generate`` of the same posts in a Hexo 7 site made from
+the npm registry in a temporary directory (skipped, with the reason, where npm or node is
+unavailable).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +97,7 @@ class BatchLog:
                 self.batches.append(
                     {
                         "records": len(event.get("Records", [])),
+                        "payload_bytes": len(json.dumps(event)),
                         "pages_written": len(answer.get("pages_written", [])),
                         "pages_deleted": len(answer.get("pages_deleted", [])),
                         "failed": not answer,
@@ -110,6 +114,7 @@ def cpu_seconds(who: int) -> float:
 def blogpub_import(count: int) -> dict[str, Any]:
     """Seconds from the first upload of posts 0..count-1 until the local stack is idle."""
     import boto3
+    from blogpub_cli.upload import DEFAULT_JOBS
     from blogpub_local.lambda_runtime import load_handler
     from blogpub_local.stack import LocalStack, StackOptions
 
@@ -131,9 +136,13 @@ def blogpub_import(count: int) -> dict[str, Any]:
             aws_secret_access_key="testing",
         )
         bodies = [(post_key(index), post_source(index).encode()) for index in range(count)]
+        bucket = stack.info.source_bucket
         started = time.perf_counter()
-        for key, body in bodies:
-            s3.put_object(Bucket=stack.info.source_bucket, Key=key, Body=body)
+        with ThreadPoolExecutor(max_workers=DEFAULT_JOBS) as uploads:
+            for done in [
+                uploads.submit(s3.put_object, Bucket=bucket, Key=k, Body=b) for k, b in bodies
+            ]:
+                done.result()
         uploaded = time.perf_counter() - started
         idle = stack.wait_until_idle(timeout=IDLE_TIMEOUT_SECONDS, interval=0.2)
         seconds = time.perf_counter() - started
@@ -152,6 +161,7 @@ def blogpub_import(count: int) -> dict[str, Any]:
     wrote_nothing = [b for b in batches if not b["pages_written"] and not b["pages_deleted"]]
     return {
         "posts": count,
+        "parallel_uploads": DEFAULT_JOBS,
         "idle": idle,
         "seconds_until_idle": round(seconds, 2),
         "upload_seconds": round(uploaded, 2),
@@ -164,6 +174,7 @@ def blogpub_import(count: int) -> dict[str, Any]:
         "median_batch_pages_written": (
             statistics.median(b["pages_written"] for b in batches) if batches else 0
         ),
+        "largest_batch_payload_bytes": max((b["payload_bytes"] for b in batches), default=0),
         "median_batch_seconds": (
             statistics.median(b["seconds"] for b in batches) if batches else 0
         ),

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import io
 import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Client, Connection, Listener
@@ -27,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from blogpub_local.s3_events import ObservedWrite
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler
 
 # Requests after which a poller may find something new (X-Amz-Target: "<service>.<operation>"),
 # by the pollers they concern: a table write wakes the stream pollers, not the queue pollers.
@@ -221,6 +225,97 @@ def forwarding_app(control_url: str) -> Callable[..., Iterator[bytes]]:
     return app
 
 
+# Responses that carry no body, so no Content-Length is added to them.
+BODILESS_STATUSES = frozenset({204, 304})
+
+
+class KeepAliveRequestHandler(MotoRequestHandler):
+    """moto's request handler, answering over HTTP/1.1 keep-alive connections.
+
+    werkzeug's dev server closes every connection after one answer, so each SDK call paid a
+    TCP connect, a thread start and botocore's reconnect. Here each request's body is read
+    whole first (so the next request on the connection starts where it should), the answer
+    gets a Content-Length and leaves in one write (no Nagle delay between head and body).
+    The environ is werkzeug's and moto's own (``make_environ``), so moto sees the same request.
+    """
+
+    protocol_version = "HTTP/1.1"
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Not logged: stderr is for function logs."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def run_wsgi(self) -> None:
+        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.environ = environ = self.make_environ()
+        if environ.get("wsgi.input_terminated"):  # chunked: read to the last chunk
+            body = environ["wsgi.input"].read()
+        else:
+            body = self.rfile.read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        answer: dict[str, Any] = {}
+
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], None]:
+            answer["status"], answer["headers"] = status, list(headers)
+            return answer.setdefault("written", []).append  # type: ignore[no-any-return]
+
+        try:
+            chunks = self.server.app(environ, start_response)
+            try:
+                content = b"".join([*answer.get("written", []), *chunks])
+            finally:
+                if hasattr(chunks, "close"):
+                    chunks.close()
+        except Exception:  # an answer as werkzeug gives: 500, the traceback on stderr
+            traceback.print_exc()
+            answer = {"status": "500 Internal Server Error", "headers": []}
+            content = b"Internal Server Error\n"
+            self.close_connection = True
+        self._answer(str(answer["status"]), answer["headers"], content)
+
+    def _answer(self, status: str, headers: list[tuple[str, str]], content: bytes) -> None:
+        code = int(status.split(maxsplit=1)[0])
+        names = {name.lower() for name, _ in headers}
+        lines = [f"HTTP/1.1 {status}"]
+        lines += [f"{name}: {value}" for name, value in headers if name.lower() != "connection"]
+        if "content-length" not in names and code not in BODILESS_STATUSES and code >= 200:
+            lines.append(f"Content-Length: {len(content)}")
+        if "server" not in names:
+            lines.append(f"Server: {self.version_string()}")
+        if "date" not in names:
+            lines.append(f"Date: {self.date_time_string()}")
+        if self.close_connection:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head if self.command == "HEAD" else head + content)
+
+
+HOSTS_REMEMBERED = 256  # distinct Host headers whose backend is remembered
+
+
+class RememberingDispatcher(DomainDispatcherApplication):
+    """moto's dispatcher, remembering which backend a Host header names: moto answers that by
+    listing its package directory on every request (a seventh of the child's CPU)."""
+
+    def __init__(self, create_app: Any) -> None:
+        super().__init__(create_app)
+        self._backends: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self, host: str | None) -> Any:
+        if host in self._backends:
+            return self._backends[host]
+        backend = super().get_backend_for_host(host)
+        if len(self._backends) < HOSTS_REMEMBERED:
+            self._backends[host] = backend
+        return backend
+
+
 def with_object_facts(write: ObservedWrite) -> ObservedWrite:
     """Size and ETag of a created version, read from moto while the write's request holds
     the lock (the parent then needs no HeadObject); unchanged where moto has no such version."""
@@ -244,8 +339,8 @@ def with_object_facts(write: ObservedWrite) -> ObservedWrite:
 def _serve(settings: ChildSettings, connection: Connection) -> None:
     from blogpub_local import moto_fidelity
     from blogpub_local.s3_events import S3WriteObserver
-    from blogpub_local.stack import QuietRequestHandler, closed_to_other_origins
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from blogpub_local.stack import closed_to_other_origins
+    from moto.moto_server.werkzeug_app import create_backend_app
     from werkzeug.serving import make_server
 
     send_lock = threading.Lock()
@@ -257,7 +352,7 @@ def _serve(settings: ChildSettings, connection: Connection) -> None:
     moto_fidelity.install()
     try:
         observer = S3WriteObserver(
-            DomainDispatcherApplication(create_backend_app),
+            RememberingDispatcher(create_backend_app),
             (),
             lambda w: report(("write", with_object_facts(w))),
         )
@@ -284,7 +379,7 @@ def _serve(settings: ChildSettings, connection: Connection) -> None:
             settings.port,
             closed_to_other_origins(app),
             threaded=True,
-            request_handler=QuietRequestHandler,
+            request_handler=KeepAliveRequestHandler,
         )
     except (OSError, SystemExit) as error:  # werkzeug exits when the port is taken
         reason = "the port is in use" if isinstance(error, SystemExit) else str(error)

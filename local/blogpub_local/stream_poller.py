@@ -7,6 +7,7 @@ partly reported as failed (the failed tail is retried), or went to the OnFailure
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,6 +25,9 @@ from blogpub_local.template import StreamEventSource
 LOCAL_UNBOUNDED_RETRIES = 5
 POLL_INTERVAL_SECONDS = 0.05
 RETRY_DELAY_SECONDS = 0.1
+# Lambda's invocation payload limit: a batch is cut below BatchSize when its records reach it.
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+EVENT_ENVELOPE_BYTES = len(json.dumps({"Records": []}))
 
 StreamRecord = dict[str, Any]
 FailureSender = Callable[[str, dict[str, Any]], None]
@@ -62,6 +66,24 @@ def lambda_stream_record(raw: Mapping[str, Any], stream_arn: str, region: str) -
         "dynamodb": _json_attribute(dynamodb),
         "eventSourceARN": stream_arn,
     }
+
+
+def record_bytes(record: StreamRecord) -> int:
+    """What the record adds to the event Lambda sends (its JSON and a separator)."""
+    return len(json.dumps(record)) + 2
+
+
+def within_payload_limit(
+    records: Sequence[StreamRecord], sizes: Sequence[int], limit: int = MAX_PAYLOAD_BYTES
+) -> int:
+    """How many of the leading records fit in one invocation (at least one, as Lambda sends
+    a record on its own rather than never)."""
+    total = EVENT_ENVELOPE_BYTES
+    for count, size in enumerate(sizes):
+        total += size
+        if total > limit:
+            return max(1, count)
+    return len(records)
 
 
 def first_failed_index(records: Sequence[StreamRecord], result: InvocationResult) -> int | None:
@@ -157,6 +179,8 @@ class StreamPoller(Poller):
         self._lock = threading.Lock()  # guards the iterator between the poll loop and has_pending
         self._shard_id = ""
         self._iterator: str | None = None
+        # Records read past the payload limit of the last batch: the next batch starts with them.
+        self._carried: list[tuple[StreamRecord, int]] = []
 
     @property
     def retry_limit(self) -> int:
@@ -178,6 +202,8 @@ class StreamPoller(Poller):
     def _source_has_pending(self) -> bool:
         """Whether records wait in the shard past the last checkpoint (a fresh poll)."""
         with self._lock:
+            if self._carried:
+                return True
             if self._iterator is None:
                 return False
             response = self.client.get_records(ShardIterator=self._iterator, Limit=1)
@@ -189,24 +215,43 @@ class StreamPoller(Poller):
             response = self.client.get_records(ShardIterator=self._iterator, Limit=limit)
             return response.get("Records", []), response.get("NextShardIterator")
 
-    def _poll_once(self) -> bool:
-        raw_records, next_iterator = self._fetch(self.source.batch_size)
-        if not raw_records:
-            return False
-        deadline = time.monotonic() + self.window_seconds
-        while len(raw_records) < self.source.batch_size and time.monotonic() < deadline:
-            time.sleep(POLL_INTERVAL_SECONDS)
-            with self._lock:
-                response = self.client.get_records(
-                    ShardIterator=next_iterator, Limit=self.source.batch_size - len(raw_records)
-                )
-            if response.get("Records"):
-                raw_records.extend(response["Records"])
-                next_iterator = response.get("NextShardIterator")
+    def _converted(self, raw_records: Sequence[dict[str, Any]]) -> list[tuple[StreamRecord, int]]:
         records = [
             lambda_stream_record(raw, self.source.stream_arn, self.region) for raw in raw_records
         ]
-        self._deliver(records)
+        return [(record, record_bytes(record)) for record in records]
+
+    def _poll_once(self) -> bool:
+        """One batch: up to BatchSize records gathered for up to the window, cut where the
+        payload would pass Lambda's 6 MB (the rest opens the next batch)."""
+        with self._lock:
+            taken, self._carried = self._carried, []
+        wanted = self.source.batch_size - len(taken)
+        raw_records, next_iterator = self._fetch(wanted) if wanted > 0 else ([], self._iterator)
+        taken += self._converted(raw_records)
+        if not taken:
+            return False
+        payload = EVENT_ENVELOPE_BYTES + sum(size for _, size in taken)
+        deadline = time.monotonic() + self.window_seconds
+        while (
+            len(taken) < self.source.batch_size
+            and payload < MAX_PAYLOAD_BYTES
+            and time.monotonic() < deadline
+        ):
+            time.sleep(POLL_INTERVAL_SECONDS)
+            with self._lock:
+                response = self.client.get_records(
+                    ShardIterator=next_iterator, Limit=self.source.batch_size - len(taken)
+                )
+            if response.get("Records"):
+                more = self._converted(response["Records"])
+                taken += more
+                payload += sum(size for _, size in more)
+                next_iterator = response.get("NextShardIterator")
+        fitting = within_payload_limit([record for record, _ in taken], [size for _, size in taken])
+        with self._lock:
+            self._carried = taken[fitting:]
+        self._deliver([record for record, _ in taken[:fitting]])
         with self._lock:
             self._iterator = next_iterator
         return True

@@ -121,3 +121,29 @@ def test_a_port_already_taken_is_refused_with_the_port_named() -> None:
         with pytest.raises(StackStartError, match=f"cannot listen on 127.0.0.1:{port}"):
             stack.start()
         stack.stop()
+
+
+def test_the_endpoint_keeps_a_connection_alive_across_requests(
+    held_stack: tuple[LocalStack, Held, Held],
+) -> None:
+    """werkzeug's server closed each connection after one answer; SDKs reuse theirs now."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    stack, _, _ = held_stack
+    endpoint = urlsplit(stack.endpoint)
+    connection = http.client.HTTPConnection(endpoint.hostname or "", endpoint.port, timeout=10)
+    try:
+        answers = []
+        sockets = []
+        for method, body in (("GET", None), ("PUT", b""), ("GET", None)):
+            connection.request(method, "/blogpub-keep-alive-probe", body=body)
+            answer = connection.getresponse()
+            answers.append((answer.status, answer.getheader("Connection"), answer.read()))
+            sockets.append(connection.sock)
+        assert all(sock is not None and sock is sockets[0] for sock in sockets)
+        assert [connection_header for _, connection_header, _ in answers] == [None] * 3
+        assert answers[0][0] == 404 and b"NoSuchBucket" in answers[0][2]
+        assert answers[2][0] == 200  # the PUT between created the bucket on the same connection
+    finally:
+        connection.close()

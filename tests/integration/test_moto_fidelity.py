@@ -129,3 +129,85 @@ def test_query_reads_the_key_range_in_dynamodb_order(aws_env: None) -> None:
                 found, pages = _all_pages(client, request)
                 assert found == (expected if forward else expected[::-1]), expression
                 assert pages >= len(expected) // 7
+
+
+def _without_pk(image: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in image.items() if name != "pk"}
+
+
+def test_a_transactions_simple_updates_leave_what_moto_update_item_leaves(aws_env: None) -> None:
+    from blogpub_local import moto_fidelity
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    names = {f"#{name}": name for name in ("n", "c", "names", "e", "gone", "fresh", "m", "keep")}
+    values = {
+        ":d": {"N": "3"},
+        ":half": {"N": "0.25"},
+        ":names": {"L": [{"S": "编程"}, {"S": "周报"}]},
+        ":empty": {"S": ""},
+        ":map": {"M": {"a": {"N": "1"}, "b": {"BOOL": True}}},
+    }
+    updates = [
+        "ADD #n :d, #c :half SET #names = :names, #e = :empty REMOVE #gone",
+        "add #fresh :d",
+        "REMOVE #gone",
+        "SET #m = :map ADD #n :d",
+    ]
+    with mock_aws():
+        moto_fidelity.install()
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "t")
+        start = {"n": {"N": "2"}, "c": {"N": "1.5"}, "gone": {"S": "x"}, "keep": {"S": "k"}}
+        for pk in ("moto", "direct"):
+            client.put_item(TableName="t", Item={"pk": {"S": pk}, "sk": {"S": "s"}, **start})
+        for expression in updates:
+            assert moto_fidelity.simple_actions(expression) is not None
+            used_names = {k: v for k, v in names.items() if k in expression}
+            used_values = {k: v for k, v in values.items() if k in expression}
+            request = {
+                "TableName": "t",
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": used_names,
+                **({"ExpressionAttributeValues": used_values} if used_values else {}),
+            }
+            client.update_item(Key={"pk": {"S": "moto"}, "sk": {"S": "s"}}, **request)
+            client.transact_write_items(
+                TransactItems=[
+                    {"Update": {"Key": {"pk": {"S": "direct"}, "sk": {"S": "s"}}, **request}}
+                ]
+            )
+        items = {
+            pk: client.get_item(TableName="t", Key={"pk": {"S": pk}, "sk": {"S": "s"}})["Item"]
+            for pk in ("moto", "direct")
+        }
+        assert _without_pk(items["direct"]) == _without_pk(items["moto"])
+        assert items["direct"]["n"] == {"N": "8"} and items["direct"]["c"] == {"N": "1.75"}
+        changes: dict[str, list[tuple[Any, ...]]] = {"moto": [], "direct": []}
+        table = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table("t")
+        for record in (stream_record.record for stream_record in table.stream_shard.items):
+            change = record["dynamodb"]
+            changes[change["Keys"]["pk"]["S"]].append(
+                (
+                    record["eventName"],
+                    _without_pk(change.get("NewImage", {})),
+                    _without_pk(change.get("OldImage", {})),
+                )
+            )
+        assert changes["direct"] == changes["moto"]
+        assert len(changes["direct"]) == 1 + len(updates)
+        # A type mismatch is left to moto, which cancels the transaction as DynamoDB does.
+        with pytest.raises(client.exceptions.TransactionCanceledException):
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": "t",
+                            "Key": {"pk": {"S": "direct"}, "sk": {"S": "s"}},
+                            "UpdateExpression": "ADD #keep :d",
+                            "ExpressionAttributeNames": {"#keep": "keep"},
+                            "ExpressionAttributeValues": {":d": {"N": "1"}},
+                        }
+                    }
+                ]
+            )

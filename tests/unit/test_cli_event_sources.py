@@ -21,11 +21,13 @@ from blogpub_local.lambda_runtime import (
 )
 from blogpub_local.sqs_poller import lambda_sqs_record, succeeded_messages
 from blogpub_local.stream_poller import (
+    MAX_PAYLOAD_BYTES,
+    StreamPoller,
     first_failed_index,
     lambda_stream_record,
     stream_failure_record,
 )
-from blogpub_local.template import FunctionSpec
+from blogpub_local.template import FunctionSpec, StreamEventSource
 
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2024"
 
@@ -102,6 +104,48 @@ def _function() -> LocalFunction:
         account_id="123456789012",
         handler=lambda event, context: event,
     )
+
+
+class ShardOfLargeRecords:
+    """GetRecords over a fixed shard; the iterator is the position as text."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.records = records
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:  # noqa: N803
+        start = int(ShardIterator)
+        found = self.records[start : start + Limit]
+        return {"Records": found, "NextShardIterator": str(start + len(found))}
+
+
+def test_a_stream_batch_stops_at_lambdas_payload_limit_and_the_rest_opens_the_next() -> None:
+    body = "x" * 300_000  # each record about 300 KB: 30 of them pass 6 MB
+    raw = []
+    for position in range(30):
+        record = _raw_stream_record(str(1000 + position))
+        record["dynamodb"]["NewImage"] = {"body": {"S": body}}
+        raw.append(record)
+    batches: list[dict[str, Any]] = []
+    function = _function()
+    function._handler = lambda event, context: batches.append(event)
+    poller = StreamPoller(
+        function,
+        StreamEventSource(STREAM_ARN, batch_size=10_000),
+        ShardOfLargeRecords(raw),
+        lambda arn, record: None,
+        region="us-east-1",
+        max_batching_window_seconds=0.0,
+    )
+    poller._iterator = "0"
+    assert poller._poll_once()
+    assert len(json.dumps(batches[0])) <= MAX_PAYLOAD_BYTES < len(json.dumps(raw, default=str))
+    assert poller.has_pending()  # the records past the limit wait for the next batch
+    assert poller._poll_once()
+    assert not poller.has_pending()
+    assert not poller._poll_once()
+    delivered = [r["dynamodb"]["SequenceNumber"] for batch in batches for r in batch["Records"]]
+    assert delivered == [str(1000 + position) for position in range(30)]
+    assert [len(batch["Records"]) for batch in batches] == [20, 10]
 
 
 def test_stream_failure_record_describes_the_batch() -> None:

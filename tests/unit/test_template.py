@@ -643,7 +643,7 @@ def test_index_builds_bisect_failing_batches_and_dead_letter_them(
     assert 0 <= stream["MaximumRetryAttempts"] <= 10
     assert stream["MaximumRecordAgeInSeconds"] > 0
     assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert 1 <= stream["BatchSize"] <= 1000
+    assert 1 <= stream["BatchSize"] <= 10_000  # DynamoDB streams' maximum
     on_failure = stream["DestinationConfig"]["OnFailure"]
     assert resources[on_failure["Destination"]["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue"
 
