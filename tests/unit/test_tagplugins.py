@@ -515,6 +515,65 @@ def test_an_unclosed_or_stray_tag_and_bad_arguments_are_text_with_warnings() -> 
     ]
 
 
+def test_an_unclosed_tag_delimiter_reads_on_to_the_next_closing_as_hexo_does() -> None:
+    # `{% asset_img b.png %` lacks its `}`: the arguments run on to the next tag's `%}`.
+    result = expand("Para {% asset_img b.png %\nswallowed words\n{% asset_img c.png 't' %} after\n")
+
+    assert result.text == (
+        'Para <img src="/2024/01/02/probe/b.png" class="" '
+        'title="% swallowed words {% asset_img c.png t"> after\n'
+    )
+    [warning] = result.warnings
+    assert (warning.name, warning.line, warning.last_line) == ("asset_img", 1, 3)
+    assert "unclosed tag delimiter" in warning.message
+    assert "read as the tag's arguments" in warning.message
+
+
+def test_an_unclosed_paired_tag_with_no_end_after_it_drops_the_rest_as_hexo_does() -> None:
+    body = (
+        "{% codeblock %}\na\n{% endcodeblock %}\n\n1. step\n"
+        "    {% codeblock lang:shell line_number:false %\n    openvpn --genkey\n"
+        "    {% endcodeblock %}\n\n\t{% asset_img 19.png %}\n2. lost step\n"
+    )
+
+    result = expand(body)
+
+    assert result.text.endswith("\n\n1. step\n    ")
+    assert "lost step" not in result.text and "genkey" not in result.text
+    [warning] = result.warnings
+    assert (warning.name, warning.line, warning.last_line) == ("codeblock", 6, 8)
+    assert "leaves out the tag and the rest of the post" in warning.message
+
+
+def test_a_later_end_tag_closes_a_tag_whose_delimiter_is_unclosed() -> None:
+    body = "{% codeblock a %\nx\n{% endcodeblock %}\nkept\n{% endcodeblock %}\nafter\n"
+
+    result = expand(body)
+
+    # (Hexo writes the caption's braces &#123;: nh3 writes them back as braces)
+    assert re.search(r"<figcaption><span>a % x (\{|&#123;)% endcodeblock</span>", result.text)
+    assert '<span class="line">kept</span>' in result.text
+    assert result.text.endswith("after\n")
+    assert [(w.name, w.line, w.last_line) for w in result.warnings] == [("codeblock", 1, 3)]
+
+
+@pytest.mark.parametrize("opener", ["{%", "{{", "{#"])
+def test_an_opener_that_nothing_closes_drops_the_rest_as_hexo_does(opener: str) -> None:
+    # (a `{%` with a `%}` after it is a tag: an unknown one, shown as text)
+    result = expand(f"{{% label a %}} kept\nalso kept {opener} lost\nlost too\n")
+
+    assert result.text.endswith("kept\nalso kept ")
+    assert "lost" not in result.text
+    [warning] = result.warnings
+    assert (warning.name, warning.line) == ("", 2)
+    assert warning.message.startswith(f"{opener} without a")
+
+
+@pytest.mark.parametrize("opener", ["{{", "{#"])
+def test_a_tag_after_an_unclosed_variable_or_comment_is_left_out_too(opener: str) -> None:
+    assert expand(f"a {opener} b {{% label c %}}\n").text == "a "
+
+
 def test_private_use_characters_in_the_body_stay_text() -> None:
     body = "\ue0000\ue001 `{% note %}` {% note %}\ue0001\ue001{% endnote %}"
 

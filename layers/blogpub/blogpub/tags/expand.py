@@ -22,7 +22,16 @@ from blogpub.tags.model import (
     TagWarning,
 )
 from blogpub.tags.registry import REGISTRY, Pairing, TagSpec
-from blogpub.tags.scan import Protected, TagToken, protect, split_args, tag_tokens
+from blogpub.tags.scan import (
+    Protected,
+    TagToken,
+    hexo_name,
+    protect,
+    split_args,
+    swallows_a_tag,
+    tag_tokens,
+    unclosed_opener,
+)
 
 
 def expand_tags(
@@ -73,7 +82,14 @@ class _Expansion:
             token = tokens[index]
             line += text.count("\n", counted_to, token.start)
             counted_to = token.start
+            cut = None if nested else self._hexo_cut(text, tokens, index, position, line)
+            if cut is not None:
+                # Hexo's escape step drops the rest of the post here: so does the page.
+                pieces.append(text[position:cut])
+                return "".join(pieces)
             pieces.append(text[position : token.start])
+            if swallows_a_tag(text, token):
+                self._swallowed(token, text, line)
             spec = self.registry.get(token.name)
             closing = (
                 _closing_index(tokens, index) if spec and spec.pairing != Pairing.SINGLE else None
@@ -105,8 +121,63 @@ class _Expansion:
                 position = end.end
                 index = closing
             index += 1
+        if not nested and (opener := unclosed_opener(text, position, len(text))) is not None:
+            self._left_out(text, opener, line + text.count("\n", counted_to, opener))
+            return "".join(pieces) + text[position:opener]
         pieces.append(text[position:])
         return "".join(pieces)
+
+    def _hexo_cut(
+        self, text: str, tokens: Sequence[TagToken], index: int, position: int, line: int
+    ) -> int | None:
+        """Where Hexo's escape step (hexo/lib/hexo/post.ts escapeAllSwigTags) stops reading
+        the post before or at ``tokens[index]``, with the warning; None where it reads on.
+
+        It drops the rest of the post after a ``{%``, ``{{`` or ``{#`` that nothing closes,
+        and after a tag whose delimiter is unclosed, when its name's ``end<name>`` is in the
+        post but in no tag after it (it reads the tag as a body that never ends)."""
+        token = tokens[index]
+        opener = unclosed_opener(text, position, token.start)
+        if opener is not None:
+            self._left_out(text, opener, line - text.count("\n", opener, token.start))
+            return opener
+        name = hexo_name(text, token)
+        end = f"end{name}"
+        # (Hexo fails the build on an unclosed paired tag whose delimiter is whole: shown as text)
+        if not name or end not in text or not swallows_a_tag(text, token):
+            return None
+        if any(end in text[later.start + 2 : later.end - 2] for later in tokens[index + 1 :]):
+            return None
+        left_out = (
+            f"no {{% {end} %}} follows, so Hexo reads the tag as a body that never ends and"
+            " leaves out the tag and the rest of the post, and so does this page (the source"
+            " file is unchanged)"
+        )
+        self._swallowed(token, text, line, left_out)
+        return token.start
+
+    def _swallowed(self, token: TagToken, text: str, line: int, then: str = "") -> None:
+        """The warning for a tag whose ``{%`` lacks its own ``%}`` (an unclosed delimiter)."""
+        last_line = line + text.count("\n", token.start, token.end)
+        message = (
+            f"an unclosed tag delimiter: {{% {token.name} lacks its %}}, so these lines, up to"
+            " the next %}, were read as the tag's arguments, as Hexo reads them"
+        )
+        self.warnings.append(
+            TagWarning(token.name, line, f"{message}; {then}" if then else message, last_line)
+        )
+
+    def _left_out(self, text: str, opener: int, line: int) -> None:
+        """The warning for a ``{%``, ``{{`` or ``{#`` that nothing closes."""
+        closer = {"{%": "%}", "{{": "}}", "{#": "#}"}[text[opener : opener + 2]]
+        self.warnings.append(
+            TagWarning(
+                "",
+                line,
+                f"{text[opener : opener + 2]} without a {closer} after it: Hexo leaves out the"
+                " rest of the post from there; so does this page (the source file is unchanged)",
+            )
+        )
 
     def _unknown(self, source: str, token: TagToken, line: int) -> str:
         if token.name.startswith("end") and token.name[3:] in self.registry:

@@ -138,6 +138,30 @@ def tag_tokens(text: str) -> Iterator[TagToken]:
         yield TagToken(match.start(), match.end(), inside[:name_end], inside[name_end:])
 
 
+# hexo/lib/hexo/post.ts escapeAllSwigTags: a tag's name there runs to the first whitespace.
+_HEXO_NAME = re.compile(r"[^\r\n\t\f\v ]+")
+_OPENERS = re.compile(r"\{[%{#]")
+
+
+def swallows_a_tag(text: str, token: TagToken) -> bool:
+    """Whether the token's ``%}`` is a later tag's: its own opening ``{%`` lacks its
+    ``}`` (an unclosed tag delimiter), so its arguments run on, as in Hexo."""
+    return "{%" in text[token.start + 2 : token.end - 2]
+
+
+def hexo_name(text: str, token: TagToken) -> str:
+    """The tag's name as Hexo's escape step reads it (to decide that the tag takes a body)."""
+    name = _HEXO_NAME.search(text, token.start + 2, token.end - 2)
+    return name.group(0) if name is not None else ""
+
+
+def unclosed_opener(text: str, start: int, end: int) -> int | None:
+    """Where the first ``{%``, ``{{`` or ``{#`` that nothing closes is, in ``text[start:end]``
+    (between tags: protect() hid the closed ``{{ }}``, ``{# #}`` and code)."""
+    found = _OPENERS.search(text, start, end)
+    return found.start() if found is not None else None
+
+
 def split_args(text: str) -> list[str]:
     """Tag arguments as Hexo passes them: Nunjucks tokens joined until whitespace.
 
