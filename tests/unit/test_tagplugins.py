@@ -819,7 +819,30 @@ def test_a_block_tag_in_a_tab_indented_body_keeps_the_tab_so_the_body_dedents() 
     expand_tags(body, TagContext(render_markdown=render_markdown))
 
     assert seen[0].startswith("#### head\n<figure class=")
-    assert seen[0].endswith("</figure>\n\n after")
+    # Nunjucks puts the HTML where the tag was: the text after it stays on its line (Hexo)
+    assert seen[0].endswith("</figure> after")
+
+
+def test_in_a_tag_body_an_image_line_continues_the_paragraph_and_html_stays_in_place() -> None:
+    from blogpub.markup import BodyOptions, render_post_body
+
+    # The note's </div> at column 0 keeps the pane from being dedented, so the pane is
+    # code; Hexo 7 + NexT 8.29 print the note's paragraph there as one line: no placeholder
+    # comment ends it at the image line, and marked's <br> has no newline after it.
+    body = (
+        "{% tabs t %}\n<!-- tab a -->\n\tintro\n\t{% note info %}\n\t  Output `x`.\n"
+        "\t{% asset_img 14.png %} {% asset_img 15.png %}\n\t  There.\n\t{% endnote %}\n"
+        "\tafter\n<!-- endtab -->\n{% endtabs %}\n"
+    )
+
+    html = render_post_body(body, None, BodyOptions(post_url=POST_URL)).html
+
+    assert (
+        '<pre><code>intro\n&lt;div class="note info"&gt;&lt;p&gt;Output &lt;code&gt;x&lt;/code&gt;.'
+        '&lt;br&gt;&lt;img src="/2024/01/02/probe/14.png" class=""&gt; &lt;img '
+        'src="/2024/01/02/probe/15.png" class=""&gt;&lt;br&gt;There.&lt;/p&gt;\n</code></pre>'
+    ) in html
+    assert html.rstrip().endswith("after")
 
 
 def test_an_inline_tag_that_starts_a_line_ends_the_paragraph_there_as_in_hexo() -> None:

@@ -67,7 +67,13 @@ class _Expansion:
         if not resolved and target not in self.pending:
             self.pending.append(target)
 
-    def expand(self, text: str, first_line: int, nested: bool = False) -> str:
+    def expand(
+        self,
+        text: str,
+        first_line: int,
+        nested: bool = False,
+        enclosing: frozenset[str] = frozenset(),
+    ) -> str:
         """``text`` (protected) with its tags expanded; ``first_line`` is its line in the body.
 
         In a paired tag's body (``nested``) a tag's HTML keeps its line breaks, as Nunjucks
@@ -106,18 +112,31 @@ class _Expansion:
             elif closing is None:
                 call = TagCall(token.name, self._args(token), line)
                 rendered = self._render(spec, call, text[token.start : token.end], nested)
-                pieces.append(_placed(rendered, spec.block, text, token.start, token.end))
+                pieces.append(
+                    _placed(rendered, spec.block, text, (token.start, token.end), self._in(nested))
+                )
                 position = token.end
             else:
                 end = tokens[closing]
                 inner = text[token.start : end.end]
                 content_line = line + text.count("\n", token.start, token.end)
                 content = self._trimmed(
-                    self.expand(text[token.end : end.start], content_line, nested=True)
+                    self.expand(
+                        text[token.end : end.start], content_line, True, enclosing | {token.name}
+                    )
                 )
                 call = TagCall(token.name, self._args(token), line, content)
                 rendered = self._render(spec, call, inner, nested)
-                pieces.append(_placed(rendered, spec.block, text, token.start, end.end))
+                pieces.append(
+                    _placed(
+                        rendered,
+                        spec.block,
+                        text,
+                        (token.start, end.end),
+                        self._in(nested),
+                        in_place=nested and token.name not in enclosing,
+                    )
+                )
                 position = end.end
                 index = closing
             index += 1
@@ -179,6 +198,10 @@ class _Expansion:
             )
         )
 
+    def _in(self, nested: bool) -> Protected | None:
+        """In a tag's body, its hidden parts (None at the top level)."""
+        return self.protected if nested else None
+
     def _unknown(self, source: str, token: TagToken, line: int) -> str:
         if token.name.startswith("end") and token.name[3:] in self.registry:
             message = f"{{% {token.name} %}} closes no {{% {token.name[3:]} %}}"
@@ -217,17 +240,34 @@ _PRE_ELEMENT = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
 def _as_nunjucks_leaves_it(rendered: str) -> str:
     """A nested tag's HTML with its line breaks where Hexo's output has them (a note's
     ``</div>`` at column 0), but those inside ``<pre>`` written ``&#10;``: Hexo's code
-    is a placeholder there, so a blank line in it cannot end the outer tag's HTML."""
-    return _PRE_ELEMENT.sub(lambda pre: on_one_line(pre[0]), rendered.strip("\n"))
+    is a placeholder there, so a blank line in it cannot end the outer tag's HTML. A line
+    break is marked's ``<br>`` with no newline after it, so a paragraph stays one line."""
+    rendered = rendered.strip("\n").replace("<br />\n", "<br>")
+    return _PRE_ELEMENT.sub(lambda pre: on_one_line(pre[0]), rendered)
 
 
 # What may stand before a block on its line: indentation, list markers, quote markers.
 _LINE_PREFIX = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+|>[ \t]?)*")
 
 
-def _placed(rendered: str, block: bool, text: str, start: int, end: int) -> str:
+def _placed(
+    rendered: str,
+    block: bool,
+    text: str,
+    span: tuple[int, int],
+    body: Protected | None = None,
+    *,
+    in_place: bool = False,
+) -> str:
     """A block's HTML on a line of its own, then a blank line; inline HTML where it was,
-    after an HTML comment when it starts its line, as Hexo's placeholder would be."""
+    after an HTML comment when it starts its line, as Hexo's placeholder would be.
+
+    In a tag's body (``body`` given) Hexo's HTML has no placeholder: an inline tag after a
+    line of text continues that paragraph there, so it gets no comment; and a block is put
+    just where it was (``in_place``), unless it has the name of a tag around it: Hexo's
+    escape step then ends the outer tag's placeholder at the inner end tag, so the text
+    after it is Markdown of its own, as after a blank line."""
+    start, end = span
     line_start = text.rfind("\n", 0, start) + 1
     before = text[line_start:start]
     if not block:
@@ -235,7 +275,18 @@ def _placed(rendered: str, block: bool, text: str, start: int, end: int) -> str:
         # in a tag's body too, where Hexo's fences are already placeholders, so that an
         # <img> line does not open an HTML block that swallows the fence after it)
         starts_line = not before.strip(" \t")
+        if starts_line and body is not None:
+            previous = text[text.rfind("\n", 0, max(line_start - 1, 0)) + 1 : line_start]
+            # (after a blank, a fence, a comment such as a tab's marker or a heading it starts
+            # a block, which may run on over a fence after it: the comment keeps it one line)
+            starts_line = (
+                not previous.strip()
+                or body.only_hidden(previous)
+                or previous.lstrip().startswith(("<!--", "#"))
+            )
         return PLACEHOLDER_COMMENT + rendered if starts_line else rendered
+    if in_place:
+        return rendered  # Nunjucks puts a tag's HTML where the tag was, nothing around it
     if _LINE_PREFIX.fullmatch(before):
         # Alone on its line, or first in a list item or quote: an HTML block starts there.
         # Tabs stay tabs (a tab-indented body then dedents as one), markers become spaces.

@@ -45,6 +45,11 @@ class Protected:
         self._placeholder = re.compile(f"{self._open}(\\d+)\n*{self._close}")
         self._texts: list[str] = []
 
+    def only_hidden(self, line: str) -> bool:
+        """Whether a line holds nothing but (the end of) a placeholder: a hidden fence's."""
+        line = line.strip()
+        return line.endswith(self._close) and (line == self._close or line[0] == self._open)
+
     def hide(self, shown_as: str, original: str) -> str:
         """A placeholder for ``original`` (restored as ``shown_as``) with its line breaks."""
         self._texts.append(shown_as)
