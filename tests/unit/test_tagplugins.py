@@ -845,6 +845,22 @@ def test_in_a_tag_body_an_image_line_continues_the_paragraph_and_html_stays_in_p
     assert html.rstrip().endswith("after")
 
 
+def test_a_fence_after_tags_in_a_tag_body_stays_code() -> None:
+    # In Hexo the fence is a placeholder inside the image's or the note's HTML block and
+    # comes back as code; here it is text, so those blocks must not run over it.
+    body = (
+        "{% tabs t %}\n<!-- tab a -->\n{% asset_img a.png %}\n{% asset_img b.png %}\ntext\n"
+        "```\ncode\n```\n<!-- endtab -->\n<!-- tab b -->\n{% note %}\nx\n{% endnote %}\n"
+        "```\nfenced\n```\n<!-- endtab -->\n{% endtabs %}\n"
+    )
+
+    rendered = expand(body).text
+
+    assert "<pre><code>code&#10;</code></pre>" in rendered
+    assert "<pre><code>fenced&#10;</code></pre>" in rendered
+    assert "```" not in rendered
+
+
 def test_an_inline_tag_that_starts_a_line_ends_the_paragraph_there_as_in_hexo() -> None:
     # Hexo's placeholder is an HTML comment: a block to the end of its line, then Markdown
     rendered = page("Before *it*\n{% asset_img a.png %}\nAfter `code`\n")

@@ -277,16 +277,18 @@ def _placed(
         starts_line = not before.strip(" \t")
         if starts_line and body is not None:
             previous = text[text.rfind("\n", 0, max(line_start - 1, 0)) + 1 : line_start]
-            # (after a blank, a fence, a comment such as a tab's marker or a heading it starts
-            # a block, which may run on over a fence after it: the comment keeps it one line)
+            # (after anything but a line of text, HTML, another tag, a heading, a fence, it
+            # starts a block, which may run on over a fence after it: the comment ends it)
             starts_line = (
                 not previous.strip()
                 or body.only_hidden(previous)
-                or previous.lstrip().startswith(("<!--", "#"))
+                or previous.lstrip().startswith(("<", "{%", "#"))
             )
         return PLACEHOLDER_COMMENT + rendered if starts_line else rendered
-    if in_place:
-        return rendered  # Nunjucks puts a tag's HTML where the tag was, nothing around it
+    if in_place and (body is None or not body.fence_before_blank_line(text, end)):
+        # Nunjucks puts a tag's HTML where the tag was, nothing around it (but a fence that
+        # its HTML block would run over is code in Hexo, a placeholder there: not here)
+        return rendered
     if _LINE_PREFIX.fullmatch(before):
         # Alone on its line, or first in a list item or quote: an HTML block starts there.
         # Tabs stay tabs (a tab-indented body then dedents as one), markers become spaces.

@@ -43,12 +43,23 @@ class Protected:
         unused = (chr(code) for code in range(0xE000, 0xF900) if chr(code) not in body)
         self._open, self._close = next(unused), next(unused)
         self._placeholder = re.compile(f"{self._open}(\\d+)\n*{self._close}")
+        self._opening = re.compile(f"{self._open}(\\d+)")
         self._texts: list[str] = []
 
     def only_hidden(self, line: str) -> bool:
         """Whether a line holds nothing but (the end of) a placeholder: a hidden fence's."""
         line = line.strip()
         return line.endswith(self._close) and (line == self._close or line[0] == self._open)
+
+    def fence_before_blank_line(self, text: str, position: int) -> bool:
+        """Whether a hidden fence comes in ``text`` after ``position`` before a blank line."""
+        blank = _BLANK_LINE.search(text, position)
+        for placeholder in self._opening.finditer(
+            text, position, blank.start() if blank else len(text)
+        ):
+            if _FENCE.match(self._texts[int(placeholder.group(1))]):
+                return True
+        return False
 
     def hide(self, shown_as: str, original: str) -> str:
         """A placeholder for ``original`` (restored as ``shown_as``) with its line breaks."""
