@@ -861,6 +861,23 @@ def test_a_fence_after_tags_in_a_tag_body_stays_code() -> None:
     assert "```" not in rendered
 
 
+def test_a_note_in_a_list_item_in_a_tab_keeps_the_list_going_as_marked_does() -> None:
+    from blogpub.markup import BodyOptions, render_post_body
+
+    # The note's </div> at column 0 is a lazy line of the item in marked (Hexo 7): the
+    # next item follows in the same list, not as text in an HTML block.
+    body = (
+        "{% tabs t %}\n<!-- tab a -->\n\n1. first\n    {% note info %} \n    inside\n"
+        "    {% endnote %}\n2. second\n\n    more of the second\n<!-- endtab -->\n{% endtabs %}\n"
+    )
+
+    html = render_post_body(body, None, BodyOptions(post_url=POST_URL)).html
+
+    assert "<li>second</li>" in html or "<li>\n<p>second</p>" in html
+    assert "2. second" not in html
+    assert "<p>more of the second</p>\n</li>\n</ol>" in html
+
+
 def test_an_inline_tag_that_starts_a_line_ends_the_paragraph_there_as_in_hexo() -> None:
     # Hexo's placeholder is an HTML comment: a block to the end of its line, then Markdown
     rendered = page("Before *it*\n{% asset_img a.png %}\nAfter `code`\n")

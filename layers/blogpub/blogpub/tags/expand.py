@@ -288,6 +288,9 @@ def _placed(
     if in_place and (body is None or not body.fence_before_blank_line(text, end)):
         # Nunjucks puts a tag's HTML where the tag was, nothing around it (but a fence that
         # its HTML block would run over is code in Hexo, a placeholder there: not here)
+        if before and not before.strip() and _in_list_item(text, line_start, before):
+            # marked keeps the HTML's lines at column 0 in the list item, cmark would end it
+            return rendered.replace("\n", "\n" + before)
         return rendered
     if _LINE_PREFIX.fullmatch(before):
         # Alone on its line, or first in a list item or quote: an HTML block starts there.
@@ -303,6 +306,20 @@ def _placed(
         return opening + rendered + f"\n{quote}" + rest_of_line
     closing = "\n" if text.startswith("\n", end) else "\n\n" + indent
     return opening + rendered + closing
+
+
+_LIST_MARKER = re.compile(r"(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+
+
+def _in_list_item(text: str, line_start: int, indent: str) -> bool:
+    """Whether the line at ``line_start`` (indented ``indent``) is in a list item whose
+    marker stands at column 0: the nearest less indented line before it is that marker."""
+    while line_start > 0:
+        line_start = text.rfind("\n", 0, line_start - 1) + 1
+        line = text[line_start : text.find("\n", line_start)]
+        if line.strip() and len(line) - len(line.lstrip()) < len(indent):
+            return _LIST_MARKER.match(line) is not None
+    return False
 
 
 def _closing_index(tokens: Sequence[TagToken], opening: int) -> int | None:
