@@ -10,7 +10,7 @@ from blogpub.settings import Settings
 from blogpub.table import PostTable
 
 from tests.conftest import SEED_POST
-from tests.integration.harness import SITE, TABLE, Pipeline
+from tests.integration.harness import SITE, SOURCE, TABLE, Pipeline
 
 SEED_KEY = "_posts/000_d87f2d6de0cb2939.md"
 SEED_URL = "/2022/02/05/000_d87f2d6de0cb2939/"
@@ -211,3 +211,28 @@ def test_unknown_tags_publish_and_their_warnings_reach_the_status(pipeline: Pipe
     status = format_status(recent_activity(table, 10), [])
     assert "      warning: line 7: unknown tag 'bilibili': shown as text" in status
     assert pipeline.site_objects() == expected_site({"_posts/tags.md": source})
+
+
+def test_an_unclosed_tag_delimiter_is_read_as_hexo_reads_it_with_a_warning(
+    pipeline: Pipeline,
+) -> None:
+    from blogpub.status import format_status, recent_activity
+
+    source = (
+        b"---\ntitle: Keys\ndate: 2024-01-02 03:04:05\n---\n1. make a key\n"
+        b"    {% codeblock lang:shell line_number:false %\n    openvpn --genkey\n"
+        b"    {% endcodeblock %}\n2. never shown\n"
+    )
+    pipeline.put("_posts/keys.md", source)
+    pipeline.build()
+
+    table = PostTable(pipeline.dynamodb, TABLE)
+    record = table.get_post("_posts/keys.md")
+    assert record is not None and record.status == "published"
+    [warning] = record.warnings
+    assert warning.startswith("lines 6 to 8: an unclosed tag delimiter: {% codeblock lacks its %}")
+    assert "were read as the tag's arguments" in warning
+    assert f"      warning: {warning}" in format_status(recent_activity(table, 10), [])
+    page = pipeline.site_objects()[object_key_for(record.url)].decode()
+    assert "make a key" in page and "never shown" not in page and "genkey" not in page
+    assert pipeline.s3.get_object(Bucket=SOURCE, Key="_posts/keys.md")["Body"].read() == source

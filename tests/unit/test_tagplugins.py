@@ -515,6 +515,65 @@ def test_an_unclosed_or_stray_tag_and_bad_arguments_are_text_with_warnings() -> 
     ]
 
 
+def test_an_unclosed_tag_delimiter_reads_on_to_the_next_closing_as_hexo_does() -> None:
+    # `{% asset_img b.png %` lacks its `}`: the arguments run on to the next tag's `%}`.
+    result = expand("Para {% asset_img b.png %\nswallowed words\n{% asset_img c.png 't' %} after\n")
+
+    assert result.text == (
+        'Para <img src="/2024/01/02/probe/b.png" class="" '
+        'title="% swallowed words {% asset_img c.png t"> after\n'
+    )
+    [warning] = result.warnings
+    assert (warning.name, warning.line, warning.last_line) == ("asset_img", 1, 3)
+    assert "unclosed tag delimiter" in warning.message
+    assert "read as the tag's arguments" in warning.message
+
+
+def test_an_unclosed_paired_tag_with_no_end_after_it_drops_the_rest_as_hexo_does() -> None:
+    body = (
+        "{% codeblock %}\na\n{% endcodeblock %}\n\n1. step\n"
+        "    {% codeblock lang:shell line_number:false %\n    openvpn --genkey\n"
+        "    {% endcodeblock %}\n\n\t{% asset_img 19.png %}\n2. lost step\n"
+    )
+
+    result = expand(body)
+
+    assert result.text.endswith("\n\n1. step\n    ")
+    assert "lost step" not in result.text and "genkey" not in result.text
+    [warning] = result.warnings
+    assert (warning.name, warning.line, warning.last_line) == ("codeblock", 6, 8)
+    assert "leaves out the tag and the rest of the post" in warning.message
+
+
+def test_a_later_end_tag_closes_a_tag_whose_delimiter_is_unclosed() -> None:
+    body = "{% codeblock a %\nx\n{% endcodeblock %}\nkept\n{% endcodeblock %}\nafter\n"
+
+    result = expand(body)
+
+    # (Hexo writes the caption's braces &#123;: nh3 writes them back as braces)
+    assert re.search(r"<figcaption><span>a % x (\{|&#123;)% endcodeblock</span>", result.text)
+    assert '<span class="line">kept</span>' in result.text
+    assert result.text.endswith("after\n")
+    assert [(w.name, w.line, w.last_line) for w in result.warnings] == [("codeblock", 1, 3)]
+
+
+@pytest.mark.parametrize("opener", ["{%", "{{", "{#"])
+def test_an_opener_that_nothing_closes_drops_the_rest_as_hexo_does(opener: str) -> None:
+    # (a `{%` with a `%}` after it is a tag: an unknown one, shown as text)
+    result = expand(f"{{% label a %}} kept\nalso kept {opener} lost\nlost too\n")
+
+    assert result.text.endswith("kept\nalso kept ")
+    assert "lost" not in result.text
+    [warning] = result.warnings
+    assert (warning.name, warning.line) == ("", 2)
+    assert warning.message.startswith(f"{opener} without a")
+
+
+@pytest.mark.parametrize("opener", ["{{", "{#"])
+def test_a_tag_after_an_unclosed_variable_or_comment_is_left_out_too(opener: str) -> None:
+    assert expand(f"a {opener} b {{% label c %}}\n").text == "a "
+
+
 def test_private_use_characters_in_the_body_stay_text() -> None:
     body = "\ue0000\ue001 `{% note %}` {% note %}\ue0001\ue001{% endnote %}"
 
@@ -760,7 +819,63 @@ def test_a_block_tag_in_a_tab_indented_body_keeps_the_tab_so_the_body_dedents() 
     expand_tags(body, TagContext(render_markdown=render_markdown))
 
     assert seen[0].startswith("#### head\n<figure class=")
-    assert seen[0].endswith("</figure>\n\n after")
+    # Nunjucks puts the HTML where the tag was: the text after it stays on its line (Hexo)
+    assert seen[0].endswith("</figure> after")
+
+
+def test_in_a_tag_body_an_image_line_continues_the_paragraph_and_html_stays_in_place() -> None:
+    from blogpub.markup import BodyOptions, render_post_body
+
+    # The note's </div> at column 0 keeps the pane from being dedented, so the pane is
+    # code; Hexo 7 + NexT 8.29 print the note's paragraph there as one line: no placeholder
+    # comment ends it at the image line, and marked's <br> has no newline after it.
+    body = (
+        "{% tabs t %}\n<!-- tab a -->\n\tintro\n\t{% note info %}\n\t  Output `x`.\n"
+        "\t{% asset_img 14.png %} {% asset_img 15.png %}\n\t  There.\n\t{% endnote %}\n"
+        "\tafter\n<!-- endtab -->\n{% endtabs %}\n"
+    )
+
+    html = render_post_body(body, None, BodyOptions(post_url=POST_URL)).html
+
+    assert (
+        '<pre><code>intro\n&lt;div class="note info"&gt;&lt;p&gt;Output &lt;code&gt;x&lt;/code&gt;.'
+        '&lt;br&gt;&lt;img src="/2024/01/02/probe/14.png" class=""&gt; &lt;img '
+        'src="/2024/01/02/probe/15.png" class=""&gt;&lt;br&gt;There.&lt;/p&gt;\n</code></pre>'
+    ) in html
+    assert html.rstrip().endswith("after")
+
+
+def test_a_fence_after_tags_in_a_tag_body_stays_code() -> None:
+    # In Hexo the fence is a placeholder inside the image's or the note's HTML block and
+    # comes back as code; here it is text, so those blocks must not run over it.
+    body = (
+        "{% tabs t %}\n<!-- tab a -->\n{% asset_img a.png %}\n{% asset_img b.png %}\ntext\n"
+        "```\ncode\n```\n<!-- endtab -->\n<!-- tab b -->\n{% note %}\nx\n{% endnote %}\n"
+        "```\nfenced\n```\n<!-- endtab -->\n{% endtabs %}\n"
+    )
+
+    rendered = expand(body).text
+
+    assert "<pre><code>code&#10;</code></pre>" in rendered
+    assert "<pre><code>fenced&#10;</code></pre>" in rendered
+    assert "```" not in rendered
+
+
+def test_a_note_in_a_list_item_in_a_tab_keeps_the_list_going_as_marked_does() -> None:
+    from blogpub.markup import BodyOptions, render_post_body
+
+    # The note's </div> at column 0 is a lazy line of the item in marked (Hexo 7): the
+    # next item follows in the same list, not as text in an HTML block.
+    body = (
+        "{% tabs t %}\n<!-- tab a -->\n\n1. first\n    {% note info %} \n    inside\n"
+        "    {% endnote %}\n2. second\n\n    more of the second\n<!-- endtab -->\n{% endtabs %}\n"
+    )
+
+    html = render_post_body(body, None, BodyOptions(post_url=POST_URL)).html
+
+    assert "<li>second</li>" in html or "<li>\n<p>second</p>" in html
+    assert "2. second" not in html
+    assert "<p>more of the second</p>\n</li>\n</ol>" in html
 
 
 def test_an_inline_tag_that_starts_a_line_ends_the_paragraph_there_as_in_hexo() -> None:

@@ -287,9 +287,16 @@ class BodyWarning:
     name: str
     line: int
     message: str
+    last_line: int | None = None
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return self.located(0)
+
+    def located(self, shift: int) -> str:
+        """The warning with its line(s) ``shift`` lines further (the body's first line's)."""
+        if self.last_line is None or self.last_line == self.line:
+            return f"line {self.line + shift}: {self.message}"
+        return f"lines {self.line + shift} to {self.last_line + shift}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -372,7 +379,12 @@ def _markdown(
         )
     rendered = restore_math(rendered, formulas)
     warnings = [
-        BodyWarning(warning.name, _source_line(warning.line, formulas), warning.message)
+        BodyWarning(
+            warning.name,
+            _source_line(warning.line, formulas),
+            warning.message,
+            None if warning.last_line is None else _source_line(warning.last_line, formulas),
+        )
         for warning in tags.warnings
     ]
     warnings += [

@@ -440,10 +440,7 @@ class Renderer:
             page=page,
             body_html=body_html,
             excerpt_html=excerpt_html,
-            warnings=tuple(
-                f"line {warning.line + post.body_line - 1}: {warning.message}"
-                for warning in body.warnings
-            ),
+            warnings=tuple(warning.located(post.body_line - 1) for warning in body.warnings),
             linked_posts=body.linked_posts,
             pending_links=body.pending_links,
         )

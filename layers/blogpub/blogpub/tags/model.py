@@ -49,11 +49,14 @@ class TagContext:
 
 @dataclass(frozen=True)
 class TagWarning:
-    """A tag that could not be expanded: it is shown as text and the post still publishes."""
+    """A tag that could not be expanded as written: it is shown as text, or left out where
+    Hexo leaves it out, and the post still publishes. ``last_line`` ends a warning about
+    several lines (a tag whose arguments run on to a later ``%}``)."""
 
     name: str
     line: int
     message: str
+    last_line: int | None = None
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,23 @@ class Protected:
         unused = (chr(code) for code in range(0xE000, 0xF900) if chr(code) not in body)
         self._open, self._close = next(unused), next(unused)
         self._placeholder = re.compile(f"{self._open}(\\d+)\n*{self._close}")
+        self._opening = re.compile(f"{self._open}(\\d+)")
         self._texts: list[str] = []
+
+    def only_hidden(self, line: str) -> bool:
+        """Whether a line holds nothing but (the end of) a placeholder: a hidden fence's."""
+        line = line.strip()
+        return line.endswith(self._close) and (line == self._close or line[0] == self._open)
+
+    def fence_before_blank_line(self, text: str, position: int) -> bool:
+        """Whether a hidden fence comes in ``text`` after ``position`` before a blank line."""
+        blank = _BLANK_LINE.search(text, position)
+        for placeholder in self._opening.finditer(
+            text, position, blank.start() if blank else len(text)
+        ):
+            if _FENCE.match(self._texts[int(placeholder.group(1))]):
+                return True
+        return False
 
     def hide(self, shown_as: str, original: str) -> str:
         """A placeholder for ``original`` (restored as ``shown_as``) with its line breaks."""
@@ -136,6 +152,30 @@ def tag_tokens(text: str) -> Iterator[TagToken]:
         name = _SYMBOL.match(inside)
         name_end = name.end() if name is not None else 0
         yield TagToken(match.start(), match.end(), inside[:name_end], inside[name_end:])
+
+
+# hexo/lib/hexo/post.ts escapeAllSwigTags: a tag's name there runs to the first whitespace.
+_HEXO_NAME = re.compile(r"[^\r\n\t\f\v ]+")
+_OPENERS = re.compile(r"\{[%{#]")
+
+
+def swallows_a_tag(text: str, token: TagToken) -> bool:
+    """Whether the token's ``%}`` is a later tag's: its own opening ``{%`` lacks its
+    ``}`` (an unclosed tag delimiter), so its arguments run on, as in Hexo."""
+    return "{%" in text[token.start + 2 : token.end - 2]
+
+
+def hexo_name(text: str, token: TagToken) -> str:
+    """The tag's name as Hexo's escape step reads it (to decide that the tag takes a body)."""
+    name = _HEXO_NAME.search(text, token.start + 2, token.end - 2)
+    return name.group(0) if name is not None else ""
+
+
+def unclosed_opener(text: str, start: int, end: int) -> int | None:
+    """Where the first ``{%``, ``{{`` or ``{#`` that nothing closes is, in ``text[start:end]``
+    (between tags: protect() hid the closed ``{{ }}``, ``{# #}`` and code)."""
+    found = _OPENERS.search(text, start, end)
+    return found.start() if found is not None else None
 
 
 def split_args(text: str) -> list[str]:
