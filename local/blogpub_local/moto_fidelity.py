@@ -26,6 +26,10 @@ moto applies an Update through ten validating passes over the tree: most of a pu
 transaction time. A transaction's Update of an existing item made only of ``SET #a = :v``,
 ``ADD #n :number`` and ``REMOVE #a`` on distinct non-key attributes is applied directly, with
 moto's own number arithmetic, size limit and stream record; any other Update goes to moto.
+
+Last, moto's backends are not thread-safe, and concurrent invocations in one test process
+share them: in-process requests are answered one at a time, as the local stack's moto
+process answers its HTTP requests (moto_process.py).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from __future__ import annotations
 import bisect
 import copy
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -159,6 +164,20 @@ def _limit_key_length(original: Any) -> Any:
 # One CancellationReasons entry: (Code, Message, Item); all None for an operation that passed.
 CancellationReason = tuple[str | None, str | None, dict[str, Any] | None]
 PASSED: CancellationReason = (None, None, None)
+
+
+def _one_request_at_a_time(process_request: Any) -> Any:
+    """In-process moto (``mock_aws``) answers one request at a time, as the local stack's moto
+    process does: its backends are not thread-safe (a PutObject closes the buffer of the key it
+    replaces while that key's own PutObject still reads it; a transaction's checks and writes
+    interleave with another's), and AWS answers each request whole."""
+    lock = threading.RLock()  # re-entrant: a request moto answers by making another one
+
+    def one_at_a_time(self: Any, request: Any) -> Any:
+        with lock:
+            return process_request(self, request)
+
+    return one_at_a_time
 
 
 def _apply(backend: Any, op_type: str, op: dict[str, Any], key: dict[str, Any]) -> None:
@@ -589,7 +608,8 @@ def _remembering_parser(make: Any) -> Any:
 
 
 def install() -> None:
-    """Patch moto's DynamoDB backend and its response serialiser (idempotent).
+    """Patch moto's DynamoDB backend and its response serialiser, and serve in-process requests
+    one at a time (idempotent).
 
     Raises UnsupportedMotoError on a moto outside moto_support.SUPPORTED_MOTO.
     """
@@ -610,6 +630,10 @@ def install() -> None:
     from moto.s3.models import S3Backend
 
     _replace(S3Backend, "put_object", _limit_key_length(S3Backend.put_object))
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    stubbed = BotocoreStubber.process_request
+    _replace(BotocoreStubber, "process_request", _one_request_at_a_time(stubbed))
     _install_query()
     if settings.PRETTIFY_RESPONSES:
         return  # indented bodies are asked for: leave them to moto

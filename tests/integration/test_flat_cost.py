@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from blogpub import service
 from moto import mock_aws
 
@@ -99,7 +100,13 @@ def measure(total: int, config: str | None = None) -> dict[str, int]:
         return post | {f"asset_{name}": value for name, value in asset.items()}
 
 
+# 2,020 publishes through the functions on moto: CPU-bound, and the suite's 600 s hang guard
+# (pyproject.toml) is wall time; with the 2-core machine shared at load 10 it ran past 600 s.
+@pytest.mark.timeout(1800)
 def test_publishing_one_post_costs_the_same_on_20_and_2000_posts(aws_env: None) -> None:
+    """Changed since d21886d (kept): posts under ``_posts/`` and the asset case (issue 13's
+    source folder); the bound on requests, at most half of the 138 before, as issue 17 asks.
+    Every assertion of d21886d stands."""
     small = measure(20)
     large = measure(2000)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
+import threading
 from collections import Counter
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 from blogpub_local.moto_fidelity import serialize_plain_result
 from moto import mock_aws
 from moto.core.responses import ActionResult
+from moto.s3.models import S3Backend
 
 from tests.integration.harness import Pipeline, create_table
 
@@ -211,3 +214,47 @@ def test_a_transactions_simple_updates_leave_what_moto_update_item_leaves(aws_en
                     }
                 ]
             )
+
+
+def test_concurrent_requests_are_answered_one_at_a_time(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two invocations write one key at once (a duplicate event racing its original): the
+    second PutObject waits for the first's answer. moto alone answers it meanwhile and closes
+    the buffer of the key the first is still answering from (ValueError in the first)."""
+    store = S3Backend.put_object
+    calls = itertools.count()
+    first_stored, release = threading.Event(), threading.Event()
+
+    def pause_after_the_first(self: Any, *args: Any, **kwargs: Any) -> Any:
+        key = store(self, *args, **kwargs)
+        if next(calls) == 0:  # stored, not yet answered
+            first_stored.set()
+            assert release.wait(30)
+        return key
+
+    monkeypatch.setattr(S3Backend, "put_object", pause_after_the_first)
+    errors: list[Exception] = []
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="site")
+
+        def put(body: bytes, done: threading.Event) -> None:
+            try:
+                s3.put_object(Bucket="site", Key="index.html", Body=body)
+            except Exception as error:  # the thread's failure, asserted below
+                errors.append(error)
+            done.set()
+
+        first_done, second_done = threading.Event(), threading.Event()
+        threading.Thread(target=put, args=(b"first", first_done)).start()
+        assert first_stored.wait(30)
+        threading.Thread(target=put, args=(b"second", second_done)).start()
+        answered_meanwhile = second_done.wait(1.0)
+        release.set()
+        assert first_done.wait(30) and second_done.wait(30)
+        stored = s3.get_object(Bucket="site", Key="index.html")["Body"].read()
+
+    assert not answered_meanwhile
+    assert errors == []
+    assert stored == b"second"

@@ -15,7 +15,7 @@ import pytest
 from blogpub import service
 from blogpub.config import Deployment
 from blogpub.events import s3_changes, stream_changes
-from blogpub.indexes import BuildReport, IndexBuilder
+from blogpub.indexes import BuildReport, IndexBuilder, PageStillChangingError
 from blogpub.models import SITE as SITE_LIST
 from blogpub.models import object_key_for
 from blogpub.pages import IndexPage
@@ -70,6 +70,12 @@ def stored(pipeline: Pipeline, url: str) -> bytes:
 
 @pytest.mark.unpatched_moto_too
 def test_two_index_builders_racing_on_one_page_converge(pipeline: Pipeline) -> None:
+    """Changed for issue 17 (kept): at d21886d the slow builder's stale render landed, it
+    re-read the table, rendered again and wrote again (``pause.calls >= 3``,
+    ``pages_written == ["/"]``). Issue 17 changed how a builder writes an index page: the page
+    remembers the change counter it was rendered from and the write is conditional on the
+    object the builder read (docs/design.md invariant 5), so the stale render never lands and
+    the slow builder writes nothing. The convergence asserted is unchanged."""
     home = IndexPage("landing", SITE_LIST)
     pipeline.put(FIRST_KEY, FIRST)
     pause = PauseOnce()
@@ -174,7 +180,11 @@ def test_a_page_whose_inputs_change_while_it_renders_is_caught_up_by_the_next_ba
 ) -> None:
     """A burst keeps changing the home page's inputs while it renders: the batch writes it
     once, remembering the change counter it read, and does not fail (no re-render loop);
-    the batch carrying the newer records renders it again, and the site converges."""
+    the batch carrying the newer records renders it again, and the site converges.
+
+    Issue 17 (kept): before it, this interleaving failed the batch (the test below, in its
+    text of 9d69e3b); a batch now renders a page only when its counter moved past the one
+    the page was rendered from, so a write that does not race another builder stands."""
     pipeline.put(FIRST_KEY, FIRST)
     records = list(pipeline.stream_records())
     home = IndexPage("landing", SITE_LIST).url
@@ -201,4 +211,44 @@ def test_a_page_whose_inputs_change_while_it_renders_is_caught_up_by_the_next_ba
             FIRST_KEY: FIRST.encode(),
             SECOND_KEY: hexo_post("Basil, take 1", "2024-06-02").encode(),
         }
+    )
+
+
+def test_a_page_that_keeps_changing_fails_the_batch_after_the_other_pages_are_written(
+    pipeline: Pipeline,
+) -> None:
+    """A burst can keep one page's inputs changing past every re-render: that page fails
+    the batch (it is retried), but the batch's other pages are written.
+
+    Restored from 9d69e3b (rewritten into the test above by cf14360). Issue 17 changed how
+    a page stays behind: only a write that loses to another builder's renders again, so each
+    render of the home page here loses to a faster builder and a publish after it. The other
+    pages are written as the batch read the table (shared reads, issue 17), not as the table
+    is after the burst; the next batch brings them in line."""
+    pipeline.put(FIRST_KEY, FIRST)
+    records = list(pipeline.stream_records())
+    home = IndexPage("landing", SITE_LIST)
+    month = IndexPage("month", SITE_LIST, 2024, 6)
+    versions = iter(range(100))
+    takes: list[bytes] = []
+
+    def a_faster_builder_then_another_publish(page: IndexPage) -> None:
+        if page.url == home.url:  # the conditional write loses, and the page is behind again
+            index_builder().sync_pages([home])
+            takes.append(hexo_post(f"Basil, take {next(versions)}", "2024-06-02").encode())
+            pipeline.put(SECOND_KEY, takes[-1])
+
+    builder = index_builder(on_rendered=a_faster_builder_then_another_publish)
+    builder.sleep = lambda _: None  # the backoff between rounds, which the race makes moot
+    month_as_read = builder.render(month)
+
+    with pytest.raises(PageStillChangingError, match=r"^/: still changing"):
+        builder.build(stream_changes({"Records": records}))
+
+    robots = IndexPage("robots")
+    assert stored(pipeline, robots.url) == builder.render(robots).body  # type: ignore[union-attr]
+    assert month_as_read is not None and stored(pipeline, month.url) == month_as_read.body
+    pipeline.build()
+    assert pipeline.site_objects() == expected_site(
+        {FIRST_KEY: FIRST.encode(), SECOND_KEY: takes[-1]}
     )
