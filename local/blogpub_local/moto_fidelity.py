@@ -41,6 +41,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 
@@ -204,13 +205,12 @@ _SIMPLE_FORMS = {
     "REMOVE": re.compile(r"\s*(#\w+)\s*"),
 }
 SET_DIRECTLY = frozenset({"S", "N", "BOOL", "NULL", "L", "M"})
-_simple_actions_of: dict[str, list[SimpleAction] | None] = {}
+PARSED_EXPRESSIONS_REMEMBERED = 1024
 
 
-def simple_actions(expression: str) -> list[SimpleAction] | None:
+@lru_cache(maxsize=PARSED_EXPRESSIONS_REMEMBERED)
+def simple_actions(expression: str) -> tuple[SimpleAction, ...] | None:
     """The actions of an Update made only of the simple forms, or None."""
-    if expression in _simple_actions_of:
-        return _simple_actions_of[expression]
     parts = _CLAUSE.split(expression)
     actions: list[SimpleAction] | None = []
     verbs = [verb.upper() for verb in parts[1::2]]
@@ -223,9 +223,7 @@ def simple_actions(expression: str) -> list[SimpleAction] | None:
             actions = None
             break
         actions += [(verb, m.group(1), m.group(2) if verb != "REMOVE" else "") for m in found if m]
-    if len(_simple_actions_of) < PARSED_EXPRESSIONS_REMEMBERED:
-        _simple_actions_of[expression] = actions
-    return actions
+    return None if actions is None else tuple(actions)
 
 
 def _apply_update_directly(backend: Any, op: dict[str, Any], key: dict[str, Any]) -> bool:
@@ -589,24 +587,6 @@ def _install_query() -> None:
     _replace(Table, "delete_item", delete_item)
 
 
-PARSED_EXPRESSIONS_REMEMBERED = 1024
-
-
-def _remembering_parser(make: Any) -> Any:
-    """UpdateExpressionParser.make that parses each distinct expression text once."""
-    parsed: dict[str, Any] = {}
-
-    def remembered(expression: str) -> Any:
-        tree = parsed.get(expression)
-        if tree is None:
-            tree = make(expression)  # a syntax error is raised, and not remembered
-            if len(parsed) < PARSED_EXPRESSIONS_REMEMBERED:
-                parsed[expression] = tree
-        return tree
-
-    return remembered
-
-
 def install() -> None:
     """Patch moto's DynamoDB backend and its response serialiser, and serve in-process requests
     one at a time (idempotent).
@@ -625,7 +605,9 @@ def install() -> None:
     _replace(DynamoDBBackend, "transact_write_items", _transact_write_items)
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
-    _replace(UpdateExpressionParser, "make", _remembering_parser(UpdateExpressionParser.make))
+    # each distinct expression text parsed once (a syntax error is raised, not remembered)
+    remembered = lru_cache(maxsize=PARSED_EXPRESSIONS_REMEMBERED)(UpdateExpressionParser.make)
+    _replace(UpdateExpressionParser, "make", remembered)
     DynamoDBBackend._blogpub_fidelity = True  # type: ignore[attr-defined]
     from moto.s3.models import S3Backend
 

@@ -73,17 +73,15 @@ def record_bytes(record: StreamRecord) -> int:
     return len(json.dumps(record)) + 2
 
 
-def within_payload_limit(
-    records: Sequence[StreamRecord], sizes: Sequence[int], limit: int = MAX_PAYLOAD_BYTES
-) -> int:
-    """How many of the leading records fit in one invocation (at least one, as Lambda sends
-    a record on its own rather than never)."""
+def within_payload_limit(sizes: Sequence[int], limit: int = MAX_PAYLOAD_BYTES) -> int:
+    """How many of the leading records, of these ``record_bytes``, fit in one invocation (at
+    least one, as Lambda sends a record on its own rather than never)."""
     total = EVENT_ENVELOPE_BYTES
     for count, size in enumerate(sizes):
         total += size
         if total > limit:
             return max(1, count)
-    return len(records)
+    return len(sizes)
 
 
 def first_failed_index(records: Sequence[StreamRecord], result: InvocationResult) -> int | None:
@@ -248,7 +246,7 @@ class StreamPoller(Poller):
                 taken += more
                 payload += sum(size for _, size in more)
                 next_iterator = response.get("NextShardIterator")
-        fitting = within_payload_limit([record for record, _ in taken], [size for _, size in taken])
+        fitting = within_payload_limit([size for _, size in taken])
         with self._lock:
             self._carried = taken[fitting:]
         self._deliver([record for record, _ in taken[:fitting]])
