@@ -18,7 +18,8 @@ _ONE_PARAGRAPH = re.compile(r"\A<p>((?:(?!</?p>)[\s\S])*)</p>\Z")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _URL_ATTRIBUTES = frozenset({"cite", "download", "href", "src", "url"})
 _URL_SAFE = "/#?&=:;@+$,!~*'()%-._"
-_NOTHING_TO_ENCODE = re.compile(r"[A-Za-z0-9/#?&=:;@+$,!~*'()._-]*")  # _URL_SAFE but "%"
+# what quote() leaves as it is, but "%" (which unquote() may change)
+_NOTHING_TO_ENCODE = re.compile(f"[A-Za-z0-9_.~{re.escape(_URL_SAFE.replace('%', ''))}-]*")
 
 
 def attribute(value: str) -> str:
