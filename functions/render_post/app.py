@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from blogpub import coldstart  # first: it pauses the garbage collector for the cold start
 from blogpub.observability import logger, metrics, tracer
 from blogpub.service import render_post_event
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
+
+@coldstart.ends_cold_start
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
