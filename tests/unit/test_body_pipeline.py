@@ -254,3 +254,31 @@ def test_a_fence_caption_is_a_figcaption_as_hexo_writes_it() -> None:
     assert (
         '<figcaption><span>a.js</span><a href="https://x.example/a">Source</a></figcaption>'
     ) in html
+
+
+def test_index_pages_render_without_the_body_pipeline() -> None:
+    # Given BuildIndexesFunction's handler and a listing of one post, in a fresh interpreter
+    probe = (
+        "import sys\n"
+        "from datetime import UTC, datetime\n"
+        f"sys.path.insert(0, {str(FUNCTIONS / 'build_indexes')!r})\n"
+        "import app\n"
+        "import blogpub.indexes\n"
+        "from blogpub.models import SITE, Entry\n"
+        "from blogpub.pages import IndexPage\n"
+        "from blogpub.render import MemoryListings, Renderer\n"
+        "from blogpub.settings import Settings\n"
+        "entry = Entry('_posts/a.md', 'A', '/2024/06/01/a/', datetime(2024, 6, 1, tzinfo=UTC),\n"
+        "              excerpt_html='<p>An <em>excerpt</em></p>')\n"
+        "settings = Settings()\n"
+        "listings = MemoryListings(settings, {SITE.list_id: [entry]}, {SITE.list_id: SITE})\n"
+        "renderer = Renderer(settings)\n"
+        "for kind in ('landing', 'feed', 'month'):\n"
+        "    page = IndexPage(kind, SITE, 2024, 6) if kind == 'month' else IndexPage(kind, SITE)\n"
+        "    assert b'/2024/06/01/a/' in renderer.index_page(page, listings).body\n"
+        "body_pipeline = ('blogpub.markup', 'blogpub.tags.model', 'cmarkgfm', 'nh3', 'pygments')\n"
+        "assert not [name for name in body_pipeline if name in sys.modules], sys.modules.keys()\n"
+    )
+    # When it imports the index builder and renders a landing, a feed and a month archive
+    # Then Markdown, the sanitiser and the tag model were never loaded (they are the posts')
+    subprocess.run([sys.executable, "-c", probe], check=True)

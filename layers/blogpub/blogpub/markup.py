@@ -58,10 +58,12 @@ from blogpub.mathml import (
     protect_math,
     restore_math,
 )
+from blogpub.settings import ExternalLinks
 from blogpub.tags.model import PLACEHOLDER_COMMENT, ResolvedPost, TagContext, TagResult
 from blogpub.urls import slugize, url_scheme
 
 SUMMARY_CHARACTERS = 200
+_HEXO_EXTERNAL_LINKS = ExternalLinks()  # Hexo 7's default
 # cmark and nh3 slow down steeply with nesting (32k quotes take seconds, 100k minutes).
 MAX_NESTING_DEPTH = 256
 # cmark builds a node per delimiter: 1 MiB of "[" or table pipes takes 270-550 MB and seconds
@@ -259,15 +261,6 @@ _HELD_INDEX = re.compile(r"-(\d+)-(?=<)")  # the rest of a HeldOut placeholder, 
 
 def _unresolved(_target: str) -> ResolvedPost | None:
     return None
-
-
-@dataclass(frozen=True)
-class ExternalLinks:
-    """``external_link`` of _config.yml (Hexo 7's default: on, for the whole site): links
-    to other hosts than the site's and ``exclude``'s open in a new tab."""
-
-    enable: bool = True
-    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -853,7 +846,7 @@ def _host(site_url: str | None) -> str | None:
 
 
 def _mark_external_links(
-    clean_html: str, site_host: str | None, links: ExternalLinks = ExternalLinks()
+    clean_html: str, site_host: str | None, links: ExternalLinks = _HEXO_EXTERNAL_LINKS
 ) -> str:
     """rel="noopener noreferrer" on links to other hosts, and with Hexo's ``external_link``
     on, target="_blank" (input: nh3's canonical output, so every tag is whole)."""

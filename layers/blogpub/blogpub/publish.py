@@ -32,7 +32,7 @@ from blogpub.errors import (
 )
 from blogpub.events import S3Change
 from blogpub.models import Page, Post, object_key_for
-from blogpub.settings import Settings, load_settings
+from blogpub.settings import Settings
 from blogpub.site import SiteBucket
 from blogpub.sources import KeyKind, asset_folder_posts, classify, is_post_key
 from blogpub.table import (
@@ -89,15 +89,6 @@ class PublishResult:
             "pages_deleted": self.pages_deleted,
             "pending_links": self.pending_links,
         }
-
-
-def load_site_settings(s3: S3Client, bucket: str, config_key: str) -> Settings:
-    """The site's _config.yml from the source bucket, or the defaults when there is none."""
-    try:
-        response = s3.get_object(Bucket=bucket, Key=config_key)
-    except s3.exceptions.NoSuchKey:
-        return Settings()
-    return load_settings(response["Body"].read())
 
 
 def _is_stale(change: S3Change, stored_sequencer: str) -> bool:

@@ -21,14 +21,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import jinja2
 from markupsafe import Markup
 
 from blogpub import dates, urls
 from blogpub.errors import UrlConflictError
-from blogpub.markup import BodyOptions, render_post_body, without_line_numbers
 from blogpub.models import (
     SITE,
     Entry,
@@ -49,8 +48,11 @@ from blogpub.pages import (
     site_pages,
 )
 from blogpub.settings import SAFE_LOADER, Settings
-from blogpub.tags import ResolvedPost
 from blogpub.templates import THEME_DIR, theme_environment
+
+if TYPE_CHECKING:
+    from blogpub.markup import BodyOptions
+    from blogpub.tags import ResolvedPost
 
 HTML = "text/html; charset=utf-8"
 CSS = "text/css; charset=utf-8"
@@ -251,6 +253,8 @@ def absolute_image_url(url: str | None, settings: Settings) -> str | None:
 
 def plain_text(html: str, limit: int = DESCRIPTION_LENGTH) -> str:
     """Sanitised HTML as a one-line description, cut at ``limit`` characters."""
+    from blogpub.markup import without_line_numbers
+
     text = Markup(without_line_numbers(html)).striptags()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -391,6 +395,8 @@ class Renderer:
         (the publisher passes the table's); without it no target resolves. ``assets`` names
         the files of the post's asset folder (``assets.post_asset_names``); without it an
         ``asset_*`` tag trusts the name it is given."""
+        from blogpub.markup import render_post_body  # index pages never load the body pipeline
+
         url = urls.post_url(post, self.settings)
         options = replace(self._body_options(url), assets=assets)
         if resolve_post is not None:
@@ -447,6 +453,8 @@ class Renderer:
 
     def _body_options(self, url: str) -> BodyOptions:
         """How a body at ``url`` is rendered under this site's settings."""
+        from blogpub.markup import BodyOptions
+
         return BodyOptions(
             site_url=self.settings.url,
             root=self.settings.root,
@@ -462,6 +470,8 @@ class Renderer:
         url = urls.page_url(page.source_key, page.permalink)
         if not page.layout:
             return Page(url=url, body=page.body.encode("utf-8"), content_type=HTML)
+        from blogpub.markup import render_post_body
+
         # A page's body goes through the same pipeline as a post's (tags, math, highlighting).
         body_html = render_post_body(page.body, None, self._body_options(url)).html
         changed = page.updated or page.date

@@ -91,7 +91,7 @@ class Runtime:
         return IndexBuilder(self.table(), self.site(), settings, Renderer(settings))
 
     def settings(self) -> Settings:
-        from blogpub.publish import load_site_settings
+        from blogpub.settings import load_site_settings
 
         return load_site_settings(
             self.s3, self.deployment.source_bucket, self.deployment.config_key
@@ -248,7 +248,6 @@ def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
 
     from blogpub.cdn import Invalidator
     from blogpub.indexes import IndexBuilder
-    from blogpub.rebuild import Rebuilder
     from blogpub.render import Renderer
     from blogpub.table import PostTable
 
@@ -272,7 +271,9 @@ def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
     table = PostTable(rt.dynamodb, rt.deployment.table_name)
 
     def rerender_posts(source_keys: Sequence[str], rebuild_id: str) -> int:
-        # The SQS client is made only when a batch has posts to re-render.
+        # The SQS client (and the rebuild module) only when a batch has posts to re-render.
+        from blogpub.rebuild import Rebuilder
+
         return Rebuilder(rt.s3, rt.sqs, table, rt.deployment).rerender_posts(
             source_keys, rebuild_id
         )

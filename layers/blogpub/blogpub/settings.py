@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,8 +13,10 @@ import yaml
 
 from blogpub.errors import SettingsError
 from blogpub.highlight import HighlightSettings
-from blogpub.markup import ExternalLinks
 from blogpub.urls import url_scheme
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 FeedContent = Literal["full", "summary"]
 
@@ -25,6 +27,15 @@ SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 
 COMMENT_PROVIDERS = ("giscus", "utterances", "disqus")
 _SHORTNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,62}")  # it becomes a host name
+
+
+@dataclass(frozen=True)
+class ExternalLinks:
+    """``external_link`` of _config.yml (Hexo 7's default: on, for the whole site): links
+    to other hosts than the site's and ``exclude``'s open in a new tab."""
+
+    enable: bool = True
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -309,3 +320,12 @@ def load_settings(raw: bytes | str | None) -> Settings:
     if not isinstance(config, dict):
         raise SettingsError("_config.yml: expected a mapping at the top level")
     return settings_from_mapping(config)
+
+
+def load_site_settings(s3: S3Client, bucket: str, config_key: str) -> Settings:
+    """The site's _config.yml from the source bucket, or the defaults when there is none."""
+    try:
+        response = s3.get_object(Bucket=bucket, Key=config_key)
+    except s3.exceptions.NoSuchKey:
+        return Settings()
+    return load_settings(response["Body"].read())
