@@ -18,7 +18,7 @@ from blogpub.pages import IndexPage
 from blogpub.render import Renderer
 from blogpub.settings import Settings
 from blogpub.site import RENDERED_FROM_METADATA, PageConflictError, SiteBucket
-from blogpub.table import CHANGES, PostTable, to_item
+from blogpub.table import CHANGES, ETAG, RENDERED_FROM, PostTable, to_item
 
 from tests.integration.harness import REGION, SITE, TABLE, Pipeline
 from tests.integration.test_pipeline import expected_site
@@ -129,6 +129,103 @@ def test_pages_remember_the_counter_they_were_rendered_from(pipeline: Pipeline) 
     month = pipeline.s3.head_object(Bucket=SITE, Key=object_key_for("/archives/2024/06/"))
     assert home["Metadata"][RENDERED_FROM_METADATA] == str(counter(pipeline, SITE_LIST))
     assert month["Metadata"][RENDERED_FROM_METADATA] == str(counter(pipeline, SITE_LIST, (2024, 6)))
+
+
+def page_states(pipeline: Pipeline) -> dict[str, dict[str, Any]]:
+    """The page state items the index builder recorded, by URL."""
+    items = pipeline.dynamodb.scan(TableName=TABLE)["Items"]
+    return {
+        item[keys.PK]["S"].removeprefix("PAGE#"): item
+        for item in items
+        if keys.partition_of(item[keys.PK]["S"])[0] == "page_state"
+    }
+
+
+def test_pages_remember_their_state_in_the_table_so_a_batch_sends_no_head(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.put(FIRST_KEY, FIRST)
+    pipeline.build()
+    # Each page written has its state beside its counter: the ETag S3 gave the write, the
+    # content hash and the counter it was rendered from, as the object's metadata says.
+    states = page_states(pipeline)
+    home = pipeline.s3.head_object(Bucket=SITE, Key=object_key_for("/"))
+    assert states["/"][ETAG]["S"] == home["ETag"]
+    assert states["/"][RENDERED_FROM]["N"] == home["Metadata"][RENDERED_FROM_METADATA]
+    assert set(states) >= {"/", "/archives/2024/06/", "/categories/Garden/", "/atom.xml"}
+
+    # A second post: the batch reads the pages' states with its counters, in one request,
+    # and writes the pages behind them without a HEAD of any page.
+    pipeline.put("_posts/garden/basil.md", hexo_post("Basil", "2024-06-02 08:00:00"))
+    counter_log = pipeline.counter()
+    pipeline.build()  # the post's records (and those of the first batch's state writes)
+    assert counter_log.count("dynamodb.BatchGetItem") >= 1
+    page_heads = counter_log.count("s3.HeadObject") - 1  # the theme assets' one HEAD
+    assert page_heads == 0
+    pipeline.unhook(counter_log)
+
+    # The records of the builder's own state writes start a batch that reads nothing.
+    state_records = list(pipeline.stream_records())
+    assert state_records
+    assert {keys.partition_of(r["dynamodb"]["Keys"][keys.PK]["S"])[0] for r in state_records} == {
+        "page_state"
+    }
+    counter_log = pipeline.counter()
+    report = service.build_indexes_event({"Records": state_records})
+    pipeline.unhook(counter_log)
+    assert counter_log.calls == {}
+    assert report["pages_written"] == [] and report["batchItemFailures"] == []
+
+
+def test_a_page_state_behind_its_object_is_caught_up_by_the_conditional_write(
+    pipeline: Pipeline, builder: CountingBuilder
+) -> None:
+    """A state is a hint: lost (a batch that failed after its page writes, a site from before
+    the states) or behind the object, the write it guides fails its condition, the builder
+    reads the object (a HEAD) and renders again only if the page is still behind."""
+    pipeline.put(FIRST_KEY, FIRST)
+    records = list(pipeline.stream_records())
+    builder.build(records)
+    site_before = pipeline.site_objects()
+    home_before = pipeline.s3.head_object(Bucket=SITE, Key=object_key_for("/"))
+    recorded = page_states(pipeline)
+    for url in recorded:
+        key = {keys.PK: keys.page_state_pk(url), keys.SK: keys.PAGE_STATE_SK}
+        pipeline.dynamodb.delete_item(TableName=TABLE, Key=to_item(key))
+
+    # The same records again: every page is taken to be absent, rendered, and its
+    # If-None-Match write refused; the HEAD shows the page current, so nothing is written,
+    # and the state read from the object is recorded.
+    attempts = builder.writes
+    builder.build(records)
+    assert builder.writes - attempts == len(recorded)
+    assert pipeline.site_objects() == site_before
+    home = pipeline.s3.head_object(Bucket=SITE, Key=object_key_for("/"))
+    assert home["LastModified"] == home_before["LastModified"]
+    assert page_states(pipeline) == recorded
+
+    # Once more: the recorded states say the pages are current. No render, no write.
+    renders, writes = len(builder.renders), builder.writes
+    builder.build(records)
+    assert (len(builder.renders), builder.writes) == (renders, writes)
+
+    # A state whose ETag is behind the object (another builder wrote since): a new post's
+    # batch loses its If-Match write, reads the object and still converges.
+    stale = {keys.PK: keys.page_state_pk("/"), keys.SK: keys.PAGE_STATE_SK}
+    pipeline.dynamodb.update_item(
+        TableName=TABLE,
+        Key=to_item(stale),
+        UpdateExpression="SET #e = :e",
+        ExpressionAttributeNames={"#e": ETAG},
+        ExpressionAttributeValues={":e": {"S": '"not-the-stored-etag"'}},
+    )
+    second = hexo_post("Basil", "2024-06-02 08:00:00", categories=["Garden"])
+    pipeline.put("_posts/garden/basil.md", second)
+    builder.build(list(pipeline.stream_records()))
+    expected = expected_site({FIRST_KEY: FIRST.encode(), "_posts/garden/basil.md": second.encode()})
+    assert pipeline.site_objects() == expected
+    home = pipeline.s3.head_object(Bucket=SITE, Key=object_key_for("/"))
+    assert page_states(pipeline)["/"][ETAG]["S"] == home["ETag"]
 
 
 def test_a_post_moved_to_another_month_renders_the_pages_its_counters_do_not_cover(

@@ -26,7 +26,7 @@ from typing import Any, Literal
 from blogpub.cdn import Invalidator, caller_reference
 from blogpub.errors import TransientError
 from blogpub.events import NameChange, PostChange, StreamChange, TableChange, UrlReleased
-from blogpub.models import Entry, ListRef, ListSummary, MonthCount, Page
+from blogpub.models import Entry, ListRef, ListSummary, MonthCount, Page, StoredPage
 from blogpub.pages import (
     CATALOGUE,
     LANDING_MONTHS,
@@ -40,7 +40,7 @@ from blogpub.pages import (
 )
 from blogpub.render import Renderer
 from blogpub.settings import Settings
-from blogpub.site import PageConflictError, SiteBucket, StoredPage
+from blogpub.site import PageConflictError, SiteBucket
 from blogpub.table import NewestEntries, PostTable, table_changes
 
 # Builders racing on one page: each lost conditional write reads the page and its counter
@@ -314,12 +314,14 @@ class IndexBuilder:
         """
         report = BuildReport()
         pages = list(pages)
-        counters = self.table.change_counters(change_counter(page) for page in pages)
+        counters, recorded = self.table.page_inputs(
+            (change_counter(page) for page in pages), [page.url for page in pages]
+        )
         listings = TableListings(self.table, self.settings)
         stale: list[tuple[IndexPage, StoredPage | None, int]] = []
         for page in pages:
             counter = counters[change_counter(page)]
-            stored = self.site.stored_page(page.url)
+            stored = recorded[page.url]  # None: no state recorded, so taken to be absent
             if force(page) or _behind(stored, counter):
                 stale.append((page, stored, counter))
         for page, _, _ in stale:
@@ -335,15 +337,19 @@ class IndexBuilder:
         listings.preload_bodies(page for page, _, _ in stale)
         stale_urls: set[str] = set()
         unsettled: list[str] = []
+        learned: dict[str, StoredPage | None] = {}
         for page, stored, counter in stale:
             try:
-                if self._sync(page, stored, counter, listings, report, forced=force(page)) and (
-                    cache_class(page) == "long"
-                ):
+                if self._sync(
+                    page, stored, counter, listings, report, forced=force(page), learned=learned
+                ) and (cache_class(page) == "long"):
                     stale_urls.add(page.url)
             except PageStillChangingError:
                 # The other pages of the batch are still brought in line; the batch is retried.
                 unsettled.append(page.url)
+        changed_states = {url: state for url, state in learned.items() if state != recorded[url]}
+        if changed_states:
+            self.table.put_page_states(changed_states)
         if unsettled:
             raise PageStillChangingError(
                 f"{', '.join(unsettled)}: still changing after {MAX_ROUNDS} renders"
@@ -373,11 +379,14 @@ class IndexBuilder:
         report: BuildReport,
         *,
         forced: bool,
+        learned: dict[str, StoredPage | None],
     ) -> bool:
         """Write the page rendered from at least ``counter`` over ``stored``; True if it
-        existed and changed. A lost conditional write means another builder wrote: read the
-        page and the counter again, and render again only if still behind (or forced, since
-        a forced page's counter does not say what it shows)."""
+        existed and changed; what is stored at its URL afterwards goes into ``learned``. A lost
+        conditional write means another builder wrote (or ``stored``, the table's record, was
+        behind the object): read the page (a HEAD) and the counter again, and render again
+        only if still behind (or forced, since a forced page's counter does not say what it
+        shows)."""
         for attempt in range(MAX_ROUNDS):
             if attempt >= 2:
                 self.sleep(min(0.05 * 2 ** (attempt - 2), MAX_ROUND_PAUSE_SECONDS))
@@ -385,13 +394,13 @@ class IndexBuilder:
             if self.on_rendered is not None:
                 self.on_rendered(page)
             try:
-                outcome = self.site.sync_if_unchanged(
+                outcome, learned[page.url] = self.site.write_if_unchanged(
                     page.url, rendered, cache_class(page), stored=stored, rendered_from=counter
                 )
             except PageConflictError:
                 counter_of = change_counter(page)
                 counter = self.table.change_counters([counter_of])[counter_of]
-                stored = self.site.stored_page(page.url)
+                stored = learned[page.url] = self.site.stored_page(page.url)
                 if not forced and not _behind(stored, counter):
                     return False
                 listings = TableListings(self.table, self.settings)  # answers newer than counter

@@ -19,6 +19,7 @@ audit record       ``AUDIT``                    ``<ISO time>#<request id>``
 idempotency record ``IDEMPOTENCY``              ``<hash of the admin request id>`` (Powertools)
 sitemap page       ``PAGES``                    ``<source key>``  (a standalone page's URL)
 page set counter   ``PAGESET``                  ``PAGESET``  (change counter of the pages sitemap)
+page state         ``PAGE#<site path>``         ``PAGE``  (an index page's ETag, hash, counter)
 =================  ===========================  ==========================================
 
 Membership sort keys start with the post's date in the site timezone, so a month archive
@@ -57,6 +58,7 @@ ItemKind = Literal[
     "idempotency",
     "sitemap_page",
     "page_set",
+    "page_state",
     "other",
 ]
 
@@ -68,6 +70,7 @@ _MONTHS = "MONTHS#"
 _NAME = "NAME#"
 _LINKED = "LINKED#"
 _WAITING = "WAITING#"
+_PAGE = "PAGE#"
 _SEPARATOR = "#"
 
 # DynamoDB caps sort keys at 1,024 bytes and S3 object keys at 1,024: a source key leaves
@@ -130,6 +133,12 @@ def waiting_pk(url: str) -> str:
     return f"{_WAITING}{url}"
 
 
+def page_state_pk(url: str) -> str:
+    """What the index builder last wrote at an index page's URL (indexes.py)."""
+    return f"{_PAGE}{url}"
+
+
+PAGE_STATE_SK = "PAGE"
 FAIL_PK = "FAIL"
 ACTIVITY_PK = "ACTIVITY"
 AUDIT_PK = "AUDIT"
@@ -168,6 +177,7 @@ _PREFIXED: tuple[tuple[str, ItemKind], ...] = (
     (_NAME, "post_name"),
     (_LINKED, "reverse_link"),
     (_WAITING, "url_waiter"),
+    (_PAGE, "page_state"),
 )
 _FIXED: dict[str, ItemKind] = {
     FAIL_PK: "failure",

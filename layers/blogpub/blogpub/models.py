@@ -192,3 +192,14 @@ class RenderedPost:
             author=self.post.author,
             content_html=self.body_html if with_content else None,
         )
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """A stored page as a conditional write needs it: its ETag, content hash and the change
+    counter it was rendered from (None when not recorded). A HEAD of the object says it; the
+    index builder also keeps it in the table (``PostTable.page_states``) to skip the HEAD."""
+
+    etag: str
+    content_hash: str
+    rendered_from: int | None

@@ -247,18 +247,24 @@ def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
     from blogpub.cdn import Invalidator
-    from blogpub.indexes import IndexBuilder
+    from blogpub.indexes import BuildReport, IndexBuilder
     from blogpub.render import Renderer
     from blogpub.table import PostTable
 
-    rt = runtime()
-    settings = rt.settings()
     records = event.get("Records") or []
     if records:
         logger.set_correlation_id(str(records[0]["dynamodb"]["SequenceNumber"]))
     # Counted before the build, so a batch that fails (and is retried) still reports it.
     metrics.add_metric(name="StreamRecords", unit=MetricUnit.Count, value=len(records))
     changes, typed, unreadable = read_stream_records(records)
+    # Lambda resumes at the lowest reported sequence number; report just that one.
+    first_failure = [{"itemIdentifier": unreadable[0]}] if unreadable else []
+    if not typed:
+        # Nothing a page shows (the builder's own page states, activity records): no reads.
+        logger.info("no index page reached", records=len(changes), failed=first_failure)
+        return {"batchItemFailures": first_failure, **BuildReport().as_dict()}
+    rt = runtime()
+    settings = rt.settings()
     invalidator = (
         Invalidator(
             DeferredClient(lambda: rt.cloudfront),  # type: ignore[arg-type]
@@ -290,8 +296,6 @@ def build_indexes_event(event: dict[str, Any]) -> dict[str, Any]:
     metrics.add_metric(name="PagesWritten", unit=MetricUnit.Count, value=len(report.pages_written))
     paths = len(report.invalidation["paths"]) if report.invalidation else 0  # type: ignore[arg-type]
     metrics.add_metric(name="InvalidationPaths", unit=MetricUnit.Count, value=paths)
-    # Lambda resumes at the lowest reported sequence number; report just that one.
-    first_failure = [{"itemIdentifier": unreadable[0]}] if unreadable else []
     logger.info("indexes built", records=len(changes), failed=first_failure, **report.as_dict())
     return {"batchItemFailures": first_failure, **report.as_dict()}
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from blogpub.config import DEFAULT_INDEX_PAGE_TTL_SECONDS
-from blogpub.models import Page, object_key_for
+from blogpub.models import Page, StoredPage, object_key_for
 from blogpub.pages import CacheClass
 
 if TYPE_CHECKING:
@@ -46,16 +46,6 @@ WriteOutcome = Literal["created", "updated", "deleted", "unchanged"]
 # S3's answers to a conditional write whose object changed since it was read: 412, a
 # concurrent conditional request (409), or the object removed meanwhile (404 on If-Match).
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "404", "412"}
-
-
-@dataclass(frozen=True)
-class StoredPage:
-    """What a HEAD says of a stored page: its ETag (for a conditional write), content hash and
-    the change counter it was rendered from (None when not recorded)."""
-
-    etag: str
-    content_hash: str
-    rendered_from: int | None
 
 
 class PageConflictError(Exception):
@@ -104,25 +94,41 @@ class SiteBucket:
         """Make the page at ``url`` equal ``page`` (absent when None), recording the change
         counter it was rendered from, only if it is still ``stored`` (S3 conditional writes:
         If-Match its ETag, If-None-Match when absent). Raises PageConflictError otherwise."""
+        outcome, _ = self.write_if_unchanged(
+            url, page, cache, stored=stored, rendered_from=rendered_from
+        )
+        return outcome
+
+    def write_if_unchanged(
+        self,
+        url: str,
+        page: Page | None,
+        cache: CacheClass,
+        *,
+        stored: StoredPage | None,
+        rendered_from: int,
+    ) -> tuple[WriteOutcome, StoredPage | None]:
+        """``sync_if_unchanged``, with what is stored at ``url`` afterwards (the ETag S3
+        answered the write with), so the caller can remember it without a HEAD."""
         if page is None:
             if stored is None:
-                return "unchanged"
+                return "unchanged", None
             self._conditional(
                 self.s3.delete_object,
                 Bucket=self.bucket,
                 Key=object_key_for(url),
                 IfMatch=stored.etag,
             )
-            return "deleted"
+            return "deleted", None
         if (
             stored is not None
             and stored.content_hash == page.content_hash
             and stored.rendered_from == rendered_from
         ):
-            return "unchanged"
+            return "unchanged", stored
         self.ensure_assets()
         condition = {"IfMatch": stored.etag} if stored is not None else {"IfNoneMatch": "*"}
-        self._conditional(
+        response = self._conditional(
             self.s3.put_object,
             Bucket=self.bucket,
             Key=page.object_key,
@@ -135,19 +141,21 @@ class SiteBucket:
             },
             **condition,
         )
+        written = StoredPage(str(response.get("ETag", "")), page.content_hash, rendered_from)
         if stored is None:
-            return "created"
+            return "created", written
         # Same bytes, newer counter: rewritten so later batches know the page is current.
-        return "updated" if stored.content_hash != page.content_hash else "unchanged"
+        return ("updated" if stored.content_hash != page.content_hash else "unchanged"), written
 
-    def _conditional(self, call: Any, **request: Any) -> None:
+    def _conditional(self, call: Any, **request: Any) -> dict[str, Any]:
         try:
-            call(**request)
+            response: dict[str, Any] = call(**request)
         except self.s3.exceptions.ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
             if code in _CONFLICT_CODES:
                 raise PageConflictError(request["Key"]) from error
             raise
+        return response
 
     def sync(self, url: str, page: Page | None, cache: CacheClass = "long") -> WriteOutcome:
         """Make the stored page at ``url`` equal ``page`` (or absent when ``page`` is None);

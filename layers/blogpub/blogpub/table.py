@@ -33,7 +33,7 @@ from blogpub.events import (
     TableChange,
     UrlReleased,
 )
-from blogpub.models import SITE, Entry, ListKind, ListRef, ListSummary, MonthCount
+from blogpub.models import SITE, Entry, ListKind, ListRef, ListSummary, MonthCount, StoredPage
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -64,6 +64,10 @@ COUNT = "n"
 # (registry item) or month (month count) shows; index pages remember the value they were
 # rendered from (docs/design.md, "Index work").
 CHANGES = "changes"
+# A page state item's fields (keys.page_state_pk): what the builder last wrote at the URL.
+RENDERED_FROM = "rendered_from"
+ETAG = "etag"
+CONTENT_HASH = "sha256"
 NAMES = "names"
 LIST_NAMES = "list_names"
 REBUILT_BY = "rebuilt_by"  # the marker a rebuild's touch rewrites
@@ -689,15 +693,33 @@ class PostTable:
         """The change counters of listings (month None), months or (ref None) the standalone
         pages' set, by (ref, month), 0 for a counter item that does not exist; strongly
         consistent, one request per 100."""
+        found, _ = self.page_inputs(counters, ())
+        return found
+
+    def page_inputs(
+        self,
+        counters: Iterable[tuple[ListRef | None, tuple[int, int] | None]],
+        urls: Iterable[str],
+    ) -> tuple[
+        dict[tuple[ListRef | None, tuple[int, int] | None], int], dict[str, StoredPage | None]
+    ]:
+        """``change_counters`` and, in the same strongly consistent reads (one request per
+        100 items), the state the index builder recorded for each page URL (``page_states``;
+        None where it recorded none)."""
         found = dict.fromkeys(counters, 0)
-        by_key: dict[tuple[str, str], tuple[ListRef | None, tuple[int, int] | None]] = {}
+        states: dict[str, StoredPage | None] = dict.fromkeys(urls)
+        by_key: dict[tuple[str, str], tuple[ListRef | None, tuple[int, int] | None] | str] = {}
         for ref, month in found:
             key = counter_key(ref, month)
             by_key[key[keys.PK], key[keys.SK]] = (ref, month)
+        for url in states:
+            by_key[keys.page_state_pk(url), keys.PAGE_STATE_SK] = url
         request_keys = [to_item({keys.PK: pk, keys.SK: sk}) for pk, sk in by_key]
+        fields = {"#pk": keys.PK, "#sk": keys.SK, "#c": CHANGES}
+        fields |= {"#r": RENDERED_FROM, "#e": ETAG, "#h": CONTENT_HASH}
         projection = {
-            "ProjectionExpression": "#pk, #sk, #c",
-            "ExpressionAttributeNames": {"#pk": keys.PK, "#sk": keys.SK, "#c": CHANGES},
+            "ProjectionExpression": ", ".join(fields),
+            "ExpressionAttributeNames": fields,
             "ConsistentRead": True,
         }
         for start in range(0, len(request_keys), 100):
@@ -708,9 +730,39 @@ class PostTable:
                 response = self.client.batch_get_item(RequestItems=pending)
                 for item in response.get("Responses", {}).get(self.name, []):
                     values = from_item(item)
-                    found[by_key[values[keys.PK], values[keys.SK]]] = int(values.get(CHANGES, 0))
+                    wanted = by_key[values[keys.PK], values[keys.SK]]
+                    if isinstance(wanted, str):
+                        states[wanted] = StoredPage(
+                            etag=str(values.get(ETAG, "")),
+                            content_hash=str(values.get(CONTENT_HASH, "")),
+                            rendered_from=int(values[RENDERED_FROM]),
+                        )
+                    else:
+                        found[wanted] = int(values.get(CHANGES, 0))
                 pending = dict(response.get("UnprocessedKeys") or {})
-        return found
+        return found, states
+
+    def put_page_states(self, states: Mapping[str, StoredPage | None]) -> None:
+        """Record what the index builder wrote at each URL (None: nothing is stored there),
+        one request per 25. Written after the pages, unconditionally: a state is a hint that
+        spares a HEAD, never the truth (the write it guides is conditional on the object)."""
+        requests: list[dict[str, Any]] = []
+        for url, state in states.items():
+            key = {keys.PK: keys.page_state_pk(url), keys.SK: keys.PAGE_STATE_SK}
+            if state is None or state.rendered_from is None:
+                requests.append({"DeleteRequest": {"Key": to_item(key)}})
+                continue
+            values = key | {
+                RENDERED_FROM: state.rendered_from,
+                ETAG: state.etag,
+                CONTENT_HASH: state.content_hash,
+            }
+            requests.append({"PutRequest": {"Item": to_item(values)}})
+        for start in range(0, len(requests), 25):
+            pending: dict[str, Any] = {self.name: requests[start : start + 25]}
+            while pending:
+                response = self.client.batch_write_item(RequestItems=pending)
+                pending = dict(response.get("UnprocessedItems") or {})
 
     def list_summaries(self, kind: ListKind) -> list[ListSummary]:
         return [ListSummary(record.ref, record.count) for record in self.list_records(kind)]
