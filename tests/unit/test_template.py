@@ -846,7 +846,9 @@ def granted_actions(role_properties: Mapping[str, Any]) -> set[str]:
     return {a for s in statements(role_properties) for a in as_list(s["Action"])}
 
 
-def test_the_index_builder_only_reads_the_table(roles: dict[str, dict[str, Any]]) -> None:
+def test_the_index_builder_reads_the_table_and_writes_only_page_states(
+    roles: dict[str, dict[str, Any]],
+) -> None:
     dynamodb = {
         a for a in granted_actions(roles["BuildIndexesFunction"]) if a.startswith("dynamodb:")
     }
@@ -856,9 +858,17 @@ def test_the_index_builder_only_reads_the_table(roles: dict[str, dict[str, Any]]
         "dynamodb:GetShardIterator",
         "dynamodb:ListStreams",
     }
+    page_states = "dynamodb:BatchWriteItem"
     assert dynamodb == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"} | (
-        stream_reads
+        stream_reads | {page_states}
     )
+    # Its one write is of the items keys.page_state_pk addresses, by IAM's own condition.
+    (writes,) = [
+        s for s in statements(roles["BuildIndexesFunction"]) if page_states in as_list(s["Action"])
+    ]
+    assert as_list(writes["Action"]) == [page_states]
+    leading = writes["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    assert leading == [keys.page_state_pk("*")]
     assert "cloudfront:CreateInvalidation" in granted_actions(roles["BuildIndexesFunction"])
 
     # Posts that link to a changed post name are re-rendered through RebuildQueue.
