@@ -259,16 +259,12 @@ def _binary_as_bytes(value: Any) -> Any:
 
 def stream_changes(event: Mapping[str, Any]) -> list[StreamChange]:
     """The records of a DynamoDB stream batch, decoded from DynamoDB JSON."""
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
+    from blogpub.dynamodb_json import deserialize
 
     def image(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
         if not raw:
             return None
-        return {
-            name: deserializer.deserialize(_binary_as_bytes(value)) for name, value in raw.items()
-        }
+        return {name: deserialize(_binary_as_bytes(value)) for name, value in raw.items()}
 
     changes = []
     for record in event.get("Records", []):

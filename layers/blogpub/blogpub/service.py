@@ -41,11 +41,18 @@ class Runtime:
 
     deployment: Deployment
 
+    @cached_property
+    def _session(self) -> Any:
+        # botocore's own session: the clients need none of boto3, whose import (s3transfer,
+        # resources) costs a cold start about 12 CPU ms more (bench/README.md, section 3b).
+        import botocore.session
+
+        return botocore.session.get_session()
+
     def _client(self, service: str) -> Any:
-        import boto3
         from botocore.config import Config
 
-        return boto3.client(service, config=Config(**_CLIENT_CONFIG))  # type: ignore[call-overload]
+        return self._session.create_client(service, config=Config(**_CLIENT_CONFIG))
 
     @cached_property
     def s3(self) -> S3Client:

@@ -17,9 +17,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
-
 from blogpub import keys
+from blogpub.dynamodb_json import deserialize, serialize
 from blogpub.errors import KeyTooLongError, TooLargeError
 from blogpub.events import (
     ListTotalChange,
@@ -82,25 +81,18 @@ WAITED = "waited"
 # new one is two items of the publish transaction (DynamoDB allows 100 in all).
 MAX_LINKED_POSTS = 30
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        name: _serializer.serialize(value) for name, value in values.items() if value is not None
-    }
+    return {name: serialize(value) for name, value in values.items() if value is not None}
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+    return {name: _plain(deserialize(value)) for name, value in item.items()}
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, Binary):
-        return bytes(value.value)  # type: ignore[attr-defined]  # untyped in boto3's stubs
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
