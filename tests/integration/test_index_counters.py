@@ -228,6 +228,25 @@ def test_a_page_state_behind_its_object_is_caught_up_by_the_conditional_write(
     assert page_states(pipeline)["/"][ETAG]["S"] == home["ETag"]
 
 
+def test_a_page_with_no_state_is_read_before_it_is_left_absent(
+    pipeline: Pipeline, builder: CountingBuilder
+) -> None:
+    """Pages written before the states (or by a builder that records none) have no state;
+    when such a page should no longer exist, a HEAD finds it and it is deleted."""
+    pipeline.put(FIRST_KEY, FIRST)
+    builder.build(list(pipeline.stream_records()))
+    for url in page_states(pipeline):
+        key = {keys.PK: keys.page_state_pk(url), keys.SK: keys.PAGE_STATE_SK}
+        pipeline.dynamodb.delete_item(TableName=TABLE, Key=to_item(key))
+    assert "categories/Garden/index.html" in pipeline.site_objects()
+
+    pipeline.delete(FIRST_KEY)
+    builder.build(list(pipeline.stream_records()))
+
+    assert pipeline.site_objects() == expected_site({})
+    assert "/categories/Garden/" not in page_states(pipeline)
+
+
 def test_a_post_moved_to_another_month_renders_the_pages_its_counters_do_not_cover(
     pipeline: Pipeline,
 ) -> None:

@@ -2,9 +2,10 @@
 
 Each batch's records become typed table changes (``table.table_changes``), which the page
 catalogue (pages.py) maps to the index pages they can affect. Each page remembers (in its
-object's metadata) the change counter it was rendered from; a page is rendered again only
-when its counter moved past that, so a batch whose records the pages already show reads
-one request of counters and a HEAD per page, and renders and writes nothing. A page is
+object's metadata, and the builder in a page state item of the table) the change counter it
+was rendered from; a page is rendered again only when its counter moved past that, so a
+batch whose records the pages already show reads one request of counters and page states,
+and renders and writes nothing. A page is
 rendered from queries bounded by that page (never a scan), answers shared by the batch's
 pages; only pages whose bytes or counter changed are written. Pages that list posts
 expire on their own (a short s-maxage, docs/design.md invariant 3) and are never
@@ -321,7 +322,7 @@ class IndexBuilder:
         stale: list[tuple[IndexPage, StoredPage | None, int]] = []
         for page in pages:
             counter = counters[change_counter(page)]
-            stored = recorded[page.url]  # None: no state recorded, so taken to be absent
+            stored = recorded[page.url]  # None: no state, taken to be absent
             if force(page) or _behind(stored, counter):
                 stale.append((page, stored, counter))
         for page, _, _ in stale:
@@ -386,13 +387,17 @@ class IndexBuilder:
         conditional write means another builder wrote (or ``stored``, the table's record, was
         behind the object): read the page (a HEAD) and the counter again, and render again
         only if still behind (or forced, since a forced page's counter does not say what it
-        shows)."""
+        shows). A page that should not exist and has no state is read first: only a HEAD can
+        tell whether there is one to delete (a page written before the states, or by a
+        builder that records none)."""
         for attempt in range(MAX_ROUNDS):
             if attempt >= 2:
                 self.sleep(min(0.05 * 2 ** (attempt - 2), MAX_ROUND_PAUSE_SECONDS))
             rendered = self.render(page, listings)
             if self.on_rendered is not None:
                 self.on_rendered(page)
+            if rendered is None and stored is None:
+                stored = self.site.stored_page(page.url)
             try:
                 outcome, learned[page.url] = self.site.write_if_unchanged(
                     page.url, rendered, cache_class(page), stored=stored, rendered_from=counter

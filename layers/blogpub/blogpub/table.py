@@ -696,8 +696,8 @@ class PostTable:
         dict[tuple[ListRef | None, tuple[int, int] | None], int], dict[str, StoredPage | None]
     ]:
         """``change_counters`` and, in the same strongly consistent reads (one request per
-        100 items), the state the index builder recorded for each page URL (``page_states``;
-        None where it recorded none)."""
+        100 items), the state the index builder recorded for each page URL
+        (``put_page_states``), None where it recorded none."""
         found = dict.fromkeys(counters, 0)
         states: dict[str, StoredPage | None] = dict.fromkeys(urls)
         by_key: dict[tuple[str, str], tuple[ListRef | None, tuple[int, int] | None] | str] = {}
