@@ -96,8 +96,10 @@ BAD_INPUTS = [
 
 
 def derived_state(pipeline: Pipeline, *, besides: str) -> set[tuple[str, str, str]]:
-    """Every table item but the event logs, the post record of ``besides`` and the wait of a
-    url-conflict rejection (its waiter item, the claim's ``waited`` flag: tested below)."""
+    """Every table item but the event logs, the post record of ``besides``, the wait of a
+    url-conflict rejection (its waiter item, the claim's ``waited`` flag: tested below) and
+    the index builder's page states (what it last wrote to the site, whose pages are compared
+    byte for byte: a page whose counter moved is rewritten with the same bytes, as before)."""
     skipped = {keys.FAIL_PK, keys.ACTIVITY_PK, keys.post_pk(besides)}
     paginator = pipeline.dynamodb.get_paginator("scan")
     return {
@@ -109,7 +111,7 @@ def derived_state(pipeline: Pipeline, *, besides: str) -> set[tuple[str, str, st
         for page in paginator.paginate(TableName=TABLE)
         for item in page["Items"]
         if item[keys.PK]["S"] not in skipped
-        and keys.partition_of(item[keys.PK]["S"])[0] != "url_waiter"
+        and keys.partition_of(item[keys.PK]["S"])[0] not in ("url_waiter", "page_state")
     }
 
 
