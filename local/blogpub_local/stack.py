@@ -43,7 +43,7 @@ from blogpub_local.site_server import (
     SiteServer,
 )
 from blogpub_local.sqs_poller import SqsPoller
-from blogpub_local.stream_poller import StreamPoller
+from blogpub_local.stream_poller import StreamPoller, WireStreamReader
 from blogpub_local.template import (
     ACCOUNT_ID,
     STACK_NAME,
@@ -56,6 +56,7 @@ from blogpub_local.template import (
     serverless_functions,
 )
 from botocore.config import Config
+from botocore.credentials import Credentials
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import make_server
 
@@ -92,9 +93,14 @@ def lambda_environment(endpoint: str, region: str) -> dict[str, str]:
     }
 
 
+LOCAL_ACCESS_KEY = "testing"  # the stack's own clients' key id and secret (moto takes any)
+
+
 def aws_clients(endpoint: str, region: str) -> dict[str, Any]:
     session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+        aws_access_key_id=LOCAL_ACCESS_KEY,
+        aws_secret_access_key=LOCAL_ACCESS_KEY,
+        region_name=region,
     )
     config = Config(retries={"max_attempts": 2, "mode": "standard"})
     return {
@@ -334,7 +340,12 @@ class LocalStack:
                 StreamPoller(
                     function,
                     source,
-                    self.clients["dynamodbstreams"],
+                    WireStreamReader(
+                        self.clients["dynamodbstreams"],
+                        self.endpoint,
+                        self.region,
+                        Credentials(LOCAL_ACCESS_KEY, LOCAL_ACCESS_KEY),
+                    ),
                     self._send_failure,
                     region=self.region,
                     activity=self.table_activity,
