@@ -92,6 +92,33 @@ def test_an_upload_is_not_idle_the_moment_its_put_returns(
     assert render.calls == 1
 
 
+def test_the_idle_check_asks_no_one_while_an_invocation_it_counts_runs(
+    held_stack: tuple[LocalStack, Held, Held],
+) -> None:
+    stack, render, _ = held_stack
+    assert stack.info is not None
+    render.release.clear()
+    asked: list[str] = []
+
+    def count(**kwargs: Any) -> None:
+        asked.append(kwargs["event_name"])
+
+    stack.clients["sqs"].meta.events.register("before-call.sqs.GetQueueAttributes", count)
+    try:
+        s3_client(stack).put_object(Bucket=stack.info.source_bucket, Key="_posts/y.md", Body=b"y")
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not stack.invoker.in_flight.count and time.monotonic() < deadline:
+            time.sleep(0.01)  # the event reaches the held function
+
+        assert not stack.is_idle()
+        assert asked == []  # the running invocation answered: no queue was asked
+        render.release.set()
+        assert stack.wait_until_idle(timeout=WAIT_SECONDS)
+        assert asked  # idle is only concluded after asking the queues
+    finally:
+        stack.clients["sqs"].meta.events.unregister("before-call.sqs.GetQueueAttributes", count)
+
+
 def test_a_table_write_wakes_the_stream_pollers_and_an_sqs_send_the_queue_pollers(
     held_stack: tuple[LocalStack, Held, Held],
 ) -> None:
