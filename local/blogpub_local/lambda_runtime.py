@@ -179,6 +179,7 @@ class InvocationResult:
     error: BaseException | None
     duration_ms: float
     request_id: str
+    event_bytes: int = 0  # the length of the event's JSON, as Lambda's payload limit counts it
 
     @property
     def failed(self) -> bool:
@@ -291,4 +292,5 @@ class LocalFunction:
             error=error,
             duration_ms=(time.monotonic() - started) * 1000,
             request_id=context.aws_request_id,
+            event_bytes=len(event_json),
         )

@@ -90,6 +90,7 @@ def test_an_event_given_as_json_reaches_the_handler_parsed() -> None:
     function._handler = lambda event, context: seen.append(event) or {"ok": True}
     result = function.invoke_json('{"Records": [{"a": 1}]}')
     assert seen == [{"Records": [{"a": 1}]}] and result.payload == {"ok": True}
+    assert result.event_bytes == len('{"Records": [{"a": 1}]}')
 
 
 def _result(payload: Any, error: BaseException | None = None) -> InvocationResult:
