@@ -379,11 +379,19 @@ class _NotPlainDataError(Exception):
     """The result holds model objects: only moto's alias-aware walk can read them."""
 
 
+@lru_cache(maxsize=4096)
+def _is_document(shape: Any) -> bool:
+    """botocore rebuilds a shape's metadata on every look: read once per shape."""
+    return bool(getattr(shape, "is_document_type", False))
+
+
 def _walk(serializer: Any, value: Any, shape: Any, key: str) -> Any:
     """``value`` serialised for ``shape`` as moto's walk would, visiting only present keys."""
     type_name = shape.type_name
+    if type_name == "string" and type(value) is str:
+        return value  # moto's JSON serialiser writes a str as it is (str(value))
     if type_name == "structure":
-        if getattr(shape, "is_document_type", False):
+        if _is_document(shape):
             return value
         if not isinstance(value, dict):
             raise _NotPlainDataError(shape.name)
