@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 import boto3
 from blogpub_cli.state import IDLE_PATH, StackInfo, write_state
-from blogpub_local import cfn_yaml
+from blogpub_local import cfn_yaml, http_headers
 from blogpub_local.delivery import AsyncInvoker
 from blogpub_local.lambda_runtime import (
     DEFAULT_CONCURRENCY,
@@ -190,6 +190,7 @@ class LocalStack:
         return self._moto.pid
 
     def start(self) -> StackInfo:
+        http_headers.install()  # every SDK answer the functions read parses its headers here
         self._start_moto()
         endpoint = self.endpoint
         os.environ.pop("AWS_PROFILE", None)

@@ -189,6 +189,16 @@ def test_stream_records_read_from_the_wire_make_the_events_botocores_parse_makes
     assert stack.wait_until_idle(timeout=WAIT_SECONDS)
 
 
+def test_the_stacks_http_reads_header_blocks_without_the_email_parser(
+    held_stack: tuple[LocalStack, Held, Held],
+) -> None:
+    import http.client
+
+    from blogpub_local import http_headers
+
+    assert http.client.parse_headers is http_headers.parse_headers
+
+
 def test_a_port_already_taken_is_refused_with_the_port_named() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
