@@ -385,12 +385,43 @@ def _is_document(shape: Any) -> bool:
     return bool(getattr(shape, "is_document_type", False))
 
 
+def _plain_attribute(value: Any) -> bool:
+    """A wire-shaped AttributeValue that moto's walk writes back as it is: strings (S, N, the
+    members of SS and NS), booleans (BOOL, NULL) and lists and maps of those; binary is not."""
+    if type(value) is not dict or len(value) != 1:
+        return False
+    ((kind, inner),) = value.items()
+    if kind in ("S", "N"):
+        return type(inner) is str
+    if kind in ("BOOL", "NULL"):
+        return type(inner) is bool
+    if kind in ("SS", "NS"):
+        return type(inner) is list and all(type(member) is str for member in inner)
+    if kind == "L":
+        return type(inner) is list and all(_plain_attribute(member) for member in inner)
+    if kind == "M":
+        return type(inner) is dict and all(_plain_attribute(member) for member in inner.values())
+    return False
+
+
+ATTRIBUTE_VALUE_SHAPE = "AttributeValue"
+
+
 def _walk(serializer: Any, value: Any, shape: Any, key: str) -> Any:
     """``value`` serialised for ``shape`` as moto's walk would, visiting only present keys."""
     type_name = shape.type_name
     if type_name == "string" and type(value) is str:
         return value  # moto's JSON serialiser writes a str as it is (str(value))
+    if (
+        type_name == "map"
+        and shape.value.name == ATTRIBUTE_VALUE_SHAPE
+        and type(value) is dict
+        and all(_plain_attribute(item) for item in value.values())
+    ):
+        return value  # an item or image of plain attributes: what the walk would write
     if type_name == "structure":
+        if shape.name == ATTRIBUTE_VALUE_SHAPE and _plain_attribute(value):
+            return value
         if _is_document(shape):
             return value
         if not isinstance(value, dict):

@@ -64,6 +64,54 @@ def test_fast_serialiser_matches_moto_walk_on_every_pipeline_response(
         assert compared[operation] > 0, f"{operation} never took the fast path: {compared}"
 
 
+def test_fast_serialiser_writes_every_attribute_type_as_moto_does(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from blogpub_local import moto_fidelity
+
+    answers: list[tuple[str, Any, Any]] = []
+
+    def both_serialisers(self: ActionResult, context: Any) -> Any:
+        walked = ActionResult.moto_execute_result(self, context)  # type: ignore[attr-defined]
+        fast = serialize_plain_result(context, self.result)
+        answers.append((context.operation_model.name, fast, walked))
+        return walked
+
+    every_type = {
+        "s": {"S": "编程"},
+        "n": {"N": "12.50"},
+        "yes": {"BOOL": False},
+        "null": {"NULL": True},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2"]},
+        "l": {"L": [{"S": "x"}, {"M": {"n": {"N": "1"}}}, {"L": []}]},
+        "m": {"M": {"ss": {"SS": ["c"]}, "deep": {"M": {}}}},
+        "b": {"B": b"\x00\xff"},
+        "bs": {"BS": [b"\x01"]},
+        "lb": {"L": [{"B": b"\x02"}]},
+    }
+    with mock_aws():
+        moto_fidelity.install()
+        monkeypatch.setattr(ActionResult, "execute_result", both_serialisers)
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "t")
+        plain = {k: v for k, v in every_type.items() if k not in ("b", "bs", "lb")}
+        for sort_key, attributes in (("plain", plain), ("binary", every_type)):
+            item = {"pk": {"S": "p"}, "sk": {"S": sort_key}, **attributes}
+            client.put_item(TableName="t", Item=item)
+            got = client.get_item(TableName="t", Key={"pk": {"S": "p"}, "sk": {"S": sort_key}})
+            assert got["Item"] == item
+        client.query(
+            TableName="t",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "p"}},
+        )
+    reads = [(n, fast, walked) for n, fast, walked in answers if n in ("GetItem", "Query")]
+    assert len(reads) == 3 and all(fast is not None for _, fast, _ in reads)
+    for name, fast, walked in reads:
+        assert fast[0] == walked[0] and json.loads(fast[2]) == json.loads(walked[2]), name
+
+
 def _all_pages(client: Any, request: dict[str, Any]) -> tuple[list[str], int]:
     found: list[str] = []
     pages = 0
