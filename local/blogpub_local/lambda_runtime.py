@@ -179,6 +179,7 @@ class InvocationResult:
     error: BaseException | None
     duration_ms: float
     request_id: str
+    event_bytes: int = 0  # the length of the event's JSON, as Lambda's payload limit counts it
 
     @property
     def failed(self) -> bool:
@@ -260,6 +261,11 @@ class LocalFunction:
 
     def invoke(self, event: Any) -> InvocationResult:
         """Run the handler on a JSON copy of ``event``; errors become Lambda's error payload."""
+        return self.invoke_json(json.dumps(event))
+
+    def invoke_json(self, event_json: str) -> InvocationResult:
+        """Run the handler on the event this JSON text holds (an event source that already has
+        its records' JSON, as the stream poller does, sends it without a second dump)."""
         handler = self.handler()
         context = LambdaContext.for_invocation(
             self.spec.function_name,
@@ -268,7 +274,7 @@ class LocalFunction:
             self.region,
             self.account_id,
         )
-        payload_in = json.loads(json.dumps(event))
+        payload_in = json.loads(event_json)
         with self._slots:
             with self._count_lock:
                 self.running += 1
@@ -286,4 +292,5 @@ class LocalFunction:
             error=error,
             duration_ms=(time.monotonic() - started) * 1000,
             request_id=context.aws_request_id,
+            event_bytes=len(event_json),
         )

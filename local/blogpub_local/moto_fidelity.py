@@ -23,9 +23,10 @@ moto parses each UpdateExpression twice per transaction item (validating the req
 applying it), though a publish sends the same few expressions again and again: parsed trees
 are remembered by their text (moto deep-copies a tree before it resolves names in it). And
 moto applies an Update through ten validating passes over the tree: most of a publish's
-transaction time. A transaction's Update of an existing item made only of ``SET #a = :v``,
-``ADD #n :number`` and ``REMOVE #a`` on distinct non-key attributes is applied directly, with
-moto's own number arithmetic, size limit and stream record; any other Update goes to moto.
+transaction time. A transaction's Update made only of ``SET #a = :v``, ``ADD #n :number`` and
+``REMOVE #a`` on distinct non-key attributes is applied directly, with moto's own number
+arithmetic, size limit and stream record (one INSERT for an item it creates, as DynamoDB
+streams it; moto's UpdateItem streams the bare key first); any other Update goes to moto.
 
 Last, moto's backends are not thread-safe, and concurrent invocations in one test process
 share them: in-process requests are answered one at a time, as the local stack's moto
@@ -107,6 +108,8 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
             raise TransactionCanceledException(reasons) from error
 
 
+# moto's own item limit (dynamo_type.LimitedSizeDict), between AWS's 400 KB and 410 KB.
+MOTO_ITEM_LIMIT = 405000
 # DynamoDB's documented limits: 400 KB an item, 4 MB a transaction (keys: moto's own check).
 MAX_ITEM_BYTES = 400 * 1024
 MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
@@ -227,7 +230,12 @@ def simple_actions(expression: str) -> tuple[SimpleAction, ...] | None:
 
 
 def _apply_update_directly(backend: Any, op: dict[str, Any], key: dict[str, Any]) -> bool:
-    """Apply a simple Update to an existing item as moto would; False to leave it to moto."""
+    """Apply a simple Update as moto would; False to leave it to moto.
+
+    An Update that creates its item is written as one Put of the key and the new attributes:
+    one INSERT record with the whole item, as DynamoDB streams it (moto's UpdateItem first
+    puts the bare key, an INSERT record of its own, then a second INSERT with the update).
+    """
     from moto.dynamodb.exceptions import ItemSizeTooLarge, ItemSizeToUpdateTooLarge
     from moto.dynamodb.models.dynamo_type import DynamoType
 
@@ -237,13 +245,12 @@ def _apply_update_directly(backend: Any, op: dict[str, Any], key: dict[str, Any]
     table = backend.get_table(op["TableName"])
     hash_key, range_key = backend.get_keys_value(table, key)
     item = table.get_item(hash_key, range_key)
-    if item is None:  # moto creates it with a record of its own: left to moto
-        return False
     names = op.get("ExpressionAttributeNames") or {}
     values = op.get("ExpressionAttributeValues") or {}
     protected = {definition["AttributeName"] for definition in table.attr}
     protected |= {table.hash_key_attr, table.range_key_attr}
     changes: list[tuple[str, Any]] = []
+    created = dict(key)  # the item an Update of a missing one creates, in wire shape
     for verb, name_placeholder, value_placeholder in actions:
         name = names.get(name_placeholder)
         if name is None or name in protected or any(name == done for done, _ in changes):
@@ -258,16 +265,25 @@ def _apply_update_directly(backend: Any, op: dict[str, Any], key: dict[str, Any]
         try:
             if verb == "SET" and value_type in SET_DIRECTLY:
                 changes.append((name, DynamoType(value)))
+                created[name] = value
             elif verb == "ADD" and value_type == "N":
-                current = item.attrs.get(name) or DynamoType({"N": "0"})
+                stored = item.attrs.get(name) if item is not None else None
+                current = stored or DynamoType({"N": "0"})
                 if current.type != "N":
                     return False  # moto's own error for the type mismatch
                 changes.append((name, current + DynamoType(value)))
+                created[name] = changes[-1][1].to_json()
             else:
                 return False
         except (ValueError, ArithmeticError):
             return False
-    before = copy.deepcopy(item)
+    if item is None:
+        try:
+            backend.put_item(op["TableName"], created)
+        except ItemSizeTooLarge as error:
+            raise ItemSizeToUpdateTooLarge() from error
+        return True
+    before = _item_before_update(item)
     try:
         for name, new in changes:
             if new is None:
@@ -279,6 +295,35 @@ def _apply_update_directly(backend: Any, op: dict[str, Any], key: dict[str, Any]
     if table.stream_shard is not None:
         table.stream_shard.add(before, item)
     return True
+
+
+def _item_before_update(item: Any) -> Any:
+    """The item as it is, for the stream record of an update that replaces (never changes in
+    place) its attribute values: a new attribute map over the same values, without moto's
+    size check on every copied attribute (the item passed it when written)."""
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+    before = copy.copy(item)
+    before.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.update(before.attrs, item.attrs)
+    return before
+
+
+def _item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+    """moto's Item.__init__ with its size limit checked once on the whole item: moto's
+    attribute map sums the item again on every attribute set (quadratic in attributes). The
+    same limit and error: sizes are never negative, so no prefix passes it before the whole."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    self.hash_key = hash_key
+    self.range_key = range_key
+    self.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+    values = {name: DynamoType(value) for name, value in attrs.items()}
+    if sum(bytesize(name) + value.size() for name, value in values.items()) > MOTO_ITEM_LIMIT:
+        raise ItemSizeTooLarge
+    dict.update(self.attrs, values)
 
 
 def _cancellation_code(error: Exception) -> str:
@@ -334,11 +379,50 @@ class _NotPlainDataError(Exception):
     """The result holds model objects: only moto's alias-aware walk can read them."""
 
 
+@lru_cache(maxsize=4096)
+def _is_document(shape: Any) -> bool:
+    """botocore rebuilds a shape's metadata on every look: read once per shape."""
+    return bool(getattr(shape, "is_document_type", False))
+
+
+def _plain_attribute(value: Any) -> bool:
+    """A wire-shaped AttributeValue that moto's walk writes back as it is: strings (S, N, the
+    members of SS and NS), booleans (BOOL, NULL) and lists and maps of those; binary is not."""
+    if type(value) is not dict or len(value) != 1:
+        return False
+    ((kind, inner),) = value.items()
+    if kind in ("S", "N"):
+        return type(inner) is str
+    if kind in ("BOOL", "NULL"):
+        return type(inner) is bool
+    if kind in ("SS", "NS"):
+        return type(inner) is list and all(type(member) is str for member in inner)
+    if kind == "L":
+        return type(inner) is list and all(_plain_attribute(member) for member in inner)
+    if kind == "M":
+        return type(inner) is dict and all(_plain_attribute(member) for member in inner.values())
+    return False
+
+
+ATTRIBUTE_VALUE_SHAPE = "AttributeValue"
+
+
 def _walk(serializer: Any, value: Any, shape: Any, key: str) -> Any:
     """``value`` serialised for ``shape`` as moto's walk would, visiting only present keys."""
     type_name = shape.type_name
+    if type_name == "string" and type(value) is str:
+        return value  # moto's JSON serialiser writes a str as it is (str(value))
+    if (
+        type_name == "map"
+        and shape.value.name == ATTRIBUTE_VALUE_SHAPE
+        and type(value) is dict
+        and all(_plain_attribute(item) for item in value.values())
+    ):
+        return value  # an item or image of plain attributes: what the walk would write
     if type_name == "structure":
-        if getattr(shape, "is_document_type", False):
+        if shape.name == ATTRIBUTE_VALUE_SHAPE and _plain_attribute(value):
+            return value
+        if _is_document(shape):
             return value
         if not isinstance(value, dict):
             raise _NotPlainDataError(shape.name)
@@ -603,6 +687,9 @@ def install() -> None:
     if getattr(DynamoDBBackend, "_blogpub_fidelity", False):
         return
     _replace(DynamoDBBackend, "transact_write_items", _transact_write_items)
+    from moto.dynamodb.models.dynamo_type import Item
+
+    _replace(Item, "__init__", _item_init)
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
     # each distinct expression text parsed once (a syntax error is raised, not remembered)

@@ -337,7 +337,7 @@ def with_object_facts(write: ObservedWrite) -> ObservedWrite:
 
 
 def _serve(settings: ChildSettings, connection: Connection) -> None:
-    from blogpub_local import moto_fidelity
+    from blogpub_local import http_headers, moto_fidelity
     from blogpub_local.s3_events import S3WriteObserver
     from blogpub_local.stack import closed_to_other_origins
     from moto.moto_server.werkzeug_app import create_backend_app
@@ -350,6 +350,7 @@ def _serve(settings: ChildSettings, connection: Connection) -> None:
             connection.send(message)
 
     moto_fidelity.install()
+    http_headers.install()  # each request's header block, read by http.server
     try:
         observer = S3WriteObserver(
             RememberingDispatcher(create_backend_app),

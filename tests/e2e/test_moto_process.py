@@ -7,6 +7,7 @@ SQS send only the queue pollers, and a port already taken is refused with the po
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -16,7 +17,10 @@ from typing import Any
 
 import pytest
 from blogpub_local.poller import Activity
-from blogpub_local.stack import LocalStack, StackOptions, StackStartError
+from blogpub_local.stack import LOCAL_ACCESS_KEY, LocalStack, StackOptions, StackStartError
+from blogpub_local.stream_poller import WireStreamReader, encoded_stream_record
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import TEMPLATE, s3_client, stack_client
 
@@ -88,6 +92,33 @@ def test_an_upload_is_not_idle_the_moment_its_put_returns(
     assert render.calls == 1
 
 
+def test_the_idle_check_asks_no_one_while_an_invocation_it_counts_runs(
+    held_stack: tuple[LocalStack, Held, Held],
+) -> None:
+    stack, render, _ = held_stack
+    assert stack.info is not None
+    render.release.clear()
+    asked: list[str] = []
+
+    def count(**kwargs: Any) -> None:
+        asked.append(kwargs["event_name"])
+
+    stack.clients["sqs"].meta.events.register("before-call.sqs.GetQueueAttributes", count)
+    try:
+        s3_client(stack).put_object(Bucket=stack.info.source_bucket, Key="_posts/y.md", Body=b"y")
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not stack.invoker.in_flight.count and time.monotonic() < deadline:
+            time.sleep(0.01)  # the event reaches the held function
+
+        assert not stack.is_idle()
+        assert asked == []  # the running invocation answered: no queue was asked
+        render.release.set()
+        assert stack.wait_until_idle(timeout=WAIT_SECONDS)
+        assert asked  # idle is only concluded after asking the queues
+    finally:
+        stack.clients["sqs"].meta.events.unregister("before-call.sqs.GetQueueAttributes", count)
+
+
 def test_a_table_write_wakes_the_stream_pollers_and_an_sqs_send_the_queue_pollers(
     held_stack: tuple[LocalStack, Held, Held],
 ) -> None:
@@ -110,6 +141,62 @@ def test_a_table_write_wakes_the_stream_pollers_and_an_sqs_send_the_queue_poller
     time.sleep(0.5)  # a queue wake-up, if any, would have been reported by now
     assert stack.queue_activity.generation == queues
     assert stack.wait_until_idle(timeout=WAIT_SECONDS)
+
+
+def test_stream_records_read_from_the_wire_make_the_events_botocores_parse_makes(
+    held_stack: tuple[LocalStack, Held, Held],
+) -> None:
+    # Given items of every attribute type on the table's stream
+    stack, _, build = held_stack
+    assert stack.info is not None
+    build.release.set()
+    dynamodb, streams = stack.clients["dynamodb"], stack.clients["dynamodbstreams"]
+    every_type = {
+        "pk": {"S": "TEST#wire"},
+        "blob": {"B": b"\x00\xff"},
+        "blobs": {"BS": [b"\x01", b"\x02"]},
+        "n": {"N": "12.50"},
+        "ns": {"NS": ["1", "2"]},
+        "ss": {"SS": ["a", "编程"]},
+        "m": {"M": {"b": {"B": b"\x03"}, "l": {"L": [{"BOOL": True}, {"NULL": True}]}}},
+    }
+    for sort_key in ("a", "b"):
+        dynamodb.put_item(TableName=stack.info.table, Item={**every_type, "sk": {"S": sort_key}})
+    dynamodb.delete_item(TableName=stack.info.table, Key={"pk": every_type["pk"], "sk": {"S": "a"}})
+    arn = dynamodb.describe_table(TableName=stack.info.table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    wire = WireStreamReader(
+        streams, stack.endpoint, stack.region, Credentials(LOCAL_ACCESS_KEY, LOCAL_ACCESS_KEY)
+    )
+
+    def events(reader: Any) -> list[Any]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records = reader.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+        return [json.loads(encoded_stream_record(r, arn, stack.region)[1]) for r in records]
+
+    # When the records are read unparsed, then Lambda's events are the same, binary as base64
+    parsed, unparsed = events(streams), events(wire)
+    assert unparsed == parsed
+    ours = [e for e in unparsed if e["dynamodb"]["Keys"]["pk"] == every_type["pk"]]
+    assert [e["eventName"] for e in ours] == ["INSERT", "INSERT", "REMOVE"]
+    assert ours[0]["dynamodb"]["NewImage"]["blob"] == {"B": "AP8="}
+    assert isinstance(ours[0]["dynamodb"]["ApproximateCreationDateTime"], int)
+    # and an answer other than 200 is botocore's own error
+    with pytest.raises(ClientError):
+        wire.get_records(ShardIterator="not-an-iterator", Limit=1)
+    assert stack.wait_until_idle(timeout=WAIT_SECONDS)
+
+
+def test_the_stacks_http_reads_header_blocks_without_the_email_parser(
+    held_stack: tuple[LocalStack, Held, Held],
+) -> None:
+    import http.client
+
+    from blogpub_local import http_headers
+
+    assert http.client.parse_headers is http_headers.parse_headers
 
 
 def test_a_port_already_taken_is_refused_with_the_port_named() -> None:

@@ -64,6 +64,54 @@ def test_fast_serialiser_matches_moto_walk_on_every_pipeline_response(
         assert compared[operation] > 0, f"{operation} never took the fast path: {compared}"
 
 
+def test_fast_serialiser_writes_every_attribute_type_as_moto_does(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from blogpub_local import moto_fidelity
+
+    answers: list[tuple[str, Any, Any]] = []
+
+    def both_serialisers(self: ActionResult, context: Any) -> Any:
+        walked = ActionResult.moto_execute_result(self, context)  # type: ignore[attr-defined]
+        fast = serialize_plain_result(context, self.result)
+        answers.append((context.operation_model.name, fast, walked))
+        return walked
+
+    every_type = {
+        "s": {"S": "编程"},
+        "n": {"N": "12.50"},
+        "yes": {"BOOL": False},
+        "null": {"NULL": True},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2"]},
+        "l": {"L": [{"S": "x"}, {"M": {"n": {"N": "1"}}}, {"L": []}]},
+        "m": {"M": {"ss": {"SS": ["c"]}, "deep": {"M": {}}}},
+        "b": {"B": b"\x00\xff"},
+        "bs": {"BS": [b"\x01"]},
+        "lb": {"L": [{"B": b"\x02"}]},
+    }
+    with mock_aws():
+        moto_fidelity.install()
+        monkeypatch.setattr(ActionResult, "execute_result", both_serialisers)
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "t")
+        plain = {k: v for k, v in every_type.items() if k not in ("b", "bs", "lb")}
+        for sort_key, attributes in (("plain", plain), ("binary", every_type)):
+            item = {"pk": {"S": "p"}, "sk": {"S": sort_key}, **attributes}
+            client.put_item(TableName="t", Item=item)
+            got = client.get_item(TableName="t", Key={"pk": {"S": "p"}, "sk": {"S": sort_key}})
+            assert got["Item"] == item
+        client.query(
+            TableName="t",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "p"}},
+        )
+    reads = [(n, fast, walked) for n, fast, walked in answers if n in ("GetItem", "Query")]
+    assert len(reads) == 3 and all(fast is not None for _, fast, _ in reads)
+    for name, fast, walked in reads:
+        assert fast[0] == walked[0] and json.loads(fast[2]) == json.loads(walked[2]), name
+
+
 def _all_pages(client: Any, request: dict[str, Any]) -> tuple[list[str], int]:
     found: list[str] = []
     pages = 0
@@ -214,6 +262,92 @@ def test_a_transactions_simple_updates_leave_what_moto_update_item_leaves(aws_en
                     }
                 ]
             )
+
+
+def test_a_transactions_simple_update_of_a_missing_item_creates_it_with_one_insert_record(
+    aws_env: None,
+) -> None:
+    from blogpub_local import moto_fidelity
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    names = {f"#{name}": name for name in ("n", "c", "names", "e", "gone", "m")}
+    values = {
+        ":d": {"N": "3"},
+        ":half": {"N": "0.25"},
+        ":names": {"L": [{"S": "编程"}, {"S": "周报"}]},
+        ":empty": {"S": ""},
+        ":map": {"M": {"a": {"N": "1"}, "b": {"BOOL": True}}},
+    }
+    updates = [
+        "ADD #n :d, #c :half SET #names = :names, #e = :empty REMOVE #gone",
+        "SET #m = :map ADD #n :d",
+    ]
+    with mock_aws():
+        moto_fidelity.install()
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "t")
+        for position, expression in enumerate(updates):
+            assert moto_fidelity.simple_actions(expression) is not None
+            request = {
+                "TableName": "t",
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": {k: v for k, v in names.items() if k in expression},
+                "ExpressionAttributeValues": {k: v for k, v in values.items() if k in expression},
+            }
+            sort_key = {"sk": {"S": f"s{position}"}}
+            client.update_item(Key={"pk": {"S": "moto"}, **sort_key}, **request)
+            client.transact_write_items(
+                TransactItems=[{"Update": {"Key": {"pk": {"S": "direct"}, **sort_key}, **request}}]
+            )
+            items = {
+                pk: client.get_item(TableName="t", Key={"pk": {"S": pk}, **sort_key})["Item"]
+                for pk in ("moto", "direct")
+            }
+            assert _without_pk(items["direct"]) == _without_pk(items["moto"])
+        table = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table("t")
+        inserts: dict[str, list[dict[str, Any]]] = {"moto": [], "direct": []}
+        for record in (stream_record.record for stream_record in table.stream_shard.items):
+            assert record["eventName"] == "INSERT"
+            change = record["dynamodb"]
+            inserts[change["Keys"]["pk"]["S"]].append(_without_pk(change["NewImage"]))
+        # moto's UpdateItem streams the bare key first; DynamoDB streams one INSERT, the item.
+        assert inserts["moto"][0::2] == [{"sk": {"S": "s0"}}, {"sk": {"S": "s1"}}]
+        assert inserts["direct"] == inserts["moto"][1::2]
+        assert inserts["direct"][0]["n"] == {"N": "3"}
+        assert inserts["direct"][1]["m"] == values[":map"]
+
+
+def test_items_are_built_and_refused_at_the_size_moto_refuses_them(aws_env: None) -> None:
+    from blogpub_local import moto_fidelity
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    def attributes(total: int) -> dict[str, Any]:
+        # 300 attributes "a000".."a299" (4 bytes a name) whose values fill up to ``total`` bytes.
+        names = [f"a{index:03}" for index in range(300)]
+        filler = total - 4 * len(names) - (len(names) - 1)  # the "x" values: one byte each
+        values = ["x"] * (len(names) - 1) + ["y" * filler]
+        return {name: {"S": value} for name, value in zip(names, values, strict=True)}
+
+    def built(total: int) -> Item | str:
+        try:
+            return Item(DynamoType({"S": "p"}), DynamoType({"S": "s"}), attributes(total))
+        except ItemSizeTooLarge:
+            return "refused"
+
+    with mock_aws():
+        moto_fidelity.install()
+        ours = {total: built(total) for total in (2_000, 405_000, 405_001)}
+        with moto_fidelity.unpatched():
+            motos = {total: built(total) for total in (2_000, 405_000, 405_001)}
+    assert ours[405_001] == motos[405_001] == "refused"
+    for total in (2_000, 405_000):
+        item, moto_item = ours[total], motos[total]
+        assert isinstance(item, Item) and isinstance(moto_item, Item)
+        assert item.size() == moto_item.size() == total
+        assert item.to_json() == moto_item.to_json()
+        assert type(item.attrs) is type(moto_item.attrs)
 
 
 def test_concurrent_requests_are_answered_one_at_a_time(

@@ -23,6 +23,8 @@ from blogpub_local.sqs_poller import lambda_sqs_record, succeeded_messages
 from blogpub_local.stream_poller import (
     MAX_PAYLOAD_BYTES,
     StreamPoller,
+    encoded_stream_record,
+    event_json,
     first_failed_index,
     lambda_stream_record,
     stream_failure_record,
@@ -68,6 +70,27 @@ def test_stream_record_has_lambdas_shape() -> None:
         "SizeBytes",
         "StreamViewType",
     }
+
+
+def test_the_poller_sends_each_record_as_lambda_stream_record_writes_it() -> None:
+    raw = [_raw_stream_record(sequence) for sequence in ("100", "101")]
+    raw[1]["dynamodb"]["NewImage"]["set"] = {"BS": {b"\xff"}, "SS": ("a",)}
+    encoded = [encoded_stream_record(record, STREAM_ARN, "eu-west-1") for record in raw]
+    expected = [lambda_stream_record(record, STREAM_ARN, "eu-west-1") for record in raw]
+    assert [json.loads(text) for _, text in encoded] == expected
+    assert json.loads(encoded[0][1])["dynamodb"]["NewImage"]["blob"] == {"B": "AAE="}
+    assert [record["dynamodb"]["SequenceNumber"] for record, _ in encoded] == ["100", "101"]
+    # the event's text is json.dumps' own, so its length is the payload Lambda counts
+    assert event_json(encoded) == json.dumps({"Records": expected})
+
+
+def test_an_event_given_as_json_reaches_the_handler_parsed() -> None:
+    seen: list[Any] = []
+    function = _function()
+    function._handler = lambda event, context: seen.append(event) or {"ok": True}
+    result = function.invoke_json('{"Records": [{"a": 1}]}')
+    assert seen == [{"Records": [{"a": 1}]}] and result.payload == {"ok": True}
+    assert result.event_bytes == len('{"Records": [{"a": 1}]}')
 
 
 def _result(payload: Any, error: BaseException | None = None) -> InvocationResult:

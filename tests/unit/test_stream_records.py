@@ -61,3 +61,49 @@ def test_a_batch_of_which_no_record_can_be_read_fails_the_invocation() -> None:
 
 def test_an_empty_batch_reads_as_no_change() -> None:
     assert read_stream_records([]) == ([], [], [])
+
+
+def test_images_decode_as_boto3s_type_deserializer_decodes_them() -> None:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    attributes: dict[str, Any] = {
+        "s": {"S": "编程"},
+        "empty": {"S": ""},
+        "n": {"N": "12.50"},
+        "exponent": {"N": "-1E+3"},
+        "long": {"N": "1234567890123456789012345678901234567"},
+        "yes": {"BOOL": True},
+        "null": {"NULL": True},
+        "b": {"B": "AP8="},
+        "bs": {"BS": ["AQ==", "Ag=="]},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2.5"]},
+        "l": {"L": [{"S": "x"}, {"N": "1"}, {"L": []}, {"M": {"b": {"B": "Aw=="}}}]},
+        "m": {"M": {"ss": {"SS": ["c"]}, "n": {"NULL": True}, "deep": {"M": {}}}},
+    }
+    record = copy.deepcopy(documented_records()[0])
+    record["dynamodb"]["NewImage"] = {**record["dynamodb"]["Keys"], **attributes}
+    (change,) = stream_changes({"Records": [record]})
+    boto3s = TypeDeserializer()
+    assert change.new_image is not None
+    for name, value in attributes.items():
+        decoded = change.new_image[name]
+        expected = boto3s.deserialize(_with_bytes(value))
+        assert decoded == expected and type(decoded) is type(expected), name
+    assert str(change.new_image["n"]) == "12.50"  # the Decimal keeps its digits
+
+
+def _with_bytes(value: Any) -> Any:
+    """Lambda's base64 binary as the SDK's own client would have it, for TypeDeserializer."""
+    import base64
+
+    ((kind, inner),) = value.items()
+    if kind == "B":
+        return {"B": base64.b64decode(inner)}
+    if kind == "BS":
+        return {"BS": [base64.b64decode(item) for item in inner]}
+    if kind == "L":
+        return {"L": [_with_bytes(item) for item in inner]}
+    if kind == "M":
+        return {"M": {key: _with_bytes(item) for key, item in inner.items()}}
+    return value

@@ -519,10 +519,14 @@ class Publisher:
         elif new.removed_url:
             self._remove_unclaimed(new.removed_url, result)
         record, current_page = new, page
+        # No page of this post was at its URL before (a first publish, a new URL): write it
+        # if still absent, without reading first.
+        first = old is None or old.status != "published" or old.url != new.url
         for _ in range(MAX_RECONCILE_ROUNDS):
             url = record.url if record.status == "published" else None
-            if url and self.site.sync(url, current_page) in ("created", "updated"):
+            if url and self.site.sync(url, current_page, new=first) in ("created", "updated"):
                 result.pages_written.append(url)
+            first = False
             latest = self.table.get_post(record.source_key)
             # A forced re-render (a linked post changed) keeps the sequencer: compare the page too.
             if latest is None or (

@@ -157,11 +157,18 @@ class SiteBucket:
             raise
         return response
 
-    def sync(self, url: str, page: Page | None, cache: CacheClass = "long") -> WriteOutcome:
+    def sync(
+        self, url: str, page: Page | None, cache: CacheClass = "long", *, new: bool = False
+    ) -> WriteOutcome:
         """Make the stored page at ``url`` equal ``page`` (or absent when ``page`` is None);
-        ``cache`` is its page kind's cache class (pages.py)."""
+        ``cache`` is its page kind's cache class (pages.py). ``new`` says the page is most
+        likely not stored yet (a first publish): it is then written only if absent
+        (``If-None-Match: *``), one request instead of a HEAD and a write, and compared as
+        usual when an object is there after all."""
         if page is not None:
             self.ensure_assets()
+            if new and self._created(page, cache):
+                return "created"
         stored = self.stored_hash(url)
         if page is None:
             if stored is None:
@@ -170,15 +177,29 @@ class SiteBucket:
             return "deleted"
         if stored == page.content_hash:
             return "unchanged"
-        self.s3.put_object(
-            Bucket=self.bucket,
-            Key=page.object_key,
-            Body=page.body,
-            ContentType=page.content_type,
-            CacheControl=cache_control(cache, self.index_ttl_seconds),
-            Metadata={HASH_METADATA: page.content_hash},
-        )
+        self.s3.put_object(**self._page_write(page, cache))
         return "created" if stored is None else "updated"
+
+    def _page_write(self, page: Page, cache: CacheClass) -> dict[str, Any]:
+        return {
+            "Bucket": self.bucket,
+            "Key": page.object_key,
+            "Body": page.body,
+            "ContentType": page.content_type,
+            "CacheControl": cache_control(cache, self.index_ttl_seconds),
+            "Metadata": {HASH_METADATA: page.content_hash},
+        }
+
+    def _created(self, page: Page, cache: CacheClass) -> bool:
+        """Write ``page`` where no object is stored yet; False when one is (or another
+        conditional write to it is under way), leaving the page to the compared write."""
+        try:
+            self.s3.put_object(**self._page_write(page, cache), IfNoneMatch="*")
+        except self.s3.exceptions.ClientError as error:
+            if str(error.response.get("Error", {}).get("Code", "")) in _CONFLICT_CODES:
+                return False
+            raise
+        return True
 
     def ensure_assets(self) -> None:
         """Write any theme asset that is missing: its URL names its bytes, so one present is

@@ -1,0 +1,69 @@
+"""RenderPostFunction's page write: a first publish writes its page without reading first."""
+
+from __future__ import annotations
+
+from blogpub.models import Page, object_key_for
+from blogpub.site import SiteBucket
+
+from tests.integration.harness import SITE, Pipeline
+
+POST = """---
+title: Lisbon
+date: 2024-06-01 10:00:00
+categories: [Travel]
+---
+
+Trams and tiles.
+"""
+EDITED = POST.replace("Trams and tiles.", "Trams, tiles and custard tarts.")
+
+
+def _page_keys(pipeline: Pipeline, operation: str) -> list[str]:
+    """The site keys the functions' S3 client sent ``operation`` for, from here on."""
+    from blogpub import service
+
+    keys: list[str] = []
+
+    def record(params: dict[str, str], **_: object) -> None:
+        if params.get("Bucket") == SITE:
+            keys.append(params["Key"])
+
+    service.runtime().s3.meta.events.register(f"before-parameter-build.s3.{operation}", record)
+    return keys
+
+
+def test_a_first_publish_writes_its_page_without_a_head(pipeline: Pipeline) -> None:
+    # Given a post never published before, when it is published
+    heads = _page_keys(pipeline, "HeadObject")
+    writes = _page_keys(pipeline, "PutObject")
+    pipeline.put("_posts/lisbon.md", POST)
+    (published,) = pipeline.render_results[-1]["results"]
+    page_key = object_key_for(published["url"])
+    # Then its page is created with one conditional write and no read of it
+    assert published["pages_written"] == [published["url"]]
+    assert page_key not in heads and writes.count(page_key) == 1
+    assert b"Trams and tiles." in pipeline.s3.get_object(Bucket=SITE, Key=page_key)["Body"].read()
+
+    # And an edit reads the page it replaces first, as before
+    pipeline.put("_posts/lisbon.md", EDITED)
+    (edited,) = pipeline.render_results[-1]["results"]
+    assert edited["pages_written"] == [published["url"]] and heads.count(page_key) == 1
+
+
+def _page(body: bytes) -> Page:
+    return Page(url="/a/", body=body, content_type="text/html; charset=utf-8")
+
+
+def test_a_new_page_already_stored_is_compared_not_overwritten(pipeline: Pipeline) -> None:
+    site = SiteBucket(pipeline.s3, SITE)
+    page = _page(b"<p>same</p>")
+    assert site.sync("/a/", page, new=True) == "created"
+    first = pipeline.s3.head_object(Bucket=SITE, Key=object_key_for("/a/"))["ETag"]
+
+    assert site.sync("/a/", page, new=True) == "unchanged"
+    assert pipeline.s3.head_object(Bucket=SITE, Key=object_key_for("/a/"))["ETag"] == first
+
+    other = _page(b"<p>other</p>")
+    assert site.sync("/a/", other, new=True) == "updated"
+    stored = pipeline.s3.get_object(Bucket=SITE, Key=object_key_for("/a/"))["Body"].read()
+    assert stored == b"<p>other</p>"
