@@ -266,6 +266,7 @@ class StreamPoller(Poller):
         self.window_seconds = min(source.batching_window_seconds, max_batching_window_seconds)
         self.results: list[InvocationResult] = []
         self.abandoned_batches: list[dict[str, Any]] = []  # what went to OnFailure
+        self.filtered_out = 0  # records FilterCriteria dropped before batching
         self._lock = threading.Lock()  # guards the iterator between the poll loop and has_pending
         self._shard_id = ""
         self._iterator: str | None = None
@@ -306,9 +307,15 @@ class StreamPoller(Poller):
             return response.get("Records", []), response.get("NextShardIterator")
 
     def _converted(self, raw_records: Sequence[dict[str, Any]]) -> list[EncodedRecord]:
-        return [
+        """The records as Lambda hands them over, less those the mapping's FilterCriteria
+        drops (Lambda discards them before batching: they never reach the function)."""
+        accepts = self.source.filter_criteria.accepts
+        encoded = [
             encoded_stream_record(raw, self.source.stream_arn, self.region) for raw in raw_records
         ]
+        kept = [one for one in encoded if accepts(one[0])]
+        self.filtered_out += len(encoded) - len(kept)
+        return kept
 
     def _poll_once(self) -> bool:
         """One batch: up to BatchSize records gathered for up to the window, cut where the
@@ -319,7 +326,10 @@ class StreamPoller(Poller):
         raw_records, next_iterator = self._fetch(wanted) if wanted > 0 else ([], self._iterator)
         taken += self._converted(raw_records)
         if not taken:
-            return False
+            if raw_records:  # all of them filtered out: the checkpoint moves past them
+                with self._lock:
+                    self._iterator = next_iterator
+            return bool(raw_records)
         payload = EVENT_ENVELOPE_BYTES + sum(len(text) + 2 for _, text in taken)
         deadline = time.monotonic() + self.window_seconds
         while (

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from blogpub_local.event_filter import FilterCriteria, FilterCriteriaError, parse_filter_criteria
+
 ACCOUNT_ID = "123456789012"
 STACK_NAME = "blogpub-local"
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
@@ -260,6 +262,7 @@ class StreamEventSource:
     report_batch_item_failures: bool = False
     on_failure_arn: str | None = None
     starting_position: str = "TRIM_HORIZON"
+    filter_criteria: FilterCriteria = field(default_factory=FilterCriteria)
 
 
 @dataclass(frozen=True)
@@ -349,6 +352,10 @@ def event_source(properties_type: str, properties: Mapping[str, Any]) -> EventSo
             suffix=suffix,
         )
     if properties_type == "DynamoDB":
+        try:
+            filter_criteria = parse_filter_criteria(properties.get("FilterCriteria"))
+        except FilterCriteriaError as error:
+            raise TemplateError(f"template: FilterCriteria: {error}") from error
         return StreamEventSource(
             stream_arn=str(properties["Stream"]),
             batch_size=int(properties.get("BatchSize", 100)),
@@ -359,6 +366,7 @@ def event_source(properties_type: str, properties: Mapping[str, Any]) -> EventSo
             in _as_tuple(properties.get("FunctionResponseTypes")),
             on_failure_arn=_on_failure(properties.get("DestinationConfig")),
             starting_position=str(properties.get("StartingPosition", "TRIM_HORIZON")),
+            filter_criteria=filter_criteria,
         )
     if properties_type == "SQS":
         return SqsEventSource(
@@ -397,8 +405,16 @@ def mapping_source(logical_id: str, properties: Mapping[str, Any], source_type: 
     """An AWS::Lambda::EventSourceMapping (already resolved) as the local stack polls it;
     ``source_type`` is the type of the resource its EventSourceArn names, when it names one."""
     arn = str(properties.get("EventSourceArn", ""))
-    if properties.get("FilterCriteria"):
-        raise TemplateError(f"template: {logical_id}: FilterCriteria is not run locally")
+    if properties.get("FilterCriteria") and not (
+        source_type == "AWS::DynamoDB::Table" or ":dynamodb:" in arn
+    ):
+        raise TemplateError(
+            f"template: {logical_id}: FilterCriteria is run locally on streams only"
+        )
+    try:
+        parse_filter_criteria(properties.get("FilterCriteria"))
+    except FilterCriteriaError as error:
+        raise TemplateError(f"template: {logical_id}: FilterCriteria: {error}") from error
     if source_type == "AWS::SQS::Queue" or arn.startswith("arn:aws:sqs:"):
         sqs = event_source("SQS", {**properties, "Queue": arn})
         assert sqs is not None

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
+from blogpub.keys import PAGE_STATE_SK, page_state_pk
 
 from tests.e2e.conftest import RecordingStack, s3_client
 
@@ -194,3 +195,27 @@ def test_rebuild_queue_messages_reach_render_as_an_sqs_batch(
         QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
     )["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "0"  # deleted after success
+
+
+def test_the_index_builders_page_states_start_no_batch(recording_stack: RecordingStack) -> None:
+    # template.yaml's FilterCriteria, run by the local stream mapping as Lambda runs it: the
+    # records of page states (sort key PAGE) are dropped before batching, the rest delivered.
+    stack = recording_stack.stack
+    assert stack.info is not None
+    table = stack.clients["dynamodb"]
+    page_state = {"pk": {"S": page_state_pk("/filtered/")}, "sk": {"S": PAGE_STATE_SK}}
+    table.put_item(TableName=stack.info.table, Item=page_state)
+    assert stack.wait_until_idle(30)
+    seen_before = len(recording_stack.indexes.records())
+    table.put_item(TableName=stack.info.table, Item=page_state | {"etag": {"S": "x"}})
+    table.delete_item(TableName=stack.info.table, Key=page_state)
+    assert stack.wait_until_idle(30)
+    assert len(recording_stack.indexes.records()) == seen_before  # no batch, no record
+
+    other = {"pk": {"S": page_state_pk("/filtered/")}, "sk": {"S": "NOT-A-PAGE-STATE"}}
+    table.put_item(TableName=stack.info.table, Item=other)
+    assert stack.wait_until_idle(30)
+    delivered = [r["dynamodb"]["Keys"] for r in recording_stack.indexes.records()]
+    assert {"pk": other["pk"], "sk": other["sk"]} in delivered
+    assert all(keys["sk"] != {"S": PAGE_STATE_SK} for keys in delivered)
+    assert sum(poller.filtered_out for poller in stack.stream_pollers) >= 3

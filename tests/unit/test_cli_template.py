@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from blogpub_local.cfn_yaml import load_template, loads_template
+from blogpub_local.event_filter import parse_filter_criteria
 from blogpub_local.resources import placeholder_names
 from blogpub_local.template import (
     IntrinsicResolver,
@@ -144,7 +145,9 @@ def test_mappings_and_notifications_declared_apart_are_read_with_every_property(
         report_batch_item_failures=True,
         on_failure_arn=resolver.get_att("IndexDeadLetterQueue", "Arn"),
         starting_position="TRIM_HORIZON",
+        filter_criteria=parse_filter_criteria(declared["FilterCriteria"]),
     )
+    assert stream.filter_criteria.patterns  # the page states' filter is read, not dropped
     assert sqs == SqsEventSource(
         queue_arn=resolver.get_att("RebuildQueue", "Arn"),
         batch_size=resources["RenderPostRebuildRequests"]["Properties"]["BatchSize"],

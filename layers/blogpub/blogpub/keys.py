@@ -138,6 +138,8 @@ def page_state_pk(url: str) -> str:
     return f"{_PAGE}{url}"
 
 
+# Also the template's stream filter (FilterCriteria): no other item's sort key may be "PAGE"
+# (the sort keys that are source keys end in .md or .html).
 PAGE_STATE_SK = "PAGE"
 FAIL_PK = "FAIL"
 ACTIVITY_PK = "ACTIVITY"
