@@ -224,6 +224,10 @@ class EdgeCache:
     clock: Callable[[], float] = time.monotonic
     entries: dict[str, CachedObject] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Invalidations applied so far: an origin answer fetched while one was applied is served
+    # to its reader but not cached, or a copy the origin had already replaced when the
+    # invalidation came would be stored after it and served until its TTL ran out.
+    invalidation_count: int = 0
 
     def get(self, request_path: str) -> tuple[OriginAnswer, CacheOutcome]:
         key = cache_key(request_path)
@@ -239,27 +243,31 @@ class EdgeCache:
                     entry.refreshing = True
                     if start_refresh:
                         threading.Thread(
-                            target=self._refresh, args=(key, request_path), daemon=True
+                            target=self._refresh,
+                            args=(key, request_path, self.invalidation_count),
+                            daemon=True,
                         ).start()
                     return entry.answer, "Stale"
+            invalidations_before = self.invalidation_count
         answer = self.origin(request_path)
         outcome: CacheOutcome = "Miss"
         if entry is not None and answer.etag and answer.etag == entry.answer.etag:
             outcome = "RefreshHit"  # the origin's 304: the cached copy is fresh again
-        self._store(key, answer, self.clock())
+        self._store(key, answer, self.clock(), invalidations_before)
         return answer, outcome
 
     def invalidate(self, paths: list[str]) -> int:
         """Drop every cached object an invalidation's paths name (a trailing * is a prefix)."""
         dropped = 0
         with self.lock:
+            self.invalidation_count += 1
             for key in list(self.entries):
                 if any(_matches(key, unquote(path, encoding="utf-8")) for path in paths):
                     del self.entries[key]
                     dropped += 1
         return dropped
 
-    def _refresh(self, key: str, request_path: str) -> None:
+    def _refresh(self, key: str, request_path: str, invalidations_before: int) -> None:
         """stale-while-revalidate: refetch in the background while readers get the copy."""
         try:
             answer = self.origin(request_path)
@@ -269,15 +277,18 @@ class EdgeCache:
                 if key in self.entries:
                     self.entries[key].refreshing = False
             return
-        self._store(key, answer, self.clock())
+        self._store(key, answer, self.clock(), invalidations_before)
         logger.info("%s %s (background)", key, "Revalidated")
 
-    def _store(self, key: str, answer: OriginAnswer, now: float) -> None:
+    def _store(self, key: str, answer: OriginAnswer, now: float, invalidations_before: int) -> None:
         if answer.status == 200:
             ttl, stale_for = cache_lifetimes(answer.cache_control, self.behaviour)
         else:
             ttl, stale_for = float(self.behaviour.error_ttl), 0.0
         with self.lock:
+            if self.invalidation_count != invalidations_before:
+                self.entries.pop(key, None)  # fetched across an invalidation: not kept
+                return
             if ttl > 0 or stale_for > 0:
                 self.entries[key] = CachedObject(answer, now, ttl, stale_for)
             else:

@@ -192,6 +192,27 @@ def test_the_edge_cache_caches_404s_for_the_error_ttl_and_obeys_invalidations() 
     assert cache.get("/a/b/")[0].body == b"edited"
 
 
+def test_an_answer_fetched_across_an_invalidation_is_served_but_not_cached() -> None:
+    # The origin answers the old page, then the post is rewritten and invalidated before
+    # the edge stores that answer: kept, it would be served after the invalidation.
+    origin, clock = Origin(), Clock()
+    origin.cache_control = LONG_CACHE_CONTROL
+    cache = EdgeCache(origin, EdgeBehaviour(), clock)
+
+    def fetched_then_invalidated(path: str) -> OriginAnswer:
+        answer = Origin.__call__(origin, path)
+        origin.body = b"v2"
+        cache.invalidate([path])
+        return answer
+
+    cache.origin = fetched_then_invalidated
+    assert cache.get("/p/")[0].body == b"v1"  # the reader that asked before gets its answer
+    cache.origin = origin
+    assert "/p/" not in cache.entries
+    assert cache.get("/p/")[0].body == b"v2"
+    assert cache.get("/p/")[1] == "Hit"  # fetched with no invalidation in between: kept
+
+
 def test_cache_lifetimes_follow_cloudfront_rules() -> None:
     policy = EdgeBehaviour(min_ttl=0, default_ttl=86400, max_ttl=31536000)
     assert cache_lifetimes("max-age=5, s-maxage=60, stale-while-revalidate=30", policy) == (
