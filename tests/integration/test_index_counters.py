@@ -279,11 +279,11 @@ def test_a_conditional_page_write_loses_to_a_write_it_did_not_read(pipeline: Pip
     pipeline.s3.put_object(Bucket=SITE, Key=object_key_for("/"), Body=b"another builder")
 
     with pytest.raises(PageConflictError):
-        site.sync_if_unchanged("/", page, "listing", stored=stored, rendered_from=99)
+        site.write_if_unchanged("/", page, "listing", stored=stored, rendered_from=99)
     with pytest.raises(PageConflictError):
-        site.sync_if_unchanged("/", page, "listing", stored=None, rendered_from=99)
+        site.write_if_unchanged("/", page, "listing", stored=None, rendered_from=99)
     with pytest.raises(PageConflictError):
-        site.sync_if_unchanged("/", None, "listing", stored=stored, rendered_from=99)
+        site.write_if_unchanged("/", None, "listing", stored=stored, rendered_from=99)
     body = pipeline.s3.get_object(Bucket=SITE, Key=object_key_for("/"))["Body"].read()
     assert body == b"another builder"
 

@@ -82,23 +82,6 @@ class SiteBucket:
             rendered_from=int(rendered_from) if rendered_from.isdigit() else None,
         )
 
-    def sync_if_unchanged(
-        self,
-        url: str,
-        page: Page | None,
-        cache: CacheClass,
-        *,
-        stored: StoredPage | None,
-        rendered_from: int,
-    ) -> WriteOutcome:
-        """Make the page at ``url`` equal ``page`` (absent when None), recording the change
-        counter it was rendered from, only if it is still ``stored`` (S3 conditional writes:
-        If-Match its ETag, If-None-Match when absent). Raises PageConflictError otherwise."""
-        outcome, _ = self.write_if_unchanged(
-            url, page, cache, stored=stored, rendered_from=rendered_from
-        )
-        return outcome
-
     def write_if_unchanged(
         self,
         url: str,
@@ -108,8 +91,11 @@ class SiteBucket:
         stored: StoredPage | None,
         rendered_from: int,
     ) -> tuple[WriteOutcome, StoredPage | None]:
-        """``sync_if_unchanged``, with what is stored at ``url`` afterwards (the ETag S3
-        answered the write with), so the caller can remember it without a HEAD."""
+        """Make the page at ``url`` equal ``page`` (absent when None), recording the change
+        counter it was rendered from, only if it is still ``stored`` (S3 conditional writes:
+        If-Match its ETag, If-None-Match when absent); with the outcome, what is stored at
+        ``url`` afterwards (the ETag S3 answered the write with), so the caller can remember
+        it without a HEAD. Raises PageConflictError otherwise."""
         if page is None:
             if stored is None:
                 return "unchanged", None
@@ -129,17 +115,7 @@ class SiteBucket:
         self.ensure_assets()
         condition = {"IfMatch": stored.etag} if stored is not None else {"IfNoneMatch": "*"}
         response = self._conditional(
-            self.s3.put_object,
-            Bucket=self.bucket,
-            Key=page.object_key,
-            Body=page.body,
-            ContentType=page.content_type,
-            CacheControl=cache_control(cache, self.index_ttl_seconds),
-            Metadata={
-                HASH_METADATA: page.content_hash,
-                RENDERED_FROM_METADATA: str(rendered_from),
-            },
-            **condition,
+            self.s3.put_object, **self._page_write(page, cache, rendered_from), **condition
         )
         written = StoredPage(str(response.get("ETag", "")), page.content_hash, rendered_from)
         if stored is None:
@@ -180,25 +156,30 @@ class SiteBucket:
         self.s3.put_object(**self._page_write(page, cache))
         return "created" if stored is None else "updated"
 
-    def _page_write(self, page: Page, cache: CacheClass) -> dict[str, Any]:
+    def _page_write(
+        self, page: Page, cache: CacheClass, rendered_from: int | None = None
+    ) -> dict[str, Any]:
+        """The PutObject request of ``page``, with the change counter it was rendered from
+        when it is an index page."""
+        metadata = {HASH_METADATA: page.content_hash}
+        if rendered_from is not None:
+            metadata[RENDERED_FROM_METADATA] = str(rendered_from)
         return {
             "Bucket": self.bucket,
             "Key": page.object_key,
             "Body": page.body,
             "ContentType": page.content_type,
             "CacheControl": cache_control(cache, self.index_ttl_seconds),
-            "Metadata": {HASH_METADATA: page.content_hash},
+            "Metadata": metadata,
         }
 
     def _created(self, page: Page, cache: CacheClass) -> bool:
         """Write ``page`` where no object is stored yet; False when one is (or another
         conditional write to it is under way), leaving the page to the compared write."""
         try:
-            self.s3.put_object(**self._page_write(page, cache), IfNoneMatch="*")
-        except self.s3.exceptions.ClientError as error:
-            if str(error.response.get("Error", {}).get("Code", "")) in _CONFLICT_CODES:
-                return False
-            raise
+            self._conditional(self.s3.put_object, **self._page_write(page, cache), IfNoneMatch="*")
+        except PageConflictError:
+            return False
         return True
 
     def ensure_assets(self) -> None:
