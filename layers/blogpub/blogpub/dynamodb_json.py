@@ -10,6 +10,7 @@ lists, mappings are maps.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping, Set
 from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
 from typing import Any
@@ -61,8 +62,9 @@ def serialize(value: Any) -> dict[str, Any]:
     raise TypeError(f"no DynamoDB type for {type(value).__name__}: {value!r}")
 
 
-def deserialize(attribute: Mapping[str, Any]) -> Any:
-    """The Python value of an AttributeValue: numbers as ``Decimal``, binary as ``bytes``."""
+def deserialize(attribute: Mapping[str, Any], *, base64_binary: bool = False) -> Any:
+    """The Python value of an AttributeValue: numbers as ``Decimal``, binary as ``bytes``.
+    ``base64_binary``: binary values are base64 text, as Lambda's stream events carry them."""
     ((kind, value),) = attribute.items()
     if kind == "S":
         return value
@@ -73,15 +75,21 @@ def deserialize(attribute: Mapping[str, Any]) -> Any:
     if kind == "NULL":
         return None
     if kind == "B":
-        return bytes(value)
+        return _binary(value, base64_binary)
     if kind == "M":
-        return {name: deserialize(member) for name, member in value.items()}
+        return {
+            name: deserialize(member, base64_binary=base64_binary) for name, member in value.items()
+        }
     if kind == "L":
-        return [deserialize(member) for member in value]
+        return [deserialize(member, base64_binary=base64_binary) for member in value]
     if kind == "SS":
         return set(value)
     if kind == "NS":
         return {NUMBER_CONTEXT.create_decimal(member) for member in value}
     if kind == "BS":
-        return {bytes(member) for member in value}
+        return {_binary(member, base64_binary) for member in value}
     raise TypeError(f"not a DynamoDB type: {kind}")
+
+
+def _binary(value: Any, base64_text: bool) -> bytes:
+    return base64.b64decode(value) if base64_text and isinstance(value, str) else bytes(value)

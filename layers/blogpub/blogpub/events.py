@@ -7,7 +7,6 @@ turns each stream record into the typed changes below, which is all index pages 
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -241,45 +240,15 @@ TableChange = (
 )
 
 
-def _binary_as_bytes(value: Any) -> Any:
-    """Lambda hands stream images over as JSON, where binary values are base64 strings."""
-    if not isinstance(value, dict) or len(value) != 1:
-        return value
-    ((kind, inner),) = value.items()
-    if kind == "B" and isinstance(inner, str):
-        return {"B": base64.b64decode(inner)}
-    if kind == "BS":
-        return {"BS": [base64.b64decode(v) if isinstance(v, str) else v for v in inner]}
-    if kind == "L":
-        return {"L": [_binary_as_bytes(v) for v in inner]}
-    if kind == "M":
-        return {"M": {k: _binary_as_bytes(v) for k, v in inner.items()}}
-    return value
-
-
 def stream_changes(event: Mapping[str, Any]) -> list[StreamChange]:
     """The records of a DynamoDB stream batch, decoded from DynamoDB JSON."""
-    from blogpub.dynamodb_json import NUMBER_CONTEXT, deserialize
-
-    def attribute(value: Any) -> Any:
-        # The types the table holds decoded here without first walking the value for
-        # base64 binaries (a tenth of an index batch); the others by deserialize.
-        if isinstance(value, dict) and len(value) == 1:
-            ((kind, inner),) = value.items()
-            if kind == "S" and isinstance(inner, str):
-                return inner
-            if kind == "N" and isinstance(inner, str):
-                return NUMBER_CONTEXT.create_decimal(inner)
-            if kind == "L" and isinstance(inner, list):
-                return [attribute(item) for item in inner]
-            if kind == "M" and isinstance(inner, dict):
-                return {name: attribute(item) for name, item in inner.items()}
-        return deserialize(_binary_as_bytes(value))
+    from blogpub.dynamodb_json import deserialize
 
     def image(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
         if not raw:
             return None
-        return {name: attribute(value) for name, value in raw.items()}
+        # Lambda hands stream images over as JSON, where binary values are base64 text.
+        return {name: deserialize(value, base64_binary=True) for name, value in raw.items()}
 
     changes = []
     for record in event.get("Records", []):
