@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +23,28 @@ REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "events"
 SHARED_CORPUS = REPO.parent / "shared" / "corpus"
 SEED_POST = REPO / "examples" / "posts" / "000_d87f2d6de0cb2939.md"
+
+
+def fresh_interpreter(program: str, extra_env: dict[str, str], path: list[str]) -> Any:
+    """What ``program`` printed last, as JSON, run in a fresh interpreter with ``path`` as
+    its PYTHONPATH and none of this process's Lambda, AWS, Powertools, X-Ray or Python
+    variables (only ``extra_env`` says which of them it runs under)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("POWERTOOLS_", "AWS_", "LAMBDA_", "_X_AMZN", "PYTHON"))
+    }
+    env |= {"PYTHONPATH": os.pathsep.join(path), "AWS_DEFAULT_REGION": "us-east-1"} | extra_env
+    result = subprocess.run(
+        [sys.executable, "-c", program],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def make_post(**overrides: object) -> Post:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, fresh_interpreter
 
 LAYER = REPO / "layers" / "blogpub"
 HANDLERS = ("build_indexes", "render_post", "rollback")
@@ -36,25 +31,6 @@ handler({}, None)
 states["after_second_event"] = gc.isenabled()
 print(json.dumps(states))
 """
-
-
-def fresh_interpreter(program: str, extra_env: dict[str, str], path: list[str]) -> object:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("POWERTOOLS_", "AWS_", "LAMBDA_", "PYTHON"))
-    }
-    env |= {"PYTHONPATH": os.pathsep.join(path), "AWS_DEFAULT_REGION": "us-east-1"} | extra_env
-    result = subprocess.run(
-        [sys.executable, "-c", program],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("fails", [False, True])

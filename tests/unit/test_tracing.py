@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 from blogpub.observability import tracing_enabled
 
-from tests.conftest import REPO
+from tests.conftest import REPO, fresh_interpreter
 
 LAYER = REPO / "layers" / "blogpub"
 # A sampled trace, as Lambda sets it for an invocation with active tracing.
@@ -46,22 +41,7 @@ def traced_call(extra_env: dict[str, str]) -> dict[str, object]:
         "print(json.dumps({'answer': answer, 'before': before,\n"
         "                  'after': 'aws_xray_sdk' in sys.modules}))\n"
     )
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("POWERTOOLS_", "AWS_", "LAMBDA_", "_X_AMZN"))
-    }
-    env |= {"PYTHONPATH": str(LAYER), "AWS_DEFAULT_REGION": "us-east-1"} | extra_env
-    result = subprocess.run(
-        [sys.executable, "-c", program],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    answer: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    answer: dict[str, object] = fresh_interpreter(program, extra_env, [str(LAYER)])
     return answer
 
 
