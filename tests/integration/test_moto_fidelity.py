@@ -182,6 +182,16 @@ def test_query_reads_the_key_range_in_dynamodb_order(aws_env: None) -> None:
                 assert pages >= len(expected) // 7
 
 
+# The values of the simple SET/ADD/REMOVE updates below: numbers, a list, an empty string, a map.
+SIMPLE_UPDATE_VALUES: dict[str, Any] = {
+    ":d": {"N": "3"},
+    ":half": {"N": "0.25"},
+    ":names": {"L": [{"S": "编程"}, {"S": "周报"}]},
+    ":empty": {"S": ""},
+    ":map": {"M": {"a": {"N": "1"}, "b": {"BOOL": True}}},
+}
+
+
 def _without_pk(image: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in image.items() if name != "pk"}
 
@@ -192,13 +202,7 @@ def test_a_transactions_simple_updates_leave_what_moto_update_item_leaves(aws_en
     from moto.dynamodb.models import dynamodb_backends
 
     names = {f"#{name}": name for name in ("n", "c", "names", "e", "gone", "fresh", "m", "keep")}
-    values = {
-        ":d": {"N": "3"},
-        ":half": {"N": "0.25"},
-        ":names": {"L": [{"S": "编程"}, {"S": "周报"}]},
-        ":empty": {"S": ""},
-        ":map": {"M": {"a": {"N": "1"}, "b": {"BOOL": True}}},
-    }
+    values = SIMPLE_UPDATE_VALUES
     updates = [
         "ADD #n :d, #c :half SET #names = :names, #e = :empty REMOVE #gone",
         "add #fresh :d",
@@ -272,13 +276,7 @@ def test_a_transactions_simple_update_of_a_missing_item_creates_it_with_one_inse
     from moto.dynamodb.models import dynamodb_backends
 
     names = {f"#{name}": name for name in ("n", "c", "names", "e", "gone", "m")}
-    values = {
-        ":d": {"N": "3"},
-        ":half": {"N": "0.25"},
-        ":names": {"L": [{"S": "编程"}, {"S": "周报"}]},
-        ":empty": {"S": ""},
-        ":map": {"M": {"a": {"N": "1"}, "b": {"BOOL": True}}},
-    }
+    values = SIMPLE_UPDATE_VALUES
     updates = [
         "ADD #n :d, #c :half SET #names = :names, #e = :empty REMOVE #gone",
         "SET #m = :map ADD #n :d",
