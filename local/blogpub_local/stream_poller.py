@@ -101,6 +101,11 @@ def event_json(records: Sequence[EncodedRecord]) -> str:
     return '{"Records": [' + ", ".join(text for _, text in records) + "]}"
 
 
+def record_bytes(encoded: Sequence[EncodedRecord]) -> list[int]:
+    """What each record adds to the event Lambda sends: its JSON text and a separator."""
+    return [len(text) + 2 for _, text in encoded]
+
+
 def within_payload_limit(sizes: Sequence[int], limit: int = MAX_PAYLOAD_BYTES) -> int:
     """How many of the leading records, each adding these bytes to the event (its JSON text
     and a separator), fit in one invocation (at least one, as Lambda sends a record on its
@@ -330,7 +335,7 @@ class StreamPoller(Poller):
                 with self._lock:
                     self._iterator = next_iterator
             return bool(raw_records)
-        payload = EVENT_ENVELOPE_BYTES + sum(len(text) + 2 for _, text in taken)
+        payload = EVENT_ENVELOPE_BYTES + sum(record_bytes(taken))
         deadline = time.monotonic() + self.window_seconds
         while (
             len(taken) < self.source.batch_size
@@ -345,9 +350,9 @@ class StreamPoller(Poller):
             if response.get("Records"):
                 more = self._converted(response["Records"])
                 taken += more
-                payload += sum(len(text) + 2 for _, text in more)
+                payload += sum(record_bytes(more))
                 next_iterator = response.get("NextShardIterator")
-        fitting = within_payload_limit([len(text) + 2 for _, text in taken])
+        fitting = within_payload_limit(record_bytes(taken))
         with self._lock:
             self._carried = taken[fitting:]
         self._deliver(taken[:fitting])
