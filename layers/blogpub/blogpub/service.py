@@ -37,6 +37,22 @@ _CLIENT_CONFIG: dict[str, Any] = {
     # publish's transaction, 7 % of the functions' CPU in a bulk import (bench/README.md).
     "parameter_validation": False,
 }
+# botocore asks S3 for "100 Continue" before every PutObject body: a round trip before the
+# body leaves, for pages of a few kilobytes. AWS's Go and Kotlin SDKs send the header only
+# from 2 MB up (ContinueHeaderThresholdBytes); the functions' S3 client does the same.
+EXPECT_CONTINUE_FROM_BYTES = 2 * 1024 * 1024
+
+
+def _expect_continue_for_large_bodies(params: dict[str, Any], **_: Any) -> None:
+    """A ``before-call.s3`` handler run after botocore's ``add_expect_header``: the header
+    stays only on bodies of ``EXPECT_CONTINUE_FROM_BYTES`` or more (or of unknown length)."""
+    if params["headers"].get("Expect") != "100-continue":
+        return
+    from botocore.utils import determine_content_length
+
+    length = determine_content_length(params.get("body"))
+    if length is not None and length < EXPECT_CONTINUE_FROM_BYTES:
+        del params["headers"]["Expect"]
 
 
 @dataclass
@@ -61,6 +77,7 @@ class Runtime:
     @cached_property
     def s3(self) -> S3Client:
         client: S3Client = self._client("s3")
+        client.meta.events.register_last("before-call.s3", _expect_continue_for_large_bodies)
         return client
 
     @cached_property
