@@ -67,3 +67,38 @@ def test_a_new_page_already_stored_is_compared_not_overwritten(pipeline: Pipelin
     assert site.sync("/a/", other, new=True) == "updated"
     stored = pipeline.s3.get_object(Bucket=SITE, Key=object_key_for("/a/"))["Body"].read()
     assert stored == b"<p>other</p>"
+
+
+def test_an_index_batch_has_its_page_writes_in_flight_together(pipeline: Pipeline) -> None:
+    # Given the functions' S3 client holding each of the first two index page writes until
+    # the other has started too (a write made after the first has finished never meets it)
+    import threading
+
+    from blogpub import service
+    from blogpub.site import RENDERED_FROM_METADATA
+
+    meeting = threading.Barrier(2, timeout=5)
+    held, outcomes = [0], list[str]()
+    lock = threading.Lock()
+
+    def hold(params: dict[str, object], **_: object) -> None:
+        metadata = params.get("Metadata")
+        if not isinstance(metadata, dict) or RENDERED_FROM_METADATA not in metadata:
+            return  # not an index page
+        with lock:
+            held[0] += 1
+            if held[0] > 2:
+                return
+        try:
+            meeting.wait()
+            outcomes.append("met")
+        except threading.BrokenBarrierError:
+            outcomes.append("alone")
+
+    service.runtime().s3.meta.events.register("before-parameter-build.s3.PutObject", hold)
+    # When a post's publish reaches its index pages (home, archives, its category, month…)
+    pipeline.put("_posts/lisbon.md", POST)
+    (report,) = pipeline.build()
+    # Then its batch's page writes wait on S3 together, not one after the other
+    assert len(report["pages_written"]) > 2 and held[0] == len(report["pages_written"])
+    assert outcomes == ["met", "met"]

@@ -20,7 +20,8 @@ invariant 5).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -41,7 +42,7 @@ from blogpub.pages import (
 )
 from blogpub.render import Renderer
 from blogpub.settings import Settings
-from blogpub.site import PageConflictError, SiteBucket
+from blogpub.site import PageConflictError, SiteBucket, WriteOutcome
 from blogpub.table import NewestEntries, PostTable, table_changes
 
 # Builders racing on one page: each lost conditional write reads the page and its counter
@@ -49,12 +50,52 @@ from blogpub.table import NewestEntries, PostTable, table_changes
 MAX_ROUNDS = 20
 MAX_ROUND_PAUSE_SECONDS = 0.5
 POST_PAGE_WAIT_SECONDS = 5.0
+# Page writes of one batch in flight at once (botocore's pool keeps 10 connections).
+PAGE_WRITERS = 8
 # Kinds whose pages read every month of their listing (the sitemap index: the site's).
 READS_EVERY_MONTH = ("archives", "sitemap_index")
 # Kinds whose pages read their listing's newest entries, which hold its newest months whole.
 READS_NEWEST = ("landing", "feed", "rss2")
 # Kinds whose pages read one month of their listing (the month sitemap: the site's).
 READS_MONTH = ("month", "sitemap_month")
+
+
+# A page write in flight: called, its outcome and what is stored afterwards.
+_Write = Callable[[], tuple[WriteOutcome, StoredPage | None]]
+# Starts a call (a page write) and gives back a function that waits for its result.
+_Writers = Callable[..., _Write]
+
+
+def _at_once(call: Callable[..., Any], *args: Any, **kwargs: Any) -> _Write:
+    """A write made now, in this thread (a lone page, or a page written again)."""
+    try:
+        result = call(*args, **kwargs)
+    except PageConflictError as conflict:
+        lost = conflict
+
+        def relost() -> Any:
+            raise lost
+
+        return relost
+    return lambda: result
+
+
+@contextmanager
+def _page_writers(pages: int) -> Iterator[_Writers]:
+    """Writers for a batch's page writes: ``PAGE_WRITERS`` threads when there is more than
+    one page (S3 answers each write in milliseconds that the batch need not wait one by one),
+    else the write made at once (no thread, nor concurrent.futures imported, for one page)."""
+    if pages < 2:
+        yield _at_once
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(pages, PAGE_WRITERS)) as pool:
+
+        def submit(call: Callable[..., Any], *args: Any, **kwargs: Any) -> _Write:
+            return pool.submit(call, *args, **kwargs).result
+
+        yield submit
 
 
 def _behind(stored: StoredPage | None, counter: int) -> bool:
@@ -339,15 +380,31 @@ class IndexBuilder:
         stale_urls: set[str] = set()
         unsettled: list[str] = []
         learned: dict[str, StoredPage | None] = {}
-        for page, stored, counter in stale:
-            try:
-                if self._sync(
-                    page, stored, counter, listings, report, forced=force(page), learned=learned
-                ) and (cache_class(page) == "long"):
-                    stale_urls.add(page.url)
-            except PageStillChangingError:
-                # The other pages of the batch are still brought in line; the batch is retried.
-                unsettled.append(page.url)
+        with _page_writers(len(stale)) as writers:
+            # Each page is rendered here in turn and its write sent to a writer thread, so
+            # the writes wait on S3 together while the next pages render; their outcomes
+            # are then taken in page order (a lost write renders that page again).
+            first_writes = [
+                self._write(page, stored, counter, listings, writers)
+                for page, stored, counter in stale
+            ]
+            for (page, stored, counter), first_write in zip(stale, first_writes, strict=True):
+                try:
+                    if self._sync(
+                        page,
+                        stored,
+                        counter,
+                        listings,
+                        report,
+                        forced=force(page),
+                        learned=learned,
+                        first_write=first_write,
+                    ) and (cache_class(page) == "long"):
+                        stale_urls.add(page.url)
+                except PageStillChangingError:
+                    # The other pages of the batch are still brought in line; the batch is
+                    # retried.
+                    unsettled.append(page.url)
         changed_states = {url: state for url, state in learned.items() if state != recorded[url]}
         if changed_states:
             self.table.put_page_states(changed_states)
@@ -381,6 +438,7 @@ class IndexBuilder:
         *,
         forced: bool,
         learned: dict[str, StoredPage | None],
+        first_write: _Write | None = None,
     ) -> bool:
         """Write the page rendered from at least ``counter`` over ``stored``; True if it
         existed and changed; what is stored at its URL afterwards goes into ``learned``. A lost
@@ -393,15 +451,11 @@ class IndexBuilder:
         for attempt in range(MAX_ROUNDS):
             if attempt >= 2:
                 self.sleep(min(0.05 * 2 ** (attempt - 2), MAX_ROUND_PAUSE_SECONDS))
-            rendered = self.render(page, listings)
-            if self.on_rendered is not None:
-                self.on_rendered(page)
-            if rendered is None and stored is None:
-                stored = self.site.stored_page(page.url)
+            write = first_write if attempt == 0 and first_write is not None else None
+            if write is None:
+                write = self._write(page, stored, counter, listings, _at_once)
             try:
-                outcome, learned[page.url] = self.site.write_if_unchanged(
-                    page.url, rendered, cache_class(page), stored=stored, rendered_from=counter
-                )
+                outcome, learned[page.url] = write()
             except PageConflictError:
                 counter_of = change_counter(page)
                 counter = self.table.change_counters([counter_of])[counter_of]
@@ -417,6 +471,30 @@ class IndexBuilder:
                 target.append(page.url)
             return outcome in ("updated", "deleted")
         raise PageStillChangingError(f"{page.url}: still changing after {MAX_ROUNDS} renders")
+
+    def _write(
+        self,
+        page: IndexPage,
+        stored: StoredPage | None,
+        counter: int,
+        listings: TableListings,
+        writers: _Writers,
+    ) -> _Write:
+        """Render ``page`` and hand its conditional write over ``stored`` to ``writers``;
+        the write's outcome (or its PageConflictError) when called."""
+        rendered = self.render(page, listings)
+        if self.on_rendered is not None:
+            self.on_rendered(page)
+        if rendered is None and stored is None:
+            stored = self.site.stored_page(page.url)
+        return writers(
+            self.site.write_if_unchanged,
+            page.url,
+            rendered,
+            cache_class(page),
+            stored=stored,
+            rendered_from=counter,
+        )
 
     def _await_post_page(self, url: str, expected_hash: str | None) -> None:
         """Give RenderPostFunction a moment to write the page before it is invalidated."""

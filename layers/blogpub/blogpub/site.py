@@ -6,6 +6,7 @@ the SHA-256 kept in the object's metadata), so callers learn which URLs really c
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -60,6 +61,8 @@ class SiteBucket:
     # Content-hashed theme assets the pages link; written once, before the first page.
     assets: Sequence[Page] = ()
     _assets_checked: bool = field(default=False, init=False, repr=False)
+    # Page writes run in several threads (indexes.py): the first checks the assets alone.
+    _assets_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def stored_hash(self, url: str) -> str | None:
         """The content hash of the page stored at ``url``, or None when there is none."""
@@ -187,6 +190,12 @@ class SiteBucket:
         right, and an old one stays for cached pages that still link it."""
         if self._assets_checked:
             return
+        with self._assets_lock:
+            if not self._assets_checked:
+                self._write_missing_assets()
+                self._assets_checked = True
+
+    def _write_missing_assets(self) -> None:
         for asset in self.assets:
             if self.stored_hash(asset.url) is None:
                 self.s3.put_object(
@@ -197,4 +206,3 @@ class SiteBucket:
                     CacheControl=IMMUTABLE_CACHE_CONTROL,
                     Metadata={HASH_METADATA: asset.content_hash},
                 )
-        self._assets_checked = True
