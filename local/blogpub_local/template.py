@@ -341,8 +341,11 @@ def _on_failure(destination_config: Any) -> str | None:
     return str(destination) if destination else None
 
 
-def event_source(properties_type: str, properties: Mapping[str, Any]) -> EventSource | None:
-    """One SAM event (already resolved) as the local stack delivers it; None when unsupported."""
+def event_source(
+    properties_type: str, properties: Mapping[str, Any], where: str = "template"
+) -> EventSource | None:
+    """One SAM event (already resolved) as the local stack delivers it; None when unsupported.
+    ``where`` names it in errors."""
     if properties_type == "S3":
         prefix, suffix = _s3_filter(properties)
         return S3EventSource(
@@ -355,7 +358,7 @@ def event_source(properties_type: str, properties: Mapping[str, Any]) -> EventSo
         try:
             filter_criteria = parse_filter_criteria(properties.get("FilterCriteria"))
         except FilterCriteriaError as error:
-            raise TemplateError(f"template: FilterCriteria: {error}") from error
+            raise TemplateError(f"{where}: FilterCriteria: {error}") from error
         return StreamEventSource(
             stream_arn=str(properties["Stream"]),
             batch_size=int(properties.get("BatchSize", 100)),
@@ -411,17 +414,13 @@ def mapping_source(logical_id: str, properties: Mapping[str, Any], source_type: 
         raise TemplateError(
             f"template: {logical_id}: FilterCriteria is run locally on streams only"
         )
-    try:
-        parse_filter_criteria(properties.get("FilterCriteria"))
-    except FilterCriteriaError as error:
-        raise TemplateError(f"template: {logical_id}: FilterCriteria: {error}") from error
     if source_type == "AWS::SQS::Queue" or arn.startswith("arn:aws:sqs:"):
         sqs = event_source("SQS", {**properties, "Queue": arn})
         assert sqs is not None
         return sqs
     if source_type == "AWS::DynamoDB::Table" or ":dynamodb:" in arn:
         on_failure = (properties.get("DestinationConfig") or {}).get("OnFailure") or {}
-        stream = event_source("DynamoDB", {**properties, "Stream": arn})
+        stream = event_source("DynamoDB", {**properties, "Stream": arn}, f"template: {logical_id}")
         assert isinstance(stream, StreamEventSource)
         destination = on_failure.get("Destination")
         return replace(stream, on_failure_arn=str(destination) if destination else None)

@@ -205,3 +205,28 @@ def test_reserved_concurrency_sets_the_local_limit_and_the_default_applies_other
     assert unreserved.reserved_concurrency is None
     assert concurrency_limit(unreserved) == DEFAULT_CONCURRENCY
     assert concurrency_limit(unreserved, default=8) == 8
+
+
+def test_a_stream_mapping_whose_filter_lambda_would_refuse_is_refused_by_name() -> None:
+    # Given a stream mapping whose pattern uses an operator Lambda's filters do not have
+    pattern = '{"dynamodb": {"Keys": {"sk": {"S": [{"regex": "^PAGE"}]}}}}'
+    template = {
+        "Resources": {
+            "T": {"Type": "AWS::DynamoDB::Table"},
+            "Stream": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {
+                    "FunctionName": {"Ref": "F"},
+                    "EventSourceArn": {"Fn::GetAtt": ["T", "StreamArn"]},
+                    "FilterCriteria": {"Filters": [{"Pattern": pattern}]},
+                },
+            },
+        }
+    }
+    resolver = IntrinsicResolver(
+        refs={"F": "f"},
+        attributes={("T", "StreamArn"): "arn:aws:dynamodb:us-east-1:1:table/t/stream/x"},
+    )
+    # Then reading the template fails, naming the mapping and the operator
+    with pytest.raises(TemplateError, match=r"Stream: FilterCriteria: .*regex"):
+        declared_event_sources(template, "F", resolver)
