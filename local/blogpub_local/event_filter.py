@@ -12,6 +12,7 @@ template is read, as Lambda refuses it when the mapping is created.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -131,6 +132,7 @@ def _rule_matches(rule: Any, value: Any) -> bool:
         return (value is not _ABSENT) is rule["exists"]
     if value is _ABSENT:
         return False
+    value = _as_lambda_sees_it(value)
     if isinstance(value, list):  # a rule matches an array when it matches one of its values
         return any(_rule_matches(rule, item) for item in value)
     if not isinstance(rule, Mapping):
@@ -146,6 +148,17 @@ def _rule_matches(rule: Any, value: Any) -> bool:
         excluded = argument if isinstance(argument, list) else [argument]
         return not any(_equals(one, value) for one in excluded)
     return _numeric(argument, value)
+
+
+def _as_lambda_sees_it(value: Any) -> Any:
+    """A value as the record's JSON carries it to Lambda's filter: a binary (``B``, or an
+    item of ``BS``) as its base64 text, a set (``SS``, ``NS``, ``BS``) as a list. A record
+    read by botocore holds bytes and may hold sets; the wire reader's holds JSON already."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return value
 
 
 def _equals(rule: Any, value: Any) -> bool:

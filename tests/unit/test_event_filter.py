@@ -71,6 +71,18 @@ def test_operators_on_a_present_value(rule: Any, value: str, expected: bool) -> 
     assert criteria(pattern).accepts(record("p", "s", **image)) is expected
 
 
+def test_binaries_and_sets_are_matched_as_the_records_json_carries_them() -> None:
+    # Given a filter on a binary's base64 text and on one member of a string set
+    wanted = criteria({"dynamodb": {"NewImage": {"data": {"B": ["AAE="]}, "tags": {"SS": ["b"]}}}})
+    # Then a record read by botocore (bytes, a set) matches as its JSON (base64, a list)
+    # would, the same as the wire reader's record
+    botocore_record = record("a", "b", data={"B": b"\x00\x01"}, tags={"SS": {"a", "b"}})
+    wire_record = record("a", "b", data={"B": "AAE="}, tags={"SS": ["a", "b"]})
+    assert wanted.accepts(botocore_record) and wanted.accepts(wire_record)
+    other = record("a", "b", data={"B": b"\x00\x02"}, tags={"SS": {"a", "b"}})
+    assert not wanted.accepts(other)
+
+
 def test_exists_and_absent_fields() -> None:
     has = criteria({"dynamodb": {"NewImage": {"etag": [{"exists": True}]}}})
     lacks = criteria({"dynamodb": {"NewImage": {"etag": [{"exists": False}]}}})
