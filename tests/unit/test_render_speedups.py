@@ -74,6 +74,15 @@ def test_token_lines_are_those_of_the_token_by_token_layout(lang: str) -> None:
     assert token_lines(code, lang)[0] == _reference_token_lines(code, lang)
 
 
+@pytest.mark.parametrize("lang", ["python", "javascript", None])
+def test_token_lines_keep_private_use_characters_of_the_code_as_text(lang: str | None) -> None:
+    # the span marks are private-use characters the code lacks: here the first ones are taken
+    code = 'x = "\ue000k\ue001\ue002" # \ue003 <b>\nprint("\ue004")\n'
+    lines = token_lines(code, lang)[0]
+    assert lines == _reference_token_lines(code, lang)
+    assert "\ue000k\ue001\ue002" in lines[0]
+
+
 @pytest.mark.corpus
 def test_token_lines_of_every_corpus_block_are_those_of_the_token_by_token_layout() -> None:
     if not CORPUS.is_dir():
