@@ -17,10 +17,16 @@ from blogpub.markup import (
     _filter_attribute_remembered,
     _marked_leftovers,
     nesting_depth,
+    render_body,
     to_html,
 )
 from blogpub.mathml import protect_math
+from blogpub.tags import TagContext, expand_tags
+from blogpub.tags.expand import _Expansion
 from blogpub.tags.markup import _SCHEME, _TAG_MARKUP, _URL_SAFE, encode_url, on_one_line
+from blogpub.tags.model import may_hold_tags
+from blogpub.tags.registry import REGISTRY
+from blogpub.tags.scan import Protected, protect
 from blogpub.urls import url_scheme
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -241,3 +247,36 @@ def test_the_attribute_filter_short_cuts_answer_as_the_full_checks(
     if attribute == "srcset":
         expected = None
     assert _filter_attribute(tag, attribute, value) == expected
+
+
+_BRACE_PIECES = st.sampled_from(
+    ["{", "}", "%", "#", "{%", "%}", "{{", "}}", "{#", "#}", "`", "```\n", "\n", "a ", "<code>",
+     "</code>", "{% raw %}", "{% note %}", "{% endnote %}", "{% nope %}", "$"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_BRACE_PIECES, max_size=12))
+def test_a_body_without_tag_openers_skips_the_expansion_with_the_same_result(
+    pieces: list[str],
+) -> None:
+    body = "".join(pieces)
+    context = TagContext(render_markdown=to_html)
+    expansion = _Expansion(context, REGISTRY, Protected(body))
+    expanded = expansion.protected.restore(expansion.expand(protect(body, expansion.protected), 1))
+    result = expand_tags(body, context)
+    if not may_hold_tags(body):
+        assert (result.text, result.warnings) == (body, ())
+    assert result.text == expanded
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        ("a {# hidden #} b", "<p>a  b</p>"),  # a comment alone still goes
+        ("a {{ b", "<p>a</p>"),  # an unclosed {{ still ends the post, as in Hexo
+        ("a { b } c", "<p>a { b } c</p>"),
+    ],
+)
+def test_the_tag_openers_decide_whether_a_body_is_expanded(body: str, shown: str) -> None:
+    assert render_body(body)[0].strip() == shown

@@ -59,7 +59,13 @@ from blogpub.mathml import (
     restore_math,
 )
 from blogpub.settings import ExternalLinks
-from blogpub.tags.model import PLACEHOLDER_COMMENT, ResolvedPost, TagContext, TagResult
+from blogpub.tags.model import (
+    PLACEHOLDER_COMMENT,
+    ResolvedPost,
+    TagContext,
+    TagResult,
+    may_hold_tags,
+)
 from blogpub.urls import slugize, url_scheme
 
 SUMMARY_CHARACTERS = 200
@@ -361,7 +367,7 @@ def _markdown(
         privacy_embeds=options.privacy_embeds,
         assets=options.assets,
     )
-    if "{" in text:  # the tag plugins load only for a body that can have a tag
+    if may_hold_tags(text):  # the tag plugins load only for a body that can have a tag
         from blogpub.tags import expand_tags
 
         tags = expand_tags(text, context)
