@@ -20,7 +20,7 @@ from blogpub.markup import (
     render_body,
     to_html,
 )
-from blogpub.mathml import protect_math
+from blogpub.mathml import _PROTECTED, _find_math, _free_stem, protect_math
 from blogpub.tags import TagContext, expand_tags
 from blogpub.tags.expand import _Expansion
 from blogpub.tags.markup import _SCHEME, _TAG_MARKUP, _URL_SAFE, encode_url, on_one_line
@@ -280,3 +280,45 @@ def test_a_body_without_tag_openers_skips_the_expansion_with_the_same_result(
 )
 def test_the_tag_openers_decide_whether_a_body_is_expanded(body: str, shown: str) -> None:
     assert render_body(body)[0].strip() == shown
+
+
+def _reference_protect_math(body: str) -> str:
+    """protect_math's text as it was written before (every stretch sliced and scanned)."""
+    stem = _free_stem(body)
+    count = 0
+
+    def placeholder() -> str:
+        nonlocal count
+        count += 1
+        return f"{stem}{count - 1}x"
+
+    def scan(stretch: str) -> str:
+        out, cursor = [], 0
+        for start, end, _, _ in _find_math(stretch):
+            out += (stretch[cursor:start], placeholder())
+            cursor = end
+        return "".join(out) + stretch[cursor:]
+
+    pieces, cursor = [], 0
+    for match in _PROTECTED.finditer(body):
+        pieces.append(scan(body[cursor : match.start()]))
+        pieces.append(placeholder() if match.group("math") is not None else match.group(0))
+        cursor = match.end()
+    return "".join(pieces) + scan(body[cursor:])
+
+
+_MATH_PIECES = st.sampled_from(
+    ["$x$", "$$y^2$$", "$", "$$", "\\$", " ", "\n", "\n\n", "a", "`$a$`", "```\n$b$\n```\n",
+     "<a title='$c$'>", "](u$v$)", "{% math %}z{% endmath %}", "{% raw %}$d${% endraw %}", "5"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_MATH_PIECES, max_size=10))
+def test_math_protection_writes_the_text_of_the_stretch_by_stretch_scan(pieces: list[str]) -> None:
+    body = "".join(pieces)
+    text, formulas = protect_math(body)
+    assert text == _reference_protect_math(body)
+    assert [formula.placeholder for formula in formulas] == [
+        f"{_free_stem(body)}{index}x" for index in range(len(formulas))
+    ]
