@@ -453,8 +453,6 @@ def to_html(markdown: str) -> str:
     html_text: str = cmarkgfm.markdown_to_html_with_extensions(
         markdown, options=options, extensions=list(_CMARK_EXTENSIONS)
     )
-    if "~" in html_text or "**" in html_text:
-        html_text = _marked_leftovers(html_text)
     if "<pre><code>" in html_text:
         # a fence without a language, or indented code: only the sources tell them apart
         located: str = cmarkgfm.markdown_to_html_with_extensions(
@@ -463,6 +461,8 @@ def to_html(markdown: str) -> str:
             extensions=list(_CMARK_EXTENSIONS),
         )
         html_text = _mark_indented_code(markdown, located)
+    if "~" in html_text or "**" in html_text:
+        html_text = _marked_leftovers(html_text)  # (on the HTML returned, located or not)
     return html_text
 
 
