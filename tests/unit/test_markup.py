@@ -215,6 +215,16 @@ def test_marked_strikes_single_tildes_and_strengthens_next_to_full_width_punctua
     assert render_body("a ~~b~~ and ~c~ d")[0] == "<p>a <del>b</del> and <del>c</del> d</p>\n"
 
 
+def test_marked_strikes_and_strengthens_in_a_body_with_plain_code_too() -> None:
+    # a fence without a language or indented code renders the body a second time (with
+    # source positions): marked's del and strong must apply to that rendering as well
+    for code in ("    x~y~z\n", "```\nx~y~z **a**\n```\n"):
+        body_html = render_body("中~（笑~）和**（注）**中\n\n" + code)[0]
+        assert body_html.startswith("<p>中<del>（笑</del>）和<strong>（注）</strong>中</p>\n")
+        assert "x~y~z" in body_html  # code is left as it is
+        assert body_html.count("<del>") == 1
+
+
 def test_tildes_that_marked_leaves_alone_stay_text() -> None:
     assert render_body("好~ 真~ 的, ~~~ and a ~ b~")[0] == "<p>好~ 真~ 的, ~~~ and a ~ b~</p>\n"
     assert "<del>" not in render_body("`a~b~c` and http://a.org/~u/~v and\n\n    x~y~z\n")[0]

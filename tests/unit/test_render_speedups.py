@@ -17,10 +17,16 @@ from blogpub.markup import (
     _filter_attribute_remembered,
     _marked_leftovers,
     nesting_depth,
+    render_body,
     to_html,
 )
-from blogpub.mathml import protect_math
+from blogpub.mathml import _PROTECTED, _find_math, _free_stem, protect_math
+from blogpub.tags import TagContext, expand_tags
+from blogpub.tags.expand import _Expansion
 from blogpub.tags.markup import _SCHEME, _TAG_MARKUP, _URL_SAFE, encode_url, on_one_line
+from blogpub.tags.model import may_hold_tags
+from blogpub.tags.registry import REGISTRY
+from blogpub.tags.scan import Protected, protect
 from blogpub.urls import url_scheme
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -72,6 +78,15 @@ def _reference_token_lines(code: str, lang: str | None) -> list[str]:
 def test_token_lines_are_those_of_the_token_by_token_layout(lang: str) -> None:
     code = SAMPLES[lang] + "\n\n  trailing <&> \"'\n"
     assert token_lines(code, lang)[0] == _reference_token_lines(code, lang)
+
+
+@pytest.mark.parametrize("lang", ["python", "javascript", None])
+def test_token_lines_keep_private_use_characters_of_the_code_as_text(lang: str | None) -> None:
+    # the span marks are private-use characters the code lacks: here the first ones are taken
+    code = 'x = "\ue000k\ue001\ue002" # \ue003 <b>\nprint("\ue004")\n'
+    lines = token_lines(code, lang)[0]
+    assert lines == _reference_token_lines(code, lang)
+    assert "\ue000k\ue001\ue002" in lines[0]
 
 
 @pytest.mark.corpus
@@ -232,3 +247,78 @@ def test_the_attribute_filter_short_cuts_answer_as_the_full_checks(
     if attribute == "srcset":
         expected = None
     assert _filter_attribute(tag, attribute, value) == expected
+
+
+_BRACE_PIECES = st.sampled_from(
+    ["{", "}", "%", "#", "{%", "%}", "{{", "}}", "{#", "#}", "`", "```\n", "\n", "a ", "<code>",
+     "</code>", "{% raw %}", "{% note %}", "{% endnote %}", "{% nope %}", "$"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_BRACE_PIECES, max_size=12))
+def test_a_body_without_tag_openers_skips_the_expansion_with_the_same_result(
+    pieces: list[str],
+) -> None:
+    body = "".join(pieces)
+    context = TagContext(render_markdown=to_html)
+    expansion = _Expansion(context, REGISTRY, Protected(body))
+    expanded = expansion.protected.restore(expansion.expand(protect(body, expansion.protected), 1))
+    result = expand_tags(body, context)
+    if not may_hold_tags(body):
+        assert (result.text, result.warnings) == (body, ())
+    assert result.text == expanded
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        ("a {# hidden #} b", "<p>a  b</p>"),  # a comment alone still goes
+        ("a {{ b", "<p>a</p>"),  # an unclosed {{ still ends the post, as in Hexo
+        ("a { b } c", "<p>a { b } c</p>"),
+    ],
+)
+def test_the_tag_openers_decide_whether_a_body_is_expanded(body: str, shown: str) -> None:
+    assert render_body(body)[0].strip() == shown
+
+
+def _reference_protect_math(body: str) -> str:
+    """protect_math's text as it was written before (every stretch sliced and scanned)."""
+    stem = _free_stem(body)
+    count = 0
+
+    def placeholder() -> str:
+        nonlocal count
+        count += 1
+        return f"{stem}{count - 1}x"
+
+    def scan(stretch: str) -> str:
+        out, cursor = [], 0
+        for start, end, _, _ in _find_math(stretch):
+            out += (stretch[cursor:start], placeholder())
+            cursor = end
+        return "".join(out) + stretch[cursor:]
+
+    pieces, cursor = [], 0
+    for match in _PROTECTED.finditer(body):
+        pieces.append(scan(body[cursor : match.start()]))
+        pieces.append(placeholder() if match.group("math") is not None else match.group(0))
+        cursor = match.end()
+    return "".join(pieces) + scan(body[cursor:])
+
+
+_MATH_PIECES = st.sampled_from(
+    ["$x$", "$$y^2$$", "$", "$$", "\\$", " ", "\n", "\n\n", "a", "`$a$`", "```\n$b$\n```\n",
+     "<a title='$c$'>", "](u$v$)", "{% math %}z{% endmath %}", "{% raw %}$d${% endraw %}", "5"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_MATH_PIECES, max_size=10))
+def test_math_protection_writes_the_text_of_the_stretch_by_stretch_scan(pieces: list[str]) -> None:
+    body = "".join(pieces)
+    text, formulas = protect_math(body)
+    assert text == _reference_protect_math(body)
+    assert [formula.placeholder for formula in formulas] == [
+        f"{_free_stem(body)}{index}x" for index in range(len(formulas))
+    ]

@@ -342,6 +342,15 @@ def test_tags_in_fenced_code_inline_code_and_code_elements_stay_literal() -> Non
     assert result.pending_links == ()
 
 
+def test_a_fence_hidden_inside_a_later_code_span_comes_back_as_written() -> None:
+    # the fences are hidden first; the backtick runs around them then read as a code span
+    code = "{```\n```\n```\n{```\n"
+    result = expand("{% label x %}\n" + code)
+
+    assert result.text.endswith("\n" + code)
+    assert not any("\ue000" <= char <= "\uf8ff" for char in result.text)
+
+
 def test_raw_keeps_its_content_and_comments_go_and_variables_stay() -> None:
     # Hexo 7.3: raw content as written; "Var  and comment  end." ({{ y }} evaluated to nothing,
     # which is the one place we differ on purpose: nothing in a post is evaluated).

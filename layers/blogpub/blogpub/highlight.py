@@ -120,32 +120,47 @@ def _lexer(code: str, lang: str | None, auto_detect: bool) -> tuple[Lexer, str]:
 def token_lines(code: str, lang: str | None, auto_detect: bool = False) -> tuple[list[str], str]:
     """The code as HTML lines of Pygments token spans, each span closed on its line, and
     the language class of the block. Neighbouring tokens of one class share a span (as
-    Pygments' own HtmlFormatter does): fewer elements to write and to sanitise."""
+    Pygments' own HtmlFormatter does): fewer elements to write and to sanitise.
+
+    Tokens and span marks are joined first and escaped in one call (escaping goes character
+    by character, so the pieces need not be escaped one by one); the marks are characters
+    the code lacks, which escaping leaves as they are, turned into tags after it."""
     lexer, language = _lexer(code, lang, auto_detect)
+    opening_mark, middle_mark, closing_mark = _unused_marks(code)
     classes = _TOKEN_CLASSES
+    openings: dict[str, str] = {}
     out: list[str] = []
-    run_class, run = "", list[str]()
+    run_class = ""
     for token_type, value in tokens(lexer, code):
         css = classes[token_type]
         if css != run_class:
-            _write_run(out, run_class, run)
-            run_class, run = css, [value]
+            if run_class:
+                out.append(closing_mark)
+            if css:
+                opening = openings.get(css)
+                if opening is None:
+                    opening = openings[css] = opening_mark + css + middle_mark
+                out.append(opening)
+            run_class = css
+        if css and "\n" in value:  # a span per line: closed before each newline, reopened after
+            out.append(value.replace("\n", f"{closing_mark}\n{openings[css]}"))
         else:
-            run.append(value)
-    _write_run(out, run_class, run)
-    return _EMPTY_SPAN.sub("", "".join(out)).split("\n"), language
+            out.append(value)
+    if run_class:
+        out.append(closing_mark)
+    text = (
+        escape("".join(out))
+        .replace(opening_mark, '<span class="')
+        .replace(middle_mark, '">')
+        .replace(closing_mark, "</span>")
+    )
+    return _EMPTY_SPAN.sub("", text).split("\n"), language
 
 
-def _write_run(out: list[str], css: str, run: list[str]) -> None:
-    """Neighbouring tokens of one class as escaped text, in a span if they have a class."""
-    text = escape("".join(run))
-    if not css:
-        out.append(text)
-    elif "\n" in text:  # a span per line: closed before each newline, reopened after
-        opening = f'<span class="{css}">'
-        out += (opening, text.replace("\n", f"</span>\n{opening}"), "</span>")
-    elif text:
-        out.append(f'<span class="{css}">{text}</span>')
+def _unused_marks(code: str) -> tuple[str, str, str]:
+    """Three private-use characters that ``code`` does not contain."""
+    unused = (chr(point) for point in range(0xE000, 0xF900) if chr(point) not in code)
+    return next(unused), next(unused), next(unused)
 
 
 def highlighter(settings: HighlightSettings) -> Callable[[str, str | None], str]:

@@ -59,7 +59,13 @@ from blogpub.mathml import (
     restore_math,
 )
 from blogpub.settings import ExternalLinks
-from blogpub.tags.model import PLACEHOLDER_COMMENT, ResolvedPost, TagContext, TagResult
+from blogpub.tags.model import (
+    PLACEHOLDER_COMMENT,
+    ResolvedPost,
+    TagContext,
+    TagResult,
+    may_hold_tags,
+)
 from blogpub.urls import slugize, url_scheme
 
 SUMMARY_CHARACTERS = 200
@@ -361,7 +367,7 @@ def _markdown(
         privacy_embeds=options.privacy_embeds,
         assets=options.assets,
     )
-    if "{" in text:  # the tag plugins load only for a body that can have a tag
+    if may_hold_tags(text):  # the tag plugins load only for a body that can have a tag
         from blogpub.tags import expand_tags
 
         tags = expand_tags(text, context)
@@ -447,8 +453,6 @@ def to_html(markdown: str) -> str:
     html_text: str = cmarkgfm.markdown_to_html_with_extensions(
         markdown, options=options, extensions=list(_CMARK_EXTENSIONS)
     )
-    if "~" in html_text or "**" in html_text:
-        html_text = _marked_leftovers(html_text)
     if "<pre><code>" in html_text:
         # a fence without a language, or indented code: only the sources tell them apart
         located: str = cmarkgfm.markdown_to_html_with_extensions(
@@ -457,6 +461,8 @@ def to_html(markdown: str) -> str:
             extensions=list(_CMARK_EXTENSIONS),
         )
         html_text = _mark_indented_code(markdown, located)
+    if "~" in html_text or "**" in html_text:
+        html_text = _marked_leftovers(html_text)  # (on the HTML returned, located or not)
     return html_text
 
 

@@ -235,26 +235,29 @@ def protect_math(body: str) -> tuple[str, tuple[Formula, ...]]:
         formulas.append(_render(latex, display, line, placeholder))
         return placeholder
 
-    def scan(stretch: str, offset: int) -> str:
-        """Dollar math in text outside every protected span."""
-        out: list[str] = []
-        cursor = 0
-        for start, end, latex, display in _find_math(stretch):
-            out.append(stretch[cursor:start])
-            out.append(add(latex, display, offset + start))
-            cursor = end
-        out.append(stretch[cursor:])
-        return "".join(out)
+    written = 0  # body[:written] is in pieces
+
+    def replace(start: int, end: int, placeholder: str) -> None:
+        nonlocal written
+        pieces.extend((body[written:start], placeholder))
+        written = end
+
+    def scan(start: int, end: int) -> None:
+        """Dollar math in ``body[start:end]``, text outside every protected span."""
+        for first, last, latex, display in _find_math(body[start:end]):
+            replace(start + first, start + last, add(latex, display, start + first))
 
     cursor = 0
     for match in _PROTECTED.finditer(body):
-        pieces.append(scan(body[cursor : match.start()], cursor))
+        if body.find("$", cursor, match.start()) >= 0:
+            scan(cursor, match.start())
         if match.group("math") is not None:
-            pieces.append(add(match.group("mathbody"), True, match.start()))
-        else:
-            pieces.append(match.group(0))
+            replace(match.start(), match.end(), add(match.group("mathbody"), True, match.start()))
         cursor = match.end()
-    pieces.append(scan(body[cursor:], cursor))
+    scan(cursor, len(body))
+    if not formulas:
+        return body, ()
+    pieces.append(body[written:])
     return "".join(pieces), tuple(formulas)
 
 

@@ -141,7 +141,10 @@ def slugize(text: str, *, transform: int = 0) -> str:
     does) heading ids. Known differences: rare letters of Latin Extended-B/C/D and IPA
     that hexo-util's table folds (ƀ -> b) stay as written here.
     """
-    folded = "".join(_fold_diacritic(c) if not c.isascii() else c for c in text)
+    if text.isascii():
+        folded = text  # nothing to fold (most names and headings)
+    else:
+        folded = "".join(_fold_diacritic(c) if not c.isascii() else c for c in text)
     slug = _SPECIAL.sub("-", _CONTROL.sub("", folded)).strip("-")
     if transform == FILENAME_CASE_LOWER:
         return slug.lower()

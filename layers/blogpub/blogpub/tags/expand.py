@@ -20,6 +20,7 @@ from blogpub.tags.model import (
     TagContext,
     TagResult,
     TagWarning,
+    may_hold_tags,
 )
 from blogpub.tags.registry import REGISTRY, Pairing, TagSpec
 from blogpub.tags.scan import (
@@ -38,7 +39,7 @@ def expand_tags(
     body: str, context: TagContext, registry: Mapping[str, TagSpec] = REGISTRY
 ) -> TagResult:
     """The body with its tags expanded; code, ``{% raw %}`` and ``{{ }}`` kept as written."""
-    if "{" not in body:
+    if not may_hold_tags(body):
         return TagResult(body)
     expansion = _Expansion(context, registry, Protected(body))
     text = expansion.protected.restore(expansion.expand(protect(body, expansion.protected), 1))

@@ -11,6 +11,12 @@ from typing import Protocol
 PLACEHOLDER_COMMENT = "<!--tag-->"
 
 
+def may_hold_tags(text: str) -> bool:
+    """Whether Nunjucks would see anything in ``text``: a ``{%``, a ``{{`` or a ``{#``.
+    Without one, expanding the tags gives the text back as it is (code and all)."""
+    return "{%" in text or "{{" in text or "{#" in text
+
+
 @dataclass(frozen=True)
 class ResolvedPost:
     """A post that `post_link`/`post_path` point at: its title and its decoded site path

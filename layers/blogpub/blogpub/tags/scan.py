@@ -67,7 +67,11 @@ class Protected:
         return f"{self._open}{len(self._texts) - 1}" + "\n" * original.count("\n") + self._close
 
     def restore(self, text: str) -> str:
-        return self._placeholder.sub(lambda match: self._texts[int(match.group(1))], text)
+        """``text`` with every placeholder's text back, and those in that text (a fence
+        hidden first can end up inside a code span hidden after it)."""
+        return self._placeholder.sub(
+            lambda match: self.restore(self._texts[int(match.group(1))]), text
+        )
 
 
 def protect(body: str, protected: Protected) -> str:
