@@ -630,17 +630,21 @@ def _finish(rendered: str, options: BodyOptions, held: HeldOut | None = None) ->
 
     clean_html = sanitized(rendered)
     if held is not None and held.pieces:
-        spliced = _splice(clean_html, held)
-        # a placeholder the sanitiser moved into text or an attribute: the lines go through it
+        spliced = _splice(clean_html, held, rendered.count(held.token))
+        # a placeholder the sanitiser moved into text or an attribute, or dropped with a tag
+        # the code's own quotes would have closed: the lines go through it
         clean_html = spliced if spliced is not None else sanitized(held.released(rendered))
     return _add_heading_ids(clean_html)
 
 
-def _splice(clean_html: str, held: HeldOut) -> str | None:
+def _splice(clean_html: str, held: HeldOut, placed: int) -> str | None:
     """The sanitiser's output with each held-out placeholder replaced by its lines, where
     it stands alone between two tags: the text of an element (an attribute value has no
     ``<`` or ``>`` after ``_filter_attribute``, a comment is stripped). None where the
-    token shows anywhere else, or twice for one index."""
+    token shows anywhere else, or twice for one index, or where fewer than the ``placed``
+    placeholders of the sanitiser's input came out (``<div title='`` left open before a
+    code block: the sanitiser drops the tag, placeholder and all, where the code's quotes
+    would have closed the attribute)."""
     parts = clean_html.split(held.token)
     out = [parts[0]]
     seen: set[int] = set()
@@ -653,7 +657,7 @@ def _splice(clean_html: str, held: HeldOut) -> str | None:
             return None
         seen.add(number)
         out += (held.pieces[number], part[index.end() :])
-    return "".join(out)
+    return "".join(out) if len(seen) == placed else None
 
 
 @cache
