@@ -278,7 +278,11 @@ def test_index_pages_render_without_the_body_pipeline() -> None:
         "    assert b'/2024/06/01/a/' in renderer.index_page(page, listings).body\n"
         "body_pipeline = ('blogpub.markup', 'blogpub.tags.model', 'cmarkgfm', 'nh3', 'pygments')\n"
         "assert not [name for name in body_pipeline if name in sys.modules], sys.modules.keys()\n"
+        "assert 'yaml' not in sys.modules\n"
+        "from blogpub.settings import load_settings\n"
+        "assert load_settings(b'title: Mine\\n').title == 'Mine' and 'yaml' in sys.modules\n"
     )
     # When it imports the index builder and renders a landing, a feed and a month archive
-    # Then Markdown, the sanitiser and the tag model were never loaded (they are the posts')
+    # Then Markdown, the sanitiser and the tag model were never loaded (they are the posts'),
+    # nor YAML (the theme's words are JSON), which only a site's _config.yml loads
     subprocess.run([sys.executable, "-c", probe], check=True)

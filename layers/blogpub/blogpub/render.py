@@ -1,7 +1,7 @@
 """Posts and listings to pages, with Jinja2 and the default theme in ``theme/``.
 
 Which index pages a site has, when each exists and what it reads are the page catalogue's
-rules (pages.py); this module draws each kind. The theme's words are in ``theme/labels.yml``.
+rules (pages.py); this module draws each kind. The theme's words are in ``theme/labels.json``.
 
 Safety (docs/design.md, invariant 8): autoescape is on for every template whatever its extension;
 bodies arrive already sanitised by ``markup.render_body`` and are inserted as ``Markup``; a
@@ -47,7 +47,7 @@ from blogpub.pages import (
     render_page,
     site_pages,
 )
-from blogpub.settings import SAFE_LOADER, Settings
+from blogpub.settings import Settings
 from blogpub.templates import THEME_DIR, theme_environment
 
 if TYPE_CHECKING:
@@ -68,11 +68,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @cache
 def theme_labels() -> Mapping[str, Mapping[str, str]]:
-    """The theme's words by language, from ``theme/labels.yml`` (read once)."""
-    import yaml
-
-    loaded: Mapping[str, Mapping[str, str]] = yaml.load(
-        (THEME_DIR / "labels.yml").read_text(encoding="utf-8"), Loader=SAFE_LOADER
+    """The theme's words in each language it speaks, from ``theme/labels.json`` (read once;
+    JSON, so that an index page renders without importing YAML)."""
+    loaded: Mapping[str, Mapping[str, str]] = json.loads(
+        (THEME_DIR / "labels.json").read_text(encoding="utf-8")
     )
     return loaded
 
