@@ -408,8 +408,9 @@ def mapping_source(logical_id: str, properties: Mapping[str, Any], source_type: 
     """An AWS::Lambda::EventSourceMapping (already resolved) as the local stack polls it;
     ``source_type`` is the type of the resource its EventSourceArn names, when it names one."""
     arn = str(properties.get("EventSourceArn", ""))
-    stream = source_type == "AWS::DynamoDB::Table" or ":dynamodb:" in arn
-    if properties.get("FilterCriteria") and not stream:
+    if properties.get("FilterCriteria") and not (
+        source_type == "AWS::DynamoDB::Table" or ":dynamodb:" in arn
+    ):
         raise TemplateError(
             f"template: {logical_id}: FilterCriteria is run locally on streams only"
         )
@@ -417,12 +418,12 @@ def mapping_source(logical_id: str, properties: Mapping[str, Any], source_type: 
         sqs = event_source("SQS", {**properties, "Queue": arn})
         assert sqs is not None
         return sqs
-    if stream:
+    if source_type == "AWS::DynamoDB::Table" or ":dynamodb:" in arn:
         on_failure = (properties.get("DestinationConfig") or {}).get("OnFailure") or {}
-        source = event_source("DynamoDB", {**properties, "Stream": arn}, f"template: {logical_id}")
-        assert isinstance(source, StreamEventSource)
+        stream = event_source("DynamoDB", {**properties, "Stream": arn}, f"template: {logical_id}")
+        assert isinstance(stream, StreamEventSource)
         destination = on_failure.get("Destination")
-        return replace(source, on_failure_arn=str(destination) if destination else None)
+        return replace(stream, on_failure_arn=str(destination) if destination else None)
     raise TemplateError(f"template: {logical_id}: no local poller for {arn!r}")
 
 
