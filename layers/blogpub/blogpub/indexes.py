@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from functools import partial
 from typing import Any, Literal
 
 from blogpub.cdn import Invalidator, caller_reference
@@ -67,10 +66,18 @@ _Write = Callable[[], tuple[WriteOutcome, StoredPage | None]]
 _Writers = Callable[..., _Write]
 
 
-def _in_this_thread(call: Callable[..., Any], *args: Any, **kwargs: Any) -> _Write:
-    """A write made in this thread when its outcome is asked for (a lone page, or a page
-    written again)."""
-    return partial(call, *args, **kwargs)
+def _at_once(call: Callable[..., Any], *args: Any, **kwargs: Any) -> _Write:
+    """A write made now, in this thread (a lone page, or a page written again)."""
+    try:
+        result = call(*args, **kwargs)
+    except PageConflictError as conflict:
+        lost = conflict
+
+        def relost() -> Any:
+            raise lost
+
+        return relost
+    return lambda: result
 
 
 @contextmanager
@@ -79,7 +86,7 @@ def _page_writers(pages: int) -> Iterator[_Writers]:
     one page (S3 answers each write in milliseconds that the batch need not wait one by one),
     else the write made at once (no thread, nor concurrent.futures imported, for one page)."""
     if pages < 2:
-        yield _in_this_thread
+        yield _at_once
         return
     from concurrent.futures import ThreadPoolExecutor
 
@@ -431,7 +438,7 @@ class IndexBuilder:
         *,
         forced: bool,
         learned: dict[str, StoredPage | None],
-        first_write: _Write,
+        first_write: _Write | None = None,
     ) -> bool:
         """Write the page rendered from at least ``counter`` over ``stored``; True if it
         existed and changed; what is stored at its URL afterwards goes into ``learned``. A lost
@@ -444,11 +451,9 @@ class IndexBuilder:
         for attempt in range(MAX_ROUNDS):
             if attempt >= 2:
                 self.sleep(min(0.05 * 2 ** (attempt - 2), MAX_ROUND_PAUSE_SECONDS))
-            write = (
-                first_write
-                if attempt == 0
-                else self._write(page, stored, counter, listings, _in_this_thread)
-            )
+            write = first_write if attempt == 0 and first_write is not None else None
+            if write is None:
+                write = self._write(page, stored, counter, listings, _at_once)
             try:
                 outcome, learned[page.url] = write()
             except PageConflictError:
