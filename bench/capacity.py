@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import math
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,7 +91,10 @@ class CapacityRecorder:
     write_units: float = 0.0
     reported_units: float = 0.0
     by_operation: dict[str, float] = field(default_factory=dict)
-    _pending: list[tuple[str, dict[str, Any], int]] = field(default_factory=list)
+    # Each call's own parameters and writes, kept per thread (an index batch reads and
+    # writes from several threads at once), and a lock for the totals.
+    _call: threading.local = field(default_factory=threading.local)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def attach(self, client: Any) -> None:
         client.meta.events.register("provide-client-params.dynamodb", self._before)
@@ -120,14 +124,15 @@ class CapacityRecorder:
 
     def _before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         params.setdefault("ReturnConsumedCapacity", "TOTAL")
-        self._pending = [
+        self._call.pending = [
             (table, key, item_size(_stored_item(table, key)))
             for table, key in self._writes(model.name, params)
         ]
-        self._params = dict(params)
+        self._call.params = dict(params)
 
     def _after(self, parsed: Mapping[str, Any], model: Any, **_: Any) -> None:
-        operation, params = model.name, self._params
+        operation, params = model.name, self._call.params
+        pending: list[tuple[str, dict[str, Any], int]] = self._call.pending
         units = 0.0
         if operation == "GetItem":
             units = read_units(
@@ -140,17 +145,18 @@ class CapacityRecorder:
             for table, items in parsed.get("Responses", {}).items():
                 consistent = bool(params["RequestItems"][table].get("ConsistentRead"))
                 units += sum(read_units(item_size(i), consistent=consistent) for i in items)
-        elif self._pending:
+        elif pending:
             factor = 2.0 if operation == "TransactWriteItems" else 1.0
-            for table, key, before in self._pending:
+            for table, key, before in pending:
                 after = item_size(_stored_item(table, key))
                 units += factor * write_units(max(before, after))
-        if operation in ("GetItem", "Query", "BatchGetItem"):
-            self.read_units += units
-        else:
-            self.write_units += units
-        self.by_operation[operation] = self.by_operation.get(operation, 0.0) + units
         reported = parsed.get("ConsumedCapacity")
-        for entry in reported if isinstance(reported, list) else [reported] if reported else []:
-            self.reported_units += float(entry.get("CapacityUnits", 0.0))
-        self._pending = []
+        entries = reported if isinstance(reported, list) else [reported] if reported else []
+        with self._lock:
+            if operation in ("GetItem", "Query", "BatchGetItem"):
+                self.read_units += units
+            else:
+                self.write_units += units
+            self.by_operation[operation] = self.by_operation.get(operation, 0.0) + units
+            self.reported_units += sum(float(entry.get("CapacityUnits", 0.0)) for entry in entries)
+        self._call.pending = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,10 +104,13 @@ class RequestCounter:
     """Counts AWS API calls by service and operation (botocore's before-call hook)."""
 
     calls: dict[str, int] = field(default_factory=dict)
+    # An index batch's reads and page writes are made from several threads at once.
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, model: Any, params: Any, **_: Any) -> None:
         name = f"{model.service_model.service_name}.{model.name}"
-        self.calls[name] = self.calls.get(name, 0) + 1
+        with self._lock:
+            self.calls[name] = self.calls.get(name, 0) + 1
 
     def total(self, service_name: str) -> int:
         return sum(n for name, n in self.calls.items() if name.startswith(service_name + "."))

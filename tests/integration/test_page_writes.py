@@ -102,3 +102,37 @@ def test_an_index_batch_has_its_page_writes_in_flight_together(pipeline: Pipelin
     # Then its batch's page writes wait on S3 together, not one after the other
     assert len(report["pages_written"]) > 2 and held[0] == len(report["pages_written"])
     assert outcomes == ["met", "met"]
+
+
+def test_an_index_batch_reads_its_listings_together(pipeline: Pipeline) -> None:
+    # Given a post published, and the functions' DynamoDB client holding each of the index
+    # batch's first two queries until the other has started too (a query made after the first
+    # has answered, as when each page's render read on demand, never meets it)
+    import threading
+
+    from blogpub import service
+
+    pipeline.put("_posts/lisbon.md", POST)
+    meeting = threading.Barrier(2, timeout=5)
+    held, outcomes = [0], list[str]()
+    lock = threading.Lock()
+
+    def hold(**_: object) -> None:
+        with lock:
+            held[0] += 1
+            if held[0] > 2:
+                return
+        try:
+            meeting.wait()
+            outcomes.append("met")
+        except threading.BrokenBarrierError:
+            outcomes.append("alone")
+
+    service.runtime().dynamodb.meta.events.register("before-parameter-build.dynamodb.Query", hold)
+    counter = pipeline.counter()
+    # When its batch renders the index pages it reaches
+    (report,) = pipeline.build()
+    # Then the listings' first reads wait on DynamoDB together, and are no more than before
+    assert len(report["pages_written"]) > 2 and held[0] > 2
+    assert outcomes == ["met", "met"]
+    assert counter.count("dynamodb.Query") == held[0]

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from blogpub.cdn import Invalidator, caller_reference
 from blogpub.errors import TransientError
 from blogpub.events import NameChange, PostChange, StreamChange, TableChange, UrlReleased
-from blogpub.models import Entry, ListRef, ListSummary, MonthCount, Page, StoredPage
+from blogpub.models import SITE, Entry, ListRef, ListSummary, MonthCount, Page, StoredPage
 from blogpub.pages import (
     CATALOGUE,
     LANDING_MONTHS,
@@ -58,12 +58,19 @@ READS_EVERY_MONTH = ("archives", "sitemap_index")
 READS_NEWEST = ("landing", "feed", "rss2")
 # Kinds whose pages read one month of their listing (the month sitemap: the site's).
 READS_MONTH = ("month", "sitemap_month")
+# The overviews, by the kind of listing whose summaries they show.
+OVERVIEWS: Mapping[str, Literal["category", "tag"]] = {
+    "category_overview": "category",
+    "tag_overview": "tag",
+}
+# Kinds whose pages read the standalone pages' URLs.
+READS_STANDALONE_PAGES = ("sitemap_index", "sitemap_pages")
 
 
 # A page write in flight: called, its outcome and what is stored afterwards.
 _Write = Callable[[], tuple[WriteOutcome, StoredPage | None]]
-# Starts a call (a page write) and gives back a function that waits for its result.
-_Writers = Callable[..., _Write]
+# Starts a call (a page write, a read) and gives back a function that waits for its result.
+_Writers = Callable[..., Callable[[], Any]]
 
 
 def _at_once(call: Callable[..., Any], *args: Any, **kwargs: Any) -> _Write:
@@ -82,9 +89,10 @@ def _at_once(call: Callable[..., Any], *args: Any, **kwargs: Any) -> _Write:
 
 @contextmanager
 def _page_writers(pages: int) -> Iterator[_Writers]:
-    """Writers for a batch's page writes: ``PAGE_WRITERS`` threads when there is more than
-    one page (S3 answers each write in milliseconds that the batch need not wait one by one),
-    else the write made at once (no thread, nor concurrent.futures imported, for one page)."""
+    """Writers for a batch's first reads and page writes: ``PAGE_WRITERS`` threads when there
+    is more than one page (DynamoDB and S3 answer each request in milliseconds that the batch
+    need not wait one by one), else each call made at once (no thread, nor
+    concurrent.futures imported, for one page)."""
     if pages < 2:
         yield _at_once
         return
@@ -96,6 +104,13 @@ def _page_writers(pages: int) -> Iterator[_Writers]:
             return pool.submit(call, *args, **kwargs).result
 
         yield submit
+
+
+def _reads_newest_months(page: IndexPage) -> bool:
+    """Whether ``page``'s render, or the question whether it exists, reads its listing's
+    newest months (pages.py: a landing shows them; a listing's pages exist while it has
+    posts, the site's always)."""
+    return page.kind == "landing" or (page.kind in READS_NEWEST and page.ref != SITE)
 
 
 def _behind(stored: StoredPage | None, counter: int) -> bool:
@@ -157,8 +172,7 @@ class TableListings:
     def newest(self, ref: ListRef, limit: int, *, at_least: int = 0) -> Sequence[Entry]:
         # One query per listing serves its landing (per_page), its feed (feed_limit) and,
         # read ``at_least`` deep, its newest month archives (in_month slices it).
-        feed = self.settings.feed_limit if has_feed(ref) else 0
-        most = max(limit, self.settings.per_page, feed, at_least)
+        most = max(limit, self.settings.per_page, self._feed_limit(ref), at_least)
         asked, newest = self._newest.get(ref.list_id, (0, None))
         if newest is None or asked < most:
             newest = self.table.newest(ref.list_id, most)
@@ -188,24 +202,89 @@ class TableListings:
         limit = self.settings.feed_limit
         self.load_bodies([e.source_key for page in wanted for e in self.newest(page.ref, limit)])
 
-    def newest_with_months(self, ref: ListRef, months: Iterable[tuple[int, int]]) -> None:
-        """Read the listing's newest entries deep enough to hold ``months`` whole (and one
+    def read_ahead(self, pages: Sequence[IndexPage], start: _Writers) -> None:
+        """Read together what the renders of ``pages`` read first, each answer kept under the
+        key its render asks for, so that the renders find it read. First the reads that need
+        no other answer: every month of the listings whose pages list them all, the newest
+        months of the others, the overviews' summaries, the standalone pages. Then each
+        listing's newest entries, as deep as its landing, its feeds and the month archives
+        they can serve need (which the months tell). The requests are those the renders made
+        one after the other before, and a read that depends on the pages' answers (a month's
+        entries, a year's months) is still made by the render that needs it, if these
+        answers do not hold it."""
+        months_of = self._months_served_by_newest(pages)
+        first: dict[tuple[Any, ...], tuple[Callable[..., Any], tuple[Any, ...]]] = {}
+        for page in pages:
+            if page.kind in READS_EVERY_MONTH:
+                first[("all", page.ref.list_id)] = (self.table.list_months, (page.ref.list_id,))
+        for page in pages:
+            list_id = page.ref.list_id
+            if page.kind in OVERVIEWS:
+                kind = OVERVIEWS[page.kind]
+                first[("summaries", kind)] = (self.table.list_summaries, (kind,))
+            elif page.kind in READS_STANDALONE_PAGES:
+                first[("sitemap_pages",)] = (self.table.sitemap_pages, ())
+            reads_months = _reads_newest_months(page) or page.ref in months_of
+            if reads_months and ("all", list_id) not in first:
+                recent = ("recent", list_id, LANDING_MONTHS + 1)
+                first[recent] = (self.table.recent_months, (list_id, LANDING_MONTHS + 1))
+        started = {
+            key: start(read, *args)
+            for key, (read, args) in first.items()
+            if key not in self._answers
+        }
+        for key, answer in started.items():
+            self._answers[key] = answer()
+        depths: dict[ListRef, int] = {}
+        for page in pages:
+            if page.kind in READS_NEWEST and page_exists(page, self):
+                limit = (
+                    self.settings.per_page if page.kind == "landing" else self.settings.feed_limit
+                )
+                depths[page.ref] = max(depths.get(page.ref, 0), limit)
+        for ref, months in months_of.items():
+            if (depth := self._depth_holding(ref, months)) is not None:
+                depths[ref] = max(depths.get(ref, 0), depth)
+        newest = {}
+        for ref, depth in depths.items():
+            most = max(depth, self.settings.per_page, self._feed_limit(ref))
+            if self._newest.get(ref.list_id, (0, None))[0] < most:
+                newest[ref.list_id] = (most, start(self.table.newest, ref.list_id, most))
+        for list_id, (most, answer) in newest.items():
+            self._newest[list_id] = (most, answer())
+
+    def _months_served_by_newest(
+        self, pages: Sequence[IndexPage]
+    ) -> dict[ListRef, list[tuple[int, int]]]:
+        """The months of month pages whose listing's newest entries the batch reads anyway."""
+        reading_newest = {page.ref for page in pages if page.kind in READS_NEWEST}
+        months_of: dict[ListRef, list[tuple[int, int]]] = {}
+        for page in pages:
+            if page.kind in READS_MONTH and page.ref in reading_newest:
+                months_of.setdefault(page.ref, []).append((page.year, page.month))
+        return months_of
+
+    def _feed_limit(self, ref: ListRef) -> int:
+        return self.settings.feed_limit if has_feed(ref) else 0
+
+    def _depth_holding(self, ref: ListRef, months: Iterable[tuple[int, int]]) -> int | None:
+        """How deep to read the listing's newest entries to hold ``months`` whole (and one
         older entry to show it), when the months newer than the oldest of them hold fewer
         entries than the landing and feed read anyway: the months' archives then cost no
-        query, and no more is read than the month queries would."""
+        query, and no more is read than the month queries would. None: the month queries
+        tell (the months are older than the landing shows)."""
         oldest = min(months, default=None)
         if oldest is None:
-            return
-        shown = max(self.settings.per_page, self.settings.feed_limit if has_feed(ref) else 0)
+            return None
+        shown = max(self.settings.per_page, self._feed_limit(ref))
         recent = self.recent_months(ref, LANDING_MONTHS)  # the landing's own read
         if not recent or (recent[-1].year, recent[-1].month) > oldest:
-            return  # older than what the landing shows: the month queries tell
+            return None
         newer = sum(count.count for count in recent if (count.year, count.month) > oldest)
-        if newer < shown:
-            within = newer + sum(
-                count.count for count in recent if (count.year, count.month) == oldest
-            )
-            self.newest(ref, shown, at_least=within + 1)
+        if newer >= shown:
+            return None
+        within = newer + sum(count.count for count in recent if (count.year, count.month) == oldest)
+        return within + 1
 
     def in_month(self, ref: ListRef, year: int, month: int) -> Sequence[Entry]:
         _, newest = self._newest.get(ref.list_id, (0, None))
@@ -366,21 +445,12 @@ class IndexBuilder:
             stored = recorded[page.url]  # None: no state, taken to be absent
             if force(page) or _behind(stored, counter):
                 stale.append((page, stored, counter))
-        for page, _, _ in stale:
-            if page.kind in READS_EVERY_MONTH:  # read whole once; the others slice it
-                listings.all_months(page.ref)
-        reading_newest = {page.ref for page, _, _ in stale if page.kind in READS_NEWEST}
-        months_of: dict[ListRef, list[tuple[int, int]]] = {}
-        for page, _, _ in stale:
-            if page.kind in READS_MONTH and page.ref in reading_newest:
-                months_of.setdefault(page.ref, []).append((page.year, page.month))
-        for ref, months in months_of.items():
-            listings.newest_with_months(ref, months)
-        listings.preload_bodies(page for page, _, _ in stale)
         stale_urls: set[str] = set()
         unsettled: list[str] = []
         learned: dict[str, StoredPage | None] = {}
         with _page_writers(len(stale)) as writers:
+            listings.read_ahead([page for page, _, _ in stale], writers)
+            listings.preload_bodies(page for page, _, _ in stale)
             # Each page is rendered here in turn and its write sent to a writer thread, so
             # the writes wait on S3 together while the next pages render; their outcomes
             # are then taken in page order (a lost write renders that page again).
