@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from blogpub_local.s3_events import ObservedWrite
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler
+from werkzeug.serving import BaseWSGIServer
 
 # Requests after which a poller may find something new (X-Amz-Target: "<service>.<operation>"),
 # by the pollers they concern: a table write wakes the stream pollers, not the queue pollers.
@@ -296,6 +297,42 @@ class KeepAliveRequestHandler(MotoRequestHandler):
         self.wfile.write(head if self.command == "HEAD" else head + content)
 
 
+def keep_alive_server(host: str, port: int, app: Callable[..., Any]) -> BaseWSGIServer:
+    """``app`` served on a thread per connection, over keep-alive connections (not started)."""
+    from werkzeug.serving import make_server
+
+    return make_server(host, port, app, threaded=True, request_handler=KeepAliveRequestHandler)
+
+
+@contextlib.contextmanager
+def serving_moto(host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """moto served from this process as the stack's moto process serves it (keep-alive
+    connections, one request at a time, the remembered dispatch, the same header parsing),
+    without the stack's write observer and forwarding: for callers whose functions run in
+    other processes (the bench's cold starts). Yields the endpoint URL; moto_fidelity's
+    patches are the caller's to install."""
+    from blogpub_local import http_headers
+    from moto.moto_server.werkzeug_app import create_backend_app
+
+    http_headers.install()
+    dispatcher = RememberingDispatcher(create_backend_app)
+    moto_lock = threading.Lock()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        with moto_lock:
+            return iter(list(dispatcher(environ, start_response)))
+
+    server = keep_alive_server(host, port, app)
+    thread = threading.Thread(target=server.serve_forever, name="moto", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 HOSTS_REMEMBERED = 256  # distinct Host headers whose backend is remembered
 
 
@@ -341,7 +378,6 @@ def _serve(settings: ChildSettings, connection: Connection) -> None:
     from blogpub_local.s3_events import S3WriteObserver
     from blogpub_local.stack import closed_to_other_origins
     from moto.moto_server.werkzeug_app import create_backend_app
-    from werkzeug.serving import make_server
 
     send_lock = threading.Lock()
 
@@ -375,13 +411,7 @@ def _serve(settings: ChildSettings, connection: Connection) -> None:
                 report(("queue-write", None))
             return iter(answer)
 
-        server = make_server(
-            settings.host,
-            settings.port,
-            closed_to_other_origins(app),
-            threaded=True,
-            request_handler=KeepAliveRequestHandler,
-        )
+        server = keep_alive_server(settings.host, settings.port, closed_to_other_origins(app))
     except (OSError, SystemExit) as error:  # werkzeug exits when the port is taken
         reason = "the port is in use" if isinstance(error, SystemExit) else str(error)
         report(

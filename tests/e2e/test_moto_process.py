@@ -234,3 +234,31 @@ def test_the_endpoint_keeps_a_connection_alive_across_requests(
         assert answers[2][0] == 200  # the PUT between created the bucket on the same connection
     finally:
         connection.close()
+
+
+def test_moto_served_in_process_keeps_connections_alive_like_the_stack() -> None:
+    """The bench's cold starts reach moto through ``serving_moto``: the stack's keep-alive
+    answers (moto's ThreadedMotoServer closes each connection after one answer), moto's own
+    S3 behind them."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from blogpub_local.moto_fidelity import install
+    from blogpub_local.moto_process import serving_moto
+
+    install()
+    with serving_moto() as endpoint:
+        address = urlsplit(endpoint)
+        connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+        try:
+            answers, sockets = [], []
+            for method, body in (("GET", None), ("PUT", b""), ("GET", None)):
+                connection.request(method, "/blogpub-serving-moto-probe", body=body)
+                answer = connection.getresponse()
+                answers.append((answer.status, answer.read()))
+                sockets.append(connection.sock)
+        finally:
+            connection.close()
+    assert all(sock is not None and sock is sockets[0] for sock in sockets)
+    assert answers[0][0] == 404 and b"NoSuchBucket" in answers[0][1]
+    assert answers[2][0] == 200  # the PUT between created the bucket on the same connection
