@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 from blogpub.models import Page, object_key_for
 from blogpub.site import SiteBucket
 
@@ -69,70 +72,67 @@ def test_a_new_page_already_stored_is_compared_not_overwritten(pipeline: Pipelin
     assert stored == b"<p>other</p>"
 
 
+class FirstTwoHeld:
+    """A botocore ``before-parameter-build`` hook that holds each of the first two calls it
+    counts until the other has started too: two calls made one after the other never meet
+    (the first is let go "alone" after 5 s); two in flight together do ("met")."""
+
+    def __init__(self, counts: Callable[[dict[str, object]], bool] = lambda params: True) -> None:
+        self.counts = counts
+        self.held = 0
+        self.outcomes: list[str] = []
+        self._meeting = threading.Barrier(2, timeout=5)
+        self._lock = threading.Lock()
+
+    def __call__(self, params: dict[str, object], **_: object) -> None:
+        if not self.counts(params):
+            return
+        with self._lock:
+            self.held += 1
+            if self.held > 2:
+                return
+        try:
+            self._meeting.wait()
+            self.outcomes.append("met")
+        except threading.BrokenBarrierError:
+            self.outcomes.append("alone")
+
+
+def _is_index_page(params: dict[str, object]) -> bool:
+    from blogpub.site import RENDERED_FROM_METADATA
+
+    metadata = params.get("Metadata")
+    return isinstance(metadata, dict) and RENDERED_FROM_METADATA in metadata
+
+
 def test_an_index_batch_has_its_page_writes_in_flight_together(pipeline: Pipeline) -> None:
     # Given the functions' S3 client holding each of the first two index page writes until
     # the other has started too (a write made after the first has finished never meets it)
-    import threading
-
     from blogpub import service
-    from blogpub.site import RENDERED_FROM_METADATA
 
-    meeting = threading.Barrier(2, timeout=5)
-    held, outcomes = [0], list[str]()
-    lock = threading.Lock()
-
-    def hold(params: dict[str, object], **_: object) -> None:
-        metadata = params.get("Metadata")
-        if not isinstance(metadata, dict) or RENDERED_FROM_METADATA not in metadata:
-            return  # not an index page
-        with lock:
-            held[0] += 1
-            if held[0] > 2:
-                return
-        try:
-            meeting.wait()
-            outcomes.append("met")
-        except threading.BrokenBarrierError:
-            outcomes.append("alone")
-
+    hold = FirstTwoHeld(_is_index_page)
     service.runtime().s3.meta.events.register("before-parameter-build.s3.PutObject", hold)
     # When a post's publish reaches its index pages (home, archives, its category, month…)
     pipeline.put("_posts/lisbon.md", POST)
     (report,) = pipeline.build()
     # Then its batch's page writes wait on S3 together, not one after the other
-    assert len(report["pages_written"]) > 2 and held[0] == len(report["pages_written"])
-    assert outcomes == ["met", "met"]
+    assert len(report["pages_written"]) > 2 and hold.held == len(report["pages_written"])
+    assert hold.outcomes == ["met", "met"]
 
 
 def test_an_index_batch_reads_its_listings_together(pipeline: Pipeline) -> None:
     # Given a post published, and the functions' DynamoDB client holding each of the index
     # batch's first two queries until the other has started too (a query made after the first
     # has answered, as when each page's render read on demand, never meets it)
-    import threading
-
     from blogpub import service
 
     pipeline.put("_posts/lisbon.md", POST)
-    meeting = threading.Barrier(2, timeout=5)
-    held, outcomes = [0], list[str]()
-    lock = threading.Lock()
-
-    def hold(**_: object) -> None:
-        with lock:
-            held[0] += 1
-            if held[0] > 2:
-                return
-        try:
-            meeting.wait()
-            outcomes.append("met")
-        except threading.BrokenBarrierError:
-            outcomes.append("alone")
-
+    hold = FirstTwoHeld()
     service.runtime().dynamodb.meta.events.register("before-parameter-build.dynamodb.Query", hold)
     counter = pipeline.counter()
     # When its batch renders the index pages it reaches
     (report,) = pipeline.build()
     # Then the listings' first reads wait on DynamoDB together, and are no more than before
-    assert len(report["pages_written"]) > 2 and held[0] > 2
-    assert outcomes == ["met", "met"]
-    assert counter.count("dynamodb.Query") == held[0]
+    assert len(report["pages_written"]) > 2 and hold.held > 2
+    assert hold.outcomes == ["met", "met"]
+    assert counter.count("dynamodb.Query") == hold.held
