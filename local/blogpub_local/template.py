@@ -408,9 +408,8 @@ def mapping_source(logical_id: str, properties: Mapping[str, Any], source_type: 
     """An AWS::Lambda::EventSourceMapping (already resolved) as the local stack polls it;
     ``source_type`` is the type of the resource its EventSourceArn names, when it names one."""
     arn = str(properties.get("EventSourceArn", ""))
-    if properties.get("FilterCriteria") and not (
-        source_type == "AWS::DynamoDB::Table" or ":dynamodb:" in arn
-    ):
+    stream = source_type == "AWS::DynamoDB::Table" or ":dynamodb:" in arn
+    if properties.get("FilterCriteria") and not stream:
         raise TemplateError(
             f"template: {logical_id}: FilterCriteria is run locally on streams only"
         )
@@ -418,12 +417,12 @@ def mapping_source(logical_id: str, properties: Mapping[str, Any], source_type: 
         sqs = event_source("SQS", {**properties, "Queue": arn})
         assert sqs is not None
         return sqs
-    if source_type == "AWS::DynamoDB::Table" or ":dynamodb:" in arn:
+    if stream:
         on_failure = (properties.get("DestinationConfig") or {}).get("OnFailure") or {}
-        stream = event_source("DynamoDB", {**properties, "Stream": arn}, f"template: {logical_id}")
-        assert isinstance(stream, StreamEventSource)
+        source = event_source("DynamoDB", {**properties, "Stream": arn}, f"template: {logical_id}")
+        assert isinstance(source, StreamEventSource)
         destination = on_failure.get("Destination")
-        return replace(stream, on_failure_arn=str(destination) if destination else None)
+        return replace(source, on_failure_arn=str(destination) if destination else None)
     raise TemplateError(f"template: {logical_id}: no local poller for {arn!r}")
 
 
