@@ -132,7 +132,7 @@ def _rule_matches(rule: Any, value: Any) -> bool:
         return (value is not _ABSENT) is rule["exists"]
     if value is _ABSENT:
         return False
-    value = _as_lambda_sees_it(value)
+    value = as_event_json(value)
     if isinstance(value, list):  # a rule matches an array when it matches one of its values
         return any(_rule_matches(rule, item) for item in value)
     if not isinstance(rule, Mapping):
@@ -150,10 +150,11 @@ def _rule_matches(rule: Any, value: Any) -> bool:
     return _numeric(argument, value)
 
 
-def _as_lambda_sees_it(value: Any) -> Any:
-    """A value as the record's JSON carries it to Lambda's filter: a binary (``B``, or an
-    item of ``BS``) as its base64 text, a set (``SS``, ``NS``, ``BS``) as a list. A record
-    read by botocore holds bytes and may hold sets; the wire reader's holds JSON already."""
+def as_event_json(value: Any) -> Any:
+    """A value as a stream record's JSON carries it to Lambda (and to its filters): a binary
+    (``B``, or an item of ``BS``) as its base64 text, a set (``SS``, ``NS``, ``BS``) as a
+    list; anything else as it is. A record read by botocore holds bytes and may hold sets;
+    the wire reader's holds JSON already."""
     if isinstance(value, bytes | bytearray):
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, set | frozenset | tuple):

@@ -6,7 +6,6 @@ partly reported as failed (the failed tail is retried), or went to the OnFailure
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import threading
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 
 from blogpub.dates import event_time
 from blogpub_local.delivery import utc_timestamp
+from blogpub_local.event_filter import as_event_json
 from blogpub_local.lambda_runtime import InvocationResult, LocalFunction
 from blogpub_local.poller import Activity, Poller
 from blogpub_local.template import StreamEventSource
@@ -39,22 +39,20 @@ FailureSender = Callable[[str, dict[str, Any]], None]
 
 def _json_attribute(value: Any) -> Any:
     """A DynamoDB-JSON attribute made JSON-safe: binary values base64, as Lambda sends them."""
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(value).decode("ascii")
     if isinstance(value, Mapping):
         return {key: _json_attribute(item) for key, item in value.items()}
-    if isinstance(value, list | set | tuple):
+    value = as_event_json(value)
+    if isinstance(value, list):
         return [_json_attribute(item) for item in value]
     return value
 
 
 def _json_safe(value: Any) -> Any:
     """json.dumps' fallback for what GetRecords returns that JSON lacks: binary as base64."""
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, set | tuple):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    converted = as_event_json(value)
+    if converted is value:
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    return converted
 
 
 def lambda_stream_record(raw: Mapping[str, Any], stream_arn: str, region: str) -> StreamRecord:
