@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Literal
 
 from blogpub.cdn import Invalidator, caller_reference
@@ -73,18 +74,10 @@ _Write = Callable[[], tuple[WriteOutcome, StoredPage | None]]
 _Writers = Callable[..., Callable[[], Any]]
 
 
-def _at_once(call: Callable[..., Any], *args: Any, **kwargs: Any) -> _Write:
-    """A write made now, in this thread (a lone page, or a page written again)."""
-    try:
-        result = call(*args, **kwargs)
-    except PageConflictError as conflict:
-        lost = conflict
-
-        def relost() -> Any:
-            raise lost
-
-        return relost
-    return lambda: result
+def _in_this_thread(call: Callable[..., Any], *args: Any, **kwargs: Any) -> _Write:
+    """A write made in this thread when its outcome is asked for (a lone page, or a page
+    written again)."""
+    return partial(call, *args, **kwargs)
 
 
 @contextmanager
@@ -94,7 +87,7 @@ def _page_writers(pages: int) -> Iterator[_Writers]:
     need not wait one by one), else each call made at once (no thread, nor
     concurrent.futures imported, for one page)."""
     if pages < 2:
-        yield _at_once
+        yield _in_this_thread
         return
     from concurrent.futures import ThreadPoolExecutor
 
@@ -508,7 +501,7 @@ class IndexBuilder:
         *,
         forced: bool,
         learned: dict[str, StoredPage | None],
-        first_write: _Write | None = None,
+        first_write: _Write,
     ) -> bool:
         """Write the page rendered from at least ``counter`` over ``stored``; True if it
         existed and changed; what is stored at its URL afterwards goes into ``learned``. A lost
@@ -521,9 +514,11 @@ class IndexBuilder:
         for attempt in range(MAX_ROUNDS):
             if attempt >= 2:
                 self.sleep(min(0.05 * 2 ** (attempt - 2), MAX_ROUND_PAUSE_SECONDS))
-            write = first_write if attempt == 0 and first_write is not None else None
-            if write is None:
-                write = self._write(page, stored, counter, listings, _at_once)
+            write = (
+                first_write
+                if attempt == 0
+                else self._write(page, stored, counter, listings, _in_this_thread)
+            )
             try:
                 outcome, learned[page.url] = write()
             except PageConflictError:

@@ -191,18 +191,16 @@ class SiteBucket:
         if self._assets_checked:
             return
         with self._assets_lock:
-            if not self._assets_checked:
-                self._write_missing_assets()
-                self._assets_checked = True
-
-    def _write_missing_assets(self) -> None:
-        for asset in self.assets:
-            if self.stored_hash(asset.url) is None:
-                self.s3.put_object(
-                    Bucket=self.bucket,
-                    Key=asset.object_key,
-                    Body=asset.body,
-                    ContentType=asset.content_type,
-                    CacheControl=IMMUTABLE_CACHE_CONTROL,
-                    Metadata={HASH_METADATA: asset.content_hash},
-                )
+            if self._assets_checked:  # another page's write checked them meanwhile
+                return
+            for asset in self.assets:
+                if self.stored_hash(asset.url) is None:
+                    self.s3.put_object(
+                        Bucket=self.bucket,
+                        Key=asset.object_key,
+                        Body=asset.body,
+                        ContentType=asset.content_type,
+                        CacheControl=IMMUTABLE_CACHE_CONTROL,
+                        Metadata={HASH_METADATA: asset.content_hash},
+                    )
+            self._assets_checked = True
