@@ -43,7 +43,11 @@ from blogpub_local.site_server import (
     SiteServer,
 )
 from blogpub_local.sqs_poller import SqsPoller
-from blogpub_local.stream_poller import StreamPoller, WireStreamReader
+from blogpub_local.stream_poller import (
+    MAX_LOCAL_BATCHING_WINDOW_SECONDS,
+    StreamPoller,
+    WireStreamReader,
+)
 from blogpub_local.template import (
     ACCOUNT_ID,
     STACK_NAME,
@@ -138,6 +142,11 @@ class StackOptions:
     parameters: Mapping[str, str] = field(default_factory=dict)
     # Invocations of one function at once, where the template reserves no concurrency.
     concurrency: int = DEFAULT_CONCURRENCY
+    # The longest a stream mapping gathers records before a batch (its
+    # MaximumBatchingWindowInSeconds, at most this): short, so that an edit reaches the
+    # indexes at once and a test need not wait the deployed 2 s on every batch. None: the
+    # template's own window, as deployed (the bench's bulk import).
+    stream_window_cap_seconds: float | None = MAX_LOCAL_BATCHING_WINDOW_SECONDS
 
 
 class LocalStack:
@@ -349,6 +358,7 @@ class LocalStack:
                     ),
                     self._send_failure,
                     region=self.region,
+                    max_batching_window_seconds=self.options.stream_window_cap_seconds,
                     activity=self.table_activity,
                 )
             )

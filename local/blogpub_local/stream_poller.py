@@ -27,6 +27,8 @@ from blogpub_local.template import StreamEventSource
 LOCAL_UNBOUNDED_RETRIES = 5
 POLL_INTERVAL_SECONDS = 0.05
 RETRY_DELAY_SECONDS = 0.1
+# A mapping's MaximumBatchingWindowInSeconds is cut to this locally (StackOptions can lift it).
+MAX_LOCAL_BATCHING_WINDOW_SECONDS = 0.2
 # Lambda's invocation payload limit: a batch is cut below BatchSize when its records reach it.
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 EVENT_ENVELOPE_BYTES = len(json.dumps({"Records": []}))
@@ -252,7 +254,7 @@ class StreamPoller(Poller):
         send_failure: FailureSender,
         *,
         region: str,
-        max_batching_window_seconds: float = 0.2,
+        max_batching_window_seconds: float | None = MAX_LOCAL_BATCHING_WINDOW_SECONDS,
         activity: Activity | None = None,
     ) -> None:
         super().__init__(
@@ -265,8 +267,11 @@ class StreamPoller(Poller):
         self.client = streams_client
         self.send_failure = send_failure
         self.region = region
-        # MaximumBatchingWindowInSeconds is kept small locally: a test waits on every batch.
-        self.window_seconds = min(source.batching_window_seconds, max_batching_window_seconds)
+        # MaximumBatchingWindowInSeconds is kept small locally unless asked (None): a test
+        # waits on every batch.
+        self.window_seconds = source.batching_window_seconds
+        if max_batching_window_seconds is not None:
+            self.window_seconds = min(self.window_seconds, max_batching_window_seconds)
         self.results: list[InvocationResult] = []
         self.abandoned_batches: list[dict[str, Any]] = []  # what went to OnFailure
         self.filtered_out = 0  # records FilterCriteria dropped before batching

@@ -355,3 +355,16 @@ def test_a_write_announced_by_the_stack_wakes_an_idle_poller_at_once() -> None:
 
     assert woke
     assert not poller._thread.is_alive()
+
+
+def test_a_stream_mappings_batching_window_is_cut_locally_unless_asked_as_deployed() -> None:
+    source = StreamEventSource(STREAM_ARN, batch_size=10_000, batching_window_seconds=2.0)
+
+    def poller(**cap: float | None) -> StreamPoller:
+        shard = ShardOfLargeRecords([])
+        send = lambda arn, record: None  # noqa: E731
+        return StreamPoller(_function(), source, shard, send, region="us-east-1", **cap)
+
+    assert poller().window_seconds == 0.2  # tests and edits wait no 2 s a batch
+    assert poller(max_batching_window_seconds=None).window_seconds == 2.0  # as deployed
+    assert poller(max_batching_window_seconds=5.0).window_seconds == 2.0  # never longer
