@@ -165,7 +165,7 @@ class TableListings:
     def newest(self, ref: ListRef, limit: int, *, at_least: int = 0) -> Sequence[Entry]:
         # One query per listing serves its landing (per_page), its feed (feed_limit) and,
         # read ``at_least`` deep, its newest month archives (in_month slices it).
-        most = max(limit, self.settings.per_page, self._feed_limit(ref), at_least)
+        most = self._read_depth(ref, limit, at_least)
         asked, newest = self._newest.get(ref.list_id, (0, None))
         if newest is None or asked < most:
             newest = self.table.newest(ref.list_id, most)
@@ -234,13 +234,12 @@ class TableListings:
                 limit = (
                     self.settings.per_page if page.kind == "landing" else self.settings.feed_limit
                 )
-                depths[page.ref] = max(depths.get(page.ref, 0), limit)
+                depths[page.ref] = max(depths.get(page.ref, 0), self._read_depth(page.ref, limit))
         for ref, months in months_of.items():
-            if (depth := self._depth_holding(ref, months)) is not None:
-                depths[ref] = max(depths.get(ref, 0), depth)
+            if (at_least := self._depth_holding(ref, months)) is not None:
+                depths[ref] = max(depths.get(ref, 0), self._read_depth(ref, 0, at_least))
         newest = {}
-        for ref, depth in depths.items():
-            most = max(depth, self.settings.per_page, self._feed_limit(ref))
+        for ref, most in depths.items():
             if self._newest.get(ref.list_id, (0, None))[0] < most:
                 newest[ref.list_id] = (most, start(self.table.newest, ref.list_id, most))
         for list_id, (most, answer) in newest.items():
@@ -259,6 +258,11 @@ class TableListings:
 
     def _feed_limit(self, ref: ListRef) -> int:
         return self.settings.feed_limit if has_feed(ref) else 0
+
+    def _read_depth(self, ref: ListRef, limit: int, at_least: int = 0) -> int:
+        """How many newest entries one query of the listing reads to give ``limit`` (and
+        ``at_least``): never fewer than its landing and its feed show, which it then serves."""
+        return max(limit, self.settings.per_page, self._feed_limit(ref), at_least)
 
     def _depth_holding(self, ref: ListRef, months: Iterable[tuple[int, int]]) -> int | None:
         """How deep to read the listing's newest entries to hold ``months`` whole (and one
