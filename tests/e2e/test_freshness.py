@@ -78,10 +78,10 @@ class History:
     changes: list[tuple[float, str]] = field(default_factory=list)
     earliest: list[float] = field(default_factory=list)
 
-    def note(self, at: float, value: str, since: float | None = None) -> None:
+    def note(self, at: float, value: str, since: float) -> None:
         if not self.changes or self.changes[-1][1] != value:
             self.changes.append((at, value))
-            self.earliest.append(at if since is None else since)
+            self.earliest.append(since)
 
     def may_hold_again(self, value: str, replaced: float, before: float) -> bool:
         """Whether the origin may have held ``value`` again (a rollback) after it was replaced
