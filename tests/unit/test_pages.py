@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 import pytest
 from blogpub import urls
@@ -22,7 +22,10 @@ from blogpub.pages import (
     CATALOGUE,
     IndexKind,
     IndexPage,
+    ListingRead,
+    newest_shown,
     page_exists,
+    page_reads,
     pages_reached_by,
     render_page,
     site_pages,
@@ -91,6 +94,46 @@ def test_each_kind_renders_its_page_at_the_url_its_entry_builds(
         rendered = render_page(renderer, page, listings)
         assert rendered.url == page.url, page
         assert rendered.body, page
+
+
+class RecordedListings:
+    """MemoryListings, noting each read by its ListingRead name (and newest's limits)."""
+
+    def __init__(self, listings: MemoryListings) -> None:
+        self.listings = listings
+        self.reads: set[str] = set()
+        self.newest_limits: set[int] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        read = getattr(self.listings, name)
+
+        def recorded(*args: Any) -> Any:
+            self.reads.add(f"{args[0]}_summaries" if name == "summaries" else name)
+            if name == "newest":
+                self.newest_limits.add(args[1])
+            return read(*args)
+
+        return recorded
+
+
+def test_each_kind_declares_the_reads_its_render_and_existence_make(
+    settings: Settings, listings: MemoryListings
+) -> None:
+    # TableListings.read_ahead reads a batch's first answers from these declarations: one
+    # a render makes but does not declare would go out alone, after the others.
+    assert set(get_args(ListingRead)) >= {"newest", "recent_months", "all_months"}
+    renderer = Renderer(settings)
+    seen: set[IndexKind] = set()
+    for page in site_pages(listings.months_by_list(), "rss2.xml"):
+        recorded = RecordedListings(listings)
+        page_exists(page, recorded)
+        render_page(renderer, page, recorded)
+        assert recorded.reads == page_reads(page), page
+        assert recorded.reads <= set(get_args(ListingRead)), page
+        expected_limits = {newest_shown(page, settings)} if "newest" in recorded.reads else set()
+        assert recorded.newest_limits == expected_limits, page
+        seen.add(page.kind)
+    assert seen == ALL_KINDS
 
 
 def test_urls_follow_the_url_rules() -> None:

@@ -29,15 +29,18 @@ from typing import Any, Literal
 from blogpub.cdn import Invalidator, caller_reference
 from blogpub.errors import TransientError
 from blogpub.events import NameChange, PostChange, StreamChange, TableChange, UrlReleased
-from blogpub.models import SITE, Entry, ListRef, ListSummary, MonthCount, Page, StoredPage
+from blogpub.models import Entry, ListRef, ListSummary, MonthCount, Page, StoredPage
 from blogpub.pages import (
     CATALOGUE,
     LANDING_MONTHS,
     IndexPage,
+    ListingRead,
     cache_class,
     change_counter,
     has_feed,
+    newest_shown,
     page_exists,
+    page_reads,
     pages_forced_by,
     pages_reached_by,
 )
@@ -51,27 +54,20 @@ from blogpub.table import NewestEntries, PostTable, table_changes
 MAX_ROUNDS = 20
 MAX_ROUND_PAUSE_SECONDS = 0.5
 POST_PAGE_WAIT_SECONDS = 5.0
-# Page writes of one batch in flight at once (botocore's pool keeps 10 connections).
-PAGE_WRITERS = 8
-# Kinds whose pages read every month of their listing (the sitemap index: the site's).
-READS_EVERY_MONTH = ("archives", "sitemap_index")
-# Kinds whose pages read their listing's newest entries, which hold its newest months whole.
-READS_NEWEST = ("landing", "feed", "rss2")
-# Kinds whose pages read one month of their listing (the month sitemap: the site's).
-READS_MONTH = ("month", "sitemap_month")
-# The overviews, by the kind of listing whose summaries they show.
-OVERVIEWS: Mapping[str, Literal["category", "tag"]] = {
-    "category_overview": "category",
-    "tag_overview": "tag",
+# Calls of one batch in flight at once, its first reads and then its page writes
+# (botocore's pool keeps 10 connections).
+BATCH_THREADS = 8
+# The summaries each of the overviews' reads asks for.
+SUMMARIES: Mapping[ListingRead, Literal["category", "tag"]] = {
+    "category_summaries": "category",
+    "tag_summaries": "tag",
 }
-# Kinds whose pages read the standalone pages' URLs.
-READS_STANDALONE_PAGES = ("sitemap_index", "sitemap_pages")
 
 
 # A page write in flight: called, its outcome and what is stored afterwards.
 _Write = Callable[[], tuple[WriteOutcome, StoredPage | None]]
 # Starts a call (a page write, a read) and gives back a function that waits for its result.
-_Writers = Callable[..., Callable[[], Any]]
+_Start = Callable[..., Callable[[], Any]]
 
 
 def _in_this_thread(call: Callable[..., Any], *args: Any, **kwargs: Any) -> _Write:
@@ -81,9 +77,9 @@ def _in_this_thread(call: Callable[..., Any], *args: Any, **kwargs: Any) -> _Wri
 
 
 @contextmanager
-def _page_writers(pages: int) -> Iterator[_Writers]:
-    """Writers for a batch's first reads and page writes: ``PAGE_WRITERS`` threads when there
-    is more than one page (DynamoDB and S3 answer each request in milliseconds that the batch
+def _batch_threads(pages: int) -> Iterator[_Start]:
+    """Where a batch starts its first reads and page writes: ``BATCH_THREADS`` threads when
+    there is more than one page (DynamoDB and S3 answer each request in milliseconds that the batch
     need not wait one by one), else each call made at once (no thread, nor
     concurrent.futures imported, for one page)."""
     if pages < 2:
@@ -91,19 +87,12 @@ def _page_writers(pages: int) -> Iterator[_Writers]:
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(pages, PAGE_WRITERS)) as pool:
+    with ThreadPoolExecutor(max_workers=min(pages, BATCH_THREADS)) as pool:
 
         def submit(call: Callable[..., Any], *args: Any, **kwargs: Any) -> _Write:
             return pool.submit(call, *args, **kwargs).result
 
         yield submit
-
-
-def _reads_newest_months(page: IndexPage) -> bool:
-    """Whether ``page``'s render, or the question whether it exists, reads its listing's
-    newest months (pages.py: a landing shows them; a listing's pages exist while it has
-    posts, the site's always)."""
-    return page.kind == "landing" or (page.kind in READS_NEWEST and page.ref != SITE)
 
 
 def _behind(stored: StoredPage | None, counter: int) -> bool:
@@ -192,10 +181,10 @@ class TableListings:
     def preload_bodies(self, pages: Iterable[IndexPage]) -> None:
         """Every feed's entry bodies of the batch in one read."""
         wanted = [page for page in pages if self.for_page(page).with_content]
-        limit = self.settings.feed_limit
-        self.load_bodies([e.source_key for page in wanted for e in self.newest(page.ref, limit)])
+        shown = [self.newest(page.ref, newest_shown(page, self.settings)) for page in wanted]
+        self.load_bodies([entry.source_key for entries in shown for entry in entries])
 
-    def read_ahead(self, pages: Sequence[IndexPage], start: _Writers) -> None:
+    def read_ahead(self, pages: Sequence[IndexPage], start: _Start) -> None:
         """Read together what the renders of ``pages`` read first, each answer kept under the
         key its render asks for, so that the renders find it read. First the reads that need
         no other answer: every month of the listings whose pages list them all, the newest
@@ -205,19 +194,20 @@ class TableListings:
         one after the other before, and a read that depends on the pages' answers (a month's
         entries, a year's months) is still made by the render that needs it, if these
         answers do not hold it."""
-        months_of = self._months_served_by_newest(pages)
+        reads = {page: page_reads(page) for page in pages}
+        months_of = self._months_served_by_newest(reads)
         first: dict[tuple[Any, ...], tuple[Callable[..., Any], tuple[Any, ...]]] = {}
-        for page in pages:
-            if page.kind in READS_EVERY_MONTH:
+        for page, read in reads.items():
+            if "all_months" in read:
                 first[("all", page.ref.list_id)] = (self.table.list_months, (page.ref.list_id,))
-        for page in pages:
+        for page, read in reads.items():
             list_id = page.ref.list_id
-            if page.kind in OVERVIEWS:
-                kind = OVERVIEWS[page.kind]
+            for summaries in read & SUMMARIES.keys():
+                kind = SUMMARIES[summaries]
                 first[("summaries", kind)] = (self.table.list_summaries, (kind,))
-            elif page.kind in READS_STANDALONE_PAGES:
+            if "sitemap_pages" in read:
                 first[("sitemap_pages",)] = (self.table.sitemap_pages, ())
-            reads_months = _reads_newest_months(page) or page.ref in months_of
+            reads_months = "recent_months" in read or page.ref in months_of
             if reads_months and ("all", list_id) not in first:
                 recent = ("recent", list_id, LANDING_MONTHS + 1)
                 first[recent] = (self.table.recent_months, (list_id, LANDING_MONTHS + 1))
@@ -229,12 +219,10 @@ class TableListings:
         for key, answer in started.items():
             self._answers[key] = answer()
         depths: dict[ListRef, int] = {}
-        for page in pages:
-            if page.kind in READS_NEWEST and page_exists(page, self):
-                limit = (
-                    self.settings.per_page if page.kind == "landing" else self.settings.feed_limit
-                )
-                depths[page.ref] = max(depths.get(page.ref, 0), self._read_depth(page.ref, limit))
+        for page, read in reads.items():
+            if "newest" in read and page_exists(page, self):
+                shown = newest_shown(page, self.settings)
+                depths[page.ref] = max(depths.get(page.ref, 0), self._read_depth(page.ref, shown))
         for ref, months in months_of.items():
             if (at_least := self._depth_holding(ref, months)) is not None:
                 depths[ref] = max(depths.get(ref, 0), self._read_depth(ref, 0, at_least))
@@ -246,13 +234,13 @@ class TableListings:
             self._newest[list_id] = (most, answer())
 
     def _months_served_by_newest(
-        self, pages: Sequence[IndexPage]
+        self, reads: Mapping[IndexPage, frozenset[ListingRead]]
     ) -> dict[ListRef, list[tuple[int, int]]]:
         """The months of month pages whose listing's newest entries the batch reads anyway."""
-        reading_newest = {page.ref for page in pages if page.kind in READS_NEWEST}
+        reading_newest = {page.ref for page, read in reads.items() if "newest" in read}
         months_of: dict[ListRef, list[tuple[int, int]]] = {}
-        for page in pages:
-            if page.kind in READS_MONTH and page.ref in reading_newest:
+        for page, read in reads.items():
+            if "in_month" in read and page.ref in reading_newest:
                 months_of.setdefault(page.ref, []).append((page.year, page.month))
         return months_of
 
@@ -445,14 +433,14 @@ class IndexBuilder:
         stale_urls: set[str] = set()
         unsettled: list[str] = []
         learned: dict[str, StoredPage | None] = {}
-        with _page_writers(len(stale)) as writers:
-            listings.read_ahead([page for page, _, _ in stale], writers)
+        with _batch_threads(len(stale)) as start:
+            listings.read_ahead([page for page, _, _ in stale], start)
             listings.preload_bodies(page for page, _, _ in stale)
-            # Each page is rendered here in turn and its write sent to a writer thread, so
+            # Each page is rendered here in turn and its write sent to a batch thread, so
             # the writes wait on S3 together while the next pages render; their outcomes
             # are then taken in page order (a lost write renders that page again).
             first_writes = [
-                self._write(page, stored, counter, listings, writers)
+                self._write(page, stored, counter, listings, start)
                 for page, stored, counter in stale
             ]
             for (page, stored, counter), first_write in zip(stale, first_writes, strict=True):
@@ -547,16 +535,16 @@ class IndexBuilder:
         stored: StoredPage | None,
         counter: int,
         listings: TableListings,
-        writers: _Writers,
+        start: _Start,
     ) -> _Write:
-        """Render ``page`` and hand its conditional write over ``stored`` to ``writers``;
+        """Render ``page`` and ``start`` its conditional write over ``stored``;
         the write's outcome (or its PageConflictError) when called."""
         rendered = self.render(page, listings)
         if self.on_rendered is not None:
             self.on_rendered(page)
         if rendered is None and stored is None:
             stored = self.site.stored_page(page.url)
-        return writers(
+        return start(
             self.site.write_if_unchanged,
             page.url,
             rendered,

@@ -26,6 +26,7 @@ from blogpub.models import SITE, ListRef, Page
 
 if TYPE_CHECKING:
     from blogpub.render import Listings, Renderer
+    from blogpub.settings import Settings
 
 IndexKind = Literal[
     "landing",
@@ -49,6 +50,20 @@ IndexKind = Literal[
 LANDING_MONTHS = 12
 
 Months = Sequence[tuple[int, int]]
+
+# What a page reads of the listings to render and to tell whether it exists, each read by
+# the render.Listings method it is (the summaries by their kind). TableListings.read_ahead
+# makes a batch's reads that need no other answer together, from these declarations.
+ListingRead = Literal[
+    "newest",
+    "recent_months",
+    "all_months",
+    "in_month",
+    "months_in_year",
+    "category_summaries",
+    "tag_summaries",
+    "sitemap_pages",
+]
 
 # How long shared caches keep a page (docs/design.md invariant 3): "listing" pages change
 # with every post, so they expire after IndexPageTtlSeconds and are never invalidated;
@@ -110,6 +125,9 @@ class PageKind:
     render: Callable[[Renderer, IndexPage, Listings], Page]
     reached_by: Callable[[TableChange], list[IndexPage]]
     reads_bodies: bool = False  # full-content feeds read the posts' stored bodies too
+    reads: frozenset[ListingRead] = frozenset()  # what ``render`` and ``exists`` read
+    # How many of its listing's newest entries a page shows (it reads "newest").
+    newest_shown: Callable[[Settings], int] | None = None
     cache: CacheClass = "listing"
     counter: Callable[[IndexPage], Counter] = _listing_counter
 
@@ -117,6 +135,28 @@ class PageKind:
 def has_feed(ref: ListRef) -> bool:
     """The site and every category have an Atom feed; tags do not (as hexo-generator-feed)."""
     return ref.kind in ("site", "category")
+
+
+def page_reads(page: IndexPage) -> frozenset[ListingRead]:
+    """What rendering ``page`` and asking whether it exists read of the listings."""
+    kind = CATALOGUE[page.kind]
+    if kind.exists is _listing_has_posts and page.ref != SITE:
+        return kind.reads | {"recent_months"}
+    return kind.reads
+
+
+def newest_shown(page: IndexPage, settings: Settings) -> int:
+    """How many of its listing's newest entries ``page`` shows (0: it reads none)."""
+    shown = CATALOGUE[page.kind].newest_shown
+    return 0 if shown is None else shown(settings)
+
+
+def _per_page(settings: Settings) -> int:
+    return settings.per_page
+
+
+def _feed_limit(settings: Settings) -> int:
+    return settings.feed_limit
 
 
 def _always(page: IndexPage, listings: Listings) -> bool:
@@ -153,7 +193,7 @@ def _landing_pages(ref: ListRef, months: Months) -> list[IndexPage]:
 
 
 def _render_landing(renderer: Renderer, page: IndexPage, listings: Listings) -> Page:
-    entries = listings.newest(page.ref, renderer.settings.per_page)
+    entries = listings.newest(page.ref, newest_shown(page, renderer.settings))
     months = listings.recent_months(page.ref, LANDING_MONTHS)
     return renderer.landing(page.ref, entries, months)
 
@@ -196,7 +236,7 @@ def _feed_pages(ref: ListRef, months: Months) -> list[IndexPage]:
 
 
 def _render_feed(renderer: Renderer, page: IndexPage, listings: Listings) -> Page:
-    return renderer.feed(page.ref, listings.newest(page.ref, renderer.settings.feed_limit))
+    return renderer.feed(page.ref, listings.newest(page.ref, newest_shown(page, renderer.settings)))
 
 
 def _feed_reached_by(change: TableChange) -> list[IndexPage]:
@@ -224,7 +264,7 @@ def _no_pages(*_: object) -> list[IndexPage]:
 
 
 def _render_rss2(renderer: Renderer, page: IndexPage, listings: Listings) -> Page:
-    entries = listings.newest(page.ref, renderer.settings.feed_limit)
+    entries = listings.newest(page.ref, newest_shown(page, renderer.settings))
     return renderer.rss2(page.ref, page.name, entries)
 
 
@@ -373,6 +413,8 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_listing_has_posts,
         render=_render_landing,
         reached_by=_landing_reached_by,
+        reads=frozenset({"newest", "recent_months"}),
+        newest_shown=_per_page,
     ),
     "archives": PageKind(
         url=lambda page: urls.archives_url(page.ref),
@@ -380,6 +422,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_listing_has_posts,
         render=_render_archives,
         reached_by=_archives_reached_by,
+        reads=frozenset({"all_months"}),
     ),
     "month": PageKind(
         url=lambda page: urls.month_url(page.ref, page.year, page.month),
@@ -387,6 +430,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_month_exists,
         render=_render_month,
         reached_by=_month_reached_by,
+        reads=frozenset({"in_month"}),
         counter=_month_counter,
     ),
     "feed": PageKind(
@@ -395,6 +439,8 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_listing_has_posts,
         render=_render_feed,
         reached_by=_feed_reached_by,
+        reads=frozenset({"newest"}),
+        newest_shown=_feed_limit,
         reads_bodies=True,
     ),
     "rss2": PageKind(
@@ -403,6 +449,8 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_listing_has_posts,
         render=_render_rss2,
         reached_by=_no_pages,
+        reads=frozenset({"newest"}),
+        newest_shown=_feed_limit,
         reads_bodies=True,
     ),
     "year": PageKind(
@@ -411,6 +459,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_year_exists,
         render=_render_year,
         reached_by=_year_reached_by,
+        reads=frozenset({"months_in_year"}),
         counter=_site_counter,
     ),
     "category_overview": PageKind(
@@ -419,6 +468,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_always,
         render=_render_category_overview,
         reached_by=_overview_reached_by("category"),
+        reads=frozenset({"category_summaries"}),
         counter=_site_counter,
     ),
     "tag_overview": PageKind(
@@ -427,6 +477,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_always,
         render=_render_tag_overview,
         reached_by=_overview_reached_by("tag"),
+        reads=frozenset({"tag_summaries"}),
         counter=_site_counter,
     ),
     "sitemap_index": PageKind(
@@ -435,6 +486,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_always,
         render=_render_sitemap_index,
         reached_by=_sitemap_index_reached_by,
+        reads=frozenset({"all_months", "sitemap_pages"}),
         counter=_site_counter,
     ),
     "sitemap_month": PageKind(
@@ -443,6 +495,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_sitemap_month_exists,
         render=_render_sitemap_month,
         reached_by=_sitemap_month_reached_by,
+        reads=frozenset({"in_month"}),
         counter=_month_counter,  # the site's month
     ),
     "sitemap_pages": PageKind(
@@ -451,6 +504,7 @@ CATALOGUE: Mapping[IndexKind, PageKind] = {
         exists=_sitemap_pages_exist,
         render=_render_sitemap_pages,
         reached_by=_sitemap_pages_reached_by,
+        reads=frozenset({"sitemap_pages"}),
         counter=_page_set_counter,
     ),
     "not_found": PageKind(
