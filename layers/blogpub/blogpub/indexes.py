@@ -79,8 +79,8 @@ def _in_this_thread(call: Callable[..., Any], *args: Any, **kwargs: Any) -> _Wri
 @contextmanager
 def _batch_threads(pages: int) -> Iterator[_Start]:
     """Where a batch starts its first reads and page writes: ``BATCH_THREADS`` threads when
-    there is more than one page (DynamoDB and S3 answer each request in milliseconds that the batch
-    need not wait one by one), else each call made at once (no thread, nor
+    there is more than one page (DynamoDB and S3 answer each request in milliseconds that
+    the batch need not wait one by one), else each call made at once (no thread, nor
     concurrent.futures imported, for one page)."""
     if pages < 2:
         yield _in_this_thread
