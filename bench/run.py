@@ -393,11 +393,16 @@ def main() -> None:
         save()
     results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     save()
+    log(f"results in {results_path}")
     from charts import draw_all
 
-    for path in draw_all(results, args.out):
+    try:
+        drawn = draw_all(results, args.out)
+    except ModuleNotFoundError as error:  # the charts' matplotlib is the `bench` extra's
+        log(f"charts not drawn: {error.name} is not installed (`make bench` installs it)")
+        return
+    for path in drawn:
         log(f"chart {path}")
-    log(f"results in {results_path}")
 
 
 if __name__ == "__main__":
