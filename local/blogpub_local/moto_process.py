@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Client, Connection, Listener
 from typing import Any
@@ -297,6 +297,20 @@ class KeepAliveRequestHandler(MotoRequestHandler):
         self.wfile.write(head if self.command == "HEAD" else head + content)
 
 
+def one_at_a_time(app: Callable[..., Iterable[bytes]]) -> Callable[..., list[bytes]]:
+    """``app`` answering one request at a time, each answer read whole under the lock.
+
+    moto's backends are not thread-safe (a transaction deep-copies a table that another
+    request is changing): one request at a time, as a real service appears."""
+    lock = threading.Lock()
+
+    def answer(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with lock:
+            return list(app(environ, start_response))
+
+    return answer
+
+
 def keep_alive_server(host: str, port: int, app: Callable[..., Any]) -> BaseWSGIServer:
     """``app`` served on a thread per connection, over keep-alive connections (not started)."""
     from werkzeug.serving import make_server
@@ -315,14 +329,7 @@ def serving_moto(host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     from moto.moto_server.werkzeug_app import create_backend_app
 
     http_headers.install()
-    dispatcher = RememberingDispatcher(create_backend_app)
-    moto_lock = threading.Lock()
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
-        with moto_lock:
-            return iter(list(dispatcher(environ, start_response)))
-
-    server = keep_alive_server(host, port, app)
+    server = keep_alive_server(host, port, one_at_a_time(RememberingDispatcher(create_backend_app)))
     thread = threading.Thread(target=server.serve_forever, name="moto", daemon=True)
     thread.start()
     try:
@@ -394,15 +401,12 @@ def _serve(settings: ChildSettings, connection: Connection) -> None:
             lambda w: report(("write", with_object_facts(w))),
         )
         forward = forwarding_app(settings.control_url)
-        # moto's backends are not thread-safe (a transaction deep-copies a table that
-        # another request is changing): one request at a time, as a real service appears.
-        moto_lock = threading.Lock()
+        moto = one_at_a_time(observer)
 
         def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
             if str(environ.get("PATH_INFO", "")).startswith(settings.forwarded_prefixes):
                 return forward(environ, start_response)
-            with moto_lock:
-                answer = list(observer(environ, start_response))
+            answer = moto(environ, start_response)
             operation = str(environ.get("HTTP_X_AMZ_TARGET", "")).rpartition(".")[2]
             # After the write, so the woken poll sees it.
             if operation in TABLE_WRITES:
