@@ -89,7 +89,7 @@ def _batch_threads(pages: int) -> Iterator[_Start]:
 
     with ThreadPoolExecutor(max_workers=min(pages, BATCH_THREADS)) as pool:
 
-        def submit(call: Callable[..., Any], *args: Any, **kwargs: Any) -> _Write:
+        def submit(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], Any]:
             return pool.submit(call, *args, **kwargs).result
 
         yield submit
@@ -261,7 +261,7 @@ class TableListings:
         oldest = min(months, default=None)
         if oldest is None:
             return None
-        shown = max(self.settings.per_page, self._feed_limit(ref))
+        shown = self._read_depth(ref, 0)  # what the landing and feed read anyway
         recent = self.recent_months(ref, LANDING_MONTHS)  # the landing's own read
         if not recent or (recent[-1].year, recent[-1].month) > oldest:
             return None
