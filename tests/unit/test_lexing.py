@@ -147,7 +147,7 @@ def test_the_c_family_renaming_of_library_types_follows_the_driver(
     assert any(token == Keyword.Type for token, _ in expected)
 
 
-def test_a_lexer_is_combined_only_after_it_has_lexed_enough_text(
+def test_a_lexer_is_combined_only_after_its_pygments_loop_took_as_long_as_combining(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     lexer = get_lexer_by_name("nginx", stripnl=False, ensurenl=False)
@@ -155,12 +155,12 @@ def test_a_lexer_is_combined_only_after_it_has_lexed_enough_text(
     assert states is not None
     code = SAMPLES["nginx"]
     expected = list(lexer.get_tokens(code))
-    monkeypatch.setattr(states, "lexed", 0)
+    monkeypatch.setattr(states, "loop_seconds", 0.0)
     assert list(tokens(lexer, code)) == expected
-    assert states.lexed == len(code)  # Pygments' loop lexed it
-    monkeypatch.setattr(states, "lexed", lexing.COMBINE_AFTER)
+    assert 0 < states.loop_seconds < lexing.COMBINE_AFTER_SECONDS  # Pygments' loop lexed it
+    monkeypatch.setattr(states, "loop_seconds", lexing.COMBINE_AFTER_SECONDS)
     assert list(tokens(lexer, code)) == expected
-    assert states.lexed == lexing.COMBINE_AFTER
+    assert states.loop_seconds == lexing.COMBINE_AFTER_SECONDS
     assert dict.__contains__(states, "root")  # the driver lexed it
 
 

@@ -24,6 +24,7 @@ is left to Pygments anyway.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -45,19 +46,28 @@ MAX_BACK_REFERENCE = 99  # re's \N names groups 1-99 only
 _GLOBAL_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
 
 
-# Combining a lexer's states costs about 10 ms and saves about 0.7 µs a character: a lexer
-# first lexes this much with Pygments' loop, so a post with a short snippet pays nothing.
-COMBINE_AFTER = 16_384
+# Combining a lexer's states costs 1-35 ms (SCSS 9, JavaScript 34 on the corpus) and saves
+# 0.3-2.5 µs a character (SCSS's Pygments loop is ten times slower than its combined
+# pattern, JavaScript's twice): a lexer runs on Pygments' loop until that loop has taken
+# this long for it, as long as combining would take (ski rental: at most twice the better
+# choice's cost, whichever way its code comes), so a post with a short snippet pays nothing.
+COMBINE_AFTER_SECONDS = 0.010
 
 
 def tokens(lexer: Lexer, code: str) -> Iterator[Token]:
     """``lexer.get_tokens(code)``: the same (token type, text) pairs, faster where it can."""
     states = _states(lexer.__class__)
-    if states is not None and states.lexed < COMBINE_AFTER:
-        states.lexed += len(code)
-        pygments_tokens: Iterator[Token] = lexer.get_tokens(code)
-        return pygments_tokens
+    if states is not None and states.loop_seconds < COMBINE_AFTER_SECONDS:
+        return _timed(states, lexer.get_tokens(code))
     return combined_tokens(lexer, code)
+
+
+def _timed(states: _States, stream: Iterator[Token]) -> Iterator[Token]:
+    """``stream``, its time from first token to last (the reader's share included, which
+    is of the same size whichever loop lexes) added to ``states.loop_seconds``."""
+    started = time.perf_counter()
+    yield from stream
+    states.loop_seconds += time.perf_counter() - started
 
 
 def combined_tokens(lexer: Lexer, code: str) -> Iterator[Token]:
@@ -98,7 +108,7 @@ class _States(dict[str, State]):
         super().__init__()
         self.rules, self.flags = rules, flags
         self.c_family = c_family  # CFamilyLexer's renaming follows the loop
-        self.lexed = 0  # characters lexed by Pygments' loop so far
+        self.loop_seconds = 0.0  # time Pygments' loop has taken for the lexer so far
 
     def __missing__(self, name: str) -> State:
         state = self[name] = _state(self.rules[name], self.flags)
