@@ -136,7 +136,8 @@ def post_page_changes(changes: Iterable[TableChange]) -> dict[str, str | None]:
 @dataclass
 class TableListings:
     """render.Listings read from the table; answers are kept for one batch (read after its
-    change counters, so every page rendered from them shows at least those)."""
+    change counters, so every page rendered from them shows at least those), each under
+    its call: the table's bound method and arguments (``read_ahead`` makes them ahead)."""
 
     table: PostTable
     settings: Settings
@@ -146,10 +147,11 @@ class TableListings:
     # Each listing's newest entries, by list id, with the depth they were read to.
     _newest: dict[str, tuple[int, NewestEntries]] = field(default_factory=dict)
 
-    def _once(self, key: tuple[Any, ...], read: Callable[[], Any]) -> Any:
-        if key not in self._answers:
-            self._answers[key] = read()
-        return self._answers[key]
+    def _once(self, read: Callable[..., Any], *args: Any) -> Any:
+        call = (read, *args)
+        if call not in self._answers:
+            self._answers[call] = read(*args)
+        return self._answers[call]
 
     def newest(self, ref: ListRef, limit: int, *, at_least: int = 0) -> Sequence[Entry]:
         # One query per listing serves its landing (per_page), its feed (feed_limit) and,
@@ -196,28 +198,25 @@ class TableListings:
         answers do not hold it."""
         reads = {page: page_reads(page) for page in pages}
         months_of = self._months_served_by_newest(reads)
-        first: dict[tuple[Any, ...], tuple[Callable[..., Any], tuple[Any, ...]]] = {}
-        for page, read in reads.items():
-            if "all_months" in read:
-                first[("all", page.ref.list_id)] = (self.table.list_months, (page.ref.list_id,))
+        table = self.table
+        every_month = [
+            (table.list_months, page.ref.list_id) for page in reads if "all_months" in reads[page]
+        ]
+        first: list[tuple[Any, ...]] = [*every_month]  # in the pages' order: reruns alike
         for page, read in reads.items():
             list_id = page.ref.list_id
-            for summaries in read & SUMMARIES.keys():
-                kind = SUMMARIES[summaries]
-                first[("summaries", kind)] = (self.table.list_summaries, (kind,))
+            first += [
+                (table.list_summaries, SUMMARIES[summaries])
+                for summaries in sorted(read & SUMMARIES.keys())
+            ]
             if "sitemap_pages" in read:
-                first[("sitemap_pages",)] = (self.table.sitemap_pages, ())
+                first.append((table.sitemap_pages,))
             reads_months = "recent_months" in read or page.ref in months_of
-            if reads_months and ("all", list_id) not in first:
-                recent = ("recent", list_id, LANDING_MONTHS + 1)
-                first[recent] = (self.table.recent_months, (list_id, LANDING_MONTHS + 1))
-        started = {
-            key: start(read, *args)
-            for key, (read, args) in first.items()
-            if key not in self._answers
-        }
-        for key, answer in started.items():
-            self._answers[key] = answer()
+            if reads_months and (table.list_months, list_id) not in every_month:
+                first.append((table.recent_months, list_id, LANDING_MONTHS + 1))
+        started = {call: start(*call) for call in dict.fromkeys(first) if call not in self._answers}
+        for call, answer in started.items():
+            self._answers[call] = answer()
         depths: dict[ListRef, int] = {}
         for page, read in reads.items():
             if "newest" in read and page_exists(page, self):
@@ -276,52 +275,42 @@ class TableListings:
         sliced = None if newest is None else newest.in_month(year, month)
         if sliced is not None:  # the landing's query went past the month: no query of its own
             return sliced
-        result: list[Entry] = self._once(
-            ("month", ref.list_id, year, month),
-            lambda: self.table.month_entries(ref.list_id, year, month),
-        )
+        result: list[Entry] = self._once(self.table.month_entries, ref.list_id, year, month)
         return result
 
     def recent_months(self, ref: ListRef, limit: int) -> Sequence[MonthCount]:
-        every: list[MonthCount] | None = self._answers.get(("all", ref.list_id))
+        every: list[MonthCount] | None = self._answers.get((self.table.list_months, ref.list_id))
         if every is not None:  # already read whole for an archive index of the batch
             return every[:limit]
         # One month deeper than asked: then the answer also holds the newest year whole.
-        deeper: list[MonthCount] = self._once(
-            ("recent", ref.list_id, limit + 1),
-            lambda: self.table.recent_months(ref.list_id, limit + 1),
-        )
+        deeper: list[MonthCount] = self._once(self.table.recent_months, ref.list_id, limit + 1)
         return deeper[:limit]
 
     def months_in_year(self, ref: ListRef, year: int) -> Sequence[MonthCount]:
-        every: list[MonthCount] | None = self._answers.get(("all", ref.list_id))
+        every: list[MonthCount] | None = self._answers.get((self.table.list_months, ref.list_id))
         if every is not None:
             return [count for count in every if count.year == year]
         read = LANDING_MONTHS + 1
-        recent: list[MonthCount] | None = self._answers.get(("recent", ref.list_id, read))
+        recent: list[MonthCount] | None = self._answers.get(
+            (self.table.recent_months, ref.list_id, read)
+        )
         if recent is not None and (
             len(recent) < read or (recent[-1].year, recent[-1].month) < (year, 1)
         ):  # the landing's months hold the whole year (or every month there is)
             return [count for count in recent if count.year == year]
-        result: list[MonthCount] = self._once(
-            ("year", ref.list_id, year), lambda: self.table.months_in_year(ref.list_id, year)
-        )
+        result: list[MonthCount] = self._once(self.table.months_in_year, ref.list_id, year)
         return result
 
     def all_months(self, ref: ListRef) -> Sequence[MonthCount]:
-        result: list[MonthCount] = self._once(
-            ("all", ref.list_id), lambda: self.table.list_months(ref.list_id)
-        )
+        result: list[MonthCount] = self._once(self.table.list_months, ref.list_id)
         return result
 
     def summaries(self, kind: Literal["category", "tag"]) -> Sequence[ListSummary]:
-        result: list[ListSummary] = self._once(
-            ("summaries", kind), lambda: self.table.list_summaries(kind)
-        )
+        result: list[ListSummary] = self._once(self.table.list_summaries, kind)
         return result
 
     def sitemap_pages(self) -> Sequence[str]:
-        result: list[str] = self._once(("sitemap_pages",), self.table.sitemap_pages)
+        result: list[str] = self._once(self.table.sitemap_pages)
         return result
 
 
