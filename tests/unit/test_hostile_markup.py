@@ -8,8 +8,15 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
-from blogpub.errors import TooDeepError
-from blogpub.markup import MAX_NESTING_DEPTH, MORE_ANCHOR, nesting_depth, render_body, to_html
+from blogpub.errors import TooComplexError, TooDeepError
+from blogpub.markup import (
+    MAX_INLINE_MARKERS,
+    MAX_NESTING_DEPTH,
+    MORE_ANCHOR,
+    nesting_depth,
+    render_body,
+    to_html,
+)
 
 
 class _Elements(HTMLParser):
@@ -87,6 +94,16 @@ def test_nesting_past_the_limit_is_rejected_before_rendering(shape: object) -> N
         render_body(beyond)
     assert raised.value.reason == "too-deep"
     assert str(MAX_NESTING_DEPTH) in str(raised.value)
+
+
+def test_the_limits_hold_at_their_length_where_the_counts_start() -> None:
+    # text no longer than a limit skips its count: the shortest text past it is refused
+    assert to_html(">" * MAX_NESTING_DEPTH)
+    with pytest.raises(TooDeepError):
+        to_html(">" * (MAX_NESTING_DEPTH + 1))
+    with pytest.raises(TooComplexError) as raised:
+        to_html("*" * (MAX_INLINE_MARKERS + 1))
+    assert f"{MAX_INLINE_MARKERS + 1} emphasis" in str(raised.value)
 
 
 def test_everyday_shapes_are_not_counted_as_nesting() -> None:

@@ -424,18 +424,22 @@ def to_html(markdown: str) -> str:
 
     Raises ``TooDeepError`` past ``MAX_NESTING_DEPTH`` before cmark or nh3 sees the text.
     """
-    depth = nesting_depth(markdown)
-    if depth > MAX_NESTING_DEPTH:
-        raise TooDeepError(
-            f"the body nests block quotes, lists or HTML elements {depth} levels deep; "
-            f"the limit is {MAX_NESTING_DEPTH}"
-        )
-    markers = sum(markdown.count(marker) for marker in _INLINE_MARKERS)
-    if markers > MAX_INLINE_MARKERS:
-        raise TooComplexError(
-            f"the body has {markers} emphasis, link, code and table markers (* _ [ ] ` |); "
-            f"the limit is {MAX_INLINE_MARKERS}"
-        )
+    # A level of nesting and a marker take a character each: text no longer than a limit
+    # cannot pass it (most calls are a tag's few lines, which then cost no count).
+    if len(markdown) > MAX_NESTING_DEPTH:
+        depth = nesting_depth(markdown)
+        if depth > MAX_NESTING_DEPTH:
+            raise TooDeepError(
+                f"the body nests block quotes, lists or HTML elements {depth} levels deep; "
+                f"the limit is {MAX_NESTING_DEPTH}"
+            )
+    if len(markdown) > MAX_INLINE_MARKERS:
+        markers = sum(markdown.count(marker) for marker in _INLINE_MARKERS)
+        if markers > MAX_INLINE_MARKERS:
+            raise TooComplexError(
+                f"the body has {markers} emphasis, link, code and table markers "
+                f"(* _ [ ] ` |); the limit is {MAX_INLINE_MARKERS}"
+            )
     if _WRAPPED_IN_DIV.match(markdown):
         return markdown
     import cmarkgfm
