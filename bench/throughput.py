@@ -33,7 +33,8 @@ CORPUS = REPO.parent / "shared" / "corpus"
 BASE_COMMIT = "8cf99ee"  # issue 14 was filed at this commit
 LAYER = "layers/blogpub"
 # Untimed passes first: imports, caches, and lexing.py's combined patterns (a lexer is
-# combined after COMBINE_AFTER characters of code, a state when first entered).
+# combined once Pygments' loop has taken COMBINE_AFTER_SECONDS for it, a state when first
+# entered).
 WARM_UP_PASSES = 2
 
 
