@@ -153,6 +153,10 @@ class TableListings:
             self._answers[call] = read(*args)
         return self._answers[call]
 
+    def _answered(self, read: Callable[..., Any], *args: Any) -> Any:
+        """The batch's answer to ``read(*args)`` if it was made, else None (no request)."""
+        return self._answers.get((read, *args))
+
     def newest(self, ref: ListRef, limit: int, *, at_least: int = 0) -> Sequence[Entry]:
         # One query per listing serves its landing (per_page), its feed (feed_limit) and,
         # read ``at_least`` deep, its newest month archives (in_month slices it).
@@ -200,7 +204,9 @@ class TableListings:
         months_of = self._months_served_by_newest(reads)
         table = self.table
         every_month = [
-            (table.list_months, page.ref.list_id) for page in reads if "all_months" in reads[page]
+            (table.list_months, page.ref.list_id)
+            for page, read in reads.items()
+            if "all_months" in read
         ]
         first: list[tuple[Any, ...]] = [*every_month]  # in the pages' order: reruns alike
         for page, read in reads.items():
@@ -279,7 +285,7 @@ class TableListings:
         return result
 
     def recent_months(self, ref: ListRef, limit: int) -> Sequence[MonthCount]:
-        every: list[MonthCount] | None = self._answers.get((self.table.list_months, ref.list_id))
+        every: list[MonthCount] | None = self._answered(self.table.list_months, ref.list_id)
         if every is not None:  # already read whole for an archive index of the batch
             return every[:limit]
         # One month deeper than asked: then the answer also holds the newest year whole.
@@ -287,12 +293,12 @@ class TableListings:
         return deeper[:limit]
 
     def months_in_year(self, ref: ListRef, year: int) -> Sequence[MonthCount]:
-        every: list[MonthCount] | None = self._answers.get((self.table.list_months, ref.list_id))
+        every: list[MonthCount] | None = self._answered(self.table.list_months, ref.list_id)
         if every is not None:
             return [count for count in every if count.year == year]
         read = LANDING_MONTHS + 1
-        recent: list[MonthCount] | None = self._answers.get(
-            (self.table.recent_months, ref.list_id, read)
+        recent: list[MonthCount] | None = self._answered(
+            self.table.recent_months, ref.list_id, read
         )
         if recent is not None and (
             len(recent) < read or (recent[-1].year, recent[-1].month) < (year, 1)
