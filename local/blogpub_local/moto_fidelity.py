@@ -28,6 +28,11 @@ transaction time. A transaction's Update made only of ``SET #a = :v``, ``ADD #n 
 arithmetic, size limit and stream record (one INSERT for an item it creates, as DynamoDB
 streams it; moto's UpdateItem streams the bare key first); any other Update goes to moto.
 
+moto answers every error by building the service's table of error shapes (every shape of
+the model, each with its codes) in a new ``ErrorLookupFactory``, whose cache dies with it:
+a publish whose site has no _config.yml paid that for its settings read's NoSuchKey. The
+table is kept here, one per service, as moto's factory meant to keep it.
+
 Last, moto's backends are not thread-safe, and concurrent invocations in one test process
 share them: in-process requests are answered one at a time, as the local stack's moto
 process answers its HTTP requests (moto_process.py).
@@ -324,6 +329,21 @@ def _item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) 
     if sum(bytesize(name) + value.size() for name, value in values.items()) > MOTO_ITEM_LIMIT:
         raise ItemSizeTooLarge
     dict.update(self.attrs, values)
+
+
+_ERROR_LOOKUPS: dict[str, Any] = {}  # serviceId -> moto's ErrorLookup
+
+
+def _error_lookup(self: Any, service_model: Any) -> Any:
+    """``ErrorLookupFactory.for_service``, its table kept across factories (a race builds
+    one twice, the same table)."""
+    service_id = service_model.metadata.get("serviceId")
+    if service_id is None:
+        return self._create_error_lut(service_model)
+    lookup = _ERROR_LOOKUPS.get(service_id)
+    if lookup is None:
+        lookup = _ERROR_LOOKUPS[service_id] = self._create_error_lut(service_model)
+    return lookup
 
 
 def _cancellation_code(error: Exception) -> str:
@@ -704,6 +724,9 @@ def install() -> None:
     stubbed = BotocoreStubber.process_request
     _replace(BotocoreStubber, "process_request", _one_request_at_a_time(stubbed))
     _install_query()
+    from moto.core.errors import ErrorLookupFactory
+
+    _replace(ErrorLookupFactory, "for_service", _error_lookup)
     if settings.PRETTIFY_RESPONSES:
         return  # indented bodies are asked for: leave them to moto
     walk_with_aliases = responses.ActionResult.execute_result

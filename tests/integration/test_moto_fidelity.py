@@ -390,3 +390,43 @@ def test_concurrent_requests_are_answered_one_at_a_time(
     assert not answered_meanwhile
     assert errors == []
     assert stored == b"second"
+
+
+def test_an_error_answer_reuses_its_services_table_of_error_shapes(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto builds a service's whole table of error shapes for each error it answers (a
+    settings read of a site without _config.yml: NoSuchKey on every publish); the table is
+    built once a service, and the answers are moto's."""
+    from blogpub_local import moto_fidelity
+    from botocore.exceptions import ClientError
+    from moto.core.errors import ErrorLookupFactory
+
+    built: Counter[str] = Counter()
+    create = ErrorLookupFactory._create_error_lut
+
+    def counted(service_model: Any) -> Any:
+        built[service_model.metadata["serviceId"]] += 1
+        return create(service_model)
+
+    monkeypatch.setattr(ErrorLookupFactory, "_create_error_lut", staticmethod(counted))
+    monkeypatch.setattr(moto_fidelity, "_ERROR_LOOKUPS", {})
+
+    def missing_config_error() -> dict[str, Any]:
+        with pytest.raises(ClientError) as caught:
+            s3.get_object(Bucket="source", Key="_config.yml")
+        return dict(caught.value.response["Error"])
+
+    with mock_aws():
+        moto_fidelity.install()
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="source")
+        ours = [missing_config_error() for _ in range(3)]
+        ours_built = dict(built)
+        with moto_fidelity.unpatched():
+            motos = [missing_config_error() for _ in range(2)]
+
+    assert ours_built == {"S3": 1}
+    assert built == {"S3": 3}  # moto's own builds it for each answer
+    assert all(error["Code"] == "NoSuchKey" for error in ours)
+    assert ours[0] == motos[0]
