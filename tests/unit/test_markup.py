@@ -125,6 +125,13 @@ def test_ids_the_source_already_has_are_kept_and_not_reused() -> None:
     assert re.findall(r'<h2 id="([^"]*)"', rendered) == ["Setup", "Setup-1"]
 
 
+def test_an_id_a_later_heading_has_is_not_given_to_an_earlier_one() -> None:
+    rendered = body_of('## Setup\n\n<h2 id="Setup">Setup again</h2>\n\n## Done\n')
+
+    assert re.findall(r'<h2 id="([^"]*)"', rendered) == ["Setup-1", "Setup", "Done"]
+    assert rendered.count("<h2") == 3 and "Setup again</h2>" in rendered
+
+
 def test_heading_ids_are_escaped() -> None:  # hexo-renderer-marked 7.0.1 gives the same id
     rendered = body_of('## Tom\'s "quote" & <b>co</b>\n')
 

@@ -899,25 +899,26 @@ def _is_external(href: str, site_host: str | None) -> bool:
 def _add_heading_ids(clean_html: str) -> str:
     if "<h" not in clean_html:
         return clean_html
+    headings = list(_HEADING.finditer(clean_html))  # one scan: the ids first, then the rest
     taken: set[str] = {
-        html.unescape(found)
-        for heading in _HEADING.finditer(clean_html)
-        for found in _ID.findall(heading.group(2))
+        html.unescape(found) for heading in headings for found in _ID.findall(heading.group(2))
     }
     repeats: dict[str, int] = {}
-
-    def add_id(match: re.Match[str]) -> str:
-        tag, attributes, inner = match.group(1), match.group(2), match.group(3)
+    out: list[str] = []
+    end = 0
+    for heading in headings:
+        tag, attributes, inner = heading.group(1), heading.group(2), heading.group(3)
         if _ID.search(attributes):
-            return match.group(0)
+            continue
         anchor = slugize(_TAG.sub("", html.unescape(inner)))
         if not anchor:
-            return match.group(0)
+            continue
         unique = anchor
         while unique in taken:
             repeats[anchor] = repeats.get(anchor, 0) + 1
             unique = f"{anchor}-{repeats[anchor]}"
         taken.add(unique)
-        return f'<{tag}{attributes} id="{html.escape(unique)}">{inner}</{tag}>'
-
-    return _HEADING.sub(add_id, clean_html)
+        opening = f'<{tag}{attributes} id="{html.escape(unique)}">'
+        out += (clean_html[end : heading.start()], opening, inner, f"</{tag}>")
+        end = heading.end()
+    return "".join(out) + clean_html[end:] if out else clean_html
