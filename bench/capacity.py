@@ -4,53 +4,27 @@ moto answers ``ReturnConsumedCapacity="TOTAL"`` with a fixed number per call (1.
 GetItem whatever the item's size), so the bench records what moto reports and also computes
 the units from item sizes: 1 RCU per 4 KB read strongly consistent (half for eventually
 consistent), 1 WCU per 1 KB written, each rounded up per item (per response for Query), and
-transactions at twice the units. Item sizes follow DynamoDB's rules: attribute names plus
-values; numbers about one byte per two digits plus one; a list or map 3 bytes plus 1 per
-element. Writes are charged on the larger of the item before and after the write, so the
-recorder looks the stored items up in moto's backend around each write.
+transactions at twice the units. Item sizes follow DynamoDB's rules
+(``blogpub_local.item_sizes``, which the local stack's stream records use too). Writes are
+charged on the larger of the item before and after the write, so the recorder looks the
+stored items up in moto's backend around each write.
 """
 
 from __future__ import annotations
 
-import base64
 import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from blogpub_local.item_sizes import item_size, value_size
+
+__all__ = ["CapacityRecorder", "item_size", "read_units", "value_size", "write_units"]
+
 READ_UNIT_BYTES = 4096
 WRITE_UNIT_BYTES = 1024
 ACCOUNT_ID = "123456789012"
-
-
-def value_size(value: Mapping[str, Any]) -> int:
-    """The billed size of one DynamoDB AttributeValue (wire JSON or botocore's parsed form)."""
-    ((kind, inner),) = value.items()
-    if kind == "S":
-        return len(str(inner).encode("utf-8"))
-    if kind == "N":
-        digits = str(inner).lstrip("-").replace(".", "").lstrip("0") or "0"
-        return math.ceil(len(digits) / 2) + 1
-    if kind == "B":
-        return len(inner) if isinstance(inner, bytes | bytearray) else len(base64.b64decode(inner))
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind in ("SS", "NS", "BS"):
-        return sum(value_size({kind[0]: member}) for member in inner)
-    if kind == "L":
-        return 3 + sum(1 + value_size(member) for member in inner)
-    if kind == "M":
-        return 3 + sum(
-            1 + len(name.encode("utf-8")) + value_size(member) for name, member in inner.items()
-        )
-    raise ValueError(f"not an AttributeValue type: {kind}")
-
-
-def item_size(item: Mapping[str, Mapping[str, Any]] | None) -> int:
-    if not item:
-        return 0
-    return sum(len(name.encode("utf-8")) + value_size(value) for name, value in item.items())
 
 
 def read_units(size: int, *, consistent: bool) -> float:

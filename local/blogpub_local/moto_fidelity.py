@@ -33,6 +33,10 @@ the model, each with its codes) in a new ``ErrorLookupFactory``, whose cache die
 a publish whose site has no _config.yml paid that for its settings read's NoSuchKey. The
 table is kept here, one per service, as moto's factory meant to keep it.
 
+moto gives a stream record the length of its JSON as ``SizeBytes`` (its own comment calls it
+"a substantial overestimate"); DynamoDB gives the size of its keys and images by the
+item-size rules, which is what AWS's sample events carry (``item_sizes``).
+
 Last, moto's backends are not thread-safe, and concurrent invocations in one test process
 share them: in-process requests are answered one at a time, as the local stack's moto
 process answers its HTTP requests (moto_process.py).
@@ -49,6 +53,8 @@ from contextlib import contextmanager
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
+
+from blogpub_local.item_sizes import stream_record_size
 
 
 def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
@@ -329,6 +335,17 @@ def _item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) 
     if sum(bytesize(name) + value.size() for name, value in values.items()) > MOTO_ITEM_LIMIT:
         raise ItemSizeTooLarge
     dict.update(self.attrs, values)
+
+
+def _sized_stream_record(moto_init: Any) -> Any:
+    """moto's ``StreamRecord.__init__``, then DynamoDB's ``SizeBytes`` in place of moto's."""
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        moto_init(self, *args, **kwargs)
+        change = self.record["dynamodb"]
+        change["SizeBytes"] = stream_record_size(change)
+
+    return init
 
 
 _ERROR_LOOKUPS: dict[str, Any] = {}  # serviceId -> moto's ErrorLookup
@@ -725,8 +742,10 @@ def install() -> None:
     _replace(BotocoreStubber, "process_request", _one_request_at_a_time(stubbed))
     _install_query()
     from moto.core.errors import ErrorLookupFactory
+    from moto.dynamodb.models.table import StreamRecord
 
     _replace(ErrorLookupFactory, "for_service", _error_lookup)
+    _replace(StreamRecord, "__init__", _sized_stream_record(StreamRecord.__init__))
     if settings.PRETTIFY_RESPONSES:
         return  # indented bodies are asked for: leave them to moto
     walk_with_aliases = responses.ActionResult.execute_result

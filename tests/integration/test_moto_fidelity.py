@@ -430,3 +430,48 @@ def test_an_error_answer_reuses_its_services_table_of_error_shapes(
     assert built == {"S3": 3}  # moto's own builds it for each answer
     assert all(error["Code"] == "NoSuchKey" for error in ours)
     assert ours[0] == motos[0]
+
+
+def test_stream_records_carry_the_size_bytes_aws_sample_events_carry(aws_env: None) -> None:
+    """The Lambda guide's sample stream events (an item ``{"Id": 101, "Message": …}`` put,
+    changed, deleted) carry SizeBytes 26, 59 and 38: the keys' and images' sizes by
+    DynamoDB's item-size rules. moto's own is the length of the record's JSON."""
+    from blogpub_local import moto_fidelity
+
+    def size_bytes() -> list[int]:
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        table = dynamodb.create_table(
+            TableName="samples",
+            KeySchema=[{"AttributeName": "Id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "Id", "AttributeType": "N"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )["TableDescription"]
+        key = {"Id": {"N": "101"}}
+        dynamodb.put_item(TableName="samples", Item={**key, "Message": {"S": "New item!"}})
+        dynamodb.put_item(
+            TableName="samples", Item={**key, "Message": {"S": "This item has changed"}}
+        )
+        dynamodb.delete_item(TableName="samples", Key=key)
+        streams = boto3.client(  # the endpoint's "/" for moto's router, as the harness does
+            "dynamodbstreams",
+            region_name="us-east-1",
+            endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com/",
+        )
+        arn = table["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records = streams.get_records(ShardIterator=iterator)["Records"]
+        assert [record["eventName"] for record in records] == ["INSERT", "MODIFY", "REMOVE"]
+        return [record["dynamodb"]["SizeBytes"] for record in records]
+
+    with mock_aws():
+        moto_fidelity.install()
+        ours = size_bytes()
+    with mock_aws(), moto_fidelity.unpatched():
+        motos = size_bytes()
+
+    assert ours == [26, 59, 38]
+    assert all(moto > aws for moto, aws in zip(motos, ours, strict=True))
