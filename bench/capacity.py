@@ -18,9 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from blogpub_local.item_sizes import item_size, value_size
-
-__all__ = ["CapacityRecorder", "item_size", "read_units", "value_size", "write_units"]
+from blogpub_local.item_sizes import item_size
 
 READ_UNIT_BYTES = 4096
 WRITE_UNIT_BYTES = 1024

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
+from blogpub_local.item_sizes import item_size, value_size
+
 from bench import capacity
 from tests.conftest import REPO
 
@@ -17,13 +19,13 @@ import posts
 def test_item_size_counts_names_and_values_as_dynamodb_does() -> None:
     # "pk" + "a-key" = 2 + 6; "x" + 12345 = 1 + (ceil(5 / 2) + 1); "b" + 3 raw bytes.
     item = {"pk": {"S": "a-key!"}, "x": {"N": "12345"}, "b": {"B": b"\x00\x01\x02"}}
-    assert capacity.item_size(item) == 8 + 5 + 4
+    assert item_size(item) == 8 + 5 + 4
 
 
 def test_nested_values_carry_their_overhead() -> None:
     # A list: 3 bytes + 1 per element; a map adds each key's length too.
-    assert capacity.value_size({"L": [{"S": "ab"}, {"BOOL": True}]}) == 3 + (1 + 2) + (1 + 1)
-    assert capacity.value_size({"M": {"k": {"S": "v"}}}) == 3 + 1 + 1 + 1
+    assert value_size({"L": [{"S": "ab"}, {"BOOL": True}]}) == 3 + (1 + 2) + (1 + 1)
+    assert value_size({"M": {"k": {"S": "v"}}}) == 3 + 1 + 1 + 1
 
 
 def test_units_round_up_per_item() -> None:
