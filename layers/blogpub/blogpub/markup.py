@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -82,12 +81,6 @@ _WRAPPED_IN_DIV = re.compile(r"\A\s*<div\b[^>]*>.*</div>\s*\Z", re.IGNORECASE | 
 
 _CMARK_EXTENSIONS = ("table", "strikethrough", "autolink", "tasklist")
 _CMARK_OPT_FULL_INFO_STRING = 1 << 16  # cmark-gfm's, which cmarkgfm's Options lacks
-# cmark-gfm registers its extensions on first use behind a plain static flag, and cffi lets
-# go of the GIL for the call: two threads that render first at once both register, and
-# cmark aborts the process ("flag initialization error in cmark_register_node_flag"). The
-# local stack runs invocations in threads, so the registration is made once, under a lock.
-_CMARK_REGISTRATION = threading.Lock()
-_CMARK_REGISTERED = threading.Event()
 
 _ALLOWED_TAGS = frozenset(
     {
@@ -442,10 +435,10 @@ def to_html(markdown: str) -> str:
             )
     if _WRAPPED_IN_DIV.match(markdown):
         return markdown
-    import cmarkgfm
     from cmarkgfm.cmark import Options
 
-    _register_cmark_extensions()
+    from blogpub.cmark import markdown_to_html
+
     # SMART: hexo-renderer-marked's smartypants (curly quotes, dashes, ellipses); the full
     # info string keeps a fence's caption ("```c password.c") for the highlighter.
     options = (
@@ -454,32 +447,16 @@ def to_html(markdown: str) -> str:
         | Options.CMARK_OPT_SMART
         | _CMARK_OPT_FULL_INFO_STRING
     )
-    html_text: str = cmarkgfm.markdown_to_html_with_extensions(
-        markdown, options=options, extensions=list(_CMARK_EXTENSIONS)
-    )
+    html_text = markdown_to_html(markdown, options, _CMARK_EXTENSIONS)
     if "<pre><code>" in html_text:
         # a fence without a language, or indented code: only the sources tell them apart
-        located: str = cmarkgfm.markdown_to_html_with_extensions(
-            markdown,
-            options=options | Options.CMARK_OPT_SOURCEPOS,
-            extensions=list(_CMARK_EXTENSIONS),
+        located = markdown_to_html(
+            markdown, options | Options.CMARK_OPT_SOURCEPOS, _CMARK_EXTENSIONS
         )
         html_text = _mark_indented_code(markdown, located)
     if "~" in html_text or "**" in html_text:
         html_text = _marked_leftovers(html_text)  # (on the HTML returned, located or not)
     return html_text
-
-
-def _register_cmark_extensions() -> None:
-    """cmark-gfm's core extensions registered, once per process, whatever the threads."""
-    if _CMARK_REGISTERED.is_set():
-        return
-    from cmarkgfm.cmark import core_extensions_ensure_registered
-
-    with _CMARK_REGISTRATION:
-        if not _CMARK_REGISTERED.is_set():
-            core_extensions_ensure_registered()
-            _CMARK_REGISTERED.set()
 
 
 def _marked_leftovers(html_text: str) -> str:
