@@ -600,6 +600,58 @@ def render_memory(path: Path) -> dict[str, object]:
     }
 
 
+def rss_bytes() -> int:
+    """This process's resident set size now (``VmRSS``): unlike the peak, it shows memory
+    that stays held after the work that took it."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("/proc/self/status has no VmRSS line")
+
+
+def warm_render_memory(paths: list[Path], passes: int) -> dict[str, object]:
+    """Every post of ``paths`` read and rendered ``passes`` times in this fresh process, as a
+    warm function renders post after post: the RSS after each pass. Memory a render keeps
+    (a leak) grows it pass by pass; caches fill in the first pass and then stay."""
+    from blogpub.errors import PostError
+    from blogpub.reader import read_post
+    from blogpub.render import Renderer
+    from blogpub.settings import Settings
+
+    settings = Settings()
+    renderer = Renderer(settings)
+    sources = [(f"_posts/{path.name}", path.read_bytes()) for path in paths]
+    rss_after_pass = []
+    rendered = 0
+    for _ in range(passes):
+        for key, raw in sources:
+            try:
+                renderer.render_post(read_post(raw, key, settings))
+            except PostError:
+                continue
+            rendered += 1
+        rss_after_pass.append(rss_bytes())
+    return {
+        "posts": len(sources),
+        "passes": passes,
+        "renders": rendered,
+        "rss_after_each_pass_bytes": rss_after_pass,
+        # after the first pass (imports, templates, lexers): what each later pass kept
+        "rss_growth_after_first_pass_bytes": rss_after_pass[-1] - rss_after_pass[0],
+    }
+
+
+def warm_render_memory_in_subprocess(paths: list[Path], passes: int) -> dict[str, object]:
+    completed = subprocess.run(
+        [sys.executable, __file__, "warm-render-memory", str(passes), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, object] = json.loads(completed.stdout)
+    return result
+
+
 def render_memory_in_subprocess(path: Path) -> dict[str, object]:
     completed = subprocess.run(
         [sys.executable, __file__, "render-memory", str(path)],
@@ -662,5 +714,10 @@ if __name__ == "__main__":
         print(json.dumps(render_memory(Path(sys.argv[2]))))
     elif len(sys.argv) == 3 and sys.argv[1] == "build-memory":
         print(json.dumps(build_memory(Path(sys.argv[2]))))
+    elif len(sys.argv) > 3 and sys.argv[1] == "warm-render-memory":
+        print(json.dumps(warm_render_memory([Path(p) for p in sys.argv[3:]], int(sys.argv[2]))))
     else:
-        raise SystemExit("usage: probes.py render-memory <post.md> | build-memory <event.json>")
+        raise SystemExit(
+            "usage: probes.py render-memory <post.md> | build-memory <event.json>"
+            " | warm-render-memory <passes> <post.md>..."
+        )

@@ -156,17 +156,25 @@ def render_throughput(rebuild_posts: int, rounds: int) -> dict[str, Any]:
 
 
 # -- 4. memory of one render ---------------------------------------------------------------------
+WARM_RENDER_PASSES = 10
+
+
 def render_memory() -> dict[str, Any]:
     files = corpus_files()
     largest = max(files, key=lambda p: p.stat().st_size) if files else None
     if largest is not None:
-        return probes.render_memory_in_subprocess(largest)
-    # No corpus on a fresh clone: the largest of our generated posts stands in for it.
+        return probes.render_memory_in_subprocess(largest) | {
+            "warm": probes.warm_render_memory_in_subprocess(files, WARM_RENDER_PASSES)
+        }
+    # No corpus on a fresh clone: our generated posts stand in for it, the largest alone.
     with tempfile.TemporaryDirectory() as folder:
-        generated = Path(folder) / "generated.md"
-        biggest = max((post_source(i) for i in range(50)), key=len)
-        generated.write_text(biggest, encoding="utf-8")
-        return probes.render_memory_in_subprocess(generated)
+        generated = [Path(folder) / f"generated-{i}.md" for i in range(50)]
+        for index, path in enumerate(generated):
+            path.write_text(post_source(index), encoding="utf-8")
+        biggest = max(generated, key=lambda p: p.stat().st_size)
+        return probes.render_memory_in_subprocess(biggest) | {
+            "warm": probes.warm_render_memory_in_subprocess(generated, WARM_RENDER_PASSES)
+        }
 
 
 # -- 1. publish cost against site size -----------------------------------------------------------
