@@ -609,12 +609,26 @@ def rss_bytes() -> int:
     raise RuntimeError("/proc/self/status has no VmRSS line")
 
 
+def render_each(renderer: Any, settings: Any, sources: list[tuple[str, bytes]]) -> int:
+    """Read and render every ``(key, raw)`` source with the ``blogpub`` already imported;
+    how many rendered (a post the reader refuses is skipped, as the pipeline rejects it)."""
+    from blogpub.errors import PostError
+    from blogpub.reader import read_post
+
+    rendered = 0
+    for key, raw in sources:
+        try:
+            renderer.render_post(read_post(raw, key, settings))
+        except PostError:
+            continue
+        rendered += 1
+    return rendered
+
+
 def warm_render_memory(paths: list[Path], passes: int) -> dict[str, object]:
     """Every post of ``paths`` read and rendered ``passes`` times in this fresh process, as a
     warm function renders post after post: the RSS after each pass. Memory a render keeps
     (a leak) grows it pass by pass; caches fill in the first pass and then stay."""
-    from blogpub.errors import PostError
-    from blogpub.reader import read_post
     from blogpub.render import Renderer
     from blogpub.settings import Settings
 
@@ -624,12 +638,7 @@ def warm_render_memory(paths: list[Path], passes: int) -> dict[str, object]:
     rss_after_pass = []
     rendered = 0
     for _ in range(passes):
-        for key, raw in sources:
-            try:
-                renderer.render_post(read_post(raw, key, settings))
-            except PostError:
-                continue
-            rendered += 1
+        rendered += render_each(renderer, settings, sources)
         rss_after_pass.append(rss_bytes())
     return {
         "posts": len(sources),

@@ -50,10 +50,9 @@ def measure(layer: Path, highlight: bool, passes: int) -> dict[str, Any]:
     os.environ.update(BASE_ENVIRONMENT)
     import blogpub
     from blogpub.config import DEFAULT_POSTS_PREFIX
-    from blogpub.errors import PostError
-    from blogpub.reader import read_post
     from blogpub.render import Renderer
     from blogpub.settings import Settings
+    from probes import render_each
 
     assert Path(blogpub.__file__).is_relative_to(layer.resolve()), blogpub.__file__
     settings = Settings()
@@ -63,21 +62,11 @@ def measure(layer: Path, highlight: bool, passes: int) -> dict[str, Any]:
     # the posts prefix moved from posts/ to _posts/ after the base commit
     sources = [(DEFAULT_POSTS_PREFIX + path.name, path.read_bytes()) for path in corpus_files()]
 
-    def one_pass() -> int:
-        rendered = 0
-        for key, raw in sources:
-            try:
-                renderer.render_post(read_post(raw, key, settings))
-            except PostError:
-                continue
-            rendered += 1
-        return rendered
-
     wall, cpu = [], []
     rendered = 0
     for _ in range(WARM_UP_PASSES + passes):
         started, started_cpu = time.perf_counter(), time.process_time()
-        rendered = one_pass()
+        rendered = render_each(renderer, settings, sources)
         wall.append(rendered / (time.perf_counter() - started))
         cpu.append(rendered / (time.process_time() - started_cpu))
     return {
