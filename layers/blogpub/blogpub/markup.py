@@ -876,17 +876,16 @@ def _is_external(href: str, site_host: str | None) -> bool:
 def _add_heading_ids(clean_html: str) -> str:
     if "<h" not in clean_html:
         return clean_html
-    headings = list(_HEADING.finditer(clean_html))  # one scan: the ids first, then the rest
-    taken: set[str] = {
-        html.unescape(found) for heading in headings for found in _ID.findall(heading.group(2))
-    }
+    # one scan, each heading's own ids read once: all of them are taken before any is given
+    headings = [(found, _ID.findall(found.group(2))) for found in _HEADING.finditer(clean_html)]
+    taken: set[str] = {html.unescape(own) for _, ids in headings for own in ids}
     repeats: dict[str, int] = {}
     out: list[str] = []
     end = 0
-    for heading in headings:
-        tag, attributes, inner = heading.group(1), heading.group(2), heading.group(3)
-        if _ID.search(attributes):
+    for heading, ids in headings:
+        if ids:
             continue
+        tag, attributes, inner = heading.group(1), heading.group(2), heading.group(3)
         anchor = slugize(_TAG.sub("", html.unescape(inner)))
         if not anchor:
             continue
