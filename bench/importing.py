@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from posts import post_key, post_source
+from posts import post_key, post_source, write_posts
 from probes import REPO
 
 HEXO_CLI = "hexo-cli@4.3.2"  # whose `init` makes a Hexo 7 site
@@ -53,8 +53,7 @@ def hexo_generate(count: int, workdir: Path) -> dict[str, Any]:
     posts_dir = site / "source" / "_posts"
     shutil.rmtree(posts_dir, ignore_errors=True)
     posts_dir.mkdir(parents=True)
-    for index in range(count):
-        (posts_dir / Path(post_key(index)).name).write_text(post_source(index), encoding="utf-8")
+    write_posts(posts_dir, count)
     versions = subprocess.run(
         ["npx", "hexo", "version"], cwd=site, capture_output=True, text=True, check=False
     ).stdout.splitlines()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from pathlib import Path
 
 CATEGORY_TREE = ("编程", "Dockone", "周报")
 TAGS = ("docker", "kubernetes", "云原生", "运维", "golang", "前端")
@@ -146,3 +147,11 @@ def post_source(index: int, *, date: datetime | None = None, title: str | None =
 
 def post_key(index: int) -> str:
     return f"_posts/bench/p{index:06d}.md"
+
+
+def write_posts(folder: Path, count: int) -> list[Path]:
+    """Posts 0..count-1 written into ``folder`` under their file names; their paths."""
+    paths = [folder / Path(post_key(index)).name for index in range(count)]
+    for index, path in enumerate(paths):
+        path.write_text(post_source(index), encoding="utf-8")
+    return paths

@@ -565,12 +565,19 @@ def peak_rss_bytes() -> int:
     Linux keeps ``ru_maxrss`` across fork and exec, so a child started from a large parent
     reports the parent's size; ``VmHWM`` belongs to the process's own address space.
     """
+    peak = _status_bytes("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _status_bytes(field: str) -> int | None:
+    """A size field of ``/proc/self/status`` in bytes; None where there is no such file."""
     status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    if not status.exists():
+        return None
+    for line in status.read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) * 1024
+    return None
 
 
 def render_memory(path: Path) -> dict[str, object]:
@@ -603,10 +610,10 @@ def render_memory(path: Path) -> dict[str, object]:
 def rss_bytes() -> int:
     """This process's resident set size now (``VmRSS``): unlike the peak, it shows memory
     that stays held after the work that took it."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("/proc/self/status has no VmRSS line")
+    current = _status_bytes("VmRSS")
+    if current is None:
+        raise RuntimeError("/proc/self/status has no VmRSS line")
+    return current
 
 
 def render_each(renderer: Any, settings: Any, sources: list[tuple[str, bytes]]) -> int:

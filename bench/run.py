@@ -50,7 +50,7 @@ import importing  # noqa: E402
 import pathological  # noqa: E402
 import probes  # noqa: E402
 import throughput  # noqa: E402
-from posts import post_key, post_source  # noqa: E402
+from posts import post_key, post_source, write_posts  # noqa: E402
 
 CORPUS = BENCH.parents[1] / "shared" / "corpus"
 
@@ -160,20 +160,12 @@ WARM_RENDER_PASSES = 10
 
 
 def render_memory() -> dict[str, Any]:
-    files = corpus_files()
-    largest = max(files, key=lambda p: p.stat().st_size) if files else None
-    if largest is not None:
-        return probes.render_memory_in_subprocess(largest) | {
-            "warm": probes.warm_render_memory_in_subprocess(files, WARM_RENDER_PASSES)
-        }
-    # No corpus on a fresh clone: our generated posts stand in for it, the largest alone.
     with tempfile.TemporaryDirectory() as folder:
-        generated = [Path(folder) / f"generated-{i}.md" for i in range(50)]
-        for index, path in enumerate(generated):
-            path.write_text(post_source(index), encoding="utf-8")
-        biggest = max(generated, key=lambda p: p.stat().st_size)
-        return probes.render_memory_in_subprocess(biggest) | {
-            "warm": probes.warm_render_memory_in_subprocess(generated, WARM_RENDER_PASSES)
+        # No corpus on a fresh clone: our generated posts stand in for it.
+        posts = corpus_files() or write_posts(Path(folder), 50)
+        largest = max(posts, key=lambda p: p.stat().st_size)
+        return probes.render_memory_in_subprocess(largest) | {
+            "warm": probes.warm_render_memory_in_subprocess(posts, WARM_RENDER_PASSES)
         }
 
 
