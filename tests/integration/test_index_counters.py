@@ -11,7 +11,7 @@ import boto3
 import pytest
 from blogpub import keys, service
 from blogpub.events import stream_changes
-from blogpub.indexes import IndexBuilder
+from blogpub.indexes import BuildReport, IndexBuilder
 from blogpub.models import SITE as SITE_LIST
 from blogpub.models import ListRef, object_key_for
 from blogpub.pages import IndexPage
@@ -58,8 +58,8 @@ class CountingBuilder:
     def _count_write(self, **_: Any) -> None:
         self.writes += 1
 
-    def build(self, records: list[dict[str, Any]]) -> None:
-        self.builder.build(stream_changes({"Records": records}))
+    def build(self, records: list[dict[str, Any]]) -> BuildReport:
+        return self.builder.build(stream_changes({"Records": records}))
 
 
 @pytest.fixture
@@ -105,9 +105,10 @@ def test_a_batch_the_pages_already_show_renders_and_writes_nothing(
         pipeline.put(key, text)
     records = list(pipeline.stream_records())
     per_post = len(records) // len(posts)
-    builder.build(records[:per_post])
+    first = builder.build(records[:per_post])
     first_renders, first_writes = len(builder.renders), builder.writes
     assert first_renders > 0 and first_writes > 0
+    assert first.pages_rendered == first_renders  # the report counts the renders made
 
     # The later batches' records are already shown by the pages the first batch rendered,
     # except those of pages it did not reach (the other months).
@@ -117,8 +118,9 @@ def test_a_batch_the_pages_already_show_renders_and_writes_nothing(
 
     # The whole stream again (a retried batch, a replayed shard): no render, no write.
     renders, writes = len(builder.renders), builder.writes
-    builder.build(records)
+    again = builder.build(records)
     assert (len(builder.renders), builder.writes) == (renders, writes)
+    assert (again.pages_rendered, again.pages_written) == (0, [])
     assert pipeline.site_objects() == expected_site({k: v.encode() for k, v in posts.items()})
 
 
@@ -196,9 +198,10 @@ def test_a_page_state_behind_its_object_is_caught_up_by_the_conditional_write(
     # The same records again: every page is taken to be absent, rendered, and its
     # If-None-Match write refused; the HEAD shows the page current, so nothing is written,
     # and the state read from the object is recorded.
-    attempts = builder.writes
-    builder.build(records)
+    attempts, renders = builder.writes, len(builder.renders)
+    caught_up = builder.build(records)
     assert builder.writes - attempts == len(recorded)
+    assert caught_up.pages_rendered == len(builder.renders) - renders > 0
     assert pipeline.site_objects() == site_before
     home = pipeline.s3.head_object(Bucket=SITE, Key=object_key_for("/"))
     assert home["LastModified"] == home_before["LastModified"]
@@ -206,8 +209,9 @@ def test_a_page_state_behind_its_object_is_caught_up_by_the_conditional_write(
 
     # Once more: the recorded states say the pages are current. No render, no write.
     renders, writes = len(builder.renders), builder.writes
-    builder.build(records)
+    again = builder.build(records)
     assert (len(builder.renders), builder.writes) == (renders, writes)
+    assert (again.pages_rendered, again.pages_written) == (0, [])
 
     # A state whose ETag is behind the object (another builder wrote since): a new post's
     # batch loses its If-Match write, reads the object and still converges.
@@ -221,7 +225,11 @@ def test_a_page_state_behind_its_object_is_caught_up_by_the_conditional_write(
     )
     second = hexo_post("Basil", "2024-06-02 08:00:00", categories=["Garden"])
     pipeline.put("_posts/garden/basil.md", second)
-    builder.build(list(pipeline.stream_records()))
+    renders = len(builder.renders)
+    report = builder.build(list(pipeline.stream_records()))
+    # the home page rendered twice (its lost write, then behind the object it read): both counted
+    assert builder.renders[renders:].count("/") == 2
+    assert report.pages_rendered == len(builder.renders) - renders
     expected = expected_site({FIRST_KEY: FIRST.encode(), "_posts/garden/basil.md": second.encode()})
     assert pipeline.site_objects() == expected
     home = pipeline.s3.head_object(Bucket=SITE, Key=object_key_for("/"))
@@ -371,8 +379,9 @@ def test_the_pages_sitemap_follows_the_counter_of_the_page_set(
 
     # The same records again: the pages sitemap and the sitemap index already show them.
     renders, writes = len(builder.renders), builder.writes
-    builder.build(records)
+    again = builder.build(records)
     assert (len(builder.renders), builder.writes) == (renders, writes)
+    assert (again.pages_rendered, again.pages_written) == (0, [])
 
     # A new body at the same URL leaves the page set as it was.
     pipeline.put("about/index.md", "---\ntitle: About\n---\nnew words\n")

@@ -330,6 +330,9 @@ class BuildReport:
     pages_deleted: list[str] = field(default_factory=list)
     invalidation: dict[str, object] | None = None
     posts_rerendered: list[str] = field(default_factory=list)  # linkers, URL waiters re-rendered
+    # Renders made, a page rendered again after a lost write counted again: 0 for a batch
+    # whose pages already showed its records, however many pages it reached.
+    pages_rendered: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -337,6 +340,7 @@ class BuildReport:
             "pages_deleted": self.pages_deleted,
             "invalidation": self.invalidation,
             "posts_rerendered": self.posts_rerendered,
+            "pages_rendered": self.pages_rendered,
         }
 
 
@@ -435,7 +439,7 @@ class IndexBuilder:
             # the writes wait on S3 together while the next pages render; their outcomes
             # are then taken in page order (a lost write renders that page again).
             first_writes = [
-                self._write(page, stored, counter, listings, start)
+                self._write(page, stored, counter, listings, start, report=report)
                 for page, stored, counter in stale
             ]
             for (page, stored, counter), first_write in zip(stale, first_writes, strict=True):
@@ -504,7 +508,7 @@ class IndexBuilder:
             write = (
                 first_write
                 if attempt == 0
-                else self._write(page, stored, counter, listings, _in_this_thread)
+                else self._write(page, stored, counter, listings, _in_this_thread, report=report)
             )
             try:
                 outcome, learned[page.url] = write()
@@ -531,10 +535,13 @@ class IndexBuilder:
         counter: int,
         listings: TableListings,
         start: _Start,
+        *,
+        report: BuildReport,
     ) -> _Write:
-        """Render ``page`` and ``start`` its conditional write over ``stored``;
-        the write's outcome (or its PageConflictError) when called."""
+        """Render ``page`` (counted in ``report``) and ``start`` its conditional write over
+        ``stored``; the write's outcome (or its PageConflictError) when called."""
         rendered = self.render(page, listings)
+        report.pages_rendered += 1
         if self.on_rendered is not None:
             self.on_rendered(page)
         if rendered is None and stored is None:
