@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 from blogpub import lexing
 from blogpub.highlight import _CMARK_BLOCK, _lexer
-from blogpub.lexing import _renumbered, _scoped, _states, combined_tokens, tokens
+from blogpub.lexing import _renumbered, _scoped, _Start, _state, _states, combined_tokens, tokens
 from blogpub.markup import to_html
 from pygments.lexer import RegexLexer
 from pygments.lexers import get_lexer_by_name
@@ -120,7 +121,12 @@ def test_the_states_of_the_common_lexers_are_all_combined() -> None:
         lexer, _ = _lexer("", lang, False)
         states = _states(lexer.__class__)
         assert states is not None, lang
-        assert all(states[name][0] is not None for name in lexer._tokens), lang
+        for name in lexer._tokens:
+            state = states[name]
+            assert _state(state.rules, states.flags)[0] is not None, (lang, name)
+            for char in set(SAMPLES[lang]):  # the rules picked for a character: one pattern
+                combined, _, rules = state.at(char)
+                assert combined is not None or not rules, (lang, name, char)
 
 
 def test_lexers_that_override_pygments_loop_keep_it() -> None:
@@ -188,8 +194,10 @@ def test_a_back_reference_past_group_99_keeps_the_state_rule_by_rule() -> None:
     lexer = _ManyGroups(stripnl=False, ensurenl=False)
     states = _states(lexer.__class__)
     assert states is not None
-    assert states["root"][0] is None
-    code = "x 'quoted' \"and\" " + "a" * 100 + "!\n"
+    assert states["root"].at("é")[0] is None  # all three rules: no one pattern
+    # the rules picked for "a" or a quote hold either the 100 groups or the back-reference
+    assert all(states["root"].at(char)[0] is not None for char in "a'\"")
+    code = "x 'quoted' \"and\" é " + "a" * 100 + "!\n"
     assert list(combined_tokens(lexer, code)) == list(lexer.get_tokens(code))
 
 
@@ -197,3 +205,63 @@ def test_leading_global_flags_become_scoped_flags() -> None:
     assert _scoped(r"(?s)a.b") == r"(?s:a.b)"
     assert _scoped("(?x)a # comment") == "(?x:a # comment\n)"
     assert _scoped(r"a(?s)") == r"a(?s)"
+
+
+# Patterns with the starts that are easy to get wrong: case folding (K and ſ fold to ASCII
+# letters), classes negated or made of categories, rules that can match empty, look-arounds,
+# back-references, repeats that may run zero times, branches, scoped flags.
+START_PATTERNS = [
+    r"(?i)select\b",
+    "(?i)\u212a",
+    "(?i)[\u017f]",
+    r"(?i)[^a-z]+",
+    r"[^\s\d]",
+    r"\w+",
+    r"\W",
+    r"\S+",
+    r"(?=x)\w",
+    r"(?!x)\w",
+    r"(?<=\.)\w+",
+    r"$",
+    r"\b",
+    r"a*b",
+    r"(a|b?)c",
+    r"(['\"])[^'\"]*\1",
+    r"(?i:x)y",
+    r"(?-i:x)y",
+    r"x{0,2}[0-9]",
+    r"(?>ab|cd)",
+    r"[\x00-\x7f]",
+    r"(?s).",
+    r"[-+*/%]=?",
+]
+
+
+@pytest.mark.parametrize("pattern", START_PATTERNS)
+@pytest.mark.parametrize("flags", [0, re.IGNORECASE, re.MULTILINE | re.DOTALL])
+def test_a_rule_is_picked_for_every_character_it_can_start_with(pattern: str, flags: int) -> None:
+    matcher = re.compile(pattern, flags).match
+    start = _Start.of((matcher, Text, None), flags)
+    assert start is not None
+    tails = ["", "a", "B", "0", " ", "\n", "x", ".", "y", "c", "k", "s", "'", "=", "Z9"]
+    for char in sorted(lexing._PICKED):
+        if not start.may_start(char):
+            # no match can start with it: not of the character alone nor with a tail
+            assert all(
+                matcher(text) is None or matcher(text).end() == 0
+                for text in (char + tail for tail in tails)
+            ), (pattern, char)
+    if matcher("") is not None:  # at the end of the text, only such a rule can match
+        assert start.may_start("")
+    assert not _Start.of((re.compile("a").match, Text, None), 0).may_start("")  # type: ignore[union-attr]
+
+
+def test_a_character_past_ascii_gets_every_rule() -> None:
+    lexer = get_lexer_by_name("python", stripnl=False, ensurenl=False)
+    states = _states(lexer.__class__)
+    assert states is not None
+    root = states["root"]
+    assert len(root.at("\u212a")[2]) == len(root.rules)  # the Kelvin sign folds to k
+    assert len(root.at("k")[2]) < len(root.rules)  # a letter: the rules that take one
+    code = "\u212a = 1  # é\n"
+    assert list(combined_tokens(lexer, code)) == list(lexer.get_tokens(code))

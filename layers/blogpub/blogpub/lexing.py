@@ -15,6 +15,11 @@ library's type names after Pygments' loop: the driver runs its states and does t
 A state whose rules cannot share one pattern (a back-reference past group 99, a
 conditional group, a verbose lexer, a pattern ``re`` will not nest) is tried rule by
 rule, as Pygments does; back-references are renumbered and leading global flags scoped.
+A state keeps one such pattern per character a token starts with (letters share one, as
+do digits): the rules that cannot start with that character (``_Start``, read from the
+rule's parsed pattern) are left out, so ``re`` tries fewer alternatives at each position.
+The rules left in keep their order, and so Pygments' choice. Characters other than
+printable ASCII, tab, CR and LF get the pattern of all the rules.
 tests/unit/test_lexing.py compares every token with Pygments' on the corpus and on
 committed samples; the same comparison over all 600 of Pygments' lexers (the samples
 concatenated) differs only for XQuery, whose Pygments lexer keeps state between calls and
@@ -24,9 +29,12 @@ is left to Pygments anyway.
 from __future__ import annotations
 
 import re
+import string
 import time
 from collections.abc import Callable, Iterator
 from functools import cache
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,8 +43,9 @@ if TYPE_CHECKING:
 
 Token = tuple["_TokenType", str]
 Rule = tuple[Callable[[str, int], "re.Match[str] | None"], Any, Any]
-# One state: its combined matcher (None: try rule by rule) and the rule each marker group ends.
-State = tuple[Callable[[str, int], "re.Match[str] | None"] | None, dict[int, Rule], list[Rule]]
+# Some rules of a state: their combined matcher (None: try them one by one) and the rule
+# each marker group ends.
+Matcher = tuple[Callable[[str, int], "re.Match[str] | None"] | None, dict[int, Rule], list[Rule]]
 
 # A group referred to by number inside a rule: \2 (renumbered), or (?(1)…) (not combined).
 _REFERENCE = re.compile(r"\\(?:[0-7]{3}|([1-9][0-9]?)|.)|\[\]?(?:\\.|[^\]\\])*\]", re.DOTALL)
@@ -46,11 +55,14 @@ MAX_BACK_REFERENCE = 99  # re's \N names groups 1-99 only
 _GLOBAL_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
 
 
-# Combining a lexer's states costs 1-35 ms (SCSS 9, JavaScript 34 on the corpus) and saves
-# 0.3-2.5 µs a character (SCSS's Pygments loop is ten times slower than its combined
-# pattern, JavaScript's twice): a lexer runs on Pygments' loop until that loop has taken
-# this long for it, as long as combining would take (ski rental: at most twice the better
-# choice's cost, whichever way its code comes), so a post with a short snippet pays nothing.
+# Combining a lexer's states (a pattern per state and first character met) costs 5-50 ms
+# for the corpus's languages on a calm machine (Bash 5, SCSS 12, C 30, JavaScript and
+# Python 40-50: one to two times what a single pattern per state cost, which lexed up to
+# half slower) and saves 0.3-2.5 µs a character (SCSS's Pygments loop is ten times slower
+# than its combined patterns, JavaScript's twice): a lexer runs on Pygments' loop until
+# that loop has taken this long for it, about as long as combining would take (ski rental:
+# a bounded multiple of the better choice's cost, whichever way its code comes), so a post
+# with a short snippet pays nothing.
 COMBINE_AFTER_SECONDS = 0.010
 
 
@@ -100,8 +112,8 @@ def _c_library_types(lexer: Any, stream: Iterator[Token]) -> Iterator[Token]:
         yield (Keyword.Type if token_type is Name and value in types else token_type), value
 
 
-class _States(dict[str, State]):
-    """A lexer class's states, each combined when the driver first enters it (compiling
+class _States(dict[str, "_State"]):
+    """A lexer class's states, each made when the driver first enters it (compiling
     costs more than lexing a short block: states a post never reaches cost nothing)."""
 
     def __init__(self, rules: dict[str, list[Rule]], flags: int, c_family: bool) -> None:
@@ -110,9 +122,172 @@ class _States(dict[str, State]):
         self.c_family = c_family  # CFamilyLexer's renaming follows the loop
         self.loop_seconds = 0.0  # time Pygments' loop has taken for the lexer so far
 
-    def __missing__(self, name: str) -> State:
-        state = self[name] = _state(self.rules[name], self.flags)
+    def __missing__(self, name: str) -> _State:
+        state = self[name] = _State(self.rules[name], self.flags)
         return state
+
+
+# The characters whose rules are picked by their first character: for these the parsed
+# patterns tell exactly which classes, categories and case foldings hold them. Any other
+# character gets every rule, and the end of the text ("") the rules that can match empty.
+_PICKED = frozenset(string.ascii_letters + string.digits + string.punctuation + " \t\n\r")
+_LETTERS = frozenset(string.ascii_letters)
+# Characters that share one pattern: a letter gets the rules of every word character (one
+# pattern per letter would compile the long keyword lists once per letter, for little
+# speed), a digit those of every digit.
+_GROUPS = {char: group for group in (string.ascii_letters + "_", string.digits) for char in group}
+
+
+class _State:
+    """One state's rules, and per character a token may start with, the ``Matcher`` of
+    the rules that can start with it (made when the driver first meets the character)."""
+
+    def __init__(self, rules: list[Rule], flags: int) -> None:
+        self.rules, self.flags = rules, flags
+        self.by_char: dict[str, Matcher] = {}
+        self._starts: list[_Start | None] | None = None
+        self._by_rules: dict[tuple[int, ...], Matcher] = {}
+
+    def at(self, char: str) -> Matcher:
+        """The ``Matcher`` for a token starting with ``char`` ("" at the end of the text)."""
+        if self._starts is None:
+            self._starts = [_Start.of(rule, self.flags) for rule in self.rules]
+        if char in _PICKED or not char:
+            group = _GROUPS.get(char, char) or ("",)
+            chosen = tuple(
+                index
+                for index, start in enumerate(self._starts)
+                if start is None or any(map(start.may_start, group))
+            )
+        else:
+            chosen = tuple(range(len(self.rules)))
+        matcher = self._by_rules.get(chosen)
+        if matcher is None:
+            rules = [self.rules[index] for index in chosen]
+            # no rule at all: no pattern either (an empty one would match)
+            matcher = _state(rules, self.flags) if rules else (None, {}, [])
+            self._by_rules[chosen] = matcher
+        self.by_char[char] = matcher
+        return matcher
+
+
+class _Start:
+    """What a rule's match can start with: the characters of ``_PICKED`` (read from the
+    first nodes of its parsed pattern), and whether it can match the empty string."""
+
+    def __init__(self, chars: frozenset[str], nullable: bool) -> None:
+        self.chars, self.nullable = chars, nullable
+
+    @classmethod
+    def of(cls, rule: Rule, flags: int) -> _Start | None:
+        """A rule's start; None where its pattern does not parse (it is then always tried)."""
+        try:
+            parsed = sre_parse.parse(rule[0].__self__.pattern, flags)  # type: ignore[attr-defined]
+        except (re.error, RecursionError):
+            return None
+        nodes: list[tuple[Any, Any, bool]] = []
+        nullable = _first_nodes(parsed, bool(parsed.state.flags & re.IGNORECASE), nodes)
+        chars: set[str] = set()
+        for op, argument, ignore_case in nodes:
+            chars |= _node_chars(op, argument, ignore_case)
+        return cls(frozenset(chars), nullable)
+
+    def may_start(self, char: str) -> bool:
+        """Whether a match can start with ``char``: one of ``_PICKED``, or "" (the end)."""
+        return self.nullable or char in self.chars
+
+
+def _node_chars(op: Any, argument: Any, ignore_case: bool) -> frozenset[str] | set[str]:
+    """The characters of ``_PICKED`` a first node can take (more where folding leaves it
+    open, never fewer)."""
+    if op is sre.LITERAL:
+        if argument > 0x7F:  # re folds a few letters past ASCII to ASCII ones (K to k)
+            return _LETTERS if ignore_case else frozenset()
+        char = chr(argument)
+        return {char, char.lower(), char.upper()} & _PICKED if ignore_case else {char}
+    if op is sre.NOT_LITERAL:
+        return _PICKED if ignore_case else _PICKED - {chr(argument)}
+    if op is sre.IN:
+        return {char for char in _PICKED if _in_set(char, argument, ignore_case)}
+    return _PICKED  # ANY, or a node read as "anything"
+
+
+def _first_nodes(items: Any, ignore_case: bool, nodes: list[tuple[Any, Any, bool]]) -> bool:
+    """Add to ``nodes`` the nodes a match of the sequence ``items`` can start with; whether
+    the whole sequence can match the empty string."""
+    for op, argument in items:
+        if op in (sre.LITERAL, sre.NOT_LITERAL, sre.IN, sre.ANY):
+            nodes.append((op, argument, ignore_case))
+            return False
+        if op is sre.BRANCH:
+            nullable = False
+            for branch in argument[1]:
+                nullable |= _first_nodes(branch, ignore_case, nodes)
+        elif op is sre.SUBPATTERN:
+            _, added, removed, pattern = argument
+            scoped = (ignore_case or bool(added & re.IGNORECASE)) and not removed & re.IGNORECASE
+            nullable = _first_nodes(pattern, scoped, nodes)
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            nullable = _first_nodes(argument[2], ignore_case, nodes) or argument[0] == 0
+        elif op is sre.ATOMIC_GROUP:
+            nullable = _first_nodes(argument, ignore_case, nodes)
+        elif op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            nullable = True  # takes no character: the next node tells
+        else:  # a back-reference or anything else: it may start with any character
+            nodes.append((sre.ANY, None, ignore_case))
+            nullable = True
+        if not nullable:
+            return False
+    return True
+
+
+def _literal(char: str, code: int, ignore_case: bool) -> bool | None:
+    """Whether ``char`` matches the literal ``code``; None where case folding leaves it
+    open (a literal past ASCII: re folds some of them to ASCII letters, as K to k)."""
+    if ord(char) == code:
+        return True
+    if not ignore_case:
+        return False
+    if code > 0x7F:
+        return None
+    return char.lower() == chr(code).lower()
+
+
+_CATEGORIES: dict[Any, Callable[[str], bool]] = {
+    sre.CATEGORY_DIGIT: str.isdigit,
+    sre.CATEGORY_NOT_DIGIT: lambda char: not char.isdigit(),
+    sre.CATEGORY_SPACE: str.isspace,
+    sre.CATEGORY_NOT_SPACE: lambda char: not char.isspace(),
+    sre.CATEGORY_WORD: lambda char: char.isalnum() or char == "_",
+    sre.CATEGORY_NOT_WORD: lambda char: not (char.isalnum() or char == "_"),
+}
+
+
+def _in_set(char: str, items: list[tuple[Any, Any]], ignore_case: bool) -> bool:
+    """Whether ``char`` may be in the class ``items`` (a ``[...]``, ``\\d``, ``\\s``...)."""
+    negated = bool(items) and items[0][0] is sre.NEGATE
+    for op, argument in items[1:] if negated else items:
+        held: bool | None
+        if op is sre.LITERAL:
+            held = _literal(char, argument, ignore_case)
+        elif op is sre.RANGE:
+            low, high = argument
+            held = low <= ord(char) <= high
+            if not held and ignore_case:
+                if high > 0x7F:
+                    held = None
+                else:
+                    folded = (char.lower(), char.upper())
+                    held = any(low <= ord(other) <= high for other in folded)
+        elif op is sre.CATEGORY and argument in _CATEGORIES:
+            held = _CATEGORIES[argument](char)
+        else:
+            held = None
+        if held is None:
+            return True  # open either way: the rule is kept
+        if held:
+            return not negated
+    return negated
 
 
 @cache
@@ -135,7 +310,7 @@ def _states(lexer_class: Any) -> _States | None:
     return _States(lexer_class._tokens, lexer_class.flags, c_family)  # Pygments' flags
 
 
-def _state(rules: list[Rule], flags: int) -> State:
+def _state(rules: list[Rule], flags: int) -> Matcher:
     patterns = [rexmatch.__self__.pattern for rexmatch, _, _ in rules]  # type: ignore[attr-defined]
     if flags & re.VERBOSE or any(_CONDITIONAL.search(pattern) for pattern in patterns):
         return None, {}, rules
@@ -193,9 +368,13 @@ def _unprocessed(lexer: Lexer, states: _States, text: str) -> Iterator[Token]:
     from pygments.token import Error, Whitespace, _TokenType
 
     pos = 0
+    end = len(text)
     stack = ["root"]
-    combined, by_group, rules = states["root"]
+    state = states["root"]
+    by_char = state.by_char
     while True:
+        char = text[pos : pos + 1]
+        combined, by_group, rules = by_char.get(char) or state.at(char)
         rule: Rule | None = None
         if combined is not None:
             found = combined(text, pos)
@@ -223,19 +402,21 @@ def _unprocessed(lexer: Lexer, states: _States, text: str) -> Iterator[Token]:
                     pos = match.end()
                     break
         if rule is None:
-            if pos >= len(text):
+            if pos >= end:
                 return
-            if text[pos] == "\n":  # at the end of a line, back to "root"
+            if char == "\n":  # at the end of a line, back to "root"
                 stack = ["root"]
-                combined, by_group, rules = states["root"]
+                state = states["root"]
+                by_char = state.by_char
                 yield Whitespace, "\n"
             else:
-                yield Error, text[pos]
+                yield Error, char
             pos += 1
             continue
         if rule[2] is not None:
             _transition(stack, rule[2])
-            combined, by_group, rules = states[stack[-1]]
+            state = states[stack[-1]]
+            by_char = state.by_char
 
 
 def _transition(stack: list[str], new_state: Any) -> None:
