@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from blogpub.lexing import tokens
@@ -57,6 +57,8 @@ def escape(text: str) -> str:
 def strip_indent(code: str) -> str:
     """npm strip-indent (hexo-util's stripIndent): remove the smallest indentation of the
     non-blank lines, counted in characters (a tab is one, as a space is)."""
+    if code[:1] and not code[:1].isspace():
+        return code  # the first line is not indented: nothing to remove
     indents = [len(match) for match in _INDENT.findall(code)]
     width = min(indents, default=0)
     return re.sub(rf"^[ \t]{{{width}}}", "", code, flags=re.MULTILINE) if width else code
@@ -69,13 +71,12 @@ _LEXER_OPTIONS = {"stripnl": False, "ensurenl": False}  # one output line per in
 def _named_lexer(name: str) -> tuple[Lexer, str]:
     """A lexer by language name (lexers keep no state between texts, so one serves all)."""
     from pygments.lexers import get_lexer_by_name
-    from pygments.lexers.special import TextLexer
     from pygments.util import ClassNotFound
 
     try:
         return get_lexer_by_name(name, **_LEXER_OPTIONS), name
     except ClassNotFound:
-        return TextLexer(**_LEXER_OPTIONS), PLAIN
+        return _text_lexer(), PLAIN
 
 
 class _TokenClassCache(dict[Any, str]):
@@ -98,23 +99,29 @@ _TOKEN_CLASSES = _TokenClassCache()
 _EMPTY_SPAN = re.compile(r'<span class="[^"]*"></span>')
 
 
+@cache
+def _text_lexer() -> Lexer:
+    """The lexer of a block without a language, or whose language is not known."""
+    from pygments.lexers.special import TextLexer
+
+    return TextLexer(**_LEXER_OPTIONS)
+
+
 def _lexer(code: str, lang: str | None, auto_detect: bool) -> tuple[Lexer, str]:
     """The Pygments lexer for a block and the language class hexo-util would give it."""
-    from pygments.lexers import guess_lexer
-    from pygments.lexers.special import TextLexer
-    from pygments.util import ClassNotFound
-
-    options = _LEXER_OPTIONS
     if lang:
         return _named_lexer(lang.lower())
     if auto_detect and code.strip():
+        from pygments.lexers import guess_lexer
+        from pygments.util import ClassNotFound
+
         try:
-            lexer = guess_lexer(code, **options)
+            lexer = guess_lexer(code, **_LEXER_OPTIONS)
         except ClassNotFound:
-            return TextLexer(**options), PLAIN
+            return _text_lexer(), PLAIN
         alias = lexer.aliases[0] if lexer.aliases else PLAIN
         return lexer, alias if alias != "text" else PLAIN
-    return TextLexer(**options), PLAIN
+    return _text_lexer(), PLAIN
 
 
 def token_lines(code: str, lang: str | None, auto_detect: bool = False) -> tuple[list[str], str]:

@@ -23,8 +23,11 @@ TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")
 
 def _options() -> dict[str, object]:
     # autoescape=True (not select_autoescape): XML and text templates are escaped too.
+    # auto_reload=False: the theme's files do not change under a running process, so each
+    # render need not stat its template's source (Jinja's default does).
     return {
         "autoescape": True,
+        "auto_reload": False,
         "undefined": jinja2.StrictUndefined,
         "trim_blocks": True,
         "lstrip_blocks": True,
