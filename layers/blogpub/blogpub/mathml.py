@@ -247,6 +247,9 @@ def protect_math(body: str) -> tuple[str, tuple[Formula, ...]]:
         for first, last, latex, display in _find_math(body[start:end]):
             replace(start + first, start + last, add(latex, display, start + first))
 
+    # past the last "$" and the last "{%" (where a math tag may start) nothing is math:
+    # the protected spans after them need not be found
+    last = max(body.rfind("$"), body.rfind("{%"))
     cursor = 0
     for match in _PROTECTED.finditer(body):
         if body.find("$", cursor, match.start()) >= 0:
@@ -254,6 +257,8 @@ def protect_math(body: str) -> tuple[str, tuple[Formula, ...]]:
         if match.group("math") is not None:
             replace(match.start(), match.end(), add(match.group("mathbody"), True, match.start()))
         cursor = match.end()
+        if cursor > last:
+            break
     scan(cursor, len(body))
     if not formulas:
         return body, ()
