@@ -850,7 +850,11 @@ def _mark_external_links(
     def mark(match: re.Match[str]) -> str:
         tag = match.group(0)
         href = _HREF.search(tag)
-        if href is None or not _is_external(html.unescape(href.group(1)), site_host):
+        if href is None:
+            return tag
+        url = html.unescape(href.group(1)).strip()
+        external, host = _external_host(url, site_host)
+        if not external:
             return tag
         rel = _REL.search(tag)
         existing = rel.group(1).split() if rel else []
@@ -859,22 +863,26 @@ def _mark_external_links(
             tag = tag[:-1] + f' rel="{tokens}">'
         else:
             tag = tag[: rel.start()] + f' rel="{tokens}"' + tag[rel.end() :]
-        if links.enable and " target=" not in tag and _host(href.group(1)) not in excluded:
-            tag = tag[:-1] + ' target="_blank">'
+        if links.enable and " target=" not in tag:
+            if url != href.group(1):  # the host of the attribute as written (entities, spaces)
+                host = _host(href.group(1))
+            if host not in excluded:
+                tag = tag[:-1] + ' target="_blank">'
         return tag
 
     return _ANCHOR_TAG.sub(mark, clean_html)
 
 
-def _is_external(href: str, site_host: str | None) -> bool:
-    url = href.strip()
+def _external_host(url: str, site_host: str | None) -> tuple[bool, str | None]:
+    """Whether a stripped, unescaped link leads to another host than ``site_host``; and its
+    host (None where it has none or it does not parse, which counts as external)."""
     if url_scheme(url) not in ("http", "https") and not url.startswith("//"):
-        return False
+        return False, None
     try:
         host = urlsplit(url).hostname
     except ValueError:
-        return True
-    return site_host is None or host != site_host.lower()
+        return True, None
+    return site_host is None or host != site_host.lower(), host
 
 
 def _add_heading_ids(clean_html: str) -> str:
