@@ -161,14 +161,17 @@ def _segment_slug(name: str, mapping: dict[str, str] | None, transform: int = 0)
     """
     mapped = (mapping or {}).get(name, name)
     slug = slugize(visible_text(mapped), transform=transform)
-    digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
     if not slug:
-        return "x" + digest
-    if len(slug.encode("utf-8")) > MAX_SLUG_BYTES:
+        return "x" + _name_digest(name)
+    if len(slug) * 4 > MAX_SLUG_BYTES and len(slug.encode("utf-8")) > MAX_SLUG_BYTES:
         # Cut on a character boundary; the digest keeps two long names with one prefix apart.
         kept = slug.encode("utf-8")[: MAX_SLUG_BYTES - 9].decode("utf-8", "ignore").rstrip("-")
-        return f"{kept}-{digest}"
+        return f"{kept}-{_name_digest(name)}"
     return slug
+
+
+def _name_digest(name: str) -> str:
+    return hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
 
 
 def category_hierarchies(post: Post, settings: Settings) -> tuple[tuple[ListRef, ...], ...]:
