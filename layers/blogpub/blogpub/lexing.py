@@ -55,14 +55,14 @@ MAX_BACK_REFERENCE = 99  # re's \N names groups 1-99 only
 _GLOBAL_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
 
 
-# Combining a lexer's states (a pattern per state and first character met) costs 5-50 ms
-# for the corpus's languages on a calm machine (Bash 5, SCSS 12, C 30, JavaScript and
-# Python 40-50: one to two times what a single pattern per state cost, which lexed up to
-# half slower) and saves 0.3-2.5 µs a character (SCSS's Pygments loop is ten times slower
-# than its combined patterns, JavaScript's twice): a lexer runs on Pygments' loop until
-# that loop has taken this long for it, about as long as combining would take (ski rental:
-# a bounded multiple of the better choice's cost, whichever way its code comes), so a post
-# with a short snippet pays nothing.
+# Combining a lexer's states (a pattern per state and first character met) costs 5-35 ms
+# for the corpus's languages (Bash 9, SCSS 11, C 22, JavaScript 28, Python 35, one corpus
+# pass each, on a machine where the single pattern per state of before cost 5, 24, 20, 30
+# and 55 and lexed a half to twice slower) and saves 0.3-2.5 µs a character (SCSS's
+# Pygments loop is ten times slower than its combined patterns, JavaScript's twice): a
+# lexer runs on Pygments' loop until that loop has taken this long for it, about as long
+# as combining would take (ski rental: a bounded multiple of the better choice's cost,
+# whichever way its code comes), so a post with a short snippet pays nothing.
 COMBINE_AFTER_SECONDS = 0.010
 
 
@@ -178,11 +178,16 @@ class _Start:
     def __init__(self, chars: frozenset[str], nullable: bool) -> None:
         self.chars, self.nullable = chars, nullable
 
-    @classmethod
-    def of(cls, rule: Rule, flags: int) -> _Start | None:
+    @staticmethod
+    def of(rule: Rule, flags: int) -> _Start | None:
         """A rule's start; None where its pattern does not parse (it is then always tried)."""
+        return _Start.of_pattern(rule[0].__self__.pattern, flags)  # type: ignore[attr-defined]
+
+    @classmethod
+    @cache  # Pygments' include() puts one rule in several states, and lexers share rules
+    def of_pattern(cls, pattern: str, flags: int) -> _Start | None:
         try:
-            parsed = sre_parse.parse(rule[0].__self__.pattern, flags)  # type: ignore[attr-defined]
+            parsed = sre_parse.parse(pattern, flags)
         except (re.error, RecursionError):
             return None
         nodes: list[tuple[Any, Any, bool]] = []
@@ -208,7 +213,7 @@ def _node_chars(op: Any, argument: Any, ignore_case: bool) -> frozenset[str] | s
     if op is sre.NOT_LITERAL:
         return _PICKED if ignore_case else _PICKED - {chr(argument)}
     if op is sre.IN:
-        return {char for char in _PICKED if _in_set(char, argument, ignore_case)}
+        return _class_chars(argument, ignore_case)
     return _PICKED  # ANY, or a node read as "anything"
 
 
@@ -241,18 +246,6 @@ def _first_nodes(items: Any, ignore_case: bool, nodes: list[tuple[Any, Any, bool
     return True
 
 
-def _literal(char: str, code: int, ignore_case: bool) -> bool | None:
-    """Whether ``char`` matches the literal ``code``; None where case folding leaves it
-    open (a literal past ASCII: re folds some of them to ASCII letters, as K to k)."""
-    if ord(char) == code:
-        return True
-    if not ignore_case:
-        return False
-    if code > 0x7F:
-        return None
-    return char.lower() == chr(code).lower()
-
-
 _CATEGORIES: dict[Any, Callable[[str], bool]] = {
     sre.CATEGORY_DIGIT: str.isdigit,
     sre.CATEGORY_NOT_DIGIT: lambda char: not char.isdigit(),
@@ -263,31 +256,31 @@ _CATEGORIES: dict[Any, Callable[[str], bool]] = {
 }
 
 
-def _in_set(char: str, items: list[tuple[Any, Any]], ignore_case: bool) -> bool:
-    """Whether ``char`` may be in the class ``items`` (a ``[...]``, ``\\d``, ``\\s``...)."""
+def _class_chars(items: list[tuple[Any, Any]], ignore_case: bool) -> set[str]:
+    """The characters of ``_PICKED`` that may be in the class ``items`` (a ``[...]``,
+    ``\\d``, ``\\s``...): of a negated class, those no item surely holds."""
+    held: set[str] = set()  # surely in an item
+    open_: set[str] = set()  # in an item or not, as case folding goes
     negated = bool(items) and items[0][0] is sre.NEGATE
     for op, argument in items[1:] if negated else items:
-        held: bool | None
-        if op is sre.LITERAL:
-            held = _literal(char, argument, ignore_case)
-        elif op is sre.RANGE:
-            low, high = argument
-            held = low <= ord(char) <= high
-            if not held and ignore_case:
-                if high > 0x7F:
-                    held = None
+        if op is sre.LITERAL or op is sre.RANGE:
+            low, high = (argument, argument) if op is sre.LITERAL else argument
+            if low <= 0x7F:  # (a range past ASCII holds none of them)
+                held.update(char for char in _PICKED if low <= ord(char) <= high)
+            if ignore_case:
+                if high > 0x7F:  # re folds a few letters past ASCII to ASCII ones (K to k)
+                    open_ |= _LETTERS
                 else:
-                    folded = (char.lower(), char.upper())
-                    held = any(low <= ord(other) <= high for other in folded)
+                    held.update(
+                        char
+                        for char in _LETTERS
+                        if low <= ord(char.lower()) <= high or low <= ord(char.upper()) <= high
+                    )
         elif op is sre.CATEGORY and argument in _CATEGORIES:
-            held = _CATEGORIES[argument](char)
+            held.update(filter(_CATEGORIES[argument], _PICKED))
         else:
-            held = None
-        if held is None:
-            return True  # open either way: the rule is kept
-        if held:
-            return not negated
-    return negated
+            open_ |= _PICKED
+    return set(_PICKED - held) if negated else held | open_
 
 
 @cache
