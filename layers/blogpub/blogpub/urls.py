@@ -13,6 +13,7 @@ import hashlib
 import html
 import re
 import unicodedata
+from functools import cache
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
@@ -212,13 +213,9 @@ def lists_of(post: Post, settings: Settings) -> tuple[ListRef, ...]:
     return (SITE, *category_refs(post, settings), *tag_refs(post, settings))
 
 
-def _permalink_values(post: Post, settings: Settings) -> dict[str, str]:
-    local = dates.local_date(post.date, settings.tz)
-    chains = category_hierarchies(post, settings)
-    # Hexo's :category is the slug of the post's last category, which includes its parents.
-    category = "/".join(chains[0][-1].slugs) if chains else DEFAULT_CATEGORY
-    # Hexo hashes the slug followed by the date as Unix seconds.
-    digest_input = f"{post.name}{int(post.date.timestamp())}"
+def _permalink_values(post: Post, settings: Settings, wanted: frozenset[str]) -> dict[str, str]:
+    """The values of a permalink's tokens: the post's own front-matter values, and the
+    built-in ones (which win) that ``wanted`` names, the others left uncomputed."""
     values = {
         key: str(value)
         for key, value in post.extra.items()
@@ -226,29 +223,48 @@ def _permalink_values(post: Post, settings: Settings) -> dict[str, str]:
     }
     if post.lang:
         values["lang"] = post.lang
+    if wanted & _DATE_TOKENS:
+        local = dates.local_date(post.date, settings.tz)
+        values.update(
+            year=f"{local.year:04d}",
+            month=f"{local.month:02d}",
+            day=f"{local.day:02d}",
+            i_month=str(local.month),
+            i_day=str(local.day),
+            hour=f"{local.hour:02d}",
+            minute=f"{local.minute:02d}",
+            second=f"{local.second:02d}",
+        )
     values.update(
-        year=f"{local.year:04d}",
-        month=f"{local.month:02d}",
-        day=f"{local.day:02d}",
-        i_month=str(local.month),
-        i_day=str(local.day),
-        hour=f"{local.hour:02d}",
-        minute=f"{local.minute:02d}",
-        second=f"{local.second:02d}",
         timestamp=str(int(post.date.timestamp())),
         title=post.name,
         name=post.name.rsplit("/", 1)[-1],
-        # hexo's post_permalink filter lowercases :post_title whatever filename_case says
-        post_title=slugize(post.title, transform=FILENAME_CASE_LOWER),
-        category=category,
-        hash=hashlib.sha1(digest_input.encode("utf-8")).hexdigest()[:12],
     )
+    if "post_title" in wanted:
+        # hexo's post_permalink filter lowercases :post_title whatever filename_case says
+        values["post_title"] = slugize(post.title, transform=FILENAME_CASE_LOWER)
+    if "category" in wanted:
+        chains = category_hierarchies(post, settings)
+        # Hexo's :category is the slug of the post's last category, which includes its parents.
+        values["category"] = "/".join(chains[0][-1].slugs) if chains else DEFAULT_CATEGORY
+    if "hash" in wanted:
+        # Hexo hashes the slug followed by the date as Unix seconds.
+        digest_input = f"{post.name}{int(post.date.timestamp())}"
+        values["hash"] = hashlib.sha1(digest_input.encode("utf-8")).hexdigest()[:12]
     return values
+
+
+_DATE_TOKENS = frozenset(("year", "month", "day", "i_month", "i_day", "hour", "minute", "second"))
+
+
+@cache
+def _rule_tokens(rule: str) -> frozenset[str]:
+    return frozenset(_TOKEN.findall(rule))
 
 
 def expand_permalink(rule: str, post: Post, settings: Settings) -> str:
     """The site permalink rule with the post's values substituted (no leading "/")."""
-    values = _permalink_values(post, settings)
+    values = _permalink_values(post, settings, _rule_tokens(rule))
 
     def substitute(match: re.Match[str]) -> str:
         token = match.group(1)
