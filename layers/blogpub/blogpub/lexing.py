@@ -205,13 +205,10 @@ class _Start:
 def _node_chars(op: Any, argument: Any, ignore_case: bool) -> frozenset[str] | set[str]:
     """The characters of ``_PICKED`` a first node can take (more where folding leaves it
     open, never fewer)."""
-    if op is sre.LITERAL:
-        if argument > 0x7F:  # re folds a few letters past ASCII to ASCII ones (K to k)
-            return _LETTERS if ignore_case else frozenset()
-        char = chr(argument)
-        return {char, char.lower(), char.upper()} & _PICKED if ignore_case else {char}
+    if op is sre.LITERAL:  # a class of one
+        return _class_chars([(sre.LITERAL, argument)], ignore_case)
     if op is sre.NOT_LITERAL:
-        return _PICKED if ignore_case else _PICKED - {chr(argument)}
+        return _class_chars([(sre.NEGATE, None), (sre.LITERAL, argument)], ignore_case)
     if op is sre.IN:
         return _class_chars(argument, ignore_case)
     return _PICKED  # ANY, or a node read as "anything"
