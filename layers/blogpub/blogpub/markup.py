@@ -831,11 +831,12 @@ def _as_task_checkboxes(clean_html: str) -> str:
     )
 
 
-def _host(site_url: str | None) -> str | None:
-    if not site_url:
+def _host(url: str | None) -> str | None:
+    """A URL's host, lower-cased; None where it has none or does not parse."""
+    if not url:
         return None
     try:
-        return urlsplit(site_url).hostname
+        return urlsplit(url).hostname
     except ValueError:
         return None
 
@@ -878,10 +879,7 @@ def _external_host(url: str, site_host: str | None) -> tuple[bool, str | None]:
     host (None where it has none or it does not parse, which counts as external)."""
     if url_scheme(url) not in ("http", "https") and not url.startswith("//"):
         return False, None
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return True, None
+    host = _host(url)
     return site_host is None or host != site_host.lower(), host
 
 
