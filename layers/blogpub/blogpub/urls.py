@@ -164,7 +164,7 @@ def _segment_slug(name: str, mapping: dict[str, str] | None, transform: int = 0)
     slug = slugize(visible_text(mapped), transform=transform)
     if not slug:
         return "x" + _name_digest(name)
-    if len(slug) * 4 > MAX_SLUG_BYTES and len(slug.encode("utf-8")) > MAX_SLUG_BYTES:
+    if len(slug.encode("utf-8")) > MAX_SLUG_BYTES:
         # Cut on a character boundary; the digest keeps two long names with one prefix apart.
         kept = slug.encode("utf-8")[: MAX_SLUG_BYTES - 9].decode("utf-8", "ignore").rstrip("-")
         return f"{kept}-{_name_digest(name)}"
@@ -249,7 +249,7 @@ def _permalink_values(post: Post, settings: Settings, wanted: frozenset[str]) ->
         values["category"] = "/".join(chains[0][-1].slugs) if chains else DEFAULT_CATEGORY
     if "hash" in wanted:
         # Hexo hashes the slug followed by the date as Unix seconds.
-        digest_input = f"{post.name}{int(post.date.timestamp())}"
+        digest_input = values["title"] + values["timestamp"]
         values["hash"] = hashlib.sha1(digest_input.encode("utf-8")).hexdigest()[:12]
     return values
 
