@@ -38,22 +38,13 @@ from throughput import CORPUS, LAYER, REPO, base_layer
 BENCH = Path(__file__).resolve().parent
 _I_REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 _PASSES = """
-import os, sys
-layer, passes = sys.argv[1], int(sys.argv[2])
-sys.path[:0] = [layer, {bench!r}]
-from environment import BASE_ENVIRONMENT
-os.environ.update(BASE_ENVIRONMENT)
+import sys
+sys.path.insert(0, {bench!r})
 from pathlib import Path
-from blogpub.config import DEFAULT_POSTS_PREFIX
-from blogpub.render import Renderer
-from blogpub.settings import Settings
-from probes import render_each
-from throughput import corpus_files
-settings = Settings()
-renderer = Renderer(settings)
-sources = [(DEFAULT_POSTS_PREFIX + path.name, path.read_bytes()) for path in corpus_files()]
-for _ in range(passes):
-    render_each(renderer, settings, sources)
+from throughput import corpus_pass
+one_pass = corpus_pass(Path(sys.argv[1]), highlight=True)
+for _ in range(int(sys.argv[2])):
+    one_pass()
 """
 
 
