@@ -43,7 +43,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from itertools import pairwise
+from itertools import accumulate, pairwise
+from operator import sub
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -231,7 +232,8 @@ _CONTAINER_WIDTH = 12 * (MAX_NESTING_DEPTH + 1)
 _CONTAINER_PREFIX = re.compile(r"(?:[ \t]*(?:>|(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)))*[ \t]*")
 _CONTAINER_MARKER = re.compile(r">|[-+*]|\d{1,9}[.)]")
 _THEMATIC_BREAK = re.compile(r"[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_HTML_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*?)?(/?)>")
+# (possessive: no step back per character; a tag closes itself where "/>" ends it)
+_HTML_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*+)((?:\s[^<>]*+)?/?)>")
 # Void elements never hold others; these close themselves when a sibling starts.
 _NOT_NESTING = frozenset(
     {
@@ -520,20 +522,14 @@ def _container_prefixes(limit: int) -> re.Pattern[str]:
     return re.compile(rf"\n([ \t>*+\-_0-9.)]{{{limit + 1},{_CONTAINER_WIDTH}}})")
 
 
-@cache
-def _nesting_starts() -> re.Pattern[str]:
-    """Where an element that can hold others may open (once at most per _HTML_TAG opening)."""
-    names = "|".join(sorted(_NOT_NESTING))
-    return re.compile(rf"<(?!(?:{names})(?![A-Za-z0-9-]))[A-Za-z]", re.IGNORECASE)
-
-
 def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:
     """The nesting a renderer would build, estimated from above in one linear pass.
 
     Per line with a block-quote or list marker: the markers plus indentation (two columns a
     level, as nested list items are indented); over the text: raw HTML elements open at
     once (void and self-closing ones excepted). Only "beyond ``limit``?" is answered
-    exactly: it returns the first depth found past ``limit``, else one at most ``limit``.
+    exactly: past ``limit`` it returns ``limit + 1`` or the first line's depth found past
+    it, else one at most ``limit``.
     """
     deepest_line = 0
     # a line cannot nest deeper than its prefix is long: only longer prefixes are looked at
@@ -550,21 +546,26 @@ def nesting_depth(markdown: str, limit: int = MAX_NESTING_DEPTH) -> int:
         deepest_line = max(deepest_line, markers + indent // 2)
         if deepest_line > limit:
             return deepest_line
-    if markdown.count("<") <= limit or len(_nesting_starts().findall(markdown)) <= limit:
-        return deepest_line  # no more elements than that can be open at once
-    open_elements = deepest_html = 0
-    for tag in _HTML_TAG.finditer(markdown):
-        closing, name, self_closing = tag.groups()
-        if name.lower() in _NOT_NESTING:
-            continue
-        if closing:
-            open_elements = max(open_elements - 1, 0)
-        elif not self_closing:
-            open_elements += 1
-            deepest_html = max(deepest_html, open_elements)
-            if deepest_html > limit:
-                break
-    return max(deepest_line, deepest_html)
+    # an element opens at a "<" that no "/" follows: no more can be open at once
+    if markdown.count("<") - markdown.count("</") <= limit:
+        return deepest_line
+    return max(deepest_line, _html_depth(markdown, limit))
+
+
+def _html_depth(markdown: str, limit: int) -> int:
+    """The most raw HTML elements open at once, up to ``limit + 1``: an opening tag opens
+    one (void and self-closing ones excepted), a closing tag closes one if any is open.
+
+    The count after each tag is the running sum of those steps less its lowest value so
+    far (not below 0), so the deepest point is found by C loops, not one per tag."""
+    steps = [
+        0 if name.lower() in _NOT_NESTING else -1 if closing else 0 if tail[-1:] == "/" else 1
+        for closing, name, tail in _HTML_TAG.findall(markdown)
+    ]
+    totals = list(accumulate(steps))
+    lowest = accumulate(totals, min, initial=0)
+    next(lowest)  # (the start, before any tag: nothing open)
+    return min(max(map(sub, totals, lowest), default=0), limit + 1)
 
 
 def sanitize(

@@ -164,7 +164,7 @@ class _Expansion:
         name = hexo_name(text, token)
         end = f"end{name}"
         # (Hexo fails the build on an unclosed paired tag whose delimiter is whole: shown as text)
-        if not name or end not in text or not swallows_a_tag(text, token):
+        if not name or not swallows_a_tag(text, token) or end not in text:
             return None
         if any(end in text[later.start + 2 : later.end - 2] for later in tokens[index + 1 :]):
             return None
