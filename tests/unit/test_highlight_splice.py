@@ -88,6 +88,10 @@ def test_every_corpus_post_is_the_same_spliced_as_through_nh3(layout: str) -> No
         "<svg>\n\n```js\nvar a = 1;\n```\n\n</svg>\n",
         "<math>\n\n```js\nvar a = 1;\n```\n\n</math>\n",
         "<table>\n\n```js\nvar a = 1;\n```\n\n</table>\n",
+        # a pre left open: the sanitiser's escape of markup in code would end it at the
+        # table's first </pre>, which a table held out whole would hide from it
+        '"><pre>```js\nvar a = 1;\n```\n',
+        "<pre>\n\n```js\nvar a = 1;\n```\n\n```js\nvar b;\n```\n",
         "<select>\n\n```js\nvar a = 1;\n```\n\n</select>\n",
         "<textarea>\n\n```js\nvar a = 1;\n```\n\n</textarea>\n",
         "<a href='/x'><b>\n\n```js\nvar a = 1;\n```\n\n</a></b>\n",
@@ -156,6 +160,37 @@ def test_a_tag_left_open_before_code_comes_out_as_through_nh3() -> None:
     assert spliced == through_nh3 and spliced.startswith("<div title=")
     # And a placeholder gone from the sanitiser's output makes the lines go through it
     assert _splice(sanitize(f"<div title='{held.token}-0-"), held, 1) is None
+
+
+def test_the_table_layout_is_held_out_whole_and_nh3_sees_the_figure_and_its_caption() -> None:
+    markdown = "```js a caption\nvar a = 1;\n```\n"
+    held = HeldOut()
+    skeleton = highlight_code_blocks(to_html(markdown), HighlightSettings(), held)
+    caption = "<figcaption><span>a caption</span></figcaption>"
+    assert skeleton == f'<figure class="highlight js">{caption}{held.token}-0-</figure>\n'
+    assert held.pieces[0].startswith('<table><tbody><tr><td class="gutter"><pre>')
+    inline = highlight_code_blocks(to_html(markdown), HighlightSettings())
+    assert _splice(sanitize(skeleton), held, 1) == sanitize(inline)
+    # elsewhere than as the figure's content after its caption, the table is not put back
+    for misplaced in (
+        f'<figure class="highlight js"><b>{held.token}-0-</b></figure>',
+        f"<p>{held.token}-0-</p>",
+        f'<figure class="highlight js">{caption}{held.token}-0-<br></figure>',
+    ):
+        assert _splice(misplaced, held, 1) is None
+
+
+def test_a_table_is_held_out_only_before_html_that_changes_how_a_table_is_read() -> None:
+    fence = "```js\nvar a = 1;\n```\n\n"
+    # (the first of these, closed or not, and no table is held out after it)
+    for between, tables_held in (("", 2), ("<table>\n\n", 1), ("<svg></svg>\n\n", 1)):
+        held = HeldOut()
+        highlight_code_blocks(to_html(fence + between + fence), HighlightSettings(), held)
+        assert len(held.in_figure) == tables_held, between
+    held = HeldOut()
+    markdown = f"text <pre>\n\n{fence}text </pre>\n\n{fence}"  # a pre open over the first
+    highlight_code_blocks(to_html(markdown), HighlightSettings(), held)
+    assert len(held.pieces) == 3 and held.in_figure == {2}  # lines, line numbers; a table
 
 
 def test_a_post_cannot_write_a_placeholder() -> None:

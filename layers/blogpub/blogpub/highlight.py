@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import os
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -47,6 +48,12 @@ _CMARK_BLOCK = re.compile(
     r'<pre><code(?: class="language-([^"]*)")?(?: data-meta="([^"]*)")?>'
     r"([^<]*+(?:<(?!/code></pre>)[^<]*+)*+)</code></pre>"
 )
+# Where the HTML parser leaves the body's own insertion mode (a table, a select, foreign
+# content, a template...): a held-out table would stand for a table start tag there, which
+# acts otherwise than the placeholder's text (it closes an open table, a select...).
+_NOT_IN_BODY = re.compile(r"<(?:table|select|svg|math|template|frameset|plaintext)\b", re.I)
+_PRE_OPENING = re.compile(r"<pre", re.IGNORECASE)  # (a name that starts so, too)
+_PRE_CLOSING = re.compile(r"</pre\s*>", re.IGNORECASE)
 # hexo's backtick_code_block: "lang caption [url [link text]]"
 _CAPTION_URL = re.compile(r"(.+?)\s+(https?://\S+|/\S+)\s*(.+)?")
 
@@ -212,15 +219,20 @@ class HeldOut:
     def __init__(self) -> None:
         self.token = os.urandom(8).hex()
         self.pieces: list[str] = []
+        self.in_figure: set[int] = set()  # the pieces that are a figure's table
 
-    def hold(self, lines_html: str) -> str:
+    def hold(self, lines_html: str, in_figure: bool = False) -> str:
         """A placeholder for ``lines_html``; the HTML itself where the HTML parser would
-        rewrite a character in it (CR, NUL), so the sanitiser's output stays the same."""
+        rewrite a character in it (CR, NUL), so the sanitiser's output stays the same.
+        ``in_figure``: the HTML is a figure's table, after its caption if any (which the
+        sanitiser's output must show: see ``markup._splice``)."""
         if not lines_html or "\r" in lines_html or "\0" in lines_html:
             return lines_html
         self.pieces.append(
             lines_html.replace("&quot;", '"').replace("&#x27;", "'").replace("\xa0", "&nbsp;")
         )
+        if in_figure:
+            self.in_figure.add(len(self.pieces) - 1)
         return f"{self.token}-{len(self.pieces) - 1}-"
 
     def released(self, html_text: str, wanted: Callable[[str], bool] = bool) -> str:
@@ -258,10 +270,13 @@ def highlight_block(
     settings: HighlightSettings,
     caption: str = "",
     held: HeldOut | None = None,
+    *,
+    table_held: bool = True,
 ) -> str:
     """One code block as hexo-util lays it out for these settings (``enable`` aside);
     ``caption`` is a ready ``<figcaption>``. With ``held``, the lines of the gutter and of
-    the code are held out there and placeholders stand in their elements."""
+    the code are held out there and placeholders stand in their elements; in the table
+    layout (``table_held``) the whole table, and a placeholder stands in the figure."""
     if settings.strip_indent:
         code = strip_indent(code)
     lines, language = token_lines(code, lang, settings.auto_detect)
@@ -274,19 +289,30 @@ def highlight_block(
     wrap = settings.wrap or settings.line_number  # the gutter needs the table layout
     if not wrap:
         return f'<pre><code class="{classes}">' + hold("\n".join(lines)) + "</code></pre>"
-    if settings.hljs:
-        content = hold("<br>".join(lines) + "<br>")
-        code_cell = f'<pre><code class="{classes}">{content}</code></pre>'
-    else:
-        code_cell = "<pre>" + hold(_LINE_OPEN + _LINE_BREAK.join(lines) + _LINE_CLOSE) + "</pre>"
-    gutter = ""
+    numbers = ""
     if settings.line_number:
-        numbers = _LINE_BREAK.join(map(str, range(1, len(lines) + 1)))
-        gutter = f'<td class="gutter"><pre>{hold(_LINE_OPEN + numbers + _LINE_CLOSE)}</pre></td>'
-    return (
-        f'<figure class="highlight {language}">{caption}<table><tr>{gutter}'
-        f'<td class="code">{code_cell}</td></tr></table></figure>'
-    )
+        numbers = _LINE_OPEN + _LINE_BREAK.join(map(str, range(1, len(lines) + 1))) + _LINE_CLOSE
+    if settings.hljs:
+        # the code element's class names the language (sanitised): its lines held out
+        code_cell = f'<pre><code class="{classes}">{hold("<br>".join(lines) + "<br>")}</code></pre>'
+        table = _table(numbers and hold(numbers), code_cell)
+    else:
+        code_lines = _LINE_OPEN + _LINE_BREAK.join(lines) + _LINE_CLOSE
+        if held is not None and hold is not _kept and table_held:
+            # the layout's own markup around the lines, the same whatever the code
+            table = _table(numbers, f"<pre>{code_lines}</pre>", tbody=True)
+            table = held.hold(table, in_figure=True)
+        else:
+            table = _table(numbers and hold(numbers), f"<pre>{hold(code_lines)}</pre>")
+    return f'<figure class="highlight {language}">{caption}{table}</figure>'
+
+
+def _table(numbers: str, code_cell: str, tbody: bool = False) -> str:
+    """hexo-util's table of a gutter (where ``numbers`` are given) and the code; with
+    ``tbody``, as the HTML parser reads it (and so as the sanitiser writes it)."""
+    gutter = f'<td class="gutter"><pre>{numbers}</pre></td>' if numbers else ""
+    row = f'<tr>{gutter}<td class="code">{code_cell}</td></tr>'
+    return f"<table><tbody>{row}</tbody></table>" if tbody else f"<table>{row}</table>"
 
 
 def highlight_code_blocks(
@@ -299,6 +325,21 @@ def highlight_code_blocks(
     With ``held``, the highlighted lines are held out of the sanitiser (``HeldOut``)."""
     if not settings.enable or "<pre><code" not in html_text:
         return html_text
+    # after the first of these a table start tag may not open a table where it stands
+    not_body = _NOT_IN_BODY.search(html_text)
+    tables_held_before = not_body.start() if not_body is not None else len(html_text)
+    openings = [tag.start() for tag in _PRE_OPENING.finditer(html_text)]
+    closings = [tag.start() for tag in _PRE_CLOSING.finditer(html_text)]
+
+    def in_pre(start: int) -> bool:
+        """Whether the last ``<pre`` before ``start`` has no ``</pre>`` after it: the
+        sanitiser's escape of markup in code would end that ``pre`` at the table's first
+        ``</pre>``, which a held-out table hides from it."""
+        last = bisect_left(openings, start) - 1
+        if last < 0:
+            return False
+        closing = bisect_left(closings, openings[last])
+        return closing == len(closings) or closings[closing] > start
 
     def block(match: re.Match[str]) -> str:
         lang = match.group(1)
@@ -307,7 +348,9 @@ def highlight_code_blocks(
             lang = None
         caption = fence_caption(html.unescape(match.group(2) or "")) if lang else ""
         code = html.unescape(match.group(3))
+        table_held = match.start() < tables_held_before and not in_pre(match.start())
         # Hexo drops the newline that ends a fenced block's last line
-        return highlight_block(code.removesuffix("\n"), lang, settings, caption, held)
+        code = code.removesuffix("\n")
+        return highlight_block(code, lang, settings, caption, held, table_held=table_held)
 
     return _CMARK_BLOCK.sub(block, html_text)

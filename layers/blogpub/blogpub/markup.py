@@ -641,9 +641,20 @@ def _splice(clean_html: str, held: HeldOut, placed: int) -> str | None:
         number = int(index[1])
         if number >= len(held.pieces) or number in seen:
             return None
+        if number in held.in_figure and not _alone_in_figure(before, part[index.end() :]):
+            return None
         seen.add(number)
         out += (held.pieces[number], part[index.end() :])
     return "".join(out) if len(seen) == placed else None
+
+
+def _alone_in_figure(before: str, after: str) -> bool:
+    """Whether a figure's held-out table came out as the figure's content after its caption,
+    if any: where anything stands between them (a formatting element the parser reopened
+    for the placeholder's text), the table's own tags would have been read elsewhere."""
+    last_tag = before[before.rfind("<") :]
+    opens = last_tag.startswith("<figure ") or last_tag == "</figcaption>"
+    return opens and after.startswith("</figure>")
 
 
 @cache
