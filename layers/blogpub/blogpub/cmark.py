@@ -33,12 +33,10 @@ def markdown_to_html(markdown: str, options: int, extensions: Sequence[str]) -> 
     lib, ffi = _cmark.lib, _cmark.ffi
     _register_extensions()
     free_node, free_string = _releasers()
+    found = _extensions(tuple(extensions))
     parser = lib.cmark_parser_new(options)
     try:
-        for name in extensions:
-            extension = lib.cmark_find_syntax_extension(name.encode("utf-8"))
-            if extension == ffi.NULL:
-                raise ValueError(f"cmark-gfm has no extension named {name!r}")
+        for extension in found:
             lib.cmark_parser_attach_syntax_extension(parser, extension)
         encoded = markdown.encode("utf-8")
         lib.cmark_parser_feed(parser, encoded, len(encoded))
@@ -58,6 +56,21 @@ def markdown_to_html(markdown: str, options: int, extensions: Sequence[str]) -> 
     finally:
         lib.cmark_parser_free(parser)
     return html_text
+
+
+@cache
+def _extensions(names: tuple[str, ...]) -> list[Any]:
+    """cmark-gfm's registered extensions of these names (found once: the registry keeps
+    them for the life of the process)."""
+    from cmarkgfm import _cmark
+
+    found = []
+    for name in names:
+        extension = _cmark.lib.cmark_find_syntax_extension(name.encode("utf-8"))
+        if extension == _cmark.ffi.NULL:
+            raise ValueError(f"cmark-gfm has no extension named {name!r}")
+        found.append(extension)
+    return found
 
 
 def _address(ffi: Any, pointer: Any) -> int:
