@@ -15,6 +15,7 @@ from blogpub.markup import (
     MAX_NESTING_DEPTH,
     _filter_attribute,
     _filter_attribute_remembered,
+    _html_depth,
     _marked_leftovers,
     nesting_depth,
     render_body,
@@ -26,7 +27,7 @@ from blogpub.tags.expand import _Expansion
 from blogpub.tags.markup import _SCHEME, _TAG_MARKUP, _URL_SAFE, encode_url, on_one_line
 from blogpub.tags.model import may_hold_tags
 from blogpub.tags.registry import REGISTRY
-from blogpub.tags.scan import Protected, protect
+from blogpub.tags.scan import Protected, protect, tag_tokens
 from blogpub.urls import url_scheme
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -163,6 +164,64 @@ def test_the_remembered_class_filter_answers_as_the_filter(tag: str, value: str)
 )
 def test_the_nesting_check_short_cuts_give_the_same_verdict(markdown: str, too_deep: bool) -> None:
     assert (nesting_depth(markdown) > MAX_NESTING_DEPTH) is too_deep
+
+
+_NOT_NESTING_NAMES = {
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "rp", "rt",
+}  # fmt: skip
+
+
+def _reference_html_depth(markdown: str, limit: int) -> int:
+    """The HTML part of nesting_depth as it was written before: a step per tag."""
+    open_elements = deepest = 0
+    for tag in re.finditer(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*?)?(/?)>", markdown):
+        closing, name, self_closing = tag.groups()
+        if name.lower() in _NOT_NESTING_NAMES:
+            continue
+        if closing:
+            open_elements = max(open_elements - 1, 0)
+        elif not self_closing:
+            open_elements += 1
+            deepest = max(deepest, open_elements)
+            if deepest > limit:
+                break
+    return deepest
+
+
+_NESTING_PIECES = st.sampled_from(
+    ["<div>", "</div>", "<p>", "</p>", "<br/>", "<a href=x/>", "<b >", "</b>", "x", "<",
+     "<img>", "<DIV class='a'>", "</ul >", "<ul/>", "<x <y>", "</div/>", "<Br>", "<brx>",
+     "</BR>", "<a-b>", "<div\n>", "</p  >"]
+)  # fmt: skip
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_NESTING_PIECES, max_size=40), st.sampled_from([0, 1, 2, 5]))
+def test_the_html_nesting_by_running_sums_is_the_tag_by_tag_count(
+    pieces: list[str], limit: int
+) -> None:
+    markdown = "".join(pieces)
+    assert _html_depth(markdown, limit) == _reference_html_depth(markdown, limit)
+
+
+_TAG_PIECES = st.sampled_from(
+    ["{% a %}", "{% enda %}", "{%", "%}", "{% b x:'%}' %}", "{%- c -%}", "{{ v }}", "x", "\n",
+     "{% a", "%} y", "}"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_TAG_PIECES, max_size=20))
+def test_the_tags_between_two_tags_are_those_found_in_the_text_between(pieces: list[str]) -> None:
+    # (the expansion hands a paired tag's body the tags it already found there)
+    text = "".join(pieces)
+    tokens = list(tag_tokens(text))
+    for first, opening in enumerate(tokens):
+        for last in range(first + 1, len(tokens)):
+            between = text[opening.end : tokens[last].start]
+            shifted = [token.shifted(opening.end) for token in tokens[first + 1 : last]]
+            assert shifted == list(tag_tokens(between))
 
 
 def _reference_marked_leftovers(html_text: str) -> str:

@@ -74,13 +74,17 @@ class _Expansion:
         first_line: int,
         nested: bool = False,
         enclosing: frozenset[str] = frozenset(),
+        tokens: list[TagToken] | None = None,
     ) -> str:
         """``text`` (protected) with its tags expanded; ``first_line`` is its line in the body.
 
         In a paired tag's body (``nested``) a tag's HTML keeps its line breaks, as Nunjucks
         leaves them there before the outer tag dedents and renders its body: a note's
-        closing line at column 0 then keeps that body from being dedented, as in Hexo."""
-        tokens = list(tag_tokens(text))
+        closing line at column 0 then keeps that body from being dedented, as in Hexo.
+        ``tokens``: the tags of ``text`` where they are known (a paired tag's body: the
+        tags between it and its end tag, which are those its text holds)."""
+        if tokens is None:
+            tokens = list(tag_tokens(text))
         pieces: list[str] = []
         position = 0
         index = 0
@@ -121,9 +125,14 @@ class _Expansion:
                 end = tokens[closing]
                 inner = text[token.start : end.end]
                 content_line = line + text.count("\n", token.start, token.end)
+                tags_inside = [later.shifted(token.end) for later in tokens[index + 1 : closing]]
                 content = self._trimmed(
                     self.expand(
-                        text[token.end : end.start], content_line, True, enclosing | {token.name}
+                        text[token.end : end.start],
+                        content_line,
+                        True,
+                        enclosing | {token.name},
+                        tags_inside,
                     )
                 )
                 call = TagCall(token.name, self._args(token), line, content)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # hexo/lib/plugins/filter/before_post_render/backtick_code_block.ts, without the trailing
 # newlines it also consumes (they belong to the text around the fence).
@@ -138,14 +138,18 @@ def _closing_backticks(body: str, position: int, length: int) -> int | None:
     return None
 
 
-@dataclass(frozen=True)
-class TagToken:
-    """One ``{% ... %}`` in a (protected) body: where it is, its name, its argument text."""
+class TagToken(NamedTuple):
+    """One ``{% ... %}`` in a (protected) body: where it is, its name, its argument text.
+    (A tuple: a body's tags are made by the hundred, and again for a paired tag's body.)"""
 
     start: int
     end: int
     name: str
     arguments: str
+
+    def shifted(self, offset: int) -> TagToken:
+        """The same tag in a text that starts ``offset`` characters later."""
+        return TagToken(self.start - offset, self.end - offset, self.name, self.arguments)
 
 
 def tag_tokens(text: str) -> Iterator[TagToken]:
