@@ -11,8 +11,10 @@ from blogpub.highlight import _CMARK_BLOCK, _lexer, token_lines
 from blogpub.markup import (
     _MARKED_DEL,
     _MARKED_STRONG,
+    _NOT_A_HIGHLIGHTER_TAG,
     _URL_NOISE,
     MAX_NESTING_DEPTH,
+    _escape_markup_in_code,
     _filter_attribute,
     _filter_attribute_remembered,
     _html_depth,
@@ -222,6 +224,37 @@ def test_the_tags_between_two_tags_are_those_found_in_the_text_between(pieces: l
             between = text[opening.end : tokens[last].start]
             shifted = [token.shifted(opening.end) for token in tokens[first + 1 : last]]
             assert shifted == list(tag_tokens(between))
+
+
+def _reference_escape_in_code(html_text: str) -> str:
+    """_escape_markup_in_code as it was written before: every pre and code element matched,
+    those without a "<" inside given back as they were."""
+    if "<pre" not in html_text and "<code" not in html_text:
+        return html_text
+    region = r"(<(pre|code)\b[^>]*>)([^<]*+(?:<(?!/\2\s*>)[^<]*+)*+)(</\2\s*>)"
+    return re.sub(
+        region,
+        lambda found: (
+            found[1] + _NOT_A_HIGHLIGHTER_TAG.sub("&lt;", found[3]) + found[4]
+            if "<" in found[3]
+            else found[0]
+        ),
+        html_text,
+        flags=re.IGNORECASE,
+    )
+
+
+_CODE_PIECES = st.sampled_from(
+    ["<code>", "</code>", "<pre>", "</pre >", "<PRE x>", "</CODE>", "<b>", "<span>", "<div>",
+     "x", "<", ">", "<code class='a>'", "</pre", "<codex>", "</code\n>"]
+)  # fmt: skip
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_CODE_PIECES, max_size=14))
+def test_markup_in_code_is_escaped_as_when_every_element_was_matched(pieces: list[str]) -> None:
+    html_text = "".join(pieces)
+    assert _escape_markup_in_code(html_text) == _reference_escape_in_code(html_text)
 
 
 def _reference_marked_leftovers(html_text: str) -> str:

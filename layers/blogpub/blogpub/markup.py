@@ -218,8 +218,9 @@ _IFRAME = re.compile(r"<iframe\b([^>]*)>(.*?)</iframe\s*>", re.IGNORECASE | re.D
 _ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 # Up to the first closing tag of the same name, as a lazy ".*?" finds it but twice as fast;
 # possessive, so an element never closed costs one pass, not a backtracking one.
+# (only an element with a "<" inside: one without has nothing to escape)
 _CODE_REGION = re.compile(
-    r"(<(pre|code)\b[^>]*>)([^<]*+(?:<(?!/\2\s*>)[^<]*+)*+)(</\2\s*>)", re.IGNORECASE
+    r"(<(pre|code)\b[^>]*>)([^<]*+(?:<(?!/\2\s*>)[^<]*+)++)(</\2\s*>)", re.IGNORECASE
 )
 _NOT_A_HIGHLIGHTER_TAG = re.compile(
     r"<(?!/?(?:span|br|code|b|strong|i|em|mark|p)\b)", re.IGNORECASE
@@ -820,11 +821,7 @@ def _escape_markup_in_code(untrusted_html: str) -> str:
     if "<pre" not in untrusted_html and "<code" not in untrusted_html:
         return untrusted_html
     return _CODE_REGION.sub(
-        lambda region: (
-            region[1] + _NOT_A_HIGHLIGHTER_TAG.sub("&lt;", region[3]) + region[4]
-            if "<" in region[3]
-            else region[0]
-        ),
+        lambda region: region[1] + _NOT_A_HIGHLIGHTER_TAG.sub("&lt;", region[3]) + region[4],
         untrusted_html,
     )
 
