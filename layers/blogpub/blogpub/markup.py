@@ -43,8 +43,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from itertools import accumulate, pairwise
-from operator import sub
+from itertools import accumulate, compress, pairwise
+from operator import not_, sub
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -256,6 +256,7 @@ _HTML_PIECES = re.compile(r"(<[^<>]*>)")
 # marked's url rule takes a bare URL (and its tildes) before its del rule: links are skipped
 # (a whole piece of _HTML_PIECES: no "<" or ">" inside)
 _CODE_TAG_PIECE = re.compile(r"<(/?)(?:pre|code|script|style|a)\b[^<>]*>", re.IGNORECASE)
+_CODE_STEP = {"": 1, "/": -1}  # a _CODE_TAG_PIECE opening, a closing
 # marked 4's del (`^(~~?)(?=[^\s~])([\s\S]*?[^\s~])\1(?=[^~]|$)`), not after a tilde
 _MARKED_DEL = re.compile(r"(?<!~)(~~?)(?=[^\s~])(.*?[^\s~])\1(?=[^~]|$)", re.DOTALL)
 _MARKED_STRONG = re.compile(r"(?<![*\\])\*\*(?=[^\s*])(.*?[^\s*])\*\*(?!\*)", re.DOTALL)
@@ -471,6 +472,13 @@ def _marked_leftovers(html_text: str) -> str:
     del rule has no flanking rule (``中~（笑~）``), and its emphasis counts only ASCII
     punctuation, so ``**（注）**中`` is strong there. Only text outside code and links is
     changed, one text run at a time."""
+    # most bodies have their tildes and asterisks in code only: the stretches outside code
+    # and links, found by C loops (split, running sum), are looked at first
+    pieces = _CODE_TAG_PIECE.split(html_text)  # stretch, "/" or "", stretch...
+    depths = accumulate(map(_CODE_STEP.__getitem__, pieces[1::2]), initial=0)
+    outside = "<".join(compress(pieces[::2], map(not_, depths)))
+    if "~" not in outside and "**" not in outside:
+        return html_text
     out: list[str] = []
     position = code_depth = 0
     # the stretches between code, pre, script, style and link tags, each with its depth
