@@ -295,7 +295,13 @@ def test_encode_url_of_a_site_path_is_quote_of_unquote_as_before(path: str) -> N
 
 @pytest.mark.parametrize(
     "body",
-    ["no math at all {% note %}x{% endnote %}", "{% math %}x^2{% endmath %}", "a $x$ b", ""],
+    [
+        "no math at all {% note %}x{% endnote %}",
+        "{% math %}x^2{% endmath %}",
+        "a $x$ b",
+        "",
+        "$ ls\n$ cd ..\ncosts 5 $ or 6 $",  # no "$" with a character after it
+    ],
 )
 def test_math_protection_short_cut_leaves_what_the_scan_leaves(body: str) -> None:
     text, formulas = protect_math(body)
@@ -401,7 +407,8 @@ def _reference_protect_math(body: str) -> str:
 
 _MATH_PIECES = st.sampled_from(
     ["$x$", "$$y^2$$", "$", "$$", "\\$", " ", "\n", "\n\n", "a", "`$a$`", "```\n$b$\n```\n",
-     "<a title='$c$'>", "](u$v$)", "{% math %}z{% endmath %}", "{% raw %}$d${% endraw %}", "5"]
+     "<a title='$c$'>", "](u$v$)", "{% math %}z{% endmath %}", "{% raw %}$d${% endraw %}", "5",
+     "$ ", "\t$\n", "http://h$"]
 )  # fmt: skip
 
 

@@ -89,6 +89,9 @@ _PROTECTED = re.compile(
     re.MULTILINE | re.DOTALL | re.VERBOSE,
 )
 _MATH_TAG = re.compile(r"\{%-?\s*math\b")  # how _PROTECTED's math alternative starts
+# A formula opens at a "$" with a character after it that is not a space ("$$" included):
+# with none (shell prompts, prices), none opens in any stretch between protected spans.
+_DOLLAR_OPENS = re.compile(r"\$(?=\S)").search
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
@@ -223,7 +226,7 @@ def _find_math(text: str) -> list[tuple[int, int, str, bool]]:
 def protect_math(body: str) -> tuple[str, tuple[Formula, ...]]:
     """The body with each formula replaced by a placeholder Markdown leaves alone, and the
     formulas (already converted; a formula that did not convert carries a warning)."""
-    if "$" not in body and _MATH_TAG.search(body) is None:
+    if _MATH_TAG.search(body) is None and ("$" not in body or not _DOLLAR_OPENS(body)):
         return body, ()  # no formula can start: the text as it is
     stem = _free_stem(body)
     formulas: list[Formula] = []
