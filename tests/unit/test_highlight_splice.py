@@ -92,6 +92,8 @@ def test_every_corpus_post_is_the_same_spliced_as_through_nh3(layout: str) -> No
         # table's first </pre>, which a table held out whole would hide from it
         '"><pre>```js\nvar a = 1;\n```\n',
         "<pre>\n\n```js\nvar a = 1;\n```\n\n```js\nvar b;\n```\n",
+        # an upper-case PRE after a table held out whole: no lower-case "<pre" is left
+        "```js\nvar a = 1;\n```\n<PRE class=x><a href='https://x.example/'></pre>\n",
         "<select>\n\n```js\nvar a = 1;\n```\n\n</select>\n",
         "<textarea>\n\n```js\nvar a = 1;\n```\n\n</textarea>\n",
         "<a href='/x'><b>\n\n```js\nvar a = 1;\n```\n\n</a></b>\n",

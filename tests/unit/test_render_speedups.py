@@ -229,8 +229,6 @@ def test_the_tags_between_two_tags_are_those_found_in_the_text_between(pieces: l
 def _reference_escape_in_code(html_text: str) -> str:
     """_escape_markup_in_code as it was written before: every pre and code element matched,
     those without a "<" inside given back as they were."""
-    if "<pre" not in html_text and "<code" not in html_text:
-        return html_text
     region = r"(<(pre|code)\b[^>]*>)([^<]*+(?:<(?!/\2\s*>)[^<]*+)*+)(</\2\s*>)"
     return re.sub(
         region,
@@ -255,6 +253,13 @@ _CODE_PIECES = st.sampled_from(
 def test_markup_in_code_is_escaped_as_when_every_element_was_matched(pieces: list[str]) -> None:
     html_text = "".join(pieces)
     assert _escape_markup_in_code(html_text) == _reference_escape_in_code(html_text)
+
+
+def test_markup_in_an_upper_case_pre_is_escaped_whatever_else_the_body_holds() -> None:
+    # (it was escaped only where a lower-case "<pre" or "<code" stood somewhere in the body)
+    pre = "<PRE class=x><a href='https://x.example/'>y</a></pre>\n"
+    for body in (pre, pre + "\nand `code`\n"):
+        assert render_body(body)[0].startswith("<pre>&lt;a href='https://x.example/'&gt;y")
 
 
 def _reference_marked_leftovers(html_text: str) -> str:

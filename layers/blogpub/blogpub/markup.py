@@ -826,8 +826,7 @@ def _is_placeholder(src: str) -> bool:
 
 
 def _escape_markup_in_code(untrusted_html: str) -> str:
-    if "<pre" not in untrusted_html and "<code" not in untrusted_html:
-        return untrusted_html
+    # (in any case: "<PRE>" too, whether or not a lower-case "<pre" is elsewhere in the body)
     return _CODE_REGION.sub(
         lambda region: region[1] + _NOT_A_HIGHLIGHTER_TAG.sub("&lt;", region[3]) + region[4],
         untrusted_html,
