@@ -15,6 +15,7 @@ from blogpub.markup import (
     _finish,
     _markdown,
     _splice,
+    render_body,
     render_post_body,
     sanitize,
     to_html,
@@ -140,6 +141,8 @@ _FRAGMENTS = st.sampled_from(
         "text ",
         "## heading\n",
         "<!-- more -->\n",
+        "{% codeblock lang:js %}\nvar a = '<i>';\n{% endcodeblock %}\n",
+        "{% code a.js http://x.example/ link %}\nx\n{% endcode %}\n",
     ]
 )
 
@@ -193,6 +196,20 @@ def test_a_table_is_held_out_only_before_html_that_changes_how_a_table_is_read()
     markdown = f"text <pre>\n\n{fence}text </pre>\n\n{fence}"  # a pre open over the first
     highlight_code_blocks(to_html(markdown), HighlightSettings(), held)
     assert len(held.pieces) == 3 and held.in_figure == {2}  # lines, line numbers; a table
+
+
+def test_a_codeblock_tags_table_is_held_out_where_a_fences_would_be() -> None:
+    tag = "{% codeblock a.js lang:js %}\nvar a = '<i>';\n{% endcodeblock %}\n\n"
+    for before, held_tables in (("", 1), ("<table>\n\n", 0), ("text <pre>\n\n", 0)):
+        held = HeldOut()
+        rendered = _markdown(before + tag, BodyOptions(), held)[0]
+        assert len(held.in_figure) == 1  # held by the tag, before Markdown runs
+        assert rendered.count(f"{held.token}-0-") == held_tables  # or put back there
+        spliced, through_nh3, _ = _both_ways(before + tag, BodyOptions())
+        assert spliced == through_nh3
+    assert render_body(tag)[0].startswith(
+        '<figure class="highlight js"><figcaption><span>a.js</span></figcaption><table><tbody>'
+    )
 
 
 def test_a_post_cannot_write_a_placeholder() -> None:

@@ -235,6 +235,18 @@ class HeldOut:
             self.in_figure.add(len(self.pieces) - 1)
         return f"{self.token}-{len(self.pieces) - 1}-"
 
+    def released_where(self, html_text: str, wanted: Callable[[int], bool]) -> str:
+        """``html_text`` with the tables in figures whose placeholder stands at a position
+        ``wanted`` back in place of their placeholders."""
+
+        def release(found: re.Match[str]) -> str:
+            number = int(found[2])
+            if found[1] != self.token or number not in self.in_figure:
+                return found[0]
+            return self.pieces[number] if wanted(found.start()) else found[0]
+
+        return _PLACEHOLDER.sub(release, html_text)
+
     def released(self, html_text: str, wanted: Callable[[str], bool] = bool) -> str:
         """``html_text`` with the lines ``wanted`` of them back in place of their
         placeholders (by default all), to go through the sanitiser after all."""
@@ -315,6 +327,28 @@ def _table(numbers: str, code_cell: str, tbody: bool = False) -> str:
     return f"<table><tbody>{row}</tbody></table>" if tbody else f"<table>{row}</table>"
 
 
+def _table_fits(html_text: str) -> Callable[[int], bool]:
+    """Whether a held-out table may stand at a position of Markdown's HTML: before the
+    first tag that leaves the body's insertion mode (``_NOT_IN_BODY``), and where the last
+    ``<pre`` before it is closed (the sanitiser's escape of markup in code would end an
+    open one at the table's first ``</pre>``, which a placeholder hides from it)."""
+    not_body = _NOT_IN_BODY.search(html_text)
+    before = not_body.start() if not_body is not None else len(html_text)
+    openings = [tag.start() for tag in _PRE_OPENING.finditer(html_text)]
+    closings = [tag.start() for tag in _PRE_CLOSING.finditer(html_text)]
+
+    def fits(start: int) -> bool:
+        if start >= before:
+            return False
+        last = bisect_left(openings, start) - 1
+        if last < 0:
+            return True
+        closing = bisect_left(closings, openings[last])
+        return closing < len(closings) and closings[closing] < start
+
+    return fits
+
+
 def highlight_code_blocks(
     html_text: str, settings: HighlightSettings, held: HeldOut | None = None
 ) -> str:
@@ -322,24 +356,17 @@ def highlight_code_blocks(
 
     Runs after Markdown and before the sanitiser; the code is unescaped, tokenised and
     escaped again, so nothing in it becomes markup. Unchanged when ``enable`` is off.
-    With ``held``, the highlighted lines are held out of the sanitiser (``HeldOut``)."""
-    if not settings.enable or "<pre><code" not in html_text:
+    With ``held``, the highlighted lines are held out of the sanitiser (``HeldOut``), and
+    a table a tag held out is put back where a held-out table may not stand."""
+    if not settings.enable:
         return html_text
-    # after the first of these a table start tag may not open a table where it stands
-    not_body = _NOT_IN_BODY.search(html_text)
-    tables_held_before = not_body.start() if not_body is not None else len(html_text)
-    openings = [tag.start() for tag in _PRE_OPENING.finditer(html_text)]
-    closings = [tag.start() for tag in _PRE_CLOSING.finditer(html_text)]
-
-    def in_pre(start: int) -> bool:
-        """Whether the last ``<pre`` before ``start`` has no ``</pre>`` after it: the
-        sanitiser's escape of markup in code would end that ``pre`` at the table's first
-        ``</pre>``, which a held-out table hides from it."""
-        last = bisect_left(openings, start) - 1
-        if last < 0:
-            return False
-        closing = bisect_left(closings, openings[last])
-        return closing == len(closings) or closings[closing] > start
+    table_fits = _table_fits(html_text)
+    if held is not None and held.in_figure:  # tables the tags held out (a codeblock's)
+        released = held.released_where(html_text, lambda start: not table_fits(start))
+        if released != html_text:
+            html_text, table_fits = released, _table_fits(released)
+    if "<pre><code" not in html_text:
+        return html_text
 
     def block(match: re.Match[str]) -> str:
         lang = match.group(1)
@@ -348,7 +375,7 @@ def highlight_code_blocks(
             lang = None
         caption = fence_caption(html.unescape(match.group(2) or "")) if lang else ""
         code = html.unescape(match.group(3))
-        table_held = match.start() < tables_held_before and not in_pre(match.start())
+        table_held = table_fits(match.start())
         # Hexo drops the newline that ends a fenced block's last line
         code = code.removesuffix("\n")
         return highlight_block(code, lang, settings, caption, held, table_held=table_held)

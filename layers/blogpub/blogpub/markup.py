@@ -42,7 +42,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from itertools import accumulate, compress, pairwise
 from operator import not_, sub
 from typing import Any
@@ -367,6 +367,7 @@ def _markdown(
         highlight=highlighter(options.highlight) if options.highlight.enable else None,
         privacy_embeds=options.privacy_embeds,
         assets=options.assets,
+        hold_table=None if held is None else partial(held.hold, in_figure=True),
     )
     if may_hold_tags(text):  # the tag plugins load only for a body that can have a tag
         from blogpub.tags import expand_tags

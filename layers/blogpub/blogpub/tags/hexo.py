@@ -94,10 +94,11 @@ def codeblock(call: TagCall, context: TagContext, sink: TagSink) -> str:
     )
     caption = f"<figcaption>{options.caption}</figcaption>" if options.caption else ""
     gutter = f'<td class="gutter"><pre>{numbers}</pre></td>' if options.line_number else ""
-    return (
-        f'<figure class="highlight {attribute(lang or "plaintext")}">{caption}'
-        f'<table><tr>{gutter}<td class="code"><pre>{code_lines}</pre></td></tr></table></figure>'
-    )
+    row = f'<tr>{gutter}<td class="code"><pre>{code_lines}</pre></td></tr>'
+    table = f"<table>{row}</table>"
+    if context.highlight and context.hold_table:
+        table = context.hold_table(f"<table><tbody>{row}</tbody></table>")
+    return f'<figure class="highlight {attribute(lang or "plaintext")}">{caption}{table}</figure>'
 
 
 def _line_class(number: int, marked: set[int]) -> str:

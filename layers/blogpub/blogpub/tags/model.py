@@ -41,7 +41,10 @@ class TagContext:
     ``highlight(code, lang)`` returns the code as HTML, one line per input line with every
     element closed on its line; ``None`` escapes the code plainly.
     ``assets`` names the files of the post's asset folder when the caller knows them: an
-    ``asset_*`` tag naming another file then renders nothing, as in Hexo, with a warning."""
+    ``asset_*`` tag naming another file then renders nothing, as in Hexo, with a warning.
+    ``hold_table(table_html)``, where given, holds a highlighted block's table (with the
+    ``tbody`` the HTML parser adds) out of the sanitiser and returns the placeholder that
+    stands for it in its figure, after the caption (``highlight.HeldOut``)."""
 
     render_markdown: Callable[[str], str]
     root: str = "/"
@@ -51,6 +54,7 @@ class TagContext:
     highlight: Callable[[str, str | None], str] | None = None
     privacy_embeds: bool = False
     assets: frozenset[str] | None = None
+    hold_table: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True)
