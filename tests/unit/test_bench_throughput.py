@@ -39,3 +39,4 @@ def test_one_variant_runs_in_its_own_interpreter_on_the_named_layer() -> None:
     figures = throughput._variant(REPO / throughput.LAYER, highlight=False, passes=1)
     assert figures["rendered"] == figures["posts"] > 100
     assert figures["cpu_posts_per_second"] > 0
+    assert figures["settled_cpu_posts_per_second"] > 0
