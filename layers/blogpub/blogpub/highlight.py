@@ -48,12 +48,13 @@ _CMARK_BLOCK = re.compile(
     r'<pre><code(?: class="language-([^"]*)")?(?: data-meta="([^"]*)")?>'
     r"([^<]*+(?:<(?!/code></pre>)[^<]*+)*+)</code></pre>"
 )
-# Where the HTML parser leaves the body's own insertion mode (a table, a select, foreign
-# content, a template...): a held-out table would stand for a table start tag there, which
-# acts otherwise than the placeholder's text (it closes an open table, a select...).
-_NOT_IN_BODY = re.compile(r"<(?:table|select|svg|math|template|frameset|plaintext)\b", re.I)
-_PRE_OPENING = re.compile(r"<pre", re.IGNORECASE)  # (a name that starts so, too)
-_PRE_CLOSING = re.compile(r"</pre\s*>", re.IGNORECASE)
+# The tags where the HTML parser leaves the body's own insertion mode (a table, a select,
+# foreign content, a template...): a held-out table would stand for a table start tag there,
+# which acts otherwise than the placeholder's text (it closes an open table, a select...);
+# and "<pre" (a name that starts so, too), "</pre>".
+_TABLE_CONTEXT = re.compile(
+    r"<(?:(table|select|svg|math|template|frameset|plaintext)\b|pre|(/)pre\s*>)", re.IGNORECASE
+)
 # hexo's backtick_code_block: "lang caption [url [link text]]"
 _CAPTION_URL = re.compile(r"(.+?)\s+(https?://\S+|/\S+)\s*(.+)?")
 
@@ -329,13 +330,17 @@ def _table(numbers: str, code_cell: str, tbody: bool = False) -> str:
 
 def _table_fits(html_text: str) -> Callable[[int], bool]:
     """Whether a held-out table may stand at a position of Markdown's HTML: before the
-    first tag that leaves the body's insertion mode (``_NOT_IN_BODY``), and where the last
+    first tag that leaves the body's insertion mode (``_TABLE_CONTEXT``), and where the last
     ``<pre`` before it is closed (the sanitiser's escape of markup in code would end an
     open one at the table's first ``</pre>``, which a placeholder hides from it)."""
-    not_body = _NOT_IN_BODY.search(html_text)
-    before = not_body.start() if not_body is not None else len(html_text)
-    openings = [tag.start() for tag in _PRE_OPENING.finditer(html_text)]
-    closings = [tag.start() for tag in _PRE_CLOSING.finditer(html_text)]
+    before = len(html_text)
+    openings: list[int] = []
+    closings: list[int] = []
+    for tag in _TABLE_CONTEXT.finditer(html_text):  # (one scan for the three)
+        if tag[1] is not None:
+            before = tag.start()
+            break
+        (openings if tag[2] is None else closings).append(tag.start())
 
     def fits(start: int) -> bool:
         if start >= before:
@@ -360,13 +365,12 @@ def highlight_code_blocks(
     a table a tag held out is put back where a held-out table may not stand."""
     if not settings.enable:
         return html_text
-    table_fits = _table_fits(html_text)
     if held is not None and held.in_figure:  # tables the tags held out (a codeblock's)
-        released = held.released_where(html_text, lambda start: not table_fits(start))
-        if released != html_text:
-            html_text, table_fits = released, _table_fits(released)
+        tag_table_fits = _table_fits(html_text)
+        html_text = held.released_where(html_text, lambda start: not tag_table_fits(start))
     if "<pre><code" not in html_text:
         return html_text
+    table_fits = _table_fits(html_text)
 
     def block(match: re.Match[str]) -> str:
         lang = match.group(1)
