@@ -118,3 +118,32 @@ def test_the_strategies_reach_valid_posts() -> None:
     raw = f"---\n{yaml_text({'date': date(2022, 2, 5), 'tags': ['a']})}---\n".encode()
 
     assert isinstance(read_post(raw, KEY, SITE), Post)
+
+
+_YAML_PIECES = st.sampled_from(
+    ["a: 1\n", "a: 2\n", "b:\n", "  - x\n", "  - 12345678901234567890123456789012345\n",
+     "c: {d: 1, d: 2}\n", "e: [1, 2, [3]]\n", "f: 1" + "0" * 70 + "\n", "g: 1.5\n", "? h\n",
+     "i:\n  j: 1\n  j: 1\n", "k: 'x'\n", "- y\n", "l: !!int 0" + "1" * 70 + "\n"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_YAML_PIECES, max_size=10))
+def test_alias_free_yaml_is_checked_as_the_full_check_checks_it(pieces: list[str]) -> None:
+    # (_check_yaml_tree: the same fault reported first, for YAML without anchors or aliases)
+    from blogpub.reader import _check_yaml_nodes, _check_yaml_tree, _hexo_yaml_loader
+
+    try:
+        node = yaml.compose("".join(pieces), Loader=_hexo_yaml_loader())
+    except yaml.YAMLError:
+        return
+    if node is None:
+        return
+    faults = []
+    for check in (_check_yaml_tree, _check_yaml_nodes):
+        try:
+            check(node)
+            faults.append(None)
+        except PostError as error:
+            faults.append((type(error), str(error)))
+    assert faults[0] == faults[1]

@@ -272,7 +272,10 @@ def _load_yaml(yaml_text: str) -> object:
             node = loader.get_single_node()
             if node is None:
                 return None
-            _check_yaml_nodes(node)
+            if len(spaced) <= _SMALL_YAML and "&" not in spaced and "*" not in spaced:
+                _check_yaml_tree(node)  # no alias, and too short for MAX_YAML_VALUES
+            else:
+                _check_yaml_nodes(node)
             return loader.construct_document(node)
         finally:
             loader.dispose()
@@ -319,6 +322,21 @@ def _check_yaml_nodes(root: yaml.Node) -> None:
                 f"the front-matter expands to more than {MAX_YAML_VALUES} values "
                 "(YAML aliases repeating a value?)"
             )
+
+
+def _check_yaml_tree(root: yaml.Node) -> None:
+    """``_check_yaml_nodes`` for YAML without an anchor or alias (a tree: each node met
+    once) too short to hold ``MAX_YAML_VALUES`` values: its keys and numbers only, in the
+    same order, so that the same fault is reported first."""
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        _check_scalars_and_keys(node)
+        pending += _children(node)
+
+
+# A node takes a character at least, but a key's or an entry's empty value: two a character
+_SMALL_YAML = MAX_YAML_VALUES // 4
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
