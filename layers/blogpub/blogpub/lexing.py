@@ -373,7 +373,7 @@ def _unprocessed(lexer: Lexer, states: _States, text: str) -> Iterator[Token]:
                 rexmatch, action, new_state = rule
                 if action is not None:
                     if type(action) is _TokenType:
-                        yield action, found.group()
+                        yield action, found[0]
                     else:
                         for _, token_type, value in action(lexer, rexmatch(text, pos)):
                             yield token_type, value
@@ -403,8 +403,8 @@ def _unprocessed(lexer: Lexer, states: _States, text: str) -> Iterator[Token]:
                 yield Error, char
             pos += 1
             continue
-        if rule[2] is not None:
-            _transition(stack, rule[2])
+        if new_state is not None:  # (the rule's: set whichever way it was found)
+            _transition(stack, new_state)
             state = states[stack[-1]]
             by_char = state.by_char
 
