@@ -211,11 +211,13 @@ class HeldOut:
 
     The lines are the highlighter's own markup (``span`` with Pygments' token classes or
     ``line``, ``br``) around escaped token text, written here as nh3 writes it (quotes
-    plain, no-break spaces as ``&nbsp;``). The sanitiser sees in their place a placeholder,
-    alone in its ``pre`` or ``code`` element, made of a random ``token`` drawn for each
-    render: a post cannot know it, so no text of a post can pass for one
+    plain, no-break spaces as ``&nbsp;``); in Hexo's table layout, the whole table around
+    them (``in_figure``: its cells, ``pre`` and line numbers, the same for every post). The
+    sanitiser sees in their place a placeholder, alone in its ``pre`` or ``code`` element
+    (a table's in its figure, after the caption), made of a random ``token`` drawn for
+    each render: a post cannot know it, so no text of a post can pass for one
     (``markup._splice`` puts the lines back only where a placeholder stands alone
-    between two tags)."""
+    between two tags, a table only as its figure's content)."""
 
     def __init__(self) -> None:
         self.token = os.urandom(8).hex()
