@@ -310,21 +310,22 @@ def highlight_block(
     if settings.hljs:
         # the code element's class names the language (sanitised): its lines held out
         code_cell = f'<pre><code class="{classes}">{hold("<br>".join(lines) + "<br>")}</code></pre>'
-        table = _table(numbers and hold(numbers), code_cell)
+        table = table_html(numbers and hold(numbers), code_cell)
     else:
         code_lines = _LINE_OPEN + _LINE_BREAK.join(lines) + _LINE_CLOSE
         if held is not None and hold is not _kept and table_held:
             # the layout's own markup around the lines, the same whatever the code
-            table = _table(numbers, f"<pre>{code_lines}</pre>", tbody=True)
+            table = table_html(numbers, f"<pre>{code_lines}</pre>", tbody=True)
             table = held.hold(table, in_figure=True)
         else:
-            table = _table(numbers and hold(numbers), f"<pre>{hold(code_lines)}</pre>")
+            table = table_html(numbers and hold(numbers), f"<pre>{hold(code_lines)}</pre>")
     return f'<figure class="highlight {language}">{caption}{table}</figure>'
 
 
-def _table(numbers: str, code_cell: str, tbody: bool = False) -> str:
-    """hexo-util's table of a gutter (where ``numbers`` are given) and the code; with
-    ``tbody``, as the HTML parser reads it (and so as the sanitiser writes it)."""
+def table_html(numbers: str, code_cell: str, tbody: bool = False) -> str:
+    """hexo-util's table of a gutter (where ``numbers`` are given) and the code (a fenced
+    block's or a ``codeblock`` tag's); with ``tbody``, as the HTML parser reads it (and so
+    as the sanitiser writes it)."""
     gutter = f'<td class="gutter"><pre>{numbers}</pre></td>' if numbers else ""
     row = f'<tr>{gutter}<td class="code">{code_cell}</td></tr>'
     return f"<table><tbody>{row}</tbody></table>" if tbody else f"<table>{row}</table>"

@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from blogpub.highlight import table_html
 from blogpub.tags.markup import (
     asset_url,
     attribute,
@@ -88,16 +89,16 @@ def codeblock(call: TagCall, context: TagContext, sink: TagSink) -> str:
     numbers = "".join(
         f'<span class="line">{options.first_line + i}</span><br>' for i in range(len(lines))
     )
+    gutter = numbers if options.line_number else ""
     code_lines = "".join(
         f'<span class="{_line_class(options.first_line + i, options.mark)}">{line}</span><br>'
         for i, line in enumerate(lines)
     )
     caption = f"<figcaption>{options.caption}</figcaption>" if options.caption else ""
-    gutter = f'<td class="gutter"><pre>{numbers}</pre></td>' if options.line_number else ""
-    row = f'<tr>{gutter}<td class="code"><pre>{code_lines}</pre></td></tr>'
-    table = f"<table>{row}</table>"
-    if context.highlight and context.hold_table:
-        table = context.hold_table(f"<table><tbody>{row}</tbody></table>")
+    hold = context.hold_table if context.highlight else None  # (highlighted lines only)
+    table = table_html(gutter, f"<pre>{code_lines}</pre>", tbody=hold is not None)
+    if hold is not None:
+        table = hold(table)
     return f'<figure class="highlight {attribute(lang or "plaintext")}">{caption}{table}</figure>'
 
 
