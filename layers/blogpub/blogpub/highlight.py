@@ -238,26 +238,18 @@ class HeldOut:
             self.in_figure.add(len(self.pieces) - 1)
         return f"{self.token}-{len(self.pieces) - 1}-"
 
-    def released_where(self, html_text: str, wanted: Callable[[int], bool]) -> str:
-        """``html_text`` with the tables in figures whose placeholder stands at a position
-        ``wanted`` back in place of their placeholders."""
+    def released(
+        self, html_text: str, wanted: Callable[[int, int], bool] = lambda number, at: True
+    ) -> str:
+        """``html_text`` with the pieces ``wanted`` (by their number and the position of
+        their placeholder; by default all) back in place of their placeholders, to go
+        through the sanitiser after all."""
 
         def release(found: re.Match[str]) -> str:
             number = int(found[2])
-            if found[1] != self.token or number not in self.in_figure:
+            if found[1] != self.token or not wanted(number, found.start()):
                 return found[0]
-            return self.pieces[number] if wanted(found.start()) else found[0]
-
-        return _PLACEHOLDER.sub(release, html_text)
-
-    def released(self, html_text: str, wanted: Callable[[str], bool] = bool) -> str:
-        """``html_text`` with the lines ``wanted`` of them back in place of their
-        placeholders (by default all), to go through the sanitiser after all."""
-
-        def release(found: re.Match[str]) -> str:
-            if found[1] != self.token or not wanted(self.pieces[int(found[2])]):
-                return found[0]
-            return self.pieces[int(found[2])]
+            return self.pieces[number]
 
         return _PLACEHOLDER.sub(release, html_text)
 
@@ -368,12 +360,17 @@ def highlight_code_blocks(
     a table a tag held out is put back where a held-out table may not stand."""
     if not settings.enable:
         return html_text
+    table_fits = None  # (worked out for a body that needs it only)
     if held is not None and held.in_figure:  # tables the tags held out (a codeblock's)
-        tag_table_fits = _table_fits(html_text)
-        html_text = held.released_where(html_text, lambda start: not tag_table_fits(start))
+        fits, in_figure = _table_fits(html_text), held.in_figure
+        released = held.released(html_text, lambda number, at: number in in_figure and not fits(at))
+        # where a table was put back the positions moved: worked out again if needed
+        table_fits = fits if len(released) == len(html_text) else None
+        html_text = released
     if "<pre><code" not in html_text:
         return html_text
-    table_fits = _table_fits(html_text)
+    if table_fits is None:
+        table_fits = _table_fits(html_text)
 
     def block(match: re.Match[str]) -> str:
         lang = match.group(1)

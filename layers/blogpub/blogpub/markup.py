@@ -382,8 +382,10 @@ def _markdown(
     rendered = highlight_code_blocks(rendered, options.highlight, held)
     if held is not None and formulas:
         # a formula's placeholder in code becomes MathML there, which nh3 must see
+        pieces = held.pieces
         rendered = held.released(
-            rendered, lambda lines: any(formula.placeholder in lines for formula in formulas)
+            rendered,
+            lambda number, _: any(formula.placeholder in pieces[number] for formula in formulas),
         )
     rendered = restore_math(rendered, formulas)
     warnings = [
