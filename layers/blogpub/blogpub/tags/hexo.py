@@ -179,7 +179,7 @@ def _img_tag(args: list[str], context: TagContext) -> str:
     src: str | None = None
     while args:
         item = args.pop(0)
-        if _URL.search(item) or item.startswith("/"):
+        if item.startswith("/") or _URL.search(item):  # (an asset's URL: no search)
             src = url_for(item, context)
             break
         classes.append(item)
