@@ -11,8 +11,10 @@ from blogpub.highlight import HeldOut, HighlightSettings, highlight_code_blocks
 from blogpub.markup import (
     THEME_CLASSES,
     BodyOptions,
+    _add_heading_ids,
     _filter_attribute,
     _finish,
+    _heading_ids,
     _markdown,
     _splice,
     render_body,
@@ -165,6 +167,23 @@ def test_a_tag_left_open_before_code_comes_out_as_through_nh3() -> None:
     assert spliced == through_nh3 and spliced.startswith("<div title=")
     # And a placeholder gone from the sanitiser's output makes the lines go through it
     assert _splice(sanitize(f"<div title='{held.token}-0-"), held, 1) is None
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_heading_ids_are_given_before_the_splice_unless_a_heading_holds_code(layout: str) -> None:
+    # The ids go in before the held lines, which hold no heading. A code block the parser
+    # left inside an <h2> is part of that heading's text, and so of its id: those ids are
+    # given after the lines are back, as when nh3 sees them.
+    options = BodyOptions(highlight=LAYOUTS[layout])
+    body = "## var a\n\n```js\nvar a = 1;\n```\n\n<h2>\n\n```js\nvar b = 2;\n```\n\n## var a\n"
+    spliced, through_nh3, held = _both_ways(body, options)
+    assert spliced == through_nh3
+    ids = re.findall(r'<h2 id="([^"]*)"', spliced)
+    assert ids[0] == "var-a" and "var-b-2" in ids[1] and ids[2] == "var-a-1"
+    assert held.token not in spliced
+    in_heading = f"<h2>a</h2><h2><figure>{held.token}-1-</figure></h2>"
+    assert _heading_ids(in_heading, held.token) is None
+    assert _heading_ids(in_heading, "another") == _add_heading_ids(in_heading)
 
 
 def test_the_table_layout_is_held_out_whole_and_nh3_sees_the_figure_and_its_caption() -> None:

@@ -627,12 +627,19 @@ def _finish(rendered: str, options: BodyOptions, held: HeldOut | None = None) ->
         )
 
     clean_html = sanitized(rendered)
-    if held is not None and held.pieces:
-        spliced = _splice(clean_html, held, rendered.count(held.token))
+    if held is None or not held.pieces:
+        return _add_heading_ids(clean_html)
+    # The held-out lines hold no heading: the ids go in before them, on the shorter text,
+    # unless a placeholder stands in a heading (whose id its lines' text then makes).
+    with_ids = _heading_ids(clean_html, unless_holding=held.token)
+    spliced = _splice(
+        clean_html if with_ids is None else with_ids, held, rendered.count(held.token)
+    )
+    if spliced is None:
         # a placeholder the sanitiser moved into text or an attribute, or dropped with a tag
         # the code's own quotes would have closed: the lines go through it
-        clean_html = spliced if spliced is not None else sanitized(held.released(rendered))
-    return _add_heading_ids(clean_html)
+        return _add_heading_ids(sanitized(held.released(rendered)))
+    return spliced if with_ids is not None else _add_heading_ids(spliced)
 
 
 def _splice(clean_html: str, held: HeldOut, placed: int) -> str | None:
@@ -903,10 +910,20 @@ def _external_host(url: str, site_host: str | None) -> tuple[bool, str | None]:
 
 
 def _add_heading_ids(clean_html: str) -> str:
+    with_ids = _heading_ids(clean_html, unless_holding=None)
+    assert with_ids is not None  # (None only where a heading holds unless_holding)
+    return with_ids
+
+
+def _heading_ids(clean_html: str, unless_holding: str | None) -> str | None:
+    """Each heading without an id given one from its text (hexo-renderer-marked's rule);
+    None where a heading holds ``unless_holding``."""
     if "<h" not in clean_html:
         return clean_html
     # one scan, each heading's own ids read once: all of them are taken before any is given
     headings = [(found, _ID.findall(found.group(2))) for found in _HEADING.finditer(clean_html)]
+    if unless_holding is not None and any(unless_holding in found[0] for found, _ in headings):
+        return None
     taken: set[str] = {html.unescape(own) for _, ids in headings for own in ids}
     repeats: dict[str, int] = {}
     out: list[str] = []
