@@ -56,7 +56,7 @@ def _reference_token_lines(code: str, lang: str | None) -> list[str]:
 
     def flush() -> None:
         if run_text:
-            text = html.escape(run_text, quote=True)
+            text = html.escape(run_text, quote=False)  # (quotes plain since, as nh3 writes them)
             line.append(f'<span class="{run_class}">{text}</span>' if run_class else text)
 
     for token_type, value in lexer.get_tokens(code):

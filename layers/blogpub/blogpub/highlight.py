@@ -166,7 +166,7 @@ def token_lines(code: str, lang: str | None, auto_detect: bool = False) -> tuple
     if run_class:
         out.append(closing_mark)
     text = (
-        escape("".join(out))
+        html.escape("".join(out), quote=False)  # (quotes stay plain in text, as nh3 writes them)
         .replace(opening_mark, '<span class="')
         .replace(middle_mark, '">')
         .replace(closing_mark, "</span>")
@@ -210,14 +210,14 @@ class HeldOut:
     """Highlighted lines kept out of the sanitiser, then spliced into its output.
 
     The lines are the highlighter's own markup (``span`` with Pygments' token classes or
-    ``line``, ``br``) around escaped token text, written here as nh3 writes it (quotes
-    plain, no-break spaces as ``&nbsp;``); in Hexo's table layout, the whole table around
-    them (``in_figure``: its cells, ``pre`` and line numbers, the same for every post). The
-    sanitiser sees in their place a placeholder, alone in its ``pre`` or ``code`` element
-    (a table's in its figure, after the caption), made of a random ``token`` drawn for
-    each render: a post cannot know it, so no text of a post can pass for one
-    (``markup._splice`` puts the lines back only where a placeholder stands alone
-    between two tags, a table only as its figure's content)."""
+    ``line``, ``br``) around escaped token text, written as nh3 writes it (quotes plain,
+    as ``token_lines`` leaves them; no-break spaces as ``&nbsp;``); in Hexo's table
+    layout, the whole table around them (``in_figure``: its cells, ``pre`` and line
+    numbers, the same for every post). The sanitiser sees in their place a placeholder,
+    alone in its ``pre`` or ``code`` element (a table's in its figure, after the caption),
+    made of a random ``token`` drawn for each render: a post cannot know it, so no text
+    of a post can pass for one (``markup._splice`` puts the lines back only where a
+    placeholder stands alone between two tags, a table only as its figure's content)."""
 
     def __init__(self) -> None:
         self.token = os.urandom(8).hex()
@@ -231,9 +231,7 @@ class HeldOut:
         sanitiser's output must show: see ``markup._splice``)."""
         if not lines_html or "\r" in lines_html or "\0" in lines_html:
             return lines_html
-        self.pieces.append(
-            lines_html.replace("&quot;", '"').replace("&#x27;", "'").replace("\xa0", "&nbsp;")
-        )
+        self.pieces.append(lines_html.replace("\xa0", "&nbsp;"))
         if in_figure:
             self.in_figure.add(len(self.pieces) - 1)
         return f"{self.token}-{len(self.pieces) - 1}-"

@@ -446,9 +446,24 @@ def to_html(markdown: str) -> str:
             )
     if _WRAPPED_IN_DIV.match(markdown):
         return markdown
-    from cmarkgfm.cmark import Options
-
     from blogpub.cmark import markdown_to_html
+
+    options, sourcepos = _cmark_options()
+    html_text = markdown_to_html(markdown, options, _CMARK_EXTENSIONS)
+    if "<pre><code>" in html_text:
+        # a fence without a language, or indented code: only the sources tell them apart
+        located = markdown_to_html(markdown, options | sourcepos, _CMARK_EXTENSIONS)
+        html_text = _mark_indented_code(markdown, located)
+    if "~" in html_text or "**" in html_text:
+        html_text = _marked_leftovers(html_text)  # (on the HTML returned, located or not)
+    return html_text
+
+
+@cache
+def _cmark_options() -> tuple[int, int]:
+    """cmark's options for a body, and its option that adds the source positions (looked
+    up once: ``to_html`` runs for every tag body too)."""
+    from cmarkgfm.cmark import Options
 
     # SMART: hexo-renderer-marked's smartypants (curly quotes, dashes, ellipses); the full
     # info string keeps a fence's caption ("```c password.c") for the highlighter.
@@ -458,16 +473,7 @@ def to_html(markdown: str) -> str:
         | Options.CMARK_OPT_SMART
         | _CMARK_OPT_FULL_INFO_STRING
     )
-    html_text = markdown_to_html(markdown, options, _CMARK_EXTENSIONS)
-    if "<pre><code>" in html_text:
-        # a fence without a language, or indented code: only the sources tell them apart
-        located = markdown_to_html(
-            markdown, options | Options.CMARK_OPT_SOURCEPOS, _CMARK_EXTENSIONS
-        )
-        html_text = _mark_indented_code(markdown, located)
-    if "~" in html_text or "**" in html_text:
-        html_text = _marked_leftovers(html_text)  # (on the HTML returned, located or not)
-    return html_text
+    return options, Options.CMARK_OPT_SOURCEPOS
 
 
 def _marked_leftovers(html_text: str) -> str:
