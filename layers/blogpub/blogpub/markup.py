@@ -43,7 +43,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache, partial
-from itertools import accumulate, compress, pairwise
+from itertools import accumulate, compress, pairwise, zip_longest
 from operator import not_, sub
 from typing import Any
 from urllib.parse import urlsplit
@@ -255,7 +255,7 @@ _ESCAPED_PLACEHOLDER = html.escape(PLACEHOLDER_COMMENT, quote=False)
 _HTML_PIECES = re.compile(r"(<[^<>]*>)")
 # marked's url rule takes a bare URL (and its tildes) before its del rule: links are skipped
 # (a whole piece of _HTML_PIECES: no "<" or ">" inside)
-_CODE_TAG_PIECE = re.compile(r"<(/?)(?:pre|code|script|style|a)\b[^<>]*>", re.IGNORECASE)
+_CODE_TAG_PIECE = re.compile(r"(<(/?)(?:pre|code|script|style|a)\b[^<>]*>)", re.IGNORECASE)
 _CODE_STEP = {"": 1, "/": -1}  # a _CODE_TAG_PIECE opening, a closing
 # marked 4's del (`^(~~?)(?=[^\s~])([\s\S]*?[^\s~])\1(?=[^~]|$)`), not after a tilde
 _MARKED_DEL = re.compile(r"(?<!~)(~~?)(?=[^\s~])(.*?[^\s~])\1(?=[^~]|$)", re.DOTALL)
@@ -481,23 +481,18 @@ def _marked_leftovers(html_text: str) -> str:
     del rule has no flanking rule (``中~（笑~）``), and its emphasis counts only ASCII
     punctuation, so ``**（注）**中`` is strong there. Only text outside code and links is
     changed, one text run at a time."""
-    # most bodies have their tildes and asterisks in code only: the stretches outside code
-    # and links, found by C loops (split, running sum), are looked at first
-    pieces = _CODE_TAG_PIECE.split(html_text)  # stretch, "/" or "", stretch...
-    depths = accumulate(map(_CODE_STEP.__getitem__, pieces[1::2]), initial=0)
-    outside = "<".join(compress(pieces[::2], map(not_, depths)))
+    # the stretches between code, pre, script, style and link tags, each with its depth,
+    # found by C loops (split, running sum): most bodies have their tildes and asterisks in
+    # code only, so the stretches outside are looked at together first
+    pieces = _CODE_TAG_PIECE.split(html_text)  # stretch, tag, "/" or "", stretch...
+    stretches, tags = pieces[::3], pieces[1::3]
+    depths = list(accumulate(map(_CODE_STEP.__getitem__, pieces[2::3]), initial=0))
+    outside = "<".join(compress(stretches, map(not_, depths)))
     if "~" not in outside and "**" not in outside:
         return html_text
     out: list[str] = []
-    position = code_depth = 0
-    # the stretches between code, pre, script, style and link tags, each with its depth
-    for tag in _CODE_TAG_PIECE.finditer(html_text):
-        stretch = html_text[position : tag.start()]
-        out += (stretch if code_depth else _marked_text(stretch), tag[0])
-        code_depth += -1 if tag[1] else 1
-        position = tag.end()
-    stretch = html_text[position:]
-    out.append(stretch if code_depth else _marked_text(stretch))
+    for stretch, depth, tag in zip_longest(stretches, depths, tags, fillvalue=""):
+        out += (stretch if depth else _marked_text(stretch), tag)
     return "".join(out)
 
 
